@@ -1,0 +1,289 @@
+"""The business itself: one unit trading in the local market and keeping its books.
+
+A ``Business`` wins and loses customers, serves visits up to its capacity, pays its running
+costs and records each month. Other actors act on it through a small surface: they add to its
+awareness (``innovation_boosts``), scale its customers' satisfaction (``satisfaction_factors``),
+charge cost lines (``charge``), collect debt service (``pay_debt``), and the owner injects cash,
+draws it and closes the business. A new kind of partner plugs in through the same surface.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator, Sequence
+from typing import Any, ClassVar
+
+import simpy
+
+from franchise_sim import customers as cx
+from franchise_sim.calendar import Calendar, Phase
+from franchise_sim.market import Market
+from franchise_sim.money import MonthLedger, local_marketing_usd
+from franchise_sim.plan import UnitPlan
+from franchise_sim.randomness import binomial_count, poisson_count
+
+# Columns of the monthly uniforms shared by every arm of a replication.
+U_NEW, U_SPLIT, U_LOSS_LOYAL, U_LOSS_CASUAL, U_VISITS = range(5)
+UNIFORMS_PER_MONTH = 5
+
+MONTH_HEAD = (
+    "customers",
+    "new_customers",
+    "lost_customers",
+    "visits_demanded",
+    "visits_served",
+    "revenue",
+)
+"""First columns of a business's monthly record; the cost lines follow."""
+MONTH_TAIL = (
+    "operating_costs",
+    "operating_profit",
+    "interest",
+    "principal",
+    "owner_injection",
+    "owner_draw",
+    "cash_flow",
+    "cash",
+    "loan_balance",
+    "satisfaction",
+    "alive",
+)
+"""Last columns of a business's monthly record, after the cost lines."""
+_FLOWS = ("revenue", "interest", "principal", "owner_injection", "owner_draw")
+
+
+class Business:
+    """One business (one arm of one replication) and its books."""
+
+    COST_LINES: ClassVar[tuple[str, ...]] = (
+        "variable_costs",
+        "payroll",
+        "rent",
+        "other_fixed",
+        "marketing",
+        "repairs",
+        "recruiting",
+    )
+    """Running-cost lines the business charges itself."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        calendar: Calendar,
+        market: Market,
+        plan: UnitPlan,
+        uniforms: Sequence[Sequence[float]],
+        cost_lines: tuple[str, ...],
+        *,
+        noisy: bool,
+    ) -> None:
+        self.env = env
+        self.calendar = calendar
+        self.market = market
+        self.plan = plan
+        self.cost_lines = cost_lines
+        self._uniforms = uniforms
+        self._noisy = noisy
+        self._loyal_hazard = cx.retention_hazard_per_month(plan.loyal_retention_per_year)
+        self._casual_hazard = cx.retention_hazard_per_month(plan.casual_retention_per_year)
+        self._adstock_decay = cx.adstock_decay(plan.advertising_half_life_months)
+
+        self.is_open = True
+        self.closed_month: int | None = None
+        self.closure_reason = ""
+        self.loyal = 0.0
+        self.casual = 0.0
+        self.innovation_boosts: dict[str, float] = {}
+        self.satisfaction_factors: dict[str, float] = {}
+        self.staff_vacancies: list[float] = []
+        self.capacity_lost_share = 0.0
+        self.satisfaction = 0.0
+        self._overload_share = 0.0
+        self._advertising_p = 0.0
+        self._last_marketing_usd = plan.marketing_usd_per_month
+        self.local_marketing_min_rate = 0.0
+
+        self.cash = plan.working_capital_usd
+        self.loan_balance = plan.loan_usd
+        self._month_start_cash = self.cash
+        self._flows: dict[str, float] = {}
+        self._costs: dict[str, float] = {}
+        self._start_month()
+        self._counts = (0.0, 0.0, 0.0, 0.0, 0.0)
+        self.records: list[tuple[float, ...]] = []
+        env.process(self.run())
+
+    @property
+    def customers(self) -> float:
+        """Current customers, both segments."""
+        return self.loyal + self.casual
+
+    def run(self) -> Generator[simpy.Event, Any, None]:
+        """Each month: trade, pay the running costs, and record the books."""
+        while self.is_open:
+            month = yield self.calendar.next(Phase.TRADE)
+            self.trade(month)
+            yield self.calendar.next(Phase.SETTLE)
+            self.pay_running_costs()
+            yield self.calendar.next(Phase.REPORT)
+            self.report()
+
+    # -- trading -----------------------------------------------------------------------------
+    def trade(self, month: int) -> None:
+        """Win and lose customers, serve visits up to capacity and book the sales."""
+        plan, market = self.plan, self.market
+        u = self._uniforms[month - 1]
+        elapsed = month - 1
+        quality = cx.learning_curve(
+            plan.quality_potential, plan.starting_quality_share, elapsed, plan.learning_months
+        )
+        for drop in self.staff_vacancies:
+            quality *= 1.0 - drop
+        fit = 1.0 - cx.mismatch_after(
+            plan.starting_mismatch, plan.mismatch_floor, elapsed, plan.adaptation_months
+        )
+        satisfaction = quality * fit * (1.0 - plan.overload_penalty * self._overload_share)
+        for factor in self.satisfaction_factors.values():
+            satisfaction *= factor
+        self.satisfaction = satisfaction
+
+        self._advertising_p = self._adstock_decay * self._advertising_p + (
+            1.0 - self._adstock_decay
+        ) * plan.marketing_p_per_1000usd * (self._last_marketing_usd / 1000.0)
+        p = plan.innovation_p_per_month + self._advertising_p + sum(self.innovation_boosts.values())
+        q = plan.imitation_q_per_month * max(0.0, satisfaction)
+
+        potential = market.potential_customers
+        start = self.customers
+        mean_new = cx.expected_new_customers(potential, start, p, q)
+        sensitivity = plan.churn_sensitivity
+        churn_loyal = cx.churn_probability(self._loyal_hazard, satisfaction, sensitivity)
+        churn_casual = cx.churn_probability(self._casual_hazard, satisfaction, sensitivity)
+        if self._noisy:
+            new = float(min(poisson_count(u[U_NEW], mean_new), max(0.0, potential - start)))
+            new_loyal = float(math.floor(new * plan.loyal_share + u[U_SPLIT]))
+            lost_loyal = float(binomial_count(u[U_LOSS_LOYAL], int(self.loyal), churn_loyal))
+            lost_casual = float(binomial_count(u[U_LOSS_CASUAL], int(self.casual), churn_casual))
+        else:
+            new = mean_new
+            new_loyal = new * plan.loyal_share
+            lost_loyal = self.loyal * churn_loyal
+            lost_casual = self.casual * churn_casual
+        self.loyal -= lost_loyal
+        self.casual -= lost_casual
+        mean_returning = (
+            self.customers
+            * plan.visits_per_customer_per_month
+            * market.season_factor
+            * market.economy_factor
+        )
+        self.loyal += new_loyal
+        self.casual += new - new_loyal
+
+        # A new customer comes in once in the month they adopt; the rest return at their rate.
+        returning = poisson_count(u[U_VISITS], mean_returning) if self._noisy else mean_returning
+        visits = new + returning
+        capacity = plan.capacity_visits_per_month * (1.0 - self.capacity_lost_share)
+        served = min(visits, capacity)
+        self._overload_share = (visits - served) / visits if visits > 0 else 0.0
+        self.capacity_lost_share = 0.0
+        self._flows["revenue"] = served * plan.spend_per_visit_usd
+        self._counts = (self.customers, new, lost_loyal + lost_casual, visits, served)
+
+    def lose_customers(self, share: float) -> None:
+        """A share of current customers switches away (to a new competitor)."""
+        lost_loyal = round(self.loyal * share) if self._noisy else self.loyal * share
+        lost_casual = round(self.casual * share) if self._noisy else self.casual * share
+        self.loyal -= lost_loyal
+        self.casual -= lost_casual
+
+    # -- the books ---------------------------------------------------------------------------
+    def _start_month(self) -> None:
+        """Open a fresh page of the books; events until the next report are charged to it."""
+        self._month_start_cash = self.cash
+        self._flows = dict.fromkeys(_FLOWS, 0.0)
+        self._costs = dict.fromkeys(self.cost_lines, 0.0)
+
+    @property
+    def revenue_usd(self) -> float:
+        """This month's sales."""
+        return self._flows["revenue"]
+
+    def charge(self, line: str, usd: float) -> None:
+        """Book a running cost or fee on one of the business's cost lines."""
+        self._costs[line] += usd
+
+    def pay_running_costs(self) -> None:
+        """Charge this month's variable and fixed running costs and local advertising."""
+        plan = self.plan
+        revenue = self._flows["revenue"]
+        marketing = local_marketing_usd(
+            plan.marketing_usd_per_month, revenue, self.local_marketing_min_rate
+        )
+        self._last_marketing_usd = marketing
+        self.charge("variable_costs", revenue * plan.variable_cost_rate)
+        self.charge("payroll", plan.payroll_usd_per_month)
+        self.charge("rent", plan.rent_usd_per_month)
+        self.charge("other_fixed", plan.other_fixed_usd_per_month)
+        self.charge("marketing", marketing)
+
+    def pay_debt(self, interest_usd: float, principal_usd: float, balance_after_usd: float) -> None:
+        """Record the month's loan instalment."""
+        self._flows["interest"] += interest_usd
+        self._flows["principal"] += principal_usd
+        self.loan_balance = balance_after_usd
+
+    def ledger(self) -> MonthLedger:
+        """The month's books so far."""
+        f = self._flows
+        return MonthLedger(
+            revenue_usd=f["revenue"],
+            operating_costs_usd=sum(self._costs.values()),
+            interest_usd=f["interest"],
+            principal_usd=f["principal"],
+            owner_injection_usd=f["owner_injection"],
+            owner_draw_usd=f["owner_draw"],
+        )
+
+    def cash_before_owner(self) -> float:
+        """Cash at the end of the month if the owner neither put in nor took out anything."""
+        return self._month_start_cash + self.ledger().cash_flow_before_owner_usd
+
+    def owner_injects(self, usd: float) -> None:
+        """The owner puts personal money into the business."""
+        self._flows["owner_injection"] += usd
+
+    def owner_draws(self, usd: float) -> None:
+        """The owner takes money home."""
+        self._flows["owner_draw"] += usd
+
+    def close(self, month: int, reason: str) -> None:
+        """Close the business at the end of ``month``; it has no flows afterwards."""
+        self.is_open = False
+        self.closed_month = month
+        self.closure_reason = reason
+
+    def report(self) -> None:
+        """Settle the month's cash and record the month."""
+        ledger = self.ledger()
+        self.cash = self._month_start_cash + ledger.cash_flow_usd
+        f = self._flows
+        self.records.append(
+            (
+                *self._counts,
+                f["revenue"],
+                *self._costs.values(),
+                ledger.operating_costs_usd,
+                ledger.operating_profit_usd,
+                f["interest"],
+                f["principal"],
+                f["owner_injection"],
+                f["owner_draw"],
+                ledger.cash_flow_usd,
+                self.cash,
+                self.loan_balance,
+                self.satisfaction,
+                1.0 if self.is_open else 0.0,
+            )
+        )
+        self._start_month()

@@ -1,0 +1,59 @@
+"""The month and the order of what happens within it.
+
+Time is measured in months since opening. Random events fire at any moment; the books are
+kept monthly. At the end of month ``m`` (simulation time ``m``) the calendar runs five phases,
+in this order, and every actor waits for the phase it acts in:
+
+1. ``OPEN``: the market sets the month's season and economy; franchisors set the brand's pull.
+2. ``TRADE``: each business wins and loses customers, serves visits up to capacity, books sales.
+3. ``SETTLE``: each business pays its running costs; franchisors collect fees; lenders collect
+   the loan instalment. Charges in this phase commute, so their order does not matter.
+4. ``CLOSE_BOOKS``: each owner covers a shortfall from savings, takes a draw, decides to go on.
+5. ``REPORT``: each business records the month.
+
+An event that fires during month ``m`` (between times ``m - 1`` and ``m``) is therefore felt in
+month ``m``'s books.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from enum import IntEnum
+from typing import Any
+
+import simpy
+
+
+class Phase(IntEnum):
+    """Steps of a month, in the order they run."""
+
+    OPEN = 0
+    TRADE = 1
+    SETTLE = 2
+    CLOSE_BOOKS = 3
+    REPORT = 4
+
+
+class Calendar:
+    """Drives the months: one SimPy event per phase per month, triggered in order."""
+
+    def __init__(self, env: simpy.Environment, horizon_months: int) -> None:
+        self.env = env
+        self.horizon_months = horizon_months
+        self.month = 0
+        self._next = [env.event() for _ in Phase]
+        env.process(self._run())
+
+    def next(self, phase: Phase) -> simpy.Event:
+        """The event of ``phase`` in the coming month; its value is the month number."""
+        return self._next[phase]
+
+    def _run(self) -> Generator[simpy.Event, Any, None]:
+        for month in range(1, self.horizon_months + 1):
+            yield self.env.timeout(1)
+            self.month = month
+            for phase in Phase:
+                event = self._next[phase]
+                self._next[phase] = self.env.event()
+                event.succeed(month)
+                yield event

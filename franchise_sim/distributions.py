@@ -1,0 +1,238 @@
+"""Uncertain inputs: distributions drawn once per replication.
+
+A scenario field that accepts a distribution takes either a plain number (a fixed value) or a
+mapping with a ``dist`` key. Every distribution knows its mean, its support and its inverse
+cumulative distribution function (``ppf``); the runner draws values by inverse transform from
+uniforms keyed by replication and field, so two arms that share a field share its draw.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy import special
+
+FloatArray = NDArray[np.float64]
+
+
+class _Distribution(BaseModel):
+    """Shared configuration of every distribution model."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+    def mean(self) -> float:
+        """Return the distribution's mean."""
+        raise NotImplementedError
+
+    def support(self) -> tuple[float, float]:
+        """Return the smallest and largest value the distribution can take."""
+        raise NotImplementedError
+
+    def ppf(self, u: FloatArray) -> FloatArray:
+        """Map uniforms in (0, 1) to draws (inverse cumulative distribution function)."""
+        raise NotImplementedError
+
+
+class Fixed(_Distribution):
+    """A known value, written ``{dist: fixed, value: 3}`` or just ``3``."""
+
+    dist: Literal["fixed"] = "fixed"
+    value: float
+
+    def mean(self) -> float:
+        """Return the value itself."""
+        return self.value
+
+    def support(self) -> tuple[float, float]:
+        """Return the one-point support."""
+        return (self.value, self.value)
+
+    def ppf(self, u: FloatArray) -> FloatArray:
+        """Return the value for every uniform."""
+        return np.full(np.shape(u), self.value)
+
+
+class Uniform(_Distribution):
+    """Every value between ``low`` and ``high`` equally likely."""
+
+    dist: Literal["uniform"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if not self.low < self.high:
+            raise ValueError("uniform needs low < high")
+        return self
+
+    def mean(self) -> float:
+        """Return the midpoint."""
+        return (self.low + self.high) / 2
+
+    def support(self) -> tuple[float, float]:
+        """Return ``(low, high)``."""
+        return (self.low, self.high)
+
+    def ppf(self, u: FloatArray) -> FloatArray:
+        """Scale the uniforms onto ``[low, high]``."""
+        return self.low + (self.high - self.low) * np.asarray(u, dtype=float)
+
+
+class Triangular(_Distribution):
+    """Three-point estimate: ``low``, most likely ``mode``, ``high``."""
+
+    dist: Literal["triangular"]
+    low: float
+    mode: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not (self.low <= self.mode <= self.high and self.low < self.high):
+            raise ValueError("triangular needs low <= mode <= high and low < high")
+        return self
+
+    def mean(self) -> float:
+        """Return ``(low + mode + high) / 3``."""
+        return (self.low + self.mode + self.high) / 3
+
+    def support(self) -> tuple[float, float]:
+        """Return ``(low, high)``."""
+        return (self.low, self.high)
+
+    def ppf(self, u: FloatArray) -> FloatArray:
+        """Closed-form inverse of the triangular distribution function."""
+        u = np.asarray(u, dtype=float)
+        a, c, b = self.low, self.mode, self.high
+        split = (c - a) / (b - a)
+        left = a + np.sqrt(u * (b - a) * (c - a))
+        right = b - np.sqrt((1 - u) * (b - a) * (b - c))
+        return np.where(u < split, left, right)
+
+
+class Normal(_Distribution):
+    """Normal distribution, optionally truncated to ``[low, high]``."""
+
+    dist: Literal["normal"]
+    mean_value: float = Field(alias="mean")
+    sd: float = Field(gt=0)
+    low: float | None = None
+    high: float | None = None
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Normal:
+        lo, hi = self.support()
+        if not lo < hi:
+            raise ValueError("normal needs low < high")
+        return self
+
+    def _z_bounds(self) -> tuple[float, float]:
+        lo, hi = self.support()
+        return ((lo - self.mean_value) / self.sd, (hi - self.mean_value) / self.sd)
+
+    def mean(self) -> float:
+        """Return the mean, corrected for truncation when bounds are given."""
+        za, zb = self._z_bounds()
+        mass = float(special.ndtr(zb) - special.ndtr(za))
+        density = _std_normal_pdf(za) - _std_normal_pdf(zb)
+        return self.mean_value + self.sd * density / mass
+
+    def support(self) -> tuple[float, float]:
+        """Return the truncation bounds (infinite where none is given)."""
+        lo = -math.inf if self.low is None else self.low
+        hi = math.inf if self.high is None else self.high
+        return (lo, hi)
+
+    def ppf(self, u: FloatArray) -> FloatArray:
+        """Inverse transform restricted to the truncated range."""
+        za, zb = self._z_bounds()
+        pa, pb = special.ndtr(za), special.ndtr(zb)
+        z = special.ndtri(pa + np.asarray(u, dtype=float) * (pb - pa))
+        return np.asarray(np.clip(self.mean_value + self.sd * z, *self.support()), dtype=float)
+
+
+class LogNormal(_Distribution):
+    """Positive, right-skewed value given by its own ``mean`` and ``sd``."""
+
+    dist: Literal["lognormal"]
+    mean_value: float = Field(alias="mean", gt=0)
+    sd: float = Field(gt=0)
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    def _log_params(self) -> tuple[float, float]:
+        sigma2 = math.log1p((self.sd / self.mean_value) ** 2)
+        return (math.log(self.mean_value) - sigma2 / 2, math.sqrt(sigma2))
+
+    def mean(self) -> float:
+        """Return the mean given in the file."""
+        return self.mean_value
+
+    def support(self) -> tuple[float, float]:
+        """Return ``(0, inf)``."""
+        return (0.0, math.inf)
+
+    def ppf(self, u: FloatArray) -> FloatArray:
+        """Exponentiate a normal quantile."""
+        mu, sigma = self._log_params()
+        return np.exp(mu + sigma * special.ndtri(np.asarray(u, dtype=float)))
+
+
+class Beta(_Distribution):
+    """Beta(``a``, ``b``) scaled onto ``[low, high]`` (default ``[0, 1]``)."""
+
+    dist: Literal["beta"]
+    a: float = Field(gt=0)
+    b: float = Field(gt=0)
+    low: float = 0.0
+    high: float = 1.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Beta:
+        if not self.low < self.high:
+            raise ValueError("beta needs low < high")
+        return self
+
+    def mean(self) -> float:
+        """Return ``low + (high - low) * a / (a + b)``."""
+        return self.low + (self.high - self.low) * self.a / (self.a + self.b)
+
+    def support(self) -> tuple[float, float]:
+        """Return ``(low, high)``."""
+        return (self.low, self.high)
+
+    def ppf(self, u: FloatArray) -> FloatArray:
+        """Inverse of the regularised incomplete beta function, scaled."""
+        x = special.betaincinv(self.a, self.b, np.asarray(u, dtype=float))
+        return np.asarray(self.low + (self.high - self.low) * x, dtype=float)
+
+
+Distribution = Annotated[
+    Fixed | Uniform | Triangular | Normal | LogNormal | Beta, Field(discriminator="dist")
+]
+"""Any distribution, chosen by its ``dist`` key."""
+
+Uncertain = float | Distribution
+"""A scenario value that is either a fixed number or a distribution."""
+
+
+def mean_of(value: float | _Distribution) -> float:
+    """Return the mean of a fixed number or a distribution."""
+    return float(value) if isinstance(value, int | float) else value.mean()
+
+
+def support_of(value: float | _Distribution) -> tuple[float, float]:
+    """Return the support of a fixed number or a distribution."""
+    return (float(value), float(value)) if isinstance(value, int | float) else value.support()
+
+
+def _std_normal_pdf(z: float) -> float:
+    if math.isinf(z):
+        return 0.0
+    return math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)

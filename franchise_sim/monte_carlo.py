@@ -1,0 +1,206 @@
+"""The Monte Carlo runner: paired replications of every arm, in batches over a process pool.
+
+Replication ``r`` draws every random number from streams keyed by ``(r, purpose)`` under the
+master seed, so its result does not depend on the batch it falls in or the worker that runs it:
+the same seed gives identical results whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from franchise_sim import outcomes
+from franchise_sim.money import terminal_value_usd
+from franchise_sim.plan import plan_replication
+from franchise_sim.replication import SHOCK_NAMES, monthly_columns, run_replication
+from franchise_sim.results import SimulationResults
+from franchise_sim.scenario import Scenario
+
+Progress = Callable[[int], None]
+"""Called with the number of replications just finished."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    monthly: NDArray[np.float64]  # (arm, replication, month, column)
+    closure_reasons: list[tuple[str, ...]]
+    shock_counts: NDArray[np.int64]  # (replication, shock)
+    franchisor_failed_month: NDArray[np.float64]  # (replication, arm)
+    brand_shocks: NDArray[np.float64]  # (replication, arm)
+    pid: int
+
+
+def _run_batch(
+    scenario: Scenario, seed: int, replications: range, horizon: int, deterministic: bool
+) -> _Batch:
+    records = [
+        run_replication(
+            plan_replication(
+                scenario,
+                seed=seed,
+                replication=r,
+                horizon_months=horizon,
+                deterministic=deterministic,
+            )
+        )
+        for r in replications
+    ]
+    return _Batch(
+        monthly=np.stack([rec.monthly for rec in records], axis=1),
+        closure_reasons=[rec.closure_reasons for rec in records],
+        shock_counts=np.array([rec.shock_counts for rec in records], dtype=np.int64),
+        franchisor_failed_month=np.array([rec.franchisor_failed_month for rec in records], float),
+        brand_shocks=np.array([rec.brand_shocks for rec in records], dtype=float),
+        pid=os.getpid(),
+    )
+
+
+def _batches(runs: int, workers: int) -> list[range]:
+    """Split replications into about eight batches per worker (at least one replication each)."""
+    size = max(1, -(-runs // (workers * 8)))
+    return [range(start, min(runs, start + size)) for start in range(0, runs, size)]
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    runs: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    horizon_months: int | None = None,
+    deterministic: bool = False,
+    progress: Progress | None = None,
+) -> SimulationResults:
+    """Run paired replications of every arm of a scenario.
+
+    Args:
+        scenario: A validated scenario (see ``load_scenario``).
+        runs: Replications per arm; the scenario's ``run.runs`` if not given.
+        seed: Master seed; the scenario's ``run.seed`` if not given.
+        workers: Processes to use; all cores if not given, in-process when 1.
+        horizon_months: Months to simulate; the scenario's ``run.horizon_months`` if not given.
+        deterministic: Put every input at its mean, switch random events off and advance
+            customers and visits at their expected values (the plan on paper).
+        progress: Optional callback told how many replications each finished batch held.
+
+    Returns:
+        Frozen results with monthly arrays and per-(arm, replication) outcomes.
+    """
+    runs = scenario.run.runs if runs is None else runs
+    seed = scenario.run.seed if seed is None else seed
+    horizon = scenario.run.horizon_months if horizon_months is None else horizon_months
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    if runs < 1 or horizon < 1 or workers < 1 or seed < 0:
+        raise ValueError("runs, horizon_months and workers must be >= 1 and seed >= 0")
+    started = time.perf_counter()
+    batches = _batches(runs, workers)
+    results: list[_Batch] = []
+    if workers == 1 or len(batches) == 1:
+        for batch in batches:
+            results.append(_run_batch(scenario, seed, batch, horizon, deterministic))
+            if progress:
+                progress(len(batch))
+    else:
+        with ProcessPoolExecutor(max_workers=min(workers, len(batches))) as pool:
+            futures = [
+                pool.submit(_run_batch, scenario, seed, batch, horizon, deterministic)
+                for batch in batches
+            ]
+            for batch, future in zip(batches, futures, strict=True):
+                results.append(future.result())
+                if progress:
+                    progress(len(batch))
+    monthly = np.concatenate([b.monthly for b in results], axis=1)
+    reasons = np.array([r for b in results for r in b.closure_reasons], dtype=str).T
+    shocks = np.concatenate([b.shock_counts for b in results], axis=0)
+    arms = scenario.arm_names
+    columns = monthly_columns()
+    table = _outcomes(
+        scenario,
+        arms,
+        columns,
+        monthly,
+        np.concatenate([b.franchisor_failed_month for b in results], axis=0).T,
+        np.concatenate([b.brand_shocks for b in results], axis=0).T,
+    )
+    return SimulationResults(
+        scenario=scenario,
+        seed=seed,
+        runs=runs,
+        horizon_months=horizon,
+        deterministic=deterministic,
+        arms=arms,
+        monthly_columns=columns,
+        monthly=monthly,
+        outcomes=table,
+        closure_reasons=reasons,
+        shock_counts={name: shocks[:, i] for i, name in enumerate(SHOCK_NAMES)},
+        run_seconds=time.perf_counter() - started,
+        worker_pids=tuple(sorted({b.pid for b in results})),
+    )
+
+
+def _outcomes(
+    scenario: Scenario,
+    arms: tuple[str, ...],
+    columns: tuple[str, ...],
+    monthly: NDArray[np.float64],
+    franchisor_failed_month: NDArray[np.float64],
+    brand_shocks: NDArray[np.float64],
+) -> dict[str, NDArray[np.float64]]:
+    def col(name: str) -> NDArray[np.float64]:
+        return monthly[..., columns.index(name)]
+
+    alive = col("alive")
+    runs = monthly.shape[1]
+    end = outcomes.last_operating_month(alive)
+    end_index = (end - 1).astype(int)[..., None]
+    equity = np.repeat(
+        np.array([[scenario.arm(a).financing.owner_equity_usd] for a in arms]), runs, axis=1
+    )
+    equity = np.minimum(
+        equity, np.array([[scenario.arm(a).total_investment_usd()] for a in arms])
+    )
+    draw, injection = col("owner_draw"), col("owner_injection")
+    cumulative = outcomes.owner_cash_flow(draw, injection, equity)
+    cash = np.take_along_axis(col("cash"), end_index, axis=-1)[..., 0]
+    debt = np.take_along_axis(col("loan_balance"), end_index, axis=-1)[..., 0]
+    trailing = outcomes.trailing_year_profit(col("operating_profit"), end)
+    survived = alive[..., -1] > 0.5
+    terminal = np.empty_like(cash)
+    for i, name in enumerate(arms):
+        arm = scenario.arm(name)
+        inv = arm.investment
+        terminal[i] = terminal_value_usd(
+            cash[i],
+            debt[i],
+            trailing[i],
+            arm.owner.valuation_multiple_of_profit,
+            alive=survived[i],
+            liquidation_value_usd=inv.liquidation_recovery_share
+            * (inv.equipment_usd + inv.initial_inventory_usd),
+            personal_guarantee=arm.financing.personal_guarantee,
+        )
+    return {
+        "survived": survived.astype(float),
+        "closed_month": outcomes.closed_month(alive),
+        "break_even_month": outcomes.break_even_month(col("operating_profit"), alive),
+        "payback_month": outcomes.payback_month(cumulative),
+        "final_customers": col("customers")[..., -1],
+        "final_cash": col("cash")[..., -1],
+        "cumulative_owner_cash_flow": cumulative[..., -1],
+        "owner_money_in": equity + injection.sum(axis=-1),
+        "terminal_value": terminal,
+        "npv": outcomes.owner_npv(
+            draw, injection, equity, terminal, end, scenario.run.discount_rate_per_year
+        ),
+        "franchisor_failed_month": franchisor_failed_month,
+        "brand_shocks": brand_shocks,
+    }

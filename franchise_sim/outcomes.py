@@ -1,0 +1,89 @@
+"""Per-business outcomes computed from the monthly books: closure, break-even, payback, NPV.
+
+Pure, vectorised functions over arrays shaped (arm, replication, month). Months are numbered
+from 1; a month that is never reached is NaN.
+
+* ``closed_month``: the month at whose end the business closed.
+* ``break_even_month``: the first month from which operating profit (sales less running costs
+  and franchise fees, before debt service and the owner's draw) stays non-negative through the
+  last month the business operated. NaN if its last operating month made a loss.
+* ``payback_month``: the first month at which the owner's cumulative cash flow (draws less the
+  equity and any savings put in) reaches zero, i.e. the owner has the money put in back.
+* ``npv``: present value of the owner's cash flows: equity out at opening, draws in and
+  injections out each month, and the terminal value (going-concern value at the horizon, or the
+  liquidation result at closure) at the end.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from franchise_sim.money import monthly_discount_factor
+
+Array = NDArray[np.float64]
+
+
+def closed_month(alive: Array) -> Array:
+    """Month of closure per (arm, replication); NaN where the business survived."""
+    closed = alive < 0.5
+    first = np.argmax(closed, axis=-1).astype(float) + 1.0
+    return np.where(closed.any(axis=-1), first, np.nan)
+
+
+def last_operating_month(alive: Array) -> Array:
+    """The closure month, or the horizon for survivors."""
+    horizon = alive.shape[-1]
+    closed = closed_month(alive)
+    return np.where(np.isnan(closed), float(horizon), closed)
+
+
+def break_even_month(operating_profit: Array, alive: Array) -> Array:
+    """First month from which operating profit stays >= 0 to the last operating month."""
+    horizon = alive.shape[-1]
+    months = np.arange(1, horizon + 1, dtype=float)
+    last = last_operating_month(alive)[..., None]
+    loss = (operating_profit < 0) & (months <= last)
+    any_loss = loss.any(axis=-1)
+    last_loss = horizon - np.argmax(loss[..., ::-1], axis=-1)  # 1-based month of the last loss
+    month = np.where(any_loss, last_loss + 1.0, 1.0)
+    return np.where(month > last[..., 0], np.nan, month)
+
+
+def owner_cash_flow(draw: Array, injection: Array, equity_usd: Array) -> Array:
+    """Owner's cumulative cash flow after each month: draws less equity and injections."""
+    return np.cumsum(draw - injection, axis=-1) - equity_usd[..., None]
+
+
+def payback_month(cumulative_owner_cash_flow: Array) -> Array:
+    """First month at which the owner's cumulative cash flow reaches zero."""
+    reached = cumulative_owner_cash_flow >= 0
+    first = np.argmax(reached, axis=-1).astype(float) + 1.0
+    return np.where(reached.any(axis=-1), first, np.nan)
+
+
+def owner_npv(
+    draw: Array,
+    injection: Array,
+    equity_usd: Array,
+    terminal_value_usd: Array,
+    end_month: Array,
+    discount_rate_per_year: float,
+) -> Array:
+    """NPV of the owner's cash flows: equity at month 0, draws less injections, terminal value."""
+    horizon = draw.shape[-1]
+    factor = monthly_discount_factor(discount_rate_per_year)
+    discount = factor ** np.arange(1, horizon + 1, dtype=float)
+    monthly = ((draw - injection) * discount).sum(axis=-1)
+    return np.asarray(
+        -equity_usd + monthly + terminal_value_usd * factor**end_month, dtype=float
+    )
+
+
+def trailing_year_profit(operating_profit: Array, end_month: Array) -> Array:
+    """Operating profit summed over the twelve months up to and including ``end_month``."""
+    horizon = operating_profit.shape[-1]
+    months = np.arange(1, horizon + 1, dtype=float)
+    end = end_month[..., None]
+    window = (months <= end) & (months > end - 12)
+    return np.asarray((operating_profit * window).sum(axis=-1), dtype=float)

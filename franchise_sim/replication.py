@@ -1,0 +1,108 @@
+"""One replication: a SimPy environment holding the market, the shocks and every arm's business.
+
+All arms of a replication live in the same environment. They trade in copies of the same
+market, meet the same random events at the same moments, and draw their customers from the same
+monthly uniforms: common random numbers by construction, not by bookkeeping.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+from numpy.typing import NDArray
+
+import franchise_sim.franchisor  # noqa: F401  (registers the franchise relationship)
+from franchise_sim.business import MONTH_HEAD, MONTH_TAIL, UNIFORMS_PER_MONTH, Business
+from franchise_sim.calendar import Calendar
+from franchise_sim.franchisor import Franchisor
+from franchise_sim.lender import Lender
+from franchise_sim.market import Market
+from franchise_sim.owner import Owner
+from franchise_sim.plan import ReplicationPlan
+from franchise_sim.randomness import ReplicationStreams
+from franchise_sim.relationships import RELATIONSHIPS, relationship_cost_lines
+from franchise_sim.shocks import Shocks
+
+SHOCK_NAMES = ("competitor_entry", "recession", "equipment_breakdown", "key_staff_loss")
+"""Random events shared by all arms, in the order their counts are reported."""
+
+
+def cost_lines() -> tuple[str, ...]:
+    """Every cost line a business can carry: its own running costs, then relationships'."""
+    return Business.COST_LINES + relationship_cost_lines()
+
+
+def monthly_columns() -> tuple[str, ...]:
+    """Columns of a business's monthly record, in order."""
+    return MONTH_HEAD + cost_lines() + MONTH_TAIL
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicationRecord:
+    """What one replication leaves behind.
+
+    Attributes:
+        monthly: Array (arm, month, column) in the order of ``monthly_columns()``.
+        closure_reasons: Per arm, why it closed ("" if it survived the horizon).
+        shock_counts: How many of each shared random event happened.
+        franchisor_failed_month: Per arm, the month its franchisor failed (0 if none).
+        brand_shocks: Per arm, brand shocks suffered.
+    """
+
+    monthly: NDArray[np.float64]
+    closure_reasons: tuple[str, ...]
+    shock_counts: tuple[int, ...]
+    franchisor_failed_month: tuple[int, ...]
+    brand_shocks: tuple[int, ...]
+
+
+def run_replication(plan: ReplicationPlan) -> ReplicationRecord:
+    """Build one replication's world, run it to the horizon and collect the books."""
+    env = simpy.Environment()
+    horizon = plan.horizon_months
+    streams = ReplicationStreams(plan.seed, plan.replication)
+    calendar = Calendar(env, horizon)
+    market = Market(env, calendar, plan.market)
+    uniforms = streams.generator("customers").random((horizon, UNIFORMS_PER_MONTH)).tolist()
+    lines = cost_lines()
+    exit_u = streams.uniform("owner.personal_exit")
+    businesses: list[Business] = []
+    partners: list[list[object]] = []
+    for unit in plan.units:
+        business = Business(env, calendar, market, unit, uniforms, lines, noisy=plan.demand_noise)
+        Lender(env, calendar, business)
+        attached = [rel.attach(env, calendar, business, streams) for rel in RELATIONSHIPS.values()]
+        Owner(env, calendar, business, exit_u)
+        businesses.append(business)
+        partners.append([actor for actor in attached if actor is not None])
+    shocks = Shocks(
+        env,
+        plan.events,
+        market,
+        businesses,
+        {name: streams.generator("shock:" + name) for name in SHOCK_NAMES},
+    )
+    env.run(until=horizon + 0.5)
+
+    width = len(MONTH_HEAD) + len(lines) + len(MONTH_TAIL)
+    monthly = np.zeros((len(businesses), horizon, width))
+    cash_col = width - len(MONTH_TAIL) + MONTH_TAIL.index("cash")
+    loan_col = width - len(MONTH_TAIL) + MONTH_TAIL.index("loan_balance")
+    for i, business in enumerate(businesses):
+        rows = np.asarray(business.records, dtype=float)
+        monthly[i, : len(rows)] = rows
+        if len(rows) < horizon:  # closed: no flows, balances frozen at their closing values
+            monthly[i, len(rows) :, cash_col] = rows[-1, cash_col]
+            monthly[i, len(rows) :, loan_col] = rows[-1, loan_col]
+    franchisors = [next((a for a in p if isinstance(a, Franchisor)), None) for p in partners]
+    return ReplicationRecord(
+        monthly=monthly,
+        closure_reasons=tuple(b.closure_reason for b in businesses),
+        shock_counts=tuple(shocks.counts[name] for name in SHOCK_NAMES),
+        franchisor_failed_month=tuple(
+            (f.failed_month or 0) if f is not None else 0 for f in franchisors
+        ),
+        brand_shocks=tuple(f.brand_shocks if f is not None else 0 for f in franchisors),
+    )
