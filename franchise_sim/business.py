@@ -245,9 +245,10 @@ class Business:
             owner_draw_usd=f["owner_draw"],
         )
 
-    def cash_before_owner(self) -> float:
-        """Cash at the end of the month if the owner neither put in nor took out anything."""
-        return self._month_start_cash + self.ledger().cash_flow_before_owner_usd
+    @property
+    def month_start_cash(self) -> float:
+        """Cash at the start of the month being booked."""
+        return self._month_start_cash
 
     def owner_injects(self, usd: float) -> None:
         """The owner puts personal money into the business."""

@@ -35,25 +35,31 @@ class Phase(IntEnum):
 
 
 class Calendar:
-    """Drives the months: one SimPy event per phase per month, triggered in order."""
+    """Drives the months: one SimPy event per phase per month, triggered in order.
+
+    All five events of a month are triggered together at the month's end; SimPy processes
+    them in the order triggered, and an actor resumed by one phase registers for the next
+    before that one is processed.
+    """
 
     def __init__(self, env: simpy.Environment, horizon_months: int) -> None:
         self.env = env
         self.horizon_months = horizon_months
         self.month = 0
-        self._next = [env.event() for _ in Phase]
+        self._current = [env.event() for _ in Phase]
+        self._upcoming = self._current
         env.process(self._run())
 
     def next(self, phase: Phase) -> simpy.Event:
-        """The event of ``phase`` in the coming month; its value is the month number."""
-        return self._next[phase]
+        """The next event of ``phase`` not yet past; its value is the month number."""
+        event = self._current[phase]
+        return self._upcoming[phase] if event.processed else event
 
     def _run(self) -> Generator[simpy.Event, Any, None]:
         for month in range(1, self.horizon_months + 1):
             yield self.env.timeout(1)
             self.month = month
-            for phase in Phase:
-                event = self._next[phase]
-                self._next[phase] = self.env.event()
+            self._current = self._upcoming
+            self._upcoming = [self.env.event() for _ in Phase]
+            for event in self._current:
                 event.succeed(month)
-                yield event

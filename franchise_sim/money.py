@@ -6,6 +6,7 @@ shares (0.06 is 6%); periods are months unless a name says otherwise.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -43,7 +44,8 @@ def loan_payment(principal_usd: float, rate_per_year: float, term_months: int) -
     r = monthly_rate(rate_per_year)
     if r == 0:
         return principal_usd / term_months
-    return principal_usd * r / (1.0 - (1.0 + r) ** -term_months)
+    # 1 - (1 + r)^-n via expm1/log1p: exact for tiny r, where (1 + r) rounds to 1.0.
+    return principal_usd * r / -math.expm1(-term_months * math.log1p(r))
 
 
 @dataclass(frozen=True, slots=True)

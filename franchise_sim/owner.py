@@ -25,7 +25,7 @@ class Owner:
 
     At each month's close the owner first covers any cash shortfall from personal savings; if
     savings cannot cover it, the business cannot meet its obligations and closes. Otherwise the
-    owner takes a draw from cash above a floor. After ``patience_months`` months in a row in
+    owner takes a draw from cash above a floor, but none in a month the business lost money. After ``patience_months`` months in a row in
     which the business earned (operating profit less debt service) less than
     ``living_share_of_draw`` of the target draw, the owner gives up: it does not make a living.
     A personal exit may also
@@ -56,7 +56,8 @@ class Owner:
         business, plan = self.business, self.business.plan
         while business.is_open:
             month = yield self.calendar.next(Phase.CLOSE_BOOKS)
-            cash = business.cash_before_owner()
+            earned = business.ledger().cash_flow_before_owner_usd
+            cash = business.month_start_cash + earned
             injection = owner_injection_usd(cash, self.reserve_left_usd)
             if injection > 0:
                 self.reserve_left_usd -= injection
@@ -65,11 +66,9 @@ class Owner:
             if cash < 0:
                 business.close(month, INSOLVENT)
                 continue
-            draw = owner_draw_usd(
-                cash, plan.draw_usd_per_month, plan.cash_floor_usd, plan.cash_ceiling_usd
-            )
+            target = plan.draw_usd_per_month if earned >= 0 else 0.0
+            draw = owner_draw_usd(cash, target, plan.cash_floor_usd, plan.cash_ceiling_usd)
             business.owner_draws(draw)
-            earned = business.ledger().cash_flow_before_owner_usd
             lean = earned < plan.living_share_of_draw * plan.draw_usd_per_month
             self.lean_months = self.lean_months + 1 if lean else 0
             if self.lean_months >= plan.patience_months:

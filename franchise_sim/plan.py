@@ -319,7 +319,7 @@ def _plan_unit(arm: Arm, market: MarketPlan, draw: Draw) -> UnitPlan:
         cash_floor_usd=own.cash_floor_usd,
         cash_ceiling_usd=own.cash_ceiling_usd,
         reserve_usd=own.reserve_usd,
-        patience_months=own.patience_months,
+        patience_months=max(1, round(draw(own.patience_months, "owner.patience_months"))),
         living_share_of_draw=own.living_share_of_draw,
         personal_exit_rate_per_year=own.personal_exit_rate_per_year,
         valuation_multiple_of_profit=own.valuation_multiple_of_profit,

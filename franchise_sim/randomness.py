@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from statistics import NormalDist
 
 import numpy as np
 from scipy import special
@@ -36,54 +37,91 @@ def stream(seed: int, replication: int, purpose: str) -> np.random.Generator:
 def keyed_uniform(seed: int, replication: int, purpose: str) -> float:
     """One uniform in (0, 1) for a (replication, purpose) pair, without building a generator."""
     word = int(seed_sequence(seed, replication, purpose).generate_state(1, np.uint64)[0])
-    return ((word >> 11) + 0.5) * _TWO_TO_MINUS_53
+    # The top 53-bit word would round up to exactly 1.0: keep it just below.
+    return min(((word >> 11) + 0.5) * _TWO_TO_MINUS_53, 1.0 - _TWO_TO_MINUS_53)
+
+
+_STANDARD_NORMAL = NormalDist()
+_SEARCH_FROM_MEAN = 12.0
+"""Below this mean, counts are inverted by summing the mass from zero; above, by a search."""
 
 
 def poisson_count(u: float, mean: float) -> int:
     """The ``u``-quantile of a Poisson distribution (inverse transform, exact).
 
-    Small means are inverted by summing the probability mass; large ones start from the
-    regularised-gamma inverse and correct by one step, as SciPy's own ``poisson.ppf`` does.
+    Small means sum the probability mass from zero. Larger ones start from the Cornish-Fisher
+    approximation, take the exact distribution function there and step to the quantile.
     """
     if mean <= 0.0:
         return 0
-    if mean < 12.0:
+    if mean < _SEARCH_FROM_MEAN:
         k = 0
         mass = math.exp(-mean)
         cdf = mass
         while cdf < u:
             k += 1
             mass *= mean / k
-            cdf += mass
-            if mass < 1e-300:  # u numerically at 1: the tail is exhausted
+            if cdf + mass == cdf:  # u numerically at 1: the rest of the tail adds nothing
                 break
+            cdf += mass
         return k
-    k = max(0, math.ceil(float(special.pdtrik(u, mean))))
-    if k > 0 and float(special.pdtr(k - 1, mean)) >= u:
-        return k - 1
+    z = _STANDARD_NORMAL.inv_cdf(u)
+    k = max(0, math.floor(mean + math.sqrt(mean) * z + (z * z - 1.0) / 6.0 + 0.5))
+    cdf = float(special.pdtr(k, mean))
+    mass = math.exp(-mean + k * math.log(mean) - math.lgamma(k + 1))
+    if cdf < u:
+        while cdf < u:
+            k += 1
+            mass *= mean / k
+            cdf += mass
+        return k
+    while k > 0 and cdf - mass >= u:
+        cdf -= mass
+        mass *= k / mean
+        k -= 1
     return k
 
 
 def binomial_count(u: float, n: int, p: float) -> int:
-    """The ``u``-quantile of a Binomial(n, p) distribution (inverse transform, exact)."""
+    """The ``u``-quantile of a Binomial(n, p) distribution (inverse transform, exact).
+
+    Same method as ``poisson_count``: summing from zero for small ``n p``, else a search from
+    the Cornish-Fisher approximation anchored on the exact distribution function.
+    """
     if n <= 0 or p <= 0.0:
         return 0
     if p >= 1.0:
         return n
-    if n * p < 12.0:
+    q = 1.0 - p
+    ratio = p / q
+    mean = n * p
+    if mean < _SEARCH_FROM_MEAN:
         k = 0
-        q = 1.0 - p
         mass = q**n
         cdf = mass
-        ratio = p / q
+        while cdf < u and k < n:
+            mass *= (n - k) / (k + 1) * ratio
+            k += 1
+            if cdf + mass == cdf:  # u numerically at 1: the rest of the tail adds nothing
+                break
+            cdf += mass
+        return k
+    z = _STANDARD_NORMAL.inv_cdf(u)
+    guess = mean + math.sqrt(mean * q) * z + (q - p) * (z * z - 1.0) / 6.0 + 0.5
+    k = min(n, max(0, math.floor(guess)))
+    cdf = float(special.bdtr(k, n, p))
+    log_mass = math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+    mass = math.exp(log_mass + k * math.log(p) + (n - k) * math.log1p(-p))
+    if cdf < u:
         while cdf < u and k < n:
             mass *= (n - k) / (k + 1) * ratio
             k += 1
             cdf += mass
         return k
-    k = min(n, max(0, math.ceil(float(special.bdtrik(u, n, p)))))
-    if k > 0 and float(special.bdtr(k - 1, n, p)) >= u:
-        return k - 1
+    while k > 0 and cdf - mass >= u:
+        cdf -= mass
+        mass *= k / ((n - k + 1) * ratio)
+        k -= 1
     return k
 
 

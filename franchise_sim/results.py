@@ -100,6 +100,7 @@ class SimulationResults:
         table["franchisor_failed_month"] = (
             table["franchisor_failed_month"].astype("Int64").replace(0, pd.NA)
         )
+        table["brand_shocks"] = table["brand_shocks"].astype(int)
         table["arm"] = table["arm"].astype(str)
         return table
 

@@ -210,8 +210,8 @@ class Owner(Section):
     reserve_usd: float = Field(
         ge=0, description="Personal savings available to cover the business's shortfalls."
     )
-    patience_months: int = Field(
-        ge=1, description="Months in a row of not earning a living after which the owner quits."
+    patience_months: Positive = Field(
+        description="Months in a row of not earning a living after which the owner quits."
     )
     living_share_of_draw: float = Field(
         0.5,
@@ -462,9 +462,8 @@ class Scenario(Section):
                 if override is None:
                     sections[section] = shared
                     continue
-                merged = shared.model_dump(by_alias=True) | override.model_dump(
-                    by_alias=True, exclude_unset=True
-                )
+                changes = override.model_dump(by_alias=True, exclude_none=True)
+                merged = shared.model_dump(by_alias=True) | changes
                 try:
                     sections[section] = type(shared).model_validate(merged)
                 except ValidationError as exc:

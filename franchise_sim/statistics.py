@@ -1,0 +1,91 @@
+"""Statistics of simulation results: pure functions of arrays, nothing printed or drawn.
+
+Paired differences use the replication pairing that common random numbers create: replication
+``r`` of the franchise arm is compared with replication ``r`` of the independent arm.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A point estimate with a two-sided confidence interval."""
+
+    estimate: float
+    low: float
+    high: float
+    level: float = 0.95
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """Median and the 10th and 90th percentiles of a sample."""
+
+    median: float
+    p10: float
+    p90: float
+
+
+def spread(values: Array) -> Spread:
+    """Median, P10 and P90, ignoring NaN; all NaN when nothing is left."""
+    finite = values[~np.isnan(values)]
+    if finite.size == 0:
+        return Spread(math.nan, math.nan, math.nan)
+    p10, median, p90 = np.percentile(finite, [10, 50, 90])
+    return Spread(float(median), float(p10), float(p90))
+
+
+def mean_interval(values: Array, level: float = 0.95) -> Interval:
+    """Mean with a Student-t confidence interval (NaN values dropped)."""
+    finite = values[~np.isnan(values)]
+    n = finite.size
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan, level)
+    mean = float(finite.mean())
+    if n == 1:
+        return Interval(mean, math.nan, math.nan, level)
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * float(finite.std(ddof=1)) / math.sqrt(n)
+    return Interval(mean, mean - half, mean + half, level)
+
+
+def paired_difference(treated: Array, baseline: Array, level: float = 0.95) -> Interval:
+    """Mean of ``treated - baseline`` over paired replications, with its confidence interval."""
+    return mean_interval(np.asarray(treated - baseline, dtype=float), level)
+
+
+def unpaired_difference(treated: Array, baseline: Array, level: float = 0.95) -> Interval:
+    """Difference of means treating the samples as independent (Welch interval)."""
+    a, b = treated[~np.isnan(treated)], baseline[~np.isnan(baseline)]
+    diff = float(a.mean() - b.mean())
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return Interval(diff, diff, diff, level)
+    dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, dof)) * se
+    return Interval(diff, diff - half, diff + half, level)
+
+
+def survival_curve(alive: Array) -> Array:
+    """Share of businesses open at the end of each month, per arm: (arm, month) from (arm, rep,
+    month)."""
+    return np.asarray(alive.mean(axis=-2), dtype=float)
+
+
+def survival_at(alive: Array, month: int) -> Array:
+    """Share of businesses open at the end of ``month`` (1-based), per arm."""
+    return np.asarray(alive[..., month - 1].mean(axis=-1), dtype=float)
+
+
+def probability_better(treated: Array, baseline: Array) -> float:
+    """Share of paired replications in which ``treated`` exceeds ``baseline``."""
+    return float(np.mean(treated > baseline))
