@@ -16,4 +16,11 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0"
 
-__all__ = ["Scenario", "ScenarioError", "SimulationResults", "__version__", "load_scenario", "simulate"]
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "SimulationResults",
+    "__version__",
+    "load_scenario",
+    "simulate",
+]

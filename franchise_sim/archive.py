@@ -28,10 +28,10 @@ class OutputFolderError(Exception):
 
 def manifest(results: SimulationResults, *, source: str | None = None) -> dict[str, Any]:
     """What is needed to replay a run: the resolved scenario, seed, runs, versions, timing."""
-    from franchise_sim import __version__
-
     import numpy as np
     import simpy
+
+    from franchise_sim import __version__
 
     return {
         "franchise_sim_version": __version__,
@@ -67,8 +67,7 @@ def save_results(
     """
     target = Path(out_dir)
     if target.exists() and (
-        not target.is_dir()
-        or (any(target.iterdir()) and not (target / MANIFEST_FILE).is_file())
+        not target.is_dir() or (any(target.iterdir()) and not (target / MANIFEST_FILE).is_file())
     ):
         raise OutputFolderError(
             f"{target}: exists and does not hold franchise-sim results; choose another --out"

@@ -59,16 +59,16 @@ def run(
     horizon_months: int | None,
     out_dir: str | None,
 ) -> None:
-    """Simulate SCENARIO, write summary.csv, monthly.parquet and manifest.json, print the
-    comparison."""
+    """Simulate SCENARIO, write the results folder and print the comparison.
+
+    The folder holds summary.csv, monthly.parquet and manifest.json.
+    """
     from franchise_sim.archive import OutputFolderError, save_results
     from franchise_sim.comparison import compare
     from franchise_sim.monte_carlo import simulate
 
     model = _load(scenario)
-    results = simulate(
-        model, runs=runs, seed=seed, workers=workers, horizon_months=horizon_months
-    )
+    results = simulate(model, runs=runs, seed=seed, workers=workers, horizon_months=horizon_months)
     target = Path(out_dir) if out_dir else Path("results") / Path(scenario).stem
     try:
         save_results(results, target, source=scenario)

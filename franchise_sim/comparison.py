@@ -134,9 +134,7 @@ class Comparison:
                     f"  {name:32}{fmt(interval.estimate):>14}   "
                     f"({fmt(interval.low)} to {fmt(interval.high)})"
                 )
-            lines.append(
-                f"  {'Runs where its NPV is higher':32}{c.probability_npv_better:>14.0%}"
-            )
+            lines.append(f"  {'Runs where its NPV is higher':32}{c.probability_npv_better:>14.0%}")
         return "\n".join(lines)
 
 

@@ -79,4 +79,4 @@ def mismatch_after(start: float, floor: float, months: float, tau: float) -> flo
 
 def adstock_decay(half_life_months: float) -> float:
     """Share of last month's advertising effect still working this month."""
-    return 0.5 ** (1.0 / half_life_months)
+    return float(0.5 ** (1.0 / half_life_months))

@@ -165,9 +165,7 @@ def _outcomes(
     equity = np.repeat(
         np.array([[scenario.arm(a).financing.owner_equity_usd] for a in arms]), runs, axis=1
     )
-    equity = np.minimum(
-        equity, np.array([[scenario.arm(a).total_investment_usd()] for a in arms])
-    )
+    equity = np.minimum(equity, np.array([[scenario.arm(a).total_investment_usd()] for a in arms]))
     draw, injection = col("owner_draw"), col("owner_injection")
     cumulative = outcomes.owner_cash_flow(draw, injection, equity)
     cash = np.take_along_axis(col("cash"), end_index, axis=-1)[..., 0]

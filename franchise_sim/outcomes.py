@@ -75,9 +75,7 @@ def owner_npv(
     factor = monthly_discount_factor(discount_rate_per_year)
     discount = factor ** np.arange(1, horizon + 1, dtype=float)
     monthly = ((draw - injection) * discount).sum(axis=-1)
-    return np.asarray(
-        -equity_usd + monthly + terminal_value_usd * factor**end_month, dtype=float
-    )
+    return np.asarray(-equity_usd + monthly + terminal_value_usd * factor**end_month, dtype=float)
 
 
 def trailing_year_profit(operating_profit: Array, end_month: Array) -> Array:

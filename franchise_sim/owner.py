@@ -25,11 +25,11 @@ class Owner:
 
     At each month's close the owner first covers any cash shortfall from personal savings; if
     savings cannot cover it, the business cannot meet its obligations and closes. Otherwise the
-    owner takes a draw from cash above a floor, but none in a month the business lost money. After ``patience_months`` months in a row in
-    which the business earned (operating profit less debt service) less than
-    ``living_share_of_draw`` of the target draw, the owner gives up: it does not make a living.
-    A personal exit may also
-    come at a random time, the same moment in every arm (it is the same person).
+    owner takes a draw from cash above a floor, but none in a month the business lost money.
+    After ``patience_months`` months in a row in which the business earned (operating profit
+    less debt service) less than ``living_share_of_draw`` of the target draw, the owner gives
+    up: it does not make a living. A personal exit may also come at a random time, the same
+    moment in every arm (it is the same person).
     """
 
     def __init__(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from franchise_sim.distributions import Uncertain, mean_of
+from franchise_sim.distributions import Uncertain
 from franchise_sim.randomness import keyed_uniform
 from franchise_sim.scenario import Arm, Scenario
 

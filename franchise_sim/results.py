@@ -97,9 +97,8 @@ class SimulationResults:
         table = pd.DataFrame(frame)
         for name in ("closed_month", "break_even_month", "payback_month"):
             table[name] = table[name].astype("Int64")
-        table["franchisor_failed_month"] = (
-            table["franchisor_failed_month"].astype("Int64").replace(0, pd.NA)
-        )
+        failed = table["franchisor_failed_month"]
+        table["franchisor_failed_month"] = failed.where(failed > 0).astype("Int64")
         table["brand_shocks"] = table["brand_shocks"].astype(int)
         table["arm"] = table["arm"].astype(str)
         return table

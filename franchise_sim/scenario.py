@@ -25,7 +25,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
-from franchise_sim.distributions import Uncertain, _Distribution, support_of
+from franchise_sim.distributions import Uncertain, support_of
 
 BlsSector = Literal[
     "total_private", "other_services_naics81", "retail_trade", "accommodation_food_services"
@@ -88,19 +88,13 @@ class Market(Section):
         0.2,
         description="How far local tastes sit from a standard national offering (0 = none).",
     )
-    seasonality: tuple[float, ...] = Field(
+    seasonality: tuple[Annotated[float, Field(gt=0)], ...] = Field(
         (1.0,) * 12,
         strict=False,
         min_length=12,
         max_length=12,
         description="Relative demand January..December; rescaled to average 1.",
     )
-
-    @model_validator(mode="after")
-    def _positive_seasons(self) -> Market:
-        if any(s <= 0 for s in self.seasonality):
-            raise ValueError("seasonality factors must all be positive")
-        return self
 
     def season_factors(self) -> tuple[float, ...]:
         """Seasonality rescaled so the twelve factors average exactly 1."""
@@ -335,10 +329,10 @@ def _partial(model: type[_S]) -> type[BaseModel]:
     """An override model of a section: every field optional, same checks when given."""
     fields: dict[str, Any] = {}
     for name, info in model.model_fields.items():
+        # Absent means "keep the shared value"; an explicit null is rejected like any bad value.
         optional = FieldInfo.merge_field_infos(info, default=None)
-        optional.annotation = info.annotation | None  # type: ignore[operator]
-        fields[name] = (optional.annotation, optional)
-    return create_model(  # type: ignore[call-overload, no-any-return]
+        fields[name] = (info.annotation, optional)
+    return create_model(
         f"{model.__name__}Override",
         __config__=Section.model_config,
         __module__=__name__,

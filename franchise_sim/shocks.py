@@ -35,11 +35,11 @@ class Shocks:
         self.businesses = businesses
         self.counts = dict.fromkeys(streams, 0)
         self._streams = streams
-        for name, rate, process in (
-            ("competitor_entry", plan.competitor_rate_per_year, self.competitor_entries),
-            ("recession", plan.recession_rate_per_year, self.recessions),
-            ("equipment_breakdown", plan.breakdown_rate_per_year, self.equipment_breakdowns),
-            ("key_staff_loss", plan.staff_loss_rate_per_year, self.key_staff_losses),
+        for rate, process in (
+            (plan.competitor_rate_per_year, self.competitor_entries),
+            (plan.recession_rate_per_year, self.recessions),
+            (plan.breakdown_rate_per_year, self.equipment_breakdowns),
+            (plan.staff_loss_rate_per_year, self.key_staff_losses),
         ):
             if rate > 0:
                 env.process(process())

@@ -76,8 +76,7 @@ def unpaired_difference(treated: Array, baseline: Array, level: float = 0.95) ->
 
 
 def survival_curve(alive: Array) -> Array:
-    """Share of businesses open at the end of each month, per arm: (arm, month) from (arm, rep,
-    month)."""
+    """Share of businesses open at the end of each month: (arm, month) from (arm, run, month)."""
     return np.asarray(alive.mean(axis=-2), dtype=float)
 
 

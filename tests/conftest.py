@@ -1,0 +1,53 @@
+"""Shared fixtures: the shipped scenarios and small variants of them built in Python."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from franchise_sim.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+AUTO_REPAIR = ROOT / "scenarios" / "auto_repair.yaml"
+
+Variant = Callable[[dict[str, Any]], Scenario]
+
+
+def set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set a dotted path in nested dicts, creating mappings on the way."""
+    keys = path.split(".")
+    for key in keys[:-1]:
+        data = data.setdefault(key, {})
+    data[keys[-1]] = value
+
+
+@pytest.fixture(scope="session")
+def auto_repair_data() -> dict[str, Any]:
+    """The auto repair scenario as plain data."""
+    data: dict[str, Any] = yaml.safe_load(AUTO_REPAIR.read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.fixture(scope="session")
+def auto_repair(auto_repair_data: dict[str, Any]) -> Scenario:
+    """The validated auto repair scenario."""
+    return Scenario.model_validate(auto_repair_data)
+
+
+@pytest.fixture(scope="session")
+def variant(auto_repair_data: dict[str, Any]) -> Variant:
+    """Build the auto repair scenario with some fields changed by dotted path."""
+
+    def build(changes: dict[str, Any]) -> Scenario:
+        data = copy.deepcopy(auto_repair_data)
+        for path, value in changes.items():
+            set_path(data, path, value)
+        return Scenario.model_validate(data)
+
+    return build

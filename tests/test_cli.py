@@ -1,0 +1,152 @@
+"""The command line: run writes the promised files; bad input exits 2 with one message."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from franchise_sim.cli import main
+from tests.conftest import AUTO_REPAIR, SCENARIOS
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("run") / "auto"
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(AUTO_REPAIR),
+            "--runs",
+            "40",
+            "--seed",
+            "11",
+            "--workers",
+            "1",
+            "--horizon-months",
+            "36",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_run_writes_summary_with_one_row_per_arm_and_replication(
+    run_folder: tuple[Path, str],
+) -> None:
+    summary = pd.read_csv(run_folder[0] / "summary.csv")
+    required = ["arm", "replication", "survived", "closed_month", "break_even_month"]
+    required += ["final_customers", "final_cash", "npv"]
+    assert set(required) <= set(summary.columns)
+    assert len(summary) == 80
+    assert sorted(summary["arm"].unique()) == ["franchise", "independent"]
+    assert (
+        summary.groupby("arm")["replication"].apply(sorted).map(list).tolist()
+        == [list(range(40))] * 2
+    )
+    # closed_month is empty exactly when the business survived.
+    assert (summary["closed_month"].isna() == summary["survived"]).all()
+
+
+def test_run_writes_monthly_rows_and_cost_lines(run_folder: tuple[Path, str]) -> None:
+    monthly = pd.read_parquet(run_folder[0] / "monthly.parquet")
+    required = ["arm", "replication", "month", "customers", "revenue", "cash_flow", "cash"]
+    required += ["alive", "royalty", "ad_fund", "payroll", "rent", "interest"]
+    assert set(required) <= set(monthly.columns)
+    assert len(monthly) == 2 * 40 * 36
+    assert monthly["month"].min() == 1
+    assert monthly["month"].max() == 36
+    independent = monthly[monthly["arm"] == "independent"]
+    assert (independent["royalty"] == 0).all()
+
+
+def test_manifest_replays_the_run(run_folder: tuple[Path, str]) -> None:
+    from franchise_sim import simulate
+    from franchise_sim.scenario import Scenario
+
+    manifest = json.loads((run_folder[0] / "manifest.json").read_text())
+    assert manifest["seed"] == 11
+    assert manifest["runs"] == 40
+    assert manifest["horizon_months"] == 36
+    assert manifest["franchise_sim_version"]
+    scenario = Scenario.model_validate(manifest["scenario"])
+    replay = simulate(scenario, runs=40, seed=11, horizon_months=36, workers=1)
+    summary = pd.read_csv(run_folder[0] / "summary.csv")
+    assert replay.summary["npv"].to_numpy() == pytest.approx(summary["npv"].to_numpy())
+
+
+def test_run_prints_the_comparison(run_folder: tuple[Path, str]) -> None:
+    output = run_folder[1]
+    for text in ("Open after 3 years", "Final cash", "NPV", "Customers", "95% CI"):
+        assert text in output
+    assert "Automotive-service franchise minus Independent shop" in output
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
+def test_every_shipped_scenario_validates_and_runs(path: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["validate", str(path)]).exit_code == 0
+    out = tmp_path / "out"
+    result = runner.invoke(
+        main, ["run", str(path), "--runs", "8", "--workers", "1", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "summary.csv").is_file()
+    assert (out / "monthly.parquet").is_file()
+
+
+def test_bad_file_exits_2_with_a_message_and_writes_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(AUTO_REPAIR.read_text().replace("royalty_rate: 0.06", "royalty_rate: 1.5"))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", str(bad), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "bad.yaml" in result.output
+    assert "royalty_rate" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [bad]
+
+
+def test_validate_reports_each_bad_file(tmp_path: Path) -> None:
+    bad = tmp_path / "typo.yaml"
+    bad.write_text(AUTO_REPAIR.read_text().replace("rent_usd_per_month:", "rent_per_month:", 1))
+    result = CliRunner().invoke(main, ["validate", str(AUTO_REPAIR), str(bad)])
+    assert result.exit_code == 2
+    assert "ok: " in result.output
+    assert "typo.yaml" in result.output
+    assert "rent_per_month" in result.output
+
+
+def test_bad_options_exit_2(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["run", str(AUTO_REPAIR), "--runs", "0"]).exit_code == 2
+    assert runner.invoke(main, ["run", str(tmp_path / "missing.yaml")]).exit_code == 2
+    assert runner.invoke(main, ["frobnicate"]).exit_code == 2
+
+
+def test_run_refuses_to_replace_an_unrelated_folder(tmp_path: Path) -> None:
+    keep = tmp_path / "thesis"
+    keep.mkdir()
+    (keep / "chapter1.tex").write_text("precious")
+    result = CliRunner().invoke(
+        main, ["run", str(AUTO_REPAIR), "--runs", "2", "--workers", "1", "--out", str(keep)]
+    )
+    assert result.exit_code == 2
+    assert (keep / "chapter1.tex").read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis"]
+
+
+def test_schema_is_json_schema_of_scenarios() -> None:
+    result = CliRunner().invoke(main, ["schema"])
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert schema["title"] == "Scenario"
+    assert {"market", "arms", "customers", "events"} <= set(schema["properties"])
+    assert "royalty_rate" in json.dumps(schema)
