@@ -138,7 +138,7 @@ def simulate(
         deterministic=deterministic,
         arms=arms,
         monthly_columns=columns,
-        monthly=monthly,
+        trajectories=monthly,
         outcomes=table,
         closure_reasons=reasons,
         shock_counts={name: shocks[:, i] for i, name in enumerate(SHOCK_NAMES)},

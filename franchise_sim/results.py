@@ -42,8 +42,8 @@ class SimulationResults:
         horizon_months: Months simulated.
         deterministic: Whether inputs were at their means, events off and flows at expectation.
         arms: Arm names, ``independent`` first.
-        monthly_columns: Names of the last axis of ``monthly``.
-        monthly: Array (arm, replication, month, column) of the monthly books.
+        monthly_columns: Names of the last axis of ``trajectories``.
+        trajectories: Array (arm, replication, month, column) of the monthly books.
         outcomes: Per-(arm, replication) arrays named by ``SUMMARY_COLUMNS``.
         closure_reasons: Array (arm, replication) of why each business closed ("" if open).
         shock_counts: Per replication, how many of each shared random event happened.
@@ -58,7 +58,7 @@ class SimulationResults:
     deterministic: bool
     arms: tuple[str, ...]
     monthly_columns: tuple[str, ...]
-    monthly: NDArray[np.float64]
+    trajectories: NDArray[np.float64]
     outcomes: dict[str, NDArray[np.float64]]
     closure_reasons: NDArray[np.str_]
     shock_counts: dict[str, NDArray[np.int64]]
@@ -67,7 +67,7 @@ class SimulationResults:
 
     def series(self, column: str) -> NDArray[np.float64]:
         """One monthly variable as an array (arm, replication, month)."""
-        return self.monthly[..., self.monthly_columns.index(column)]
+        return self.trajectories[..., self.monthly_columns.index(column)]
 
     def arm_index(self, arm: str) -> int:
         """Position of an arm in the arrays."""
@@ -104,17 +104,17 @@ class SimulationResults:
         return table
 
     @cached_property
-    def monthly_frame(self) -> pd.DataFrame:
+    def monthly(self) -> pd.DataFrame:
         """One row per (arm, replication, month) with every monthly variable."""
         import pandas as pd
 
-        n_arms, runs, horizon, width = self.monthly.shape
+        n_arms, runs, horizon, width = self.trajectories.shape
         frame: dict[str, Any] = {
             "arm": np.repeat(np.array(self.arms, dtype=object), runs * horizon),
             "replication": np.tile(np.repeat(np.arange(runs), horizon), n_arms),
             "month": np.tile(np.arange(1, horizon + 1), n_arms * runs),
         }
-        flat = self.monthly.reshape(-1, width)
+        flat = self.trajectories.reshape(-1, width)
         for i, name in enumerate(self.monthly_columns):
             frame[name] = flat[:, i]
         table = pd.DataFrame(frame)

@@ -193,7 +193,7 @@ def test_franchise_books_match_hand_ledger(deterministic_books: Any) -> None:
 
 
 def test_deterministic_replications_are_identical(deterministic_books: Any) -> None:
-    monthly = deterministic_books.monthly
+    monthly = deterministic_books.trajectories
     np.testing.assert_array_equal(monthly[:, 0], monthly[:, 1])
 
 

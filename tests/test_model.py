@@ -10,6 +10,7 @@ import pytest
 
 from franchise_sim import SimulationResults, simulate
 from franchise_sim.customers import bass_share
+from franchise_sim.reference import bls_survival
 from franchise_sim.replication import cost_lines
 from franchise_sim.scenario import Scenario
 from tests.conftest import Variant
@@ -197,8 +198,8 @@ def test_same_seed_same_results_and_other_seed_differs(auto_repair: Scenario) ->
     a = simulate(auto_repair, runs=40, seed=5, workers=1)
     b = simulate(auto_repair, runs=40, seed=5, workers=1)
     c = simulate(auto_repair, runs=40, seed=6, workers=1)
-    np.testing.assert_array_equal(a.monthly, b.monthly)
-    assert not np.array_equal(a.monthly, c.monthly)
+    np.testing.assert_array_equal(a.trajectories, b.trajectories)
+    assert not np.array_equal(a.trajectories, c.trajectories)
 
 
 def test_one_and_two_workers_give_identical_results(auto_repair: Scenario) -> None:
@@ -206,7 +207,7 @@ def test_one_and_two_workers_give_identical_results(auto_repair: Scenario) -> No
     two = simulate(auto_repair, runs=64, seed=3, workers=2)
     assert os.getpid() not in two.worker_pids, "the pool did not run"
     assert one.worker_pids == (os.getpid(),)
-    np.testing.assert_array_equal(one.monthly, two.monthly)
+    np.testing.assert_array_equal(one.trajectories, two.trajectories)
     np.testing.assert_array_equal(one.closure_reasons, two.closure_reasons)
     for name in one.outcomes:
         np.testing.assert_array_equal(one.outcomes[name], two.outcomes[name])
@@ -215,7 +216,7 @@ def test_one_and_two_workers_give_identical_results(auto_repair: Scenario) -> No
 def test_a_replication_does_not_depend_on_the_run_size(auto_repair: Scenario) -> None:
     small = simulate(auto_repair, runs=5, seed=9, workers=1)
     large = simulate(auto_repair, runs=30, seed=9, workers=1)
-    np.testing.assert_array_equal(small.monthly, large.monthly[:, :5])
+    np.testing.assert_array_equal(small.trajectories, large.trajectories[:, :5])
 
 
 @pytest.fixture(scope="module")
@@ -229,12 +230,15 @@ def test_independent_survival_tracks_bls_other_services(
     calibration_run: SimulationResults,
 ) -> None:
     # BLS BED, establishments born March 2013, Other services (NAICS 81), years 1-5.
-    bls = {12: 82.5, 24: 74.2, 36: 67.1, 48: 61.9, 60: 56.9}
+    assert calibration_run.scenario.bls_sector == "other_services_naics81"
+    bls = bls_survival("other_services_naics81")
+    assert bls[1] == pytest.approx(0.825)
+    assert bls[5] == pytest.approx(0.569)
     results = calibration_run
     alive = results.series("alive")[results.arm_index("independent")]
-    for month, reference in bls.items():
-        simulated = 100 * alive[:, month - 1].mean()
-        assert abs(simulated - reference) <= 4.0, (month, simulated, reference)
+    for year in range(1, 6):
+        simulated = alive[:, 12 * year - 1].mean()
+        assert abs(simulated - bls[year]) <= 0.04, (year, simulated, bls[year])
 
 
 @pytest.mark.slow
