@@ -79,7 +79,7 @@ def save_results(
     except OSError as exc:
         raise OutputFolderError(f"{target}: cannot be written ({exc.strerror})") from None
     try:
-        results.summary.to_csv(staging / SUMMARY_FILE, index=False)
+        results.summary.to_csv(staging / SUMMARY_FILE, index=False, float_format="%.2f")
         results.monthly.to_parquet(staging / MONTHLY_FILE, index=False)
         (staging / MANIFEST_FILE).write_text(
             json.dumps(manifest(results, source=source), indent=2) + "\n", encoding="utf-8"
