@@ -78,7 +78,7 @@ def test_manifest_replays_the_run(run_folder: tuple[Path, str]) -> None:
     scenario = Scenario.model_validate(manifest["scenario"])
     replay = simulate(scenario, runs=40, seed=11, horizon_months=36, workers=1)
     summary = pd.read_csv(run_folder[0] / "summary.csv")
-    assert replay.summary["npv"].to_numpy() == pytest.approx(summary["npv"].to_numpy())
+    assert replay.summary["npv"].to_numpy() == pytest.approx(summary["npv"], abs=0.005)  # cents
 
 
 def test_run_prints_the_comparison(run_folder: tuple[Path, str]) -> None:
