@@ -111,7 +111,8 @@ class Triangular(_Distribution):
         split = (c - a) / (b - a)
         left = a + np.sqrt(u * (b - a) * (c - a))
         right = b - np.sqrt((1 - u) * (b - a) * (b - c))
-        return np.where(u < split, left, right)
+        # Clipped: with the mode at an end, rounding can land an ulp outside [low, high].
+        return np.asarray(np.clip(np.where(u < split, left, right), a, b), dtype=float)
 
 
 class Normal(_Distribution):
@@ -153,7 +154,10 @@ class Normal(_Distribution):
         """Inverse transform restricted to the truncated range."""
         za, zb = self._z_bounds()
         pa, pb = special.ndtr(za), special.ndtr(zb)
-        z = special.ndtri(pa + np.asarray(u, dtype=float) * (pb - pa))
+        u = np.asarray(u, dtype=float)
+        below = pa + u * (pb - pa)  # P(Z <= z), accurate in the lower half
+        above = special.ndtr(-zb) + (1.0 - u) * (pb - pa)  # P(Z > z), accurate in the upper
+        z = np.where(below < 0.5, special.ndtri(below), -special.ndtri(above))
         return np.asarray(np.clip(self.mean_value + self.sd * z, *self.support()), dtype=float)
 
 

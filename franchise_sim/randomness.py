@@ -52,7 +52,7 @@ def poisson_count(u: float, mean: float) -> int:
     Small means sum the probability mass from zero. Larger ones start from the Cornish-Fisher
     approximation, take the exact distribution function there and step to the quantile.
     """
-    if mean <= 0.0:
+    if mean <= 0.0 or u <= 0.0:
         return 0
     if mean < _SEARCH_FROM_MEAN:
         k = 0
@@ -74,6 +74,8 @@ def poisson_count(u: float, mean: float) -> int:
             k += 1
             mass *= mean / k
             cdf += mass
+            if mass < 1e-300:  # u numerically at 1: the tail is exhausted
+                break
         return k
     while k > 0 and cdf - mass >= u:
         cdf -= mass
@@ -88,7 +90,7 @@ def binomial_count(u: float, n: int, p: float) -> int:
     Same method as ``poisson_count``: summing from zero for small ``n p``, else a search from
     the Cornish-Fisher approximation anchored on the exact distribution function.
     """
-    if n <= 0 or p <= 0.0:
+    if n <= 0 or p <= 0.0 or u <= 0.0:
         return 0
     if p >= 1.0:
         return n
