@@ -87,6 +87,20 @@ class Business:
         self._loyal_hazard = cx.retention_hazard_per_month(plan.loyal_retention_per_year)
         self._casual_hazard = cx.retention_hazard_per_month(plan.casual_retention_per_year)
         self._adstock_decay = cx.adstock_decay(plan.advertising_half_life_months)
+        months = range(calendar.horizon_months)
+        self._learned_quality = [
+            cx.learning_curve(
+                plan.quality_potential, plan.starting_quality_share, t, plan.learning_months
+            )
+            for t in months
+        ]
+        self._taste_fit = [
+            1.0
+            - cx.mismatch_after(
+                plan.starting_mismatch, plan.mismatch_floor, t, plan.adaptation_months
+            )
+            for t in months
+        ]
 
         self.is_open = True
         self.closed_month: int | None = None
@@ -134,15 +148,14 @@ class Business:
         plan, market = self.plan, self.market
         u = self._uniforms[month - 1]
         elapsed = month - 1
-        quality = cx.learning_curve(
-            plan.quality_potential, plan.starting_quality_share, elapsed, plan.learning_months
-        )
+        quality = self._learned_quality[elapsed]
         for drop in self.staff_vacancies:
             quality *= 1.0 - drop
-        fit = 1.0 - cx.mismatch_after(
-            plan.starting_mismatch, plan.mismatch_floor, elapsed, plan.adaptation_months
+        satisfaction = (
+            quality
+            * self._taste_fit[elapsed]
+            * (1.0 - plan.overload_penalty * self._overload_share)
         )
-        satisfaction = quality * fit * (1.0 - plan.overload_penalty * self._overload_share)
         for factor in self.satisfaction_factors.values():
             satisfaction *= factor
         self.satisfaction = satisfaction

@@ -24,6 +24,7 @@ class Draw:
         self._seed = seed
         self._replication = replication
         self._at_mean = at_mean
+        self._drawn: dict[tuple[str, Uncertain], float] = {}
 
     def __call__(self, value: Uncertain, key: str) -> float:
         """The value itself if fixed; else a draw (or its mean in expected-value mode)."""
@@ -31,8 +32,11 @@ class Draw:
             return float(value)
         if self._at_mean:
             return value.mean()
-        u = keyed_uniform(self._seed, self._replication, "input:" + key)
-        return float(value.ppf(np.array([u]))[0])
+        drawn = self._drawn.get((key, value))
+        if drawn is None:  # arms sharing a field and its distribution share one draw
+            u = keyed_uniform(self._seed, self._replication, "input:" + key)
+            drawn = self._drawn[key, value] = float(value.ppf(np.array([u]))[0])
+        return drawn
 
 
 @dataclass(frozen=True, slots=True)
