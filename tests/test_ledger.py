@@ -154,6 +154,15 @@ def hand_ledger(
     return rows
 
 
+def assert_books_match(results: Any, arm: str, expected: list[dict[str, float]]) -> None:
+    """Every ledger line of replication 0 of ``arm`` equals the hand-computed month."""
+    i = results.arm_index(arm)
+    for name in expected[0]:
+        got = results.series(name)[i, 0]
+        want = np.array([row[name] for row in expected])
+        np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=name)
+
+
 @pytest.fixture(scope="module")
 def deterministic_books() -> Any:
     scenario = Scenario.model_validate(small_business())
@@ -162,12 +171,7 @@ def deterministic_books() -> Any:
 
 def test_independent_books_match_hand_ledger(deterministic_books: Any) -> None:
     expected = hand_ledger(loan=80000.0, variable_rate=0.4, monthly_fees=0.0, marketing=500.0)
-    results = deterministic_books
-    i = results.arm_index("independent")
-    for name in expected[0]:
-        got = results.series(name)[i, 0]
-        want = np.array([row[name] for row in expected])
-        np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=name)
+    assert_books_match(deterministic_books, "independent", expected)
 
 
 def test_franchise_books_match_hand_ledger(deterministic_books: Any) -> None:
@@ -181,12 +185,9 @@ def test_franchise_books_match_hand_ledger(deterministic_books: Any) -> None:
         renewal_fee=700.0,
         royalty_and_ad_rate=0.08,
     )
+    assert_books_match(deterministic_books, "franchise", expected)
     results = deterministic_books
     i = results.arm_index("franchise")
-    for name in expected[0]:
-        got = results.series(name)[i, 0]
-        want = np.array([row[name] for row in expected])
-        np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=name)
     assert results.series("royalty")[i, 0, 0] == pytest.approx(0.06 * 20000)
     assert results.series("ad_fund")[i, 0, 0] == pytest.approx(0.02 * 20000)
     assert results.series("renewal_fee")[i, 0].tolist() == [0, 0, 700, 0, 0, 700]
