@@ -204,7 +204,8 @@ def test_retention_hazard_hand_case() -> None:
 )
 def test_retention_hazard_is_decreasing(a: float, b: float) -> None:
     low, high = sorted((a, b))
-    if low < high:
+    assert retention_hazard_per_month(low) >= retention_hazard_per_month(high)
+    if high - low > 1e-9:
         assert retention_hazard_per_month(low) > retention_hazard_per_month(high)
 
 
