@@ -149,7 +149,12 @@ class Operations(Section):
 
 
 class Concept(Section):
-    """An independent's own, unproven concept and how it learns."""
+    """An independent's own, unproven concept and how it learns.
+
+    A franchise arm takes its quality and learning curve from ``franchise.template`` and its
+    starting distance from local tastes from ``market.local_taste_gap``; of this section it uses
+    only ``adaptation_months``.
+    """
 
     quality: Share = Field(description="Operating quality the business can reach (1 = best).")
     starting_quality_share: float = Field(
@@ -448,6 +453,20 @@ class Scenario(Section):
                 "missing_arm", "arms needs at least one arm with `franchise` terms"
             )
         for name, spec in self.arms.items():
+            if spec.franchise is not None and spec.concept is not None:
+                ignored = spec.concept.model_dump(exclude_none=True).keys() - {
+                    "adaptation_months"
+                }
+                if ignored:
+                    raise PydanticCustomError(
+                        "arm_override",
+                        "{where}: {msg}",
+                        {
+                            "where": f"arms.{name}.concept.{sorted(ignored)[0]}",
+                            "msg": "a franchise arm takes its concept from franchise.template; "
+                            "only adaptation_months applies",
+                        },
+                    )
             sections: dict[str, Any] = {"name": name, "label": spec.label}
             sections["franchise"] = spec.franchise
             for section in OVERRIDABLE_SECTIONS:

@@ -150,3 +150,16 @@ def test_schema_is_json_schema_of_scenarios() -> None:
     assert schema["title"] == "Scenario"
     assert {"market", "arms", "customers", "events"} <= set(schema["properties"])
     assert "royalty_rate" in json.dumps(schema)
+
+
+def test_franchise_arm_cannot_override_the_independents_concept(tmp_path: Path) -> None:
+    text = AUTO_REPAIR.read_text()
+    anchor = "    customers:\n      spend_per_visit_usd: {dist: triangular, low: 320"
+    assert anchor in text
+    bad = tmp_path / "concept.yaml"
+    bad.write_text(text.replace(anchor, "    concept:\n      quality: 0.9\n" + anchor, 1))
+    line = bad.read_text().splitlines().index("      quality: 0.9") + 1
+    result = CliRunner().invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert f"line {line}: arms.franchise.concept.quality" in result.output
+    assert "franchise.template" in result.output
