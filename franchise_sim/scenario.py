@@ -454,9 +454,7 @@ class Scenario(Section):
             )
         for name, spec in self.arms.items():
             if spec.franchise is not None and spec.concept is not None:
-                ignored = spec.concept.model_dump(exclude_none=True).keys() - {
-                    "adaptation_months"
-                }
+                ignored = spec.concept.model_dump(exclude_none=True).keys() - {"adaptation_months"}
                 if ignored:
                     raise PydanticCustomError(
                         "arm_override",
