@@ -133,11 +133,10 @@ class Business:
         return self.loyal + self.casual
 
     def run(self) -> Generator[simpy.Event, Any, None]:
-        """Each month: trade, pay the running costs, and record the books."""
+        """Each month: trade, pay the running costs, and record the books once they are closed."""
         while self.is_open:
             month = yield self.calendar.next(Phase.TRADE)
             self.trade(month)
-            yield self.calendar.next(Phase.SETTLE)
             self.pay_running_costs()
             yield self.calendar.next(Phase.REPORT)
             self.report()

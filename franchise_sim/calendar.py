@@ -4,15 +4,17 @@ Time is measured in months since opening. Random events fire at any moment; the 
 kept monthly. At the end of month ``m`` (simulation time ``m``) the calendar runs five phases,
 in this order, and every actor waits for the phase it acts in:
 
-1. ``OPEN``: the market sets the month's season and economy; franchisors set the brand's pull.
-2. ``TRADE``: each business wins and loses customers, serves visits up to capacity, books sales.
-3. ``SETTLE``: each business pays its running costs; franchisors collect fees; lenders collect
-   the loan instalment. Charges in this phase commute, so their order does not matter.
+1. ``OPEN``: the market turns the season.
+2. ``TRADE``: each business wins and loses customers, serves visits up to capacity, books its
+   sales and pays its running costs.
+3. ``SETTLE``: franchisors collect their fees on the month's sales; lenders collect the loan
+   instalment. Charges in this phase commute, so their order does not matter.
 4. ``CLOSE_BOOKS``: each owner covers a shortfall from savings, takes a draw, decides to go on.
 5. ``REPORT``: each business records the month.
 
 An event that fires during month ``m`` (between times ``m - 1`` and ``m``) is therefore felt in
-month ``m``'s books.
+month ``m``'s books: a recession, a competitor, a brand shock or a franchisor failure changes
+the state the month's trade reads; a repair bill lands on the month's ledger.
 """
 
 from __future__ import annotations

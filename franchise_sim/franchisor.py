@@ -58,16 +58,16 @@ class Franchisor:
             env.process(self.brand_shock_arrivals())
 
     def support_unit(self) -> Generator[simpy.Event, Any, None]:
-        """Each month: lend the brand's pull, then collect the fees on the month's sales."""
+        """Lend the brand from opening day; each month, collect the fees on the month's sales."""
         business = self.business
+        self._lend_brand()
         while business.is_open and not self.failed:
-            yield self.calendar.next(Phase.OPEN)
-            self._lend_brand()
             month = yield self.calendar.next(Phase.SETTLE)
             if not self.failed:
                 self.collect_fees(month)
 
     def _lend_brand(self) -> None:
+        """Set the brand's pull and satisfaction effect, as dented by any current shocks."""
         terms = self.terms
         awareness, satisfaction = 1.0, 1.0
         for awareness_drop, satisfaction_drop in self._shock_drops:
@@ -116,8 +116,11 @@ class Franchisor:
     def _brand_shock(self) -> Generator[simpy.Event, Any, None]:
         drops = (self.terms.brand_shock_awareness_drop, self.terms.brand_shock_satisfaction_drop)
         self._shock_drops.append(drops)
+        self._lend_brand()
         yield self.env.timeout(self.terms.brand_shock_months)
         self._shock_drops.remove(drops)
+        if not self.failed:
+            self._lend_brand()
 
 
 def _attach(
