@@ -131,6 +131,9 @@ class Normal(_Distribution):
         lo, hi = self.support()
         if not lo < hi:
             raise ValueError("normal needs low < high")
+        za, zb = self._z_bounds()
+        if float(special.ndtr(zb) - special.ndtr(za)) < 1e-9:
+            raise ValueError("normal truncated to [low, high] keeps almost none of its mass")
         return self
 
     def _z_bounds(self) -> tuple[float, float]:

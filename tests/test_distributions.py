@@ -409,3 +409,10 @@ def test_mean_and_support_of_distributions() -> None:
     n = dist(dist="normal", mean=1.0, sd=1.0)
     assert mean_of(n) == 1.0
     assert support_of(n) == (-math.inf, math.inf)
+
+
+def test_normal_truncated_beyond_its_mass_is_rejected() -> None:
+    with pytest.raises(ValidationError, match="almost none of its mass"):
+        Normal.model_validate({"dist": "normal", "mean": 0.0, "sd": 1.0, "low": 9.0})
+    far = Normal.model_validate({"dist": "normal", "mean": 0.0, "sd": 1.0, "low": 5.0})
+    assert 5.0 < far.mean() < 5.3  # inverse Mills ratio at 5 is about 5.19
