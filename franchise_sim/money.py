@@ -19,6 +19,10 @@ BoolLike = bool | ArrayLike
 """A bool or an array of them."""
 
 
+HALF_CENT_USD = 0.005
+"""Balances below this are settled: money is paid in cents."""
+
+
 def monthly_rate(rate_per_year: float) -> float:
     """Nominal annual rate to the monthly rate a US term loan charges (``rate / 12``)."""
     return rate_per_year / 12.0
@@ -60,12 +64,16 @@ class LoanInstalment:
 def loan_instalment(balance_usd: float, rate_per_year: float, payment_usd: float) -> LoanInstalment:
     """Split a scheduled payment on an outstanding balance into interest and principal.
 
-    The last payment is capped at what is still owed, so the balance never goes negative.
+    The last payment is capped at what is still owed, so the balance never goes negative, and
+    a remainder below half a cent (floating-point dust of the annuity formula) is paid off with
+    it rather than left for a spurious extra instalment.
     """
     if balance_usd <= 0:
         return LoanInstalment(0.0, 0.0, 0.0)
     interest = balance_usd * monthly_rate(rate_per_year)
     principal = min(balance_usd, payment_usd - interest)
+    if balance_usd - principal < HALF_CENT_USD:
+        principal = balance_usd
     return LoanInstalment(interest, principal, balance_usd - principal)
 
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from franchise_sim.money import (
+    HALF_CENT_USD,
     LoanInstalment,
     MonthLedger,
     first_month_reaching,
@@ -124,7 +125,8 @@ def test_schedule_repays_principal_in_term(principal: float, rate: float, term: 
     for _ in range(term):
         due = loan_instalment(balance, rate, payment)
         assert due.interest_usd == pytest.approx(balance * rate / 12, rel=1e-15)
-        assert due.interest_usd + due.principal_usd <= payment * (1 + 1e-12)
+        # The last instalment also settles any sub-cent remainder.
+        assert due.interest_usd + due.principal_usd <= payment * (1 + 1e-12) + HALF_CENT_USD
         assert due.balance_after_usd == balance - due.principal_usd
         assert 0.0 <= due.balance_after_usd <= balance
         balance = due.balance_after_usd
@@ -526,3 +528,18 @@ def test_terminal_value_broadcasts_scalar_alive_flag() -> None:
         cash, debt, profit, 3.0, alive=True, liquidation_value_usd=5_000.0, personal_guarantee=True
     )
     np.testing.assert_array_equal(value, [13_000.0, -44_000.0])
+
+
+def test_schedule_ends_in_exactly_n_payments_with_nothing_left() -> None:
+    for principal, rate, term in (
+        (123_456.78, 0.1125, 120),
+        (80_000.0, 0.12, 60),
+        (5e5, 0.07, 300),
+    ):
+        payment = loan_payment(principal, rate, term)
+        balance, payments = principal, 0
+        while balance > 0:
+            balance = loan_instalment(balance, rate, payment).balance_after_usd
+            payments += 1
+        assert payments == term
+        assert balance == 0.0
