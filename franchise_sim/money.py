@@ -7,7 +7,7 @@ shares (0.06 is 6%); periods are months unless a name says otherwise.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -145,24 +145,6 @@ def npv(cash_flows_usd: Sequence[float], discount_rate_per_year: float) -> float
     """Net present value of monthly cash flows, the first at month 0 (undiscounted)."""
     factor = monthly_discount_factor(discount_rate_per_year)
     return float(sum(cf * factor**m for m, cf in enumerate(cash_flows_usd)))
-
-
-def first_month_staying_non_negative(values: Sequence[float]) -> int | None:
-    """First 1-based month from which every later value is >= 0; None if the last is negative."""
-    month: int | None = None
-    for m in range(len(values), 0, -1):
-        if values[m - 1] < 0:
-            break
-        month = m
-    return month
-
-
-def first_month_reaching(cumulative: Iterable[float], level: float = 0.0) -> int | None:
-    """First 1-based month at which a running total reaches ``level``; None if it never does."""
-    for m, value in enumerate(cumulative, start=1):
-        if value >= level:
-            return m
-    return None
 
 
 def terminal_value_usd(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from decimal import Decimal, localcontext
 
@@ -16,8 +15,6 @@ from franchise_sim.money import (
     HALF_CENT_USD,
     LoanInstalment,
     MonthLedger,
-    first_month_reaching,
-    first_month_staying_non_negative,
     loan_instalment,
     loan_payment,
     local_marketing_usd,
@@ -402,65 +399,6 @@ def test_npv_is_linear_and_matches_definition(a: list[float], rate: float) -> No
     assert npv(a, rate) == pytest.approx(expected, rel=1e-12, abs=1e-6)
     doubled = [2 * x for x in a]
     assert npv(doubled, rate) == pytest.approx(2 * npv(a, rate), rel=1e-12, abs=1e-6)
-
-
-@pytest.mark.parametrize(
-    ("values", "expected"),
-    [
-        ([-1.0, -2.0, 3.0, 4.0], 3),
-        ([1.0, -1.0, 2.0], 3),
-        ([1.0, 2.0], 1),
-        ([0.0], 1),
-        ([-1.0, 0.0, 0.0], 2),
-        ([1.0, -1.0], None),
-        ([-3.0], None),
-        ([], None),
-    ],
-)
-def test_first_month_staying_non_negative_hand_cases(
-    values: list[float], expected: int | None
-) -> None:
-    assert first_month_staying_non_negative(values) == expected
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.floats(min_value=-10.0, max_value=10.0), max_size=40))
-def test_first_month_staying_non_negative_definition(values: list[float]) -> None:
-    month = first_month_staying_non_negative(values)
-    brute = next(
-        (m for m in range(1, len(values) + 1) if all(v >= 0 for v in values[m - 1 :])),
-        None,
-    )
-    assert month == brute
-    if month is not None:
-        assert all(v >= 0 for v in values[month - 1 :])
-        assert month == 1 or values[month - 2] < 0
-
-
-def test_first_month_reaching_hand_cases() -> None:
-    assert first_month_reaching([-5.0, -2.0, 0.0, 3.0]) == 3
-    assert first_month_reaching([-5.0, -2.0, -1.0]) is None
-    assert first_month_reaching([]) is None
-    assert first_month_reaching([1.0, 2.0]) == 1
-    assert first_month_reaching([0.0, 5.0, 12.0], level=10.0) == 3
-    assert first_month_reaching([20.0, 5.0], level=10.0) == 1
-    # Works on a one-shot iterable such as a running total.
-    flows = [-100.0, 30.0, 30.0, 30.0, 30.0, -200.0]
-    assert first_month_reaching(itertools.accumulate(flows)) == 5
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    values=st.lists(st.floats(min_value=-10.0, max_value=10.0), max_size=40),
-    level=st.floats(min_value=-5.0, max_value=5.0),
-)
-def test_first_month_reaching_definition(values: list[float], level: float) -> None:
-    month = first_month_reaching(iter(values), level)
-    if month is None:
-        assert all(v < level for v in values)
-    else:
-        assert values[month - 1] >= level
-        assert all(v < level for v in values[: month - 1])
 
 
 # --- terminal value ---------------------------------------------------------------------------
