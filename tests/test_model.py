@@ -13,6 +13,7 @@ from franchise_sim.customers import bass_share
 from franchise_sim.reference import bls_survival
 from franchise_sim.replication import cost_lines
 from franchise_sim.scenario import Scenario
+from franchise_sim.statistics import paired_difference, unpaired_difference
 from tests.conftest import Variant
 
 
@@ -155,6 +156,10 @@ def test_common_random_numbers_reduce_the_variance_of_differences(
         paired = np.var(a - b, ddof=1)
         unpaired = np.var(a, ddof=1) + np.var(b, ddof=1)  # variance if drawn independently
         assert paired < 0.8 * unpaired, name
+        # So the paired confidence interval is narrower than the unpaired (Welch) one.
+        tight, loose = paired_difference(a, b), unpaired_difference(a, b)
+        assert tight.estimate == pytest.approx(loose.estimate)
+        assert tight.high - tight.low < loose.high - loose.low, name
 
 
 def test_arms_meet_the_same_market_and_events(stochastic: SimulationResults) -> None:
