@@ -112,6 +112,7 @@ class Business:
         self.staff_vacancies: list[float] = []
         self.capacity_lost_share = 0.0
         self.satisfaction = 0.0
+        self._retained = 0.0
         self._overload_share = 0.0
         self._advertising_p = 0.0
         self._last_marketing_usd = plan.marketing_usd_per_month
@@ -144,33 +145,39 @@ class Business:
     # -- trading -----------------------------------------------------------------------------
     def trade(self, month: int) -> None:
         """Win and lose customers, serve visits up to capacity and book the sales."""
-        plan, market = self.plan, self.market
         u = self._uniforms[month - 1]
-        elapsed = month - 1
+        self.satisfaction = self._customer_satisfaction(month - 1)
+        new, lost = self._win_and_lose_customers(u)
+        self._serve_visits(u, new, lost)
+
+    def _customer_satisfaction(self, elapsed: int) -> float:
+        """Quality (learning curve, staff gaps) x fit to local tastes x service x partners."""
         quality = self._learned_quality[elapsed]
         for drop in self.staff_vacancies:
             quality *= 1.0 - drop
-        satisfaction = (
-            quality
-            * self._taste_fit[elapsed]
-            * (1.0 - plan.overload_penalty * self._overload_share)
-        )
+        served_share = 1.0 - self.plan.overload_penalty * self._overload_share
+        satisfaction = quality * self._taste_fit[elapsed] * served_share
         for factor in self.satisfaction_factors.values():
             satisfaction *= factor
-        self.satisfaction = satisfaction
+        return satisfaction
 
-        self._advertising_p = self._adstock_decay * self._advertising_p + (
-            1.0 - self._adstock_decay
+    def _win_and_lose_customers(self, u: Sequence[float]) -> tuple[float, float]:
+        """Bass adoption among non-customers; departures from each loyalty segment."""
+        plan = self.plan
+        decay = self._adstock_decay
+        self._advertising_p = decay * self._advertising_p + (
+            1.0 - decay
         ) * plan.marketing_p_per_1000usd * (self._last_marketing_usd / 1000.0)
         p = plan.innovation_p_per_month + self._advertising_p + sum(self.innovation_boosts.values())
-        q = plan.imitation_q_per_month * max(0.0, satisfaction)
-
-        potential = market.potential_customers
-        start = self.customers
+        q = plan.imitation_q_per_month * max(0.0, self.satisfaction)
+        potential, start = self.market.potential_customers, self.customers
         mean_new = cx.expected_new_customers(potential, start, p, q)
-        sensitivity = plan.churn_sensitivity
-        churn_loyal = cx.churn_probability(self._loyal_hazard, satisfaction, sensitivity)
-        churn_casual = cx.churn_probability(self._casual_hazard, satisfaction, sensitivity)
+        churn_loyal = cx.churn_probability(
+            self._loyal_hazard, self.satisfaction, plan.churn_sensitivity
+        )
+        churn_casual = cx.churn_probability(
+            self._casual_hazard, self.satisfaction, plan.churn_sensitivity
+        )
         if self._noisy:
             new = float(min(poisson_count(u[U_NEW], mean_new), max(0.0, potential - start)))
             new_loyal = float(math.floor(new * plan.loyal_share + u[U_SPLIT]))
@@ -183,16 +190,20 @@ class Business:
             lost_casual = self.casual * churn_casual
         self.loyal -= lost_loyal
         self.casual -= lost_casual
+        self._retained = self.customers
+        self.loyal += new_loyal
+        self.casual += new - new_loyal
+        return new, lost_loyal + lost_casual
+
+    def _serve_visits(self, u: Sequence[float], new: float, lost: float) -> None:
+        """New customers come in once; the rest return at their rate; capacity caps service."""
+        plan, market = self.plan, self.market
         mean_returning = (
-            self.customers
+            self._retained
             * plan.visits_per_customer_per_month
             * market.season_factor
             * market.economy_factor
         )
-        self.loyal += new_loyal
-        self.casual += new - new_loyal
-
-        # A new customer comes in once in the month they adopt; the rest return at their rate.
         returning = poisson_count(u[U_VISITS], mean_returning) if self._noisy else mean_returning
         visits = new + returning
         capacity = plan.capacity_visits_per_month * (1.0 - self.capacity_lost_share)
@@ -200,7 +211,7 @@ class Business:
         self._overload_share = (visits - served) / visits if visits > 0 else 0.0
         self.capacity_lost_share = 0.0
         self._flows["revenue"] = served * plan.spend_per_visit_usd
-        self._counts = (self.customers, new, lost_loyal + lost_casual, visits, served)
+        self._counts = (self.customers, new, lost, visits, served)
 
     def lose_customers(self, share: float) -> None:
         """A share of current customers switches away (to a new competitor)."""
