@@ -131,21 +131,26 @@ class Normal(_Distribution):
         lo, hi = self.support()
         if not lo < hi:
             raise ValueError("normal needs low < high")
-        za, zb = self._z_bounds()
-        if float(special.ndtr(zb) - special.ndtr(za)) < 1e-9:
-            raise ValueError("normal truncated to [low, high] keeps almost none of its mass")
+        if self._mass() < 1e-300:
+            raise ValueError("normal truncated to [low, high] keeps none of its mass")
         return self
 
     def _z_bounds(self) -> tuple[float, float]:
         lo, hi = self.support()
         return ((lo - self.mean_value) / self.sd, (hi - self.mean_value) / self.sd)
 
+    def _mass(self) -> float:
+        """Probability of ``[low, high]``, from the tail where it is small (no cancellation)."""
+        za, zb = self._z_bounds()
+        if za > 0:
+            return float(special.ndtr(-za) - special.ndtr(-zb))
+        return float(special.ndtr(zb) - special.ndtr(za))
+
     def mean(self) -> float:
         """Return the mean, corrected for truncation when bounds are given."""
         za, zb = self._z_bounds()
-        mass = float(special.ndtr(zb) - special.ndtr(za))
         density = _std_normal_pdf(za) - _std_normal_pdf(zb)
-        return self.mean_value + self.sd * density / mass
+        return self.mean_value + self.sd * density / self._mass()
 
     def support(self) -> tuple[float, float]:
         """Return the truncation bounds (infinite where none is given)."""
@@ -156,10 +161,10 @@ class Normal(_Distribution):
     def ppf(self, u: FloatArray) -> FloatArray:
         """Inverse transform restricted to the truncated range."""
         za, zb = self._z_bounds()
-        pa, pb = special.ndtr(za), special.ndtr(zb)
+        mass = self._mass()
         u = np.asarray(u, dtype=float)
-        below = pa + u * (pb - pa)  # P(Z <= z), accurate in the lower half
-        above = special.ndtr(-zb) + (1.0 - u) * (pb - pa)  # P(Z > z), accurate in the upper
+        below = special.ndtr(za) + u * mass  # P(Z <= z), accurate in the lower half
+        above = special.ndtr(-zb) + (1.0 - u) * mass  # P(Z > z), accurate in the upper
         z = np.where(below < 0.5, special.ndtri(below), -special.ndtri(above))
         return np.asarray(np.clip(self.mean_value + self.sd * z, *self.support()), dtype=float)
 
