@@ -51,6 +51,7 @@ def manifest(results: SimulationResults, *, source: str | None = None) -> dict[s
         "replay": (
             f"franchise-sim run {source or 'SCENARIO'} --runs {results.runs} "
             f"--seed {results.seed} --horizon-months {results.horizon_months}"
+            + (" --deterministic" if results.deterministic else "")
         ),
         "scenario": results.scenario.model_dump(mode="json", by_alias=True, exclude_none=True),
     }

@@ -46,6 +46,11 @@ def main() -> None:
 )
 @click.option("--horizon-months", type=click.IntRange(1, 360), help="Months to simulate.")
 @click.option(
+    "--deterministic",
+    is_flag=True,
+    help="The plan on paper: inputs at their means, no random events, expected flows.",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False),
@@ -57,6 +62,7 @@ def run(
     seed: int | None,
     workers: int | None,
     horizon_months: int | None,
+    deterministic: bool,
     out_dir: str | None,
 ) -> None:
     """Simulate SCENARIO, write the results folder and print the comparison.
@@ -68,7 +74,14 @@ def run(
     from franchise_sim.monte_carlo import simulate
 
     model = _load(scenario)
-    results = simulate(model, runs=runs, seed=seed, workers=workers, horizon_months=horizon_months)
+    results = simulate(
+        model,
+        runs=runs,
+        seed=seed,
+        workers=workers,
+        horizon_months=horizon_months,
+        deterministic=deterministic,
+    )
     target = Path(out_dir) if out_dir else Path("results") / Path(scenario).stem
     try:
         save_results(results, target, source=scenario)

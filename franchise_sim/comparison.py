@@ -63,6 +63,7 @@ class Comparison:
     runs: int
     horizon_months: int
     seed: int
+    deterministic: bool
     discount_rate_per_year: float
     arms: tuple[ArmSummary, ...]
     contrasts: tuple[Contrast, ...]
@@ -94,9 +95,18 @@ class Comparison:
         """The comparison as a plain-text table for a terminal."""
         width = max(24, *(len(a.label) + 2 for a in self.arms))
         head = f"{'':34}" + "".join(f"{a.label:>{width}}" for a in self.arms)
+        if self.deterministic:
+            title = (
+                f"{self.scenario_name}: the plan on paper over {self.horizon_months} months "
+                "(every input at its mean, no random events, expected flows)"
+            )
+        else:
+            runs = f"{self.runs:,} paired run{'s' if self.runs != 1 else ''}"
+            title = (
+                f"{self.scenario_name}: {runs} x {self.horizon_months} months (seed {self.seed})"
+            )
         lines = [
-            f"{self.scenario_name}: {self.runs:,} paired runs x {self.horizon_months} months "
-            f"(seed {self.seed})",
+            title,
             "",
             head,
         ]
@@ -122,7 +132,10 @@ class Comparison:
         row("  share reaching break-even", [f"{a.break_even_share:.0%}" for a in self.arms])
         labels = {a.arm: a.label for a in self.arms}
         for c in self.contrasts:
-            lines += ["", f"{labels[c.arm]} minus {labels[BASELINE]}: paired mean, 95% CI"]
+            if self.deterministic:
+                lines += ["", f"{labels[c.arm]} minus {labels[BASELINE]}"]
+            else:
+                lines += ["", f"{labels[c.arm]} minus {labels[BASELINE]}: paired mean, 95% CI"]
             diff_rows = (
                 ("Survival at the horizon", c.survival_points, _points),
                 ("Final cash, USD", c.final_cash, _signed),
@@ -130,11 +143,14 @@ class Comparison:
                 ("Customers at the horizon", c.final_customers, _signed),
             )
             for name, interval, fmt in diff_rows:
+                line = f"  {name:32}{fmt(interval.estimate):>14}"
+                if not self.deterministic:
+                    line += f"   ({fmt(interval.low)} to {fmt(interval.high)})"
+                lines.append(line)
+            if not self.deterministic:
                 lines.append(
-                    f"  {name:32}{fmt(interval.estimate):>14}   "
-                    f"({fmt(interval.low)} to {fmt(interval.high)})"
+                    f"  {'Runs where its NPV is higher':32}{c.probability_npv_better:>14.0%}"
                 )
-            lines.append(f"  {'Runs where its NPV is higher':32}{c.probability_npv_better:>14.0%}")
         return "\n".join(lines)
 
 
@@ -183,6 +199,7 @@ def compare(results: SimulationResults) -> Comparison:
         runs=results.runs,
         horizon_months=horizon,
         seed=results.seed,
+        deterministic=results.deterministic,
         discount_rate_per_year=results.scenario.run.discount_rate_per_year,
         arms=tuple(arms),
         contrasts=tuple(contrasts),

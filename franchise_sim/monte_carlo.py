@@ -82,7 +82,8 @@ def simulate(
 
     Args:
         scenario: A validated scenario (see ``load_scenario``).
-        runs: Replications per arm; the scenario's ``run.runs`` if not given.
+        runs: Replications per arm; the scenario's ``run.runs`` if not given (1 when
+            ``deterministic``).
         seed: Master seed; the scenario's ``run.seed`` if not given.
         workers: Processes to use; all cores if not given, in-process when 1.
         horizon_months: Months to simulate; the scenario's ``run.horizon_months`` if not given.
@@ -93,7 +94,8 @@ def simulate(
     Returns:
         Frozen results with monthly arrays and per-(arm, replication) outcomes.
     """
-    runs = scenario.run.runs if runs is None else runs
+    if runs is None:  # the plan on paper is one path, however often it is run
+        runs = 1 if deterministic else scenario.run.runs
     seed = scenario.run.seed if seed is None else seed
     horizon = scenario.run.horizon_months if horizon_months is None else horizon_months
     workers = (os.cpu_count() or 1) if workers is None else workers

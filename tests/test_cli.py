@@ -163,3 +163,18 @@ def test_franchise_arm_cannot_override_the_independents_concept(tmp_path: Path) 
     assert result.exit_code == 2
     assert f"line {line}: arms.franchise.concept.quality" in result.output
     assert "franchise.template" in result.output
+
+
+def test_deterministic_run_is_the_plan_on_paper(tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    args = ["run", str(AUTO_REPAIR), "--deterministic", "--workers", "1"]
+    result = CliRunner().invoke(main, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = pd.read_csv(out / "summary.csv")
+    assert len(summary) == 2  # one expected path per arm
+    assert summary["survived"].all()
+    assert "95% CI" not in result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["deterministic"] is True
+    assert manifest["replay"].endswith("--deterministic")
+    assert "the plan on paper" in result.output
