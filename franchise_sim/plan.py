@@ -246,6 +246,8 @@ def _plan_unit(arm: Arm, market: MarketPlan, draw: Draw) -> UnitPlan:
         variable_cost_rate = draw(o.variable_cost_rate, "operations.variable_cost_rate")
     else:
         template = terms.template
+        # Same key as the independent's concept quality: the same owner's operating talent
+        # ranks the same in both worlds, though the template narrows its spread.
         quality = draw(template.quality, "concept.quality")
         starting_quality_share = template.starting_quality_share
         learning_months = template.learning_months
