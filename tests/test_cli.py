@@ -178,3 +178,15 @@ def test_deterministic_run_is_the_plan_on_paper(tmp_path: Path) -> None:
     assert manifest["deterministic"] is True
     assert manifest["replay"].endswith("--deterministic")
     assert "the plan on paper" in result.output
+
+
+def test_run_replaces_an_earlier_results_folder(tmp_path: Path) -> None:
+    out = tmp_path / "again"
+    runner = CliRunner()
+    base = ["run", str(AUTO_REPAIR), "--workers", "1", "--out", str(out)]
+    assert runner.invoke(main, [*base, "--runs", "3"]).exit_code == 0
+    (out / "stale.txt").write_text("from an older version")
+    assert runner.invoke(main, [*base, "--runs", "5"]).exit_code == 0
+    assert json.loads((out / "manifest.json").read_text())["runs"] == 5
+    assert not (out / "stale.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["again"]  # no staging folder left
