@@ -103,7 +103,6 @@ class Business:
         ]
 
         self.is_open = True
-        self.closed_month: int | None = None
         self.closure_reason = ""
         self.loyal = 0.0
         self.casual = 0.0
@@ -281,10 +280,9 @@ class Business:
         """The owner takes money home."""
         self._flows["owner_draw"] += usd
 
-    def close(self, month: int, reason: str) -> None:
-        """Close the business at the end of ``month``; it has no flows afterwards."""
+    def close(self, reason: str) -> None:
+        """Close the business at the end of this month; it has no flows afterwards."""
         self.is_open = False
-        self.closed_month = month
         self.closure_reason = reason
 
     def report(self) -> None:

@@ -164,10 +164,7 @@ def _outcomes(
     runs = monthly.shape[1]
     end = outcomes.last_operating_month(alive)
     end_index = (end - 1).astype(int)[..., None]
-    equity = np.repeat(
-        np.array([[scenario.arm(a).financing.owner_equity_usd] for a in arms]), runs, axis=1
-    )
-    equity = np.minimum(equity, np.array([[scenario.arm(a).total_investment_usd()] for a in arms]))
+    equity = np.repeat(np.array([[scenario.arm(a).equity_usd()] for a in arms]), runs, axis=1)
     draw, injection = col("owner_draw"), col("owner_injection")
     cumulative = outcomes.owner_cash_flow(draw, injection, equity)
     cash = np.take_along_axis(col("cash"), end_index, axis=-1)[..., 0]
@@ -177,15 +174,13 @@ def _outcomes(
     terminal = np.empty_like(cash)
     for i, name in enumerate(arms):
         arm = scenario.arm(name)
-        inv = arm.investment
         terminal[i] = terminal_value_usd(
             cash[i],
             debt[i],
             trailing[i],
             arm.owner.valuation_multiple_of_profit,
             alive=survived[i],
-            liquidation_value_usd=inv.liquidation_recovery_share
-            * (inv.equipment_usd + inv.initial_inventory_usd),
+            liquidation_value_usd=arm.liquidation_value_usd(),
             personal_guarantee=arm.financing.personal_guarantee,
         )
     return {

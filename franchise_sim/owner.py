@@ -55,7 +55,7 @@ class Owner:
         """Each month: cover a shortfall, take a draw, and decide whether to carry on."""
         business, plan = self.business, self.business.plan
         while business.is_open:
-            month = yield self.calendar.next(Phase.CLOSE_BOOKS)
+            yield self.calendar.next(Phase.CLOSE_BOOKS)
             earned = business.ledger().cash_flow_before_owner_usd
             cash = business.month_start_cash + earned
             injection = owner_injection_usd(cash, self.reserve_left_usd)
@@ -64,7 +64,7 @@ class Owner:
                 business.owner_injects(injection)
                 cash += injection
             if cash < 0:
-                business.close(month, INSOLVENT)
+                business.close(INSOLVENT)
                 continue
             target = plan.draw_usd_per_month if earned >= 0 else 0.0
             draw = owner_draw_usd(cash, target, plan.cash_floor_usd, plan.cash_ceiling_usd)
@@ -72,9 +72,9 @@ class Owner:
             lean = earned < plan.living_share_of_draw * plan.draw_usd_per_month
             self.lean_months = self.lean_months + 1 if lean else 0
             if self.lean_months >= plan.patience_months:
-                business.close(month, GAVE_UP)
+                business.close(GAVE_UP)
             elif self.must_stop:
-                business.close(month, OWNER_EXIT)
+                business.close(OWNER_EXIT)
 
     def life_happens(self, after_months: float) -> Generator[simpy.Event, Any, None]:
         """A personal reason to stop arrives; the business closes at the month's end."""

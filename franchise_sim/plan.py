@@ -119,14 +119,10 @@ class UnitPlan:
     mismatch_floor: float
     adaptation_months: float
     # money
-    owner_equity_usd: float
     loan_usd: float
     loan_rate_per_year: float
     loan_term_months: int
-    personal_guarantee: bool
     working_capital_usd: float
-    liquidation_base_usd: float
-    liquidation_recovery_share: float
     # owner
     draw_usd_per_month: float
     cash_floor_usd: float
@@ -135,7 +131,6 @@ class UnitPlan:
     patience_months: int
     living_share_of_draw: float
     personal_exit_rate_per_year: float
-    valuation_multiple_of_profit: float
     franchise: FranchisePlan | None
 
 
@@ -313,14 +308,10 @@ def _plan_unit(arm: Arm, market: MarketPlan, draw: Draw) -> UnitPlan:
         starting_mismatch=starting_mismatch,
         mismatch_floor=mismatch_floor,
         adaptation_months=arm.concept.adaptation_months,
-        owner_equity_usd=min(fin.owner_equity_usd, arm.total_investment_usd()),
         loan_usd=arm.loan_usd(),
         loan_rate_per_year=fin.loan_rate_per_year,
         loan_term_months=fin.loan_term_months,
-        personal_guarantee=fin.personal_guarantee,
         working_capital_usd=inv.working_capital_usd,
-        liquidation_base_usd=inv.equipment_usd + inv.initial_inventory_usd,
-        liquidation_recovery_share=inv.liquidation_recovery_share,
         draw_usd_per_month=own.draw_usd_per_month,
         cash_floor_usd=own.cash_floor_usd,
         cash_ceiling_usd=own.cash_ceiling_usd,
@@ -328,6 +319,5 @@ def _plan_unit(arm: Arm, market: MarketPlan, draw: Draw) -> UnitPlan:
         patience_months=max(1, round(draw(own.patience_months, "owner.patience_months"))),
         living_share_of_draw=own.living_share_of_draw,
         personal_exit_rate_per_year=own.personal_exit_rate_per_year,
-        valuation_multiple_of_profit=own.valuation_multiple_of_profit,
         franchise=franchise,
     )

@@ -410,9 +410,18 @@ class Arm(Section):
             + fee
         )
 
+    def equity_usd(self) -> float:
+        """The owner's equity actually put in: never more than the investment needs."""
+        return min(self.financing.owner_equity_usd, self.total_investment_usd())
+
     def loan_usd(self) -> float:
         """The loan that finances what the owner's equity does not cover."""
-        return max(0.0, self.total_investment_usd() - self.financing.owner_equity_usd)
+        return self.total_investment_usd() - self.equity_usd()
+
+    def liquidation_value_usd(self) -> float:
+        """What the equipment and opening stock fetch if the business is wound up."""
+        inv = self.investment
+        return inv.liquidation_recovery_share * (inv.equipment_usd + inv.initial_inventory_usd)
 
 
 class Scenario(Section):
