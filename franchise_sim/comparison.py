@@ -48,7 +48,7 @@ class Contrast:
     """One arm against the baseline over paired replications (mean differences)."""
 
     arm: str
-    survival_points: Interval
+    survival_points: dict[int, Interval]  # month -> difference in points open at its end
     final_cash: Interval
     npv: Interval
     final_customers: Interval
@@ -82,7 +82,12 @@ class Comparison:
                     rows.append(_row(a.arm, metric, stat, getattr(s, stat)))
             rows.append(_row(a.arm, "break_even_month", "share_reaching", a.break_even_share))
         for c in self.contrasts:
-            for metric in ("survival_points", "final_cash", "npv", "final_customers"):
+            for month, gap in c.survival_points.items():
+                for stat in ("estimate", "low", "high"):
+                    rows.append(
+                        _row(c.arm, f"difference_survival_month_{month}", stat, getattr(gap, stat))
+                    )
+            for metric in ("final_cash", "npv", "final_customers"):
                 i: Interval = getattr(c, metric)
                 for stat in ("estimate", "low", "high"):
                     rows.append(_row(c.arm, f"difference_{metric}", stat, getattr(i, stat)))
@@ -115,10 +120,7 @@ class Comparison:
             lines.append(f"{name:34}" + "".join(f"{c:>{width}}" for c in cells))
 
         for month in self.arms[0].survival:
-            years = month / 12
-            when = f"{years:g} year{'s' if years != 1 else ''}" if month % 12 == 0 else ""
-            name = f"Open after {when or f'{month} months'}"
-            row(name, [f"{a.survival[month]:.1%}" for a in self.arms])
+            row(f"Open after {_when(month)}", [f"{a.survival[month]:.1%}" for a in self.arms])
         pct = f"{self.discount_rate_per_year:.0%}"
         for title, metric, fmt in (
             ("Final cash, USD", "final_cash", _number),
@@ -136,12 +138,15 @@ class Comparison:
                 lines += ["", f"{labels[c.arm]} minus {labels[BASELINE]}"]
             else:
                 lines += ["", f"{labels[c.arm]} minus {labels[BASELINE]}: paired mean, 95% CI"]
-            diff_rows = (
-                ("Survival at the horizon", c.survival_points, _points),
+            diff_rows = [
+                (f"Open after {_when(month)}", gap, _points)
+                for month, gap in c.survival_points.items()
+            ]
+            diff_rows += [
                 ("Final cash, USD", c.final_cash, _signed),
                 ("NPV to the owner, USD", c.npv, _signed),
                 ("Customers at the horizon", c.final_customers, _signed),
-            )
+            ]
             for name, interval, fmt in diff_rows:
                 line = f"  {name:32}{fmt(interval.estimate):>14}"
                 if not self.deterministic:
@@ -181,13 +186,16 @@ def compare(results: SimulationResults) -> Comparison:
         if i == base:
             continue
 
-        def diff(name: str, scale: float = 1.0, i: int = i) -> Interval:
-            return paired_difference(out[name][i] * scale, out[name][base] * scale)
+        def diff(name: str, i: int = i) -> Interval:
+            return paired_difference(out[name][i], out[name][base])
 
         contrasts.append(
             Contrast(
                 arm=arm,
-                survival_points=diff("survived", 100.0),
+                survival_points={
+                    m: paired_difference(100.0 * alive[i, :, m - 1], 100.0 * alive[base, :, m - 1])
+                    for m in months
+                },
                 final_cash=diff("final_cash"),
                 npv=diff("npv"),
                 final_customers=diff("final_customers"),
@@ -208,6 +216,14 @@ def compare(results: SimulationResults) -> Comparison:
 
 def _row(arm: str, metric: str, statistic: str, value: float) -> dict[str, object]:
     return {"arm": arm, "metric": metric, "statistic": statistic, "value": value}
+
+
+def _when(month: int) -> str:
+    """``1 year``, ``3 years`` or ``18 months``."""
+    if month % 12:
+        return f"{month} months"
+    years = month // 12
+    return f"{years} year{'s' if years != 1 else ''}"
 
 
 def _number(x: float) -> str:

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from franchise_sim import outcomes
-from franchise_sim.money import terminal_value_usd
+from franchise_sim.outcomes import outcome_table
 from franchise_sim.plan import plan_replication
 from franchise_sim.replication import SHOCK_NAMES, monthly_columns, run_replication
 from franchise_sim.results import SimulationResults
@@ -124,7 +123,7 @@ def simulate(
     shocks = np.concatenate([b.shock_counts for b in results], axis=0)
     arms = scenario.arm_names
     columns = monthly_columns()
-    table = _outcomes(
+    table = outcome_table(
         scenario,
         arms,
         columns,
@@ -147,55 +146,3 @@ def simulate(
         run_seconds=time.perf_counter() - started,
         worker_pids=tuple(sorted({b.pid for b in results})),
     )
-
-
-def _outcomes(
-    scenario: Scenario,
-    arms: tuple[str, ...],
-    columns: tuple[str, ...],
-    monthly: NDArray[np.float64],
-    franchisor_failed_month: NDArray[np.float64],
-    brand_shocks: NDArray[np.float64],
-) -> dict[str, NDArray[np.float64]]:
-    def col(name: str) -> NDArray[np.float64]:
-        return monthly[..., columns.index(name)]
-
-    alive = col("alive")
-    runs = monthly.shape[1]
-    end = outcomes.last_operating_month(alive)
-    end_index = (end - 1).astype(int)[..., None]
-    equity = np.repeat(np.array([[scenario.arm(a).equity_usd()] for a in arms]), runs, axis=1)
-    draw, injection = col("owner_draw"), col("owner_injection")
-    cumulative = outcomes.owner_cash_flow(draw, injection, equity)
-    cash = np.take_along_axis(col("cash"), end_index, axis=-1)[..., 0]
-    debt = np.take_along_axis(col("loan_balance"), end_index, axis=-1)[..., 0]
-    trailing = outcomes.trailing_year_profit(col("operating_profit"), end)
-    survived = alive[..., -1] > 0.5
-    terminal = np.empty_like(cash)
-    for i, name in enumerate(arms):
-        arm = scenario.arm(name)
-        terminal[i] = terminal_value_usd(
-            cash[i],
-            debt[i],
-            trailing[i],
-            arm.owner.valuation_multiple_of_profit,
-            alive=survived[i],
-            liquidation_value_usd=arm.liquidation_value_usd(),
-            personal_guarantee=arm.financing.personal_guarantee,
-        )
-    return {
-        "survived": survived.astype(float),
-        "closed_month": outcomes.closed_month(alive),
-        "break_even_month": outcomes.break_even_month(col("operating_profit"), alive),
-        "payback_month": outcomes.payback_month(cumulative),
-        "final_customers": col("customers")[..., -1],
-        "final_cash": col("cash")[..., -1],
-        "cumulative_owner_cash_flow": cumulative[..., -1],
-        "owner_money_in": equity + injection.sum(axis=-1),
-        "terminal_value": terminal,
-        "npv": outcomes.owner_npv(
-            draw, injection, equity, terminal, end, scenario.run.discount_rate_per_year
-        ),
-        "franchisor_failed_month": franchisor_failed_month,
-        "brand_shocks": brand_shocks,
-    }

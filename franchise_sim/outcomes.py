@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from franchise_sim.money import monthly_discount_factor
+from franchise_sim.money import monthly_discount_factor, terminal_value_usd
+from franchise_sim.scenario import Scenario
 
 Array = NDArray[np.float64]
 
@@ -85,3 +86,69 @@ def trailing_year_profit(operating_profit: Array, end_month: Array) -> Array:
     end = end_month[..., None]
     window = (months <= end) & (months > end - 12)
     return np.asarray((operating_profit * window).sum(axis=-1), dtype=float)
+
+
+def outcome_table(
+    scenario: Scenario,
+    arms: tuple[str, ...],
+    columns: tuple[str, ...],
+    monthly: Array,
+    franchisor_failed_month: Array,
+    brand_shocks: Array,
+) -> dict[str, Array]:
+    """Every per-(arm, replication) outcome, from the monthly books and the franchise events.
+
+    Args:
+        scenario: The scenario simulated (equity, valuation and liquidation inputs per arm).
+        arms: Arm names, in the order of the first axis of ``monthly``.
+        columns: Names of the last axis of ``monthly``.
+        monthly: Array (arm, replication, month, column) of the monthly books.
+        franchisor_failed_month: Array (arm, replication): month the franchisor failed, or 0.
+        brand_shocks: Array (arm, replication): brand shocks suffered.
+
+    Returns:
+        Arrays (arm, replication) named by ``results.SUMMARY_COLUMNS``.
+    """
+
+    def col(name: str) -> Array:
+        return monthly[..., columns.index(name)]
+
+    alive = col("alive")
+    runs = monthly.shape[1]
+    end = last_operating_month(alive)
+    end_index = (end - 1).astype(int)[..., None]
+    equity = np.repeat(np.array([[scenario.arm(a).equity_usd()] for a in arms]), runs, axis=1)
+    draw, injection = col("owner_draw"), col("owner_injection")
+    cumulative = owner_cash_flow(draw, injection, equity)
+    cash = np.take_along_axis(col("cash"), end_index, axis=-1)[..., 0]
+    debt = np.take_along_axis(col("loan_balance"), end_index, axis=-1)[..., 0]
+    trailing = trailing_year_profit(col("operating_profit"), end)
+    survived = alive[..., -1] > 0.5
+    terminal = np.empty_like(cash)
+    for i, name in enumerate(arms):
+        arm = scenario.arm(name)
+        terminal[i] = terminal_value_usd(
+            cash[i],
+            debt[i],
+            trailing[i],
+            arm.owner.valuation_multiple_of_profit,
+            alive=survived[i],
+            liquidation_value_usd=arm.liquidation_value_usd(),
+            personal_guarantee=arm.financing.personal_guarantee,
+        )
+    return {
+        "survived": survived.astype(float),
+        "closed_month": closed_month(alive),
+        "break_even_month": break_even_month(col("operating_profit"), alive),
+        "payback_month": payback_month(cumulative),
+        "final_customers": col("customers")[..., -1],
+        "final_cash": col("cash")[..., -1],
+        "cumulative_owner_cash_flow": cumulative[..., -1],
+        "owner_money_in": equity + injection.sum(axis=-1),
+        "terminal_value": terminal,
+        "npv": owner_npv(
+            draw, injection, equity, terminal, end, scenario.run.discount_rate_per_year
+        ),
+        "franchisor_failed_month": franchisor_failed_month,
+        "brand_shocks": brand_shocks,
+    }

@@ -81,7 +81,10 @@ def test_comparison_matches_direct_computations(small_run: SimulationResults) ->
         )
     (contrast,) = comparison.contrasts
     gap = small_run.outcomes["survived"][1] - small_run.outcomes["survived"][0]
-    assert contrast.survival_points.estimate == pytest.approx(100 * gap.mean())
+    assert contrast.survival_points[60].estimate == pytest.approx(100 * gap.mean())
+    year_one = alive[1, :, 11] - alive[0, :, 11]
+    assert contrast.survival_points[12].estimate == pytest.approx(100 * year_one.mean())
+    assert set(contrast.survival_points) == {12, 36, 60}
     npv = small_run.outcomes["npv"]
     assert contrast.npv.estimate == pytest.approx((npv[1] - npv[0]).mean())
     assert contrast.probability_npv_better == np.mean(npv[1] > npv[0])
