@@ -1,0 +1,536 @@
+"""The comparison in pictures: fan charts, survival against BLS, outcome distributions.
+
+Every function takes results (and an optional matplotlib ``ax``), draws on it and returns it;
+none calls ``show()``, touches pyplot's global state or changes rcParams, so they work headless
+and inside other figures. Each arm keeps one colour in every figure (``arm_colours``).
+
+Fan charts show the median and the 50% and 90% bands across replications. Customer and cash-flow
+fans cover the businesses still open that month (closure is the survival chart's story); the
+owner's cumulative cash flow covers every run, a closed business keeping what it paid and drew.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MultipleLocator
+from numpy.typing import NDArray
+
+from franchise_sim.comparison import BASELINE
+from franchise_sim.outcomes import owner_cash_flow
+from franchise_sim.reference import BLS_SOURCE, bls_survival
+from franchise_sim.results import SimulationResults
+from franchise_sim.statistics import probability_better, survival_curve
+
+Array = NDArray[np.float64]
+Panel = Callable[[SimulationResults, Axes | None], Axes]
+"""A figure drawn on one axes: results and an optional ``ax`` in, the axes drawn on out."""
+
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+"""Okabe-Ito colours, readable by colour-blind viewers; ``independent`` always takes the first."""
+
+REFERENCE_COLOUR = "#444444"
+FAN_BANDS = ((5.0, 95.0, 0.15), (25.0, 75.0, 0.35))
+"""(low percentile, high percentile, opacity) of the 90% and 50% bands."""
+MIN_RUNS_FOR_FAN = 10
+"""Months where fewer businesses of an arm are still open show no fan (too few to summarise)."""
+DPI = 150
+
+
+def arm_colours(arms: Sequence[str]) -> dict[str, str]:
+    """A fixed colour per arm: ``independent`` first, the others in scenario order."""
+    ordered = [BASELINE, *[a for a in arms if a != BASELINE]] if BASELINE in arms else list(arms)
+    return {arm: PALETTE[i % len(PALETTE)] for i, arm in enumerate(ordered)}
+
+
+def _usd(value: float, _position: object = None) -> str:
+    """Compact dollars for axis ticks: -$25k, $1.2M."""
+    sign = "-" if value < 0 else ""
+    size = abs(value)
+    if size >= 1e6:
+        return f"{sign}${size / 1e6:.1f}M"
+    if size >= 1e3:
+        return f"{sign}${size / 1e3:.0f}k"
+    return f"{sign}${size:.0f}"
+
+
+def _new_axes(ax: Axes | None, size: tuple[float, float] = (7.0, 4.2)) -> Axes:
+    if ax is not None:
+        return ax
+    figure = Figure(figsize=size, layout="constrained")
+    return figure.add_subplot()
+
+
+def _month_axis(ax: Axes, horizon: int) -> None:
+    """Months from opening on the x axis, with a tick and a year label every 12 months."""
+    ax.set_xlim(0, horizon)
+    step = 12 if horizon > 24 else 6 if horizon > 6 else 1
+    ax.xaxis.set_major_locator(MultipleLocator(step))
+
+    def label(month: float, _position: object = None) -> str:
+        m = round(month)
+        return f"{m}\nyear {m // 12}" if m and m % 12 == 0 else f"{m}"
+
+    ax.xaxis.set_major_formatter(FuncFormatter(label))
+    ax.set_xlabel("Months since opening")
+
+
+def _percentile_by_month(values: Array, mask: NDArray[np.bool_], q: float) -> Array:
+    """Percentile across runs of each (arm, month), over the runs where ``mask`` holds."""
+    kept = np.where(mask, values, np.nan)
+    enough = mask.sum(axis=-2) >= MIN_RUNS_FOR_FAN
+    with np.errstate(all="ignore"):
+        out = np.nanpercentile(np.where(enough[..., None, :], kept, 0.0), q, axis=-2)
+    return np.asarray(np.where(enough, out, np.nan), dtype=float)
+
+
+def fan_chart(
+    results: SimulationResults,
+    values: Array,
+    *,
+    ax: Axes | None = None,
+    open_only: bool = True,
+    ylabel: str = "",
+    title: str = "",
+    money: bool = False,
+) -> Axes:
+    """Median line and 50%/90% bands per arm of a monthly array shaped (arm, run, month).
+
+    Args:
+        results: The results the array comes from (arms, labels, horizon, survival).
+        values: Array (arm, replication, month).
+        ax: Axes to draw on; a new figure's if not given.
+        open_only: Summarise only the businesses still open each month.
+        ylabel: Label of the y axis, with its unit.
+        title: Title of the axes.
+        money: Format the y axis in dollars.
+
+    Returns:
+        The axes drawn on.
+    """
+    ax = _new_axes(ax)
+    colours = arm_colours(results.arms)
+    alive = results.series("alive") > 0.5
+    mask = alive if open_only else np.ones_like(alive)
+    months = np.arange(1, results.horizon_months + 1)
+    for i, arm in enumerate(results.arms):
+        colour = colours[arm]
+        for low, high, alpha in FAN_BANDS:
+            lo = _percentile_by_month(values[i : i + 1], mask[i : i + 1], low)[0]
+            hi = _percentile_by_month(values[i : i + 1], mask[i : i + 1], high)[0]
+            ax.fill_between(months, lo, hi, color=colour, alpha=alpha, linewidth=0)
+        median = _percentile_by_month(values[i : i + 1], mask[i : i + 1], 50.0)[0]
+        ax.plot(months, median, color=colour, linewidth=2, label=f"{results.labels[arm]} median")
+    _month_axis(ax, results.horizon_months)
+    if money:
+        ax.yaxis.set_major_formatter(FuncFormatter(_usd))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(handles, labels, loc="best", fontsize="small", title="lines: median; bands: 50%, 90%")
+    return ax
+
+
+def customers(results: SimulationResults, ax: Axes | None = None) -> Axes:
+    """Customer base by month: median and 50%/90% bands of the businesses still open."""
+    return fan_chart(
+        results,
+        results.series("customers"),
+        ax=ax,
+        ylabel="Active customers",
+        title="Customer base (businesses still open)",
+    )
+
+
+def monthly_cash_flow(results: SimulationResults) -> Array:
+    """Cash the business makes for its owner each month: operating profit less debt service."""
+    return (
+        results.series("operating_profit")
+        - results.series("interest")
+        - results.series("principal")
+    )
+
+
+def cash_flow(results: SimulationResults, ax: Axes | None = None) -> Axes:
+    """Monthly cash flow after debt service and before the owner's draw, zero marked."""
+    ax = fan_chart(
+        results,
+        monthly_cash_flow(results),
+        ax=ax,
+        ylabel="USD per month",
+        title="Monthly cash flow after loan payments, before owner's draw (open businesses)",
+        money=True,
+    )
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    return ax
+
+
+def owner_cumulative_cash_flow(results: SimulationResults) -> Array:
+    """The owner's running total of draws less equity and savings put in, (arm, run, month)."""
+    equity = np.array([results.scenario.arm(a).equity_usd() for a in results.arms])
+    equity = np.repeat(equity[:, None], results.runs, axis=1)
+    return owner_cash_flow(results.series("owner_draw"), results.series("owner_injection"), equity)
+
+
+def owner_cash(results: SimulationResults, ax: Axes | None = None) -> Axes:
+    """The owner's cumulative cash flow over every run (closed businesses included), zero marked."""
+    ax = fan_chart(
+        results,
+        owner_cumulative_cash_flow(results),
+        ax=ax,
+        open_only=False,
+        ylabel="USD, cumulative",
+        title="Owner's cash: draws less equity and savings put in (all runs)",
+        money=True,
+    )
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.annotate(
+        "owner has the money put in back",
+        xy=(0.01, 0.0),
+        xycoords=("axes fraction", "data"),
+        xytext=(0, 3),
+        textcoords="offset points",
+        fontsize="x-small",
+        color="black",
+    )
+    return ax
+
+
+def survival(results: SimulationResults, ax: Axes | None = None) -> Axes:
+    """Share of businesses still open by month per arm, with the scenario's BLS sector curve."""
+    ax = _new_axes(ax)
+    colours = arm_colours(results.arms)
+    curve = survival_curve(results.series("alive"))
+    months = np.arange(0, results.horizon_months + 1)
+    for i, arm in enumerate(results.arms):
+        shares = np.concatenate([[1.0], curve[i]])
+        ax.step(months, shares, where="post", color=colours[arm], linewidth=2)
+        ax.plot([], [], color=colours[arm], linewidth=2, label=results.labels[arm])
+    sector = results.scenario.bls_sector
+    bls = {y: s for y, s in bls_survival(sector).items() if 12 * y <= results.horizon_months}
+    ax.plot(
+        [12 * y for y in bls],
+        list(bls.values()),
+        linestyle="--",
+        marker="o",
+        color=REFERENCE_COLOUR,
+        label=f"BLS, {sector.replace('_', ' ')} (born 2013)",
+        gid="bls-reference",
+    )
+    _month_axis(ax, results.horizon_months)
+    ax.set_ylim(0.0, 1.02)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    ax.set_ylabel("Businesses still open")
+    ax.set_title("Survival")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize="small")
+    return ax
+
+
+def _ecdf(ax: Axes, values: Array, colour: str, label: str, total: int) -> None:
+    """Step ECDF over ``total`` runs; NaN values (never reached) leave it short of 100%."""
+    finite = np.sort(values[~np.isnan(values)])
+    if finite.size == 0:
+        ax.plot([], [], color=colour, label=label)
+        return
+    shares = np.arange(1, finite.size + 1) / total
+    ax.step(
+        np.concatenate([[finite[0]], finite]),
+        np.concatenate([[0.0], shares]),
+        where="post",
+        color=colour,
+        linewidth=2,
+        label=label,
+    )
+
+
+def _median_marker(ax: Axes, values: Array, colour: str) -> None:
+    finite = values[~np.isnan(values)]
+    if finite.size:
+        ax.axvline(float(np.median(finite)), color=colour, linestyle=":", linewidth=1.5)
+
+
+def distribution(
+    results: SimulationResults,
+    metric: str,
+    ax: Axes | None = None,
+    *,
+    title: str | None = None,
+) -> Axes:
+    """ECDF of a per-run money outcome (e.g. ``npv``, ``final_cash``) by arm, medians dotted."""
+    ax = _new_axes(ax)
+    colours = arm_colours(results.arms)
+    for i, arm in enumerate(results.arms):
+        values = results.outcomes[metric][i]
+        median = float(np.nanmedian(values))
+        _ecdf(
+            ax, values, colours[arm], f"{results.labels[arm]} (median {_usd(median)})", values.size
+        )
+        _median_marker(ax, values, colours[arm])
+    ax.axvline(0.0, color="black", linewidth=0.8)
+    ax.xaxis.set_major_formatter(FuncFormatter(_usd))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    ax.set_ylim(0.0, 1.02)
+    ax.set_xlabel(f"{_METRIC_NAMES.get(metric, metric)} (USD)")
+    ax.set_ylabel("Share of runs at or below")
+    ax.set_title(title or _METRIC_NAMES.get(metric, metric))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize="small")
+    return ax
+
+
+_METRIC_NAMES = {
+    "npv": "Owner's NPV",
+    "final_cash": "Business cash at the horizon or closure",
+    "cumulative_owner_cash_flow": "Owner's cumulative cash flow",
+    "break_even_month": "Break-even month",
+    "payback_month": "Payback month",
+    "final_customers": "Customers at the horizon",
+}
+
+
+def final_cash(results: SimulationResults, ax: Axes | None = None) -> Axes:
+    """ECDF of the business's cash at the horizon (at closure for closed ones), by arm."""
+    return distribution(results, "final_cash", ax)
+
+
+def npv(results: SimulationResults, ax: Axes | None = None) -> Axes:
+    """ECDF of the owner's net present value by arm, medians dotted."""
+    return distribution(results, "npv", ax)
+
+
+def paired_difference(
+    results: SimulationResults,
+    ax: Axes | None = None,
+    *,
+    metric: str = "npv",
+    arm: str | None = None,
+) -> Axes:
+    """Histogram of an arm minus the independent arm over paired runs, P(better) printed.
+
+    Args:
+        results: Simulation results with the ``independent`` arm and at least one other.
+        ax: Axes to draw on; a new figure's if not given.
+        metric: Per-run outcome to difference (a money outcome such as ``npv``).
+        arm: The arm compared; the first arm that is not ``independent`` if not given.
+
+    Returns:
+        The axes drawn on.
+    """
+    ax = _new_axes(ax)
+    arm = arm or next(a for a in results.arms if a != BASELINE)
+    colours = arm_colours(results.arms)
+    treated = results.outcomes[metric][results.arm_index(arm)]
+    baseline = results.outcomes[metric][results.arm_index(BASELINE)]
+    diff = treated - baseline
+    finite = diff[~np.isnan(diff)]
+    bins = max(10, min(60, int(np.sqrt(finite.size)) * 2)) if finite.size > 1 else 10
+    ax.hist(finite, bins=bins, color=colours[arm], alpha=0.75, edgecolor="white")
+    ax.axvline(0.0, color="black", linewidth=1)
+    if finite.size:
+        ax.axvline(float(np.mean(finite)), color="black", linestyle="--", linewidth=1, label="mean")
+        ax.axvline(
+            float(np.median(finite)), color="black", linestyle=":", linewidth=1, label="median"
+        )
+    better = probability_better(treated, baseline)
+    ax.text(
+        0.02,
+        0.95,
+        f"{results.labels[arm]} does better\nin {better:.0%} of paired runs",
+        transform=ax.transAxes,
+        va="top",
+        fontsize="small",
+        bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "#999999"},
+        gid="probability-better",
+    )
+    name = _METRIC_NAMES.get(metric, metric)
+    ax.xaxis.set_major_formatter(FuncFormatter(_usd))
+    ax.set_xlabel(f"{name}: {results.labels[arm]} minus {results.labels[BASELINE]} (USD)")
+    ax.set_ylabel("Paired runs")
+    ax.set_title(f"{name}, paired difference (same market and events)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right", fontsize="small")
+    return ax
+
+
+def milestone(
+    results: SimulationResults,
+    metric: str = "break_even_month",
+    ax: Axes | None = None,
+) -> Axes:
+    """ECDF of the month a milestone is reached by arm; the share never reaching it is printed."""
+    ax = _new_axes(ax)
+    colours = arm_colours(results.arms)
+    lines = []
+    for i, arm in enumerate(results.arms):
+        values = results.outcomes[metric][i]
+        never = float(np.mean(np.isnan(values)))
+        _ecdf(ax, values, colours[arm], results.labels[arm], values.size)
+        lines.append(f"{results.labels[arm]}: {never:.0%} never")
+    ax.text(
+        0.98,
+        0.04,
+        "Within the horizon\n" + "\n".join(lines),
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize="small",
+        bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "#999999"},
+        gid="never-reached",
+    )
+    _month_axis(ax, results.horizon_months)
+    ax.set_ylim(0.0, 1.02)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    ax.set_ylabel("Share of runs reached by then")
+    ax.set_title(_METRIC_NAMES.get(metric, metric))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+def break_even(results: SimulationResults, ax: Axes | None = None) -> Axes:
+    """ECDF of the break-even month by arm (runs that never break even shown as such)."""
+    return milestone(results, "break_even_month", ax)
+
+
+def payback(results: SimulationResults, ax: Axes | None = None) -> Axes:
+    """ECDF of the month the owner has the money put in back, by arm."""
+    return milestone(results, "payback_month", ax)
+
+
+DASHBOARD_PANELS: tuple[Panel, ...] = (
+    customers,
+    owner_cash,
+    survival,
+    npv,
+    paired_difference,
+    break_even,
+)
+
+
+def dashboard(results: SimulationResults, figure: Figure | None = None) -> Figure:
+    """The key panels on one landscape page: customers, owner's cash, survival, NPV, break-even."""
+    figure = figure or Figure(figsize=(16.5, 10.5), layout="constrained")
+    grid = figure.subplots(2, 3)
+    for draw, ax in zip(DASHBOARD_PANELS, grid.flat, strict=True):
+        draw(results, ax)
+        ax.title.set_fontsize("medium")
+    kind = (
+        "plan on paper (deterministic)"
+        if results.deterministic
+        else f"{results.runs:,} paired runs"
+    )
+    figure.suptitle(
+        f"{results.scenario.name}: {' vs '.join(results.labels.values())}\n"
+        f"{kind}, {results.horizon_months} months, seed {results.seed}",
+        fontsize="large",
+    )
+    return figure
+
+
+@dataclass(frozen=True, slots=True)
+class FigureSpec:
+    """One figure the command line writes: its file name, caption and how it is drawn."""
+
+    name: str
+    caption: str
+    draw: Callable[[SimulationResults], Figure]
+
+
+def _whole(draw: Panel) -> Callable[[SimulationResults], Figure]:
+    """A one-panel figure of ``draw`` on a new page."""
+
+    def figure(results: SimulationResults) -> Figure:
+        page = Figure(figsize=(8.0, 4.8), layout="constrained")
+        draw(results, page.add_subplot())
+        return page
+
+    return figure
+
+
+FIGURES: tuple[FigureSpec, ...] = (
+    FigureSpec("dashboard", "The key panels on one page.", dashboard),
+    FigureSpec(
+        "customers",
+        "Active customers by month, businesses still open: median line, 50% and 90% bands.",
+        _whole(customers),
+    ),
+    FigureSpec(
+        "cash_flow",
+        "Monthly cash flow after loan payments and before the owner's draw, businesses still open.",
+        _whole(cash_flow),
+    ),
+    FigureSpec(
+        "owner_cash",
+        "The owner's cumulative cash flow (draws less equity and savings put in), every run.",
+        _whole(owner_cash),
+    ),
+    FigureSpec(
+        "survival",
+        f"Share of businesses still open by month, against BLS survival ({BLS_SOURCE}).",
+        _whole(survival),
+    ),
+    FigureSpec(
+        "final_cash", "Business cash at the horizon or at closure, by arm.", _whole(final_cash)
+    ),
+    FigureSpec(
+        "npv", "The owner's net present value by arm; dotted lines mark medians.", _whole(npv)
+    ),
+    FigureSpec(
+        "npv_difference",
+        "Owner's NPV of the franchise minus the independent, run by run over the same market "
+        "and events.",
+        _whole(paired_difference),
+    ),
+    FigureSpec(
+        "break_even",
+        "Month operating profit turns non-negative for good; runs that never do stay below 100%.",
+        _whole(break_even),
+    ),
+    FigureSpec(
+        "payback",
+        "Month the owner has the money put in back; runs that never do stay below 100%.",
+        _whole(payback),
+    ),
+)
+"""Every figure the command line writes, by name (the PNG is ``<name>.png``)."""
+
+FIGURE_NAMES = tuple(spec.name for spec in FIGURES)
+
+
+def figure_spec(name: str) -> FigureSpec:
+    """The figure called ``name``.
+
+    Raises:
+        KeyError: No figure has that name.
+    """
+    for spec in FIGURES:
+        if spec.name == name:
+            return spec
+    raise KeyError(f"no figure {name!r}; figures are {', '.join(FIGURE_NAMES)}")
+
+
+def png_bytes(figure: Figure) -> bytes:
+    """The figure as PNG bytes (rendered with the Agg canvas, no display needed)."""
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def render(results: SimulationResults, names: Iterable[str] = FIGURE_NAMES) -> dict[str, bytes]:
+    """Draw the named figures and return each as PNG bytes, by name.
+
+    Raises:
+        KeyError: A name is not a figure.
+    """
+    return {name: png_bytes(figure_spec(name).draw(results)) for name in names}
