@@ -19,7 +19,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 demo: $(VENV)/.installed
-	$(BIN)/franchise-sim run $(SCENARIO) --out results/auto_repair
+	$(BIN)/franchise-sim run $(SCENARIO) --out results/auto_repair --report
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check franchise_sim tests benchmarks

@@ -1,8 +1,10 @@
-"""Writing results to a folder: summary.csv, monthly.parquet and manifest.json.
+"""Results folders: summary.csv, monthly.parquet, manifest.json, the figures and the report.
 
 A folder is written completely or not at all: files go to a hidden sibling folder first, which
 then replaces the target in one rename. An existing target is replaced only if it holds earlier
-results (a manifest.json) or nothing, never an unrelated folder.
+results (a manifest.json) or nothing, never an unrelated folder. ``load_results`` reads a folder
+back into the same ``SimulationResults``: the monthly books are stored at full precision and the
+per-run outcomes are recomputed from them, so figures redrawn later match the first ones.
 """
 
 from __future__ import annotations
@@ -20,10 +22,15 @@ from franchise_sim.results import SimulationResults
 SUMMARY_FILE = "summary.csv"
 MONTHLY_FILE = "monthly.parquet"
 MANIFEST_FILE = "manifest.json"
+REPORT_FILE = "report.html"
 
 
 class OutputFolderError(Exception):
     """The output folder cannot be used."""
+
+
+class ResultsFolderError(Exception):
+    """A folder does not hold readable franchise-sim results."""
 
 
 def manifest(results: SimulationResults, *, source: str | None = None) -> dict[str, Any]:
@@ -58,9 +65,21 @@ def manifest(results: SimulationResults, *, source: str | None = None) -> dict[s
 
 
 def save_results(
-    results: SimulationResults, out_dir: str | Path, *, source: str | None = None
+    results: SimulationResults,
+    out_dir: str | Path,
+    *,
+    source: str | None = None,
+    figures: bool = True,
+    report: bool = False,
 ) -> Path:
     """Write the results folder atomically and return its path.
+
+    Args:
+        results: What ``simulate`` returned.
+        out_dir: The folder to write; replaced whole if it holds earlier results.
+        source: The scenario file simulated, recorded in the manifest's replay command.
+        figures: Also write every figure as ``<name>.png``.
+        report: Also write the self-contained ``report.html``.
 
     Raises:
         OutputFolderError: The target exists and is not an earlier results folder, or it
@@ -82,9 +101,9 @@ def save_results(
     try:
         results.summary.to_csv(staging / SUMMARY_FILE, index=False, float_format="%.2f")
         results.monthly.to_parquet(staging / MONTHLY_FILE, index=False)
-        (staging / MANIFEST_FILE).write_text(
-            json.dumps(manifest(results, source=source), indent=2) + "\n", encoding="utf-8"
-        )
+        record = manifest(results, source=source)
+        (staging / MANIFEST_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        _write_pictures(results, staging, record, figures=figures, report=report)
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
@@ -95,3 +114,172 @@ def save_results(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def _write_pictures(
+    results: SimulationResults,
+    folder: Path,
+    record: dict[str, Any],
+    *,
+    figures: bool,
+    report: bool,
+) -> None:
+    """Write the PNG figures and/or the HTML report into ``folder``, drawing each figure once."""
+    if not (figures or report):
+        return
+    from franchise_sim.figures import FIGURE_NAMES, render
+    from franchise_sim.report import html_report
+
+    images = render(results, FIGURE_NAMES)
+    if figures:
+        for name, png in images.items():
+            (folder / f"{name}.png").write_bytes(png)
+    if report:
+        (folder / REPORT_FILE).write_text(html_report(results, record, images), encoding="utf-8")
+
+
+def _replace_file(path: Path, content: bytes) -> None:
+    """Write ``content`` to ``path`` through a temporary sibling, so no half file is left."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with open(handle, "wb") as stream:
+            stream.write(content)
+        Path(temporary).chmod(0o644)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def redraw(
+    folder: str | Path,
+    *,
+    names: tuple[str, ...] | None = None,
+    report: bool = False,
+    figures: bool = True,
+) -> list[Path]:
+    """Draw figures (and/or the report) again from a saved results folder, without simulating.
+
+    Args:
+        folder: A folder written by ``save_results``.
+        names: Figures to draw; all if not given.
+        report: Write ``report.html`` (with every figure) as well.
+        figures: Write the PNG files.
+
+    Returns:
+        The files written.
+
+    Raises:
+        ResultsFolderError: The folder does not hold readable results.
+        OutputFolderError: The files cannot be written.
+    """
+    from franchise_sim.figures import FIGURE_NAMES, render
+    from franchise_sim.report import html_report
+
+    folder = Path(folder)
+    results = load_results(folder)
+    record = _read_manifest(folder)
+    written: list[Path] = []
+    try:
+        wanted = names or FIGURE_NAMES
+        images = render(results, FIGURE_NAMES if report else wanted if figures else ())
+        for name in wanted if figures else ():
+            _replace_file(folder / f"{name}.png", images[name])
+            written.append(folder / f"{name}.png")
+        if report:
+            html = html_report(results, record, images)
+            _replace_file(folder / REPORT_FILE, html.encode("utf-8"))
+            written.append(folder / REPORT_FILE)
+    except OSError as exc:
+        raise OutputFolderError(f"{folder}: cannot be written ({exc.strerror})") from None
+    return written
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / MANIFEST_FILE
+    if not folder.is_dir():
+        raise ResultsFolderError(f"{folder}: no such folder")
+    if not path.is_file():
+        raise ResultsFolderError(
+            f"{folder}: not a franchise-sim results folder (no {MANIFEST_FILE}); "
+            "write one with `franchise-sim run SCENARIO --out FOLDER`"
+        )
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsFolderError(f"{path}: cannot be read ({exc})") from None
+    if not isinstance(record, dict):
+        raise ResultsFolderError(f"{path}: not a franchise-sim manifest")
+    return record
+
+
+def load_results(folder: str | Path) -> SimulationResults:
+    """Read a results folder written by ``save_results`` back into ``SimulationResults``.
+
+    The monthly books come from ``monthly.parquet`` at full precision; closure reasons, event
+    counts and franchise events from ``summary.csv``; the scenario, seed and run settings from
+    ``manifest.json``. The per-run outcomes are recomputed from the books, exactly as
+    ``simulate`` computed them.
+
+    Raises:
+        ResultsFolderError: The folder, or one of its files, is missing or unreadable.
+    """
+    import numpy as np
+    import pandas as pd
+    from pydantic import ValidationError
+
+    from franchise_sim.outcomes import outcome_table
+    from franchise_sim.replication import SHOCK_NAMES, monthly_columns
+    from franchise_sim.scenario import Scenario
+
+    folder = Path(folder)
+    record = _read_manifest(folder)
+    try:
+        scenario = Scenario.model_validate(record["scenario"])
+        arms = tuple(str(a) for a in record["arms"])
+        runs, horizon = int(record["runs"]), int(record["horizon_months"])
+        monthly = pd.read_parquet(folder / MONTHLY_FILE)
+        summary = pd.read_csv(folder / SUMMARY_FILE, keep_default_na=False, na_values=[""])
+    except (KeyError, TypeError, ValueError, ValidationError) as exc:
+        raise ResultsFolderError(
+            f"{folder}: the manifest is incomplete or invalid ({exc})"
+        ) from None
+    except OSError as exc:
+        raise ResultsFolderError(f"{folder}: cannot be read ({exc})") from None
+    columns = monthly_columns()
+    expected = len(arms) * runs * horizon
+    missing = [c for c in ("arm", "replication", "month", *columns) if c not in monthly.columns]
+    if missing or len(monthly) != expected or len(summary) != len(arms) * runs:
+        raise ResultsFolderError(
+            f"{folder}: {MONTHLY_FILE} or {SUMMARY_FILE} does not match the manifest "
+            f"({len(arms)} arms x {runs} runs x {horizon} months)"
+        )
+    order = {arm: i for i, arm in enumerate(arms)}
+    monthly = monthly.assign(_arm=monthly["arm"].map(order)).sort_values(
+        ["_arm", "replication", "month"]
+    )
+    books = monthly[list(columns)].to_numpy(dtype=float).reshape(len(arms), runs, horizon, -1)
+    summary = summary.assign(_arm=summary["arm"].map(order)).sort_values(["_arm", "replication"])
+
+    def per_run(name: str) -> Any:
+        return summary[name].to_numpy().reshape(len(arms), runs)
+
+    failed = np.nan_to_num(per_run("franchisor_failed_month").astype(float), nan=0.0)
+    reasons = np.asarray(summary["closure_reason"].fillna("").astype(str)).reshape(len(arms), runs)
+    first_arm = summary[summary["_arm"] == 0]
+    return SimulationResults(
+        scenario=scenario,
+        seed=int(record["seed"]),
+        runs=runs,
+        horizon_months=horizon,
+        deterministic=bool(record.get("deterministic", False)),
+        arms=arms,
+        monthly_columns=columns,
+        trajectories=books,
+        outcomes=outcome_table(
+            scenario, arms, columns, books, failed, per_run("brand_shocks").astype(float)
+        ),
+        closure_reasons=reasons.astype(str),
+        shock_counts={n: first_arm[n].to_numpy(dtype=np.int64) for n in SHOCK_NAMES},
+        run_seconds=float(record.get("run_seconds", 0.0)),
+    )

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
 import click
 
+from franchise_sim.archive import OutputFolderError, ResultsFolderError, redraw, save_results
+from franchise_sim.figures import FIGURE_NAMES
+from franchise_sim.monte_carlo import Progress
 from franchise_sim.scenario import Scenario
 from franchise_sim.scenario_file import ScenarioError, load_scenario
+from franchise_sim.shelf import DEFAULT_STARTER
 
 EXIT_BAD_INPUT = 2
 
@@ -37,6 +43,26 @@ def main() -> None:
     """Buy a franchise or start independently? Simulate both, side by side."""
 
 
+@contextmanager
+def _progress_bar(total: int, *, quiet: bool, delay: float = 0.5) -> Iterator[Progress | None]:
+    """A bar of replications done, rate and time left, on a terminal and for long runs only.
+
+    Nothing is shown when standard error is not a terminal, with ``--quiet``, or when the run
+    ends within ``delay`` seconds.
+    """
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="run", desc="Simulating", delay=delay, leave=False) as bar:
+
+        def advance(done: int) -> None:
+            bar.update(done)
+
+        yield advance
+
+
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--runs", type=click.IntRange(min=1), help="Paired replications per arm.")
@@ -56,6 +82,9 @@ def main() -> None:
     type=click.Path(file_okay=False),
     help="Results folder [default: results/<scenario file name>].",
 )
+@click.option("--no-plots", is_flag=True, help="Skip the PNG figures.")
+@click.option("--report", is_flag=True, help="Also write report.html (figures embedded).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no printed comparison.")
 def run(
     scenario: str,
     runs: int | None,
@@ -64,31 +93,128 @@ def run(
     horizon_months: int | None,
     deterministic: bool,
     out_dir: str | None,
+    no_plots: bool,
+    report: bool,
+    quiet: bool,
 ) -> None:
     """Simulate SCENARIO, write the results folder and print the comparison.
 
-    The folder holds summary.csv, monthly.parquet and manifest.json.
+    SCENARIO is a scenario file or the name of a shipped one (e.g. auto_repair). The folder
+    holds summary.csv, monthly.parquet, manifest.json, the figures as PNG and, with --report,
+    report.html.
     """
-    from franchise_sim.archive import OutputFolderError, save_results
     from franchise_sim.comparison import compare
     from franchise_sim.monte_carlo import simulate
 
-    model = _load(scenario)
-    results = simulate(
-        model,
-        runs=runs,
-        seed=seed,
-        workers=workers,
-        horizon_months=horizon_months,
-        deterministic=deterministic,
-    )
-    target = Path(out_dir) if out_dir else Path("results") / Path(scenario).stem
+    path = _scenario_path(scenario)
+    model = _load(str(path))
+    total = (1 if deterministic else model.run.runs) if runs is None else runs
+    with _progress_bar(total, quiet=quiet) as progress:
+        results = simulate(
+            model,
+            runs=runs,
+            seed=seed,
+            workers=workers,
+            horizon_months=horizon_months,
+            deterministic=deterministic,
+            progress=progress,
+        )
+    target = Path(out_dir) if out_dir else Path("results") / path.stem
     try:
-        save_results(results, target, source=scenario)
+        save_results(results, target, source=str(path), figures=not no_plots, report=report)
     except OutputFolderError as exc:
         _fail(str(exc))
+    if quiet:
+        return
     click.echo(compare(results).to_text())
     click.echo(f"\nResults written to {target}/ in {results.run_seconds:.1f} s of simulation.")
+    if report:
+        click.echo(f"Open {target / 'report.html'} in a browser.")
+
+
+def _scenario_path(scenario: str) -> Path:
+    from franchise_sim.shelf import ShelfError, find_scenario
+
+    try:
+        return find_scenario(scenario)
+    except ShelfError:
+        return Path(scenario)  # let the loader say the file is missing
+
+
+@main.command()
+@click.argument("results_dir", type=click.Path(file_okay=False))
+@click.option(
+    "--only",
+    "names",
+    multiple=True,
+    type=click.Choice(FIGURE_NAMES),
+    help="Draw only this figure (repeatable).",
+)
+def plot(results_dir: str, names: tuple[str, ...]) -> None:
+    """Draw the figures again from a saved RESULTS_DIR, without simulating."""
+    try:
+        written = redraw(results_dir, names=names or None)
+    except (OutputFolderError, ResultsFolderError) as exc:
+        _fail(str(exc))
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("results_dir", type=click.Path(file_okay=False))
+def report(results_dir: str) -> None:
+    """Write RESULTS_DIR/report.html from saved results, without simulating."""
+    try:
+        (written,) = redraw(results_dir, report=True, figures=False)
+    except (OutputFolderError, ResultsFolderError) as exc:
+        _fail(str(exc))
+    click.echo(f"wrote {written}; open it in a browser")
+
+
+@main.command()
+@click.argument("name")
+@click.option(
+    "--from",
+    "source",
+    default=DEFAULT_STARTER,
+    show_default=True,
+    help="Shipped scenario name or scenario file to start from.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    help="File to write [default: <name>.yaml in the current folder].",
+)
+def new(name: str, source: str, out_path: str | None) -> None:
+    """Write a commented scenario file for your own business called NAME.
+
+    It copies a shipped scenario (or your file) with every source comment, so each figure says
+    where it came from and which ones are assumptions to replace.
+    """
+    from franchise_sim.scenario_file import parse_scenario
+    from franchise_sim.shelf import ShelfError, find_scenario, new_scenario_text, slug
+
+    try:
+        origin = find_scenario(source)
+        target = Path(out_path) if out_path else Path(f"{slug(name)}.yaml")
+        text = new_scenario_text(name, origin)
+    except ShelfError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{source}: cannot be read ({exc.strerror})")
+    try:
+        parse_scenario(text, source=str(target))
+    except ScenarioError as exc:
+        _fail(f"{origin} is not a valid scenario to start from:\n{exc}")
+    try:
+        with target.open("x", encoding="utf-8") as stream:
+            stream.write(text)
+    except FileExistsError:
+        _fail(f"{target}: already exists; choose another --out")
+    except OSError as exc:
+        _fail(f"{target}: cannot be written ({exc.strerror})")
+    click.echo(f"wrote {target} (from {origin.name}); edit it, then: franchise-sim run {target}")
 
 
 @main.command()

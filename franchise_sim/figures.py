@@ -232,16 +232,22 @@ def survival(results: SimulationResults, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def _ecdf(ax: Axes, values: Array, colour: str, label: str, total: int) -> None:
-    """Step ECDF over ``total`` runs; NaN values (never reached) leave it short of 100%."""
+def _ecdf(
+    ax: Axes, values: Array, colour: str, label: str, total: int, until: float | None = None
+) -> None:
+    """Step ECDF over ``total`` runs; NaN values (never reached) leave it short of 100%.
+
+    With ``until`` the last step is drawn on to that x, so a plateau below 100% shows.
+    """
     finite = np.sort(values[~np.isnan(values)])
     if finite.size == 0:
         ax.plot([], [], color=colour, label=label)
         return
     shares = np.arange(1, finite.size + 1) / total
+    tail_x = [until] if until is not None and until > finite[-1] else []
     ax.step(
-        np.concatenate([[finite[0]], finite]),
-        np.concatenate([[0.0], shares]),
+        np.concatenate([[finite[0]], finite, tail_x]),
+        np.concatenate([[0.0], shares, shares[-1:] if tail_x else []]),
         where="post",
         color=colour,
         linewidth=2,
@@ -370,12 +376,13 @@ def milestone(
     for i, arm in enumerate(results.arms):
         values = results.outcomes[metric][i]
         never = float(np.mean(np.isnan(values)))
-        _ecdf(ax, values, colours[arm], results.labels[arm], values.size)
+        horizon = float(results.horizon_months)
+        _ecdf(ax, values, colours[arm], results.labels[arm], values.size, until=horizon)
         lines.append(f"{results.labels[arm]}: {never:.0%} never")
     ax.text(
         0.98,
         0.04,
-        "Within the horizon\n" + "\n".join(lines),
+        f"Not within {results.horizon_months} months\n" + "\n".join(lines),
         transform=ax.transAxes,
         ha="right",
         va="bottom",

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from franchise_sim.cli import main
+from franchise_sim.cli import _progress_bar, main
+from franchise_sim.figures import FIGURE_NAMES
 from tests.conftest import AUTO_REPAIR, SCENARIOS
 
 
@@ -31,6 +34,7 @@ def run_folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
             "36",
             "--out",
             str(out),
+            "--report",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -99,6 +103,59 @@ def test_every_shipped_scenario_validates_and_runs(path: Path, tmp_path: Path) -
     assert result.exit_code == 0, result.output
     assert (out / "summary.csv").is_file()
     assert (out / "monthly.parquet").is_file()
+
+
+def test_run_writes_every_figure_and_the_report(run_folder: tuple[Path, str]) -> None:
+    written = {p.name for p in run_folder[0].iterdir()}
+    assert {f"{name}.png" for name in FIGURE_NAMES} <= written
+    assert "report.html" in written
+    assert "report.html" in run_folder[1]
+
+
+def test_no_plots_and_quiet(tmp_path: Path) -> None:
+    out = tmp_path / "bare"
+    args = ["run", str(AUTO_REPAIR), "--runs", "3", "--workers", "1", "--out", str(out)]
+    result = CliRunner().invoke(main, [*args, "--no-plots", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.json",
+        "monthly.parquet",
+        "summary.csv",
+    ]
+
+
+def test_run_accepts_a_shipped_scenario_by_name(tmp_path: Path) -> None:
+    out = tmp_path / "named"
+    args = ["run", "auto_repair", "--runs", "2", "--workers", "1", "--no-plots"]
+    result = CliRunner().invoke(main, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "manifest.json").read_text())["scenario_name"] == "Auto repair shop"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal_and_not_when_quiet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with _progress_bar(10, quiet=False) as progress:
+        assert progress is None
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with _progress_bar(10, quiet=True) as progress:
+        assert progress is None
+    with _progress_bar(10, quiet=False, delay=0.0) as progress:
+        assert progress is not None
+        progress(4)
+        progress(6)
+    shown = terminal.getvalue()
+    assert "Simulating" in shown
+    assert "/10 [" in shown  # done of total, then elapsed and time left
+    assert "run/s" in shown
 
 
 def test_bad_file_exits_2_with_a_message_and_writes_nothing(tmp_path: Path) -> None:

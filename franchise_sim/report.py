@@ -1,0 +1,439 @@
+"""The HTML report: one self-contained page a user can open in any browser, offline.
+
+It holds the question, the key assumptions of each arm, the headline comparison, every figure
+(embedded as base64 PNG) and the run manifest. Nothing in it is fetched from elsewhere: no
+script, stylesheet, font or image outside the file itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from franchise_sim.comparison import BASELINE, Comparison, compare
+from franchise_sim.distributions import mean_of, support_of
+from franchise_sim.figures import FIGURES
+from franchise_sim.reference import BLS_SOURCE
+from franchise_sim.results import SimulationResults
+from franchise_sim.scenario import Arm
+
+SECTIONS = ("question", "assumptions", "comparison", "figures", "manifest")
+"""The ``id`` of every section of the report, in order."""
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
+max-width:1100px;padding:1.5rem;color:#222;line-height:1.45}
+h1{margin-bottom:.2rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2.2rem}
+table{border-collapse:collapse;margin:.8rem 0;font-size:.92rem}
+th,td{border-bottom:1px solid #e3e3e3;padding:.3rem .7rem;text-align:right;vertical-align:top}
+th:first-child,td:first-child{text-align:left}thead th{background:#f4f4f4}
+td.group{background:#fafafa;font-weight:600;text-align:left}
+.lead{font-size:1.05rem;background:#f6f8fa;border-left:4px solid #0072B2;padding:.6rem 1rem}
+.muted{color:#666;font-size:.88rem}figure{margin:1.5rem 0}img{max-width:100%;height:auto}
+figcaption{color:#444;font-size:.9rem}code{background:#f4f4f4;padding:.1rem .3rem}
+@media print{h2{page-break-before:auto}figure{page-break-inside:avoid}}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Assumption:
+    """One row of the assumptions table: how to read a value from an arm and show it."""
+
+    group: str
+    name: str
+    read: Callable[[Arm], Any]
+    kind: str = "usd"  # usd, rate, number, months or text
+
+
+ASSUMPTIONS: tuple[Assumption, ...] = (
+    Assumption("Investment", "Total investment", lambda a: a.total_investment_usd()),
+    Assumption("Investment", "Build-out", lambda a: a.investment.buildout_usd),
+    Assumption("Investment", "Equipment", lambda a: a.investment.equipment_usd),
+    Assumption("Investment", "Working capital", lambda a: a.investment.working_capital_usd),
+    Assumption("Financing", "Owner's equity", lambda a: a.equity_usd()),
+    Assumption("Financing", "Loan", lambda a: a.loan_usd()),
+    Assumption("Financing", "Loan rate a year", lambda a: a.financing.loan_rate_per_year, "rate"),
+    Assumption("Financing", "Loan term", lambda a: a.financing.loan_term_months, "months"),
+    Assumption("Financing", "Owner's reserve", lambda a: a.owner.reserve_usd),
+    Assumption("Fees", "Initial franchise fee", lambda a: _terms(a, "initial_fee_usd")),
+    Assumption("Fees", "Royalty (of sales)", lambda a: _terms(a, "royalty_rate"), "rate"),
+    Assumption("Fees", "Ad fund (of sales)", lambda a: _terms(a, "ad_fund_rate"), "rate"),
+    Assumption(
+        "Fees", "Fixed fees a month", lambda a: _terms(a, "fixed_fees_usd_per_month"), "usd"
+    ),
+    Assumption(
+        "Fees",
+        "Local marketing minimum (of sales)",
+        lambda a: _terms(a, "local_marketing_min_rate"),
+        "rate",
+    ),
+    Assumption("Fees", "Term, years", lambda a: _terms(a, "term_years"), "number"),
+    Assumption(
+        "Brand",
+        "Brand awareness pull (Bass p a month)",
+        lambda a: _terms(a, "brand_awareness_p_per_month"),
+        "number",
+    ),
+    Assumption(
+        "Brand",
+        "Ad-fund pull (Bass p a month)",
+        lambda a: _terms(a, "ad_fund_p_per_month"),
+        "number",
+    ),
+    Assumption(
+        "Brand",
+        "Franchisor failure rate a year",
+        lambda a: a.franchise.franchisor.failure_rate_per_year if a.franchise else None,
+        "rate",
+    ),
+    Assumption(
+        "Concept",
+        "Operating quality (0-1)",
+        lambda a: a.franchise.template.quality if a.franchise else a.concept.quality,
+        "number",
+    ),
+    Assumption(
+        "Concept",
+        "Learning months",
+        lambda a: (
+            a.franchise.template.learning_months if a.franchise else a.concept.learning_months
+        ),
+        "number",
+    ),
+    Assumption(
+        "Concept",
+        "Customization limit (share of taste gap it may close)",
+        lambda a: a.franchise.customization_limit if a.franchise else 1.0,
+        "rate",
+    ),
+    Assumption("Concept", "Adaptation months", lambda a: a.concept.adaptation_months, "number"),
+    Assumption("Operations", "Spend per visit", lambda a: a.customers.spend_per_visit_usd, "usd"),
+    Assumption(
+        "Operations",
+        "Capacity, visits a month",
+        lambda a: a.operations.capacity_visits_per_month,
+        "number",
+    ),
+    Assumption(
+        "Operations", "Variable cost (of sales)", lambda a: a.operations.variable_cost_rate, "rate"
+    ),
+    Assumption("Operations", "Payroll a month", lambda a: a.operations.payroll_usd_per_month),
+    Assumption("Operations", "Rent a month", lambda a: a.operations.rent_usd_per_month),
+    Assumption("Operations", "Marketing a month", lambda a: a.operations.marketing_usd_per_month),
+    Assumption("Owner", "Target draw a month", lambda a: a.owner.draw_usd_per_month),
+)
+"""The assumptions table, row by row; ``None`` shows as a dash (e.g. fees of the independent)."""
+
+
+def _terms(arm: Arm, name: str) -> Any:
+    return getattr(arm.franchise, name) if arm.franchise else None
+
+
+def _plain(value: float, kind: str) -> str:
+    if kind == "usd":
+        return f"${value:,.0f}"
+    if kind == "rate":
+        return f"{100 * value:.2f}".rstrip("0").rstrip(".") + "%"
+    if kind == "months":
+        return f"{value:,.0f} months"
+    return f"{value:,.3g}" if abs(value) < 1 else f"{value:,.1f}".removesuffix(".0")
+
+
+def _value(value: Any, kind: str) -> str:
+    """A fixed value as is; an uncertain one as its mean and its range."""
+    if value is None:
+        return "&ndash;"
+    if isinstance(value, bool | str):
+        return escape(str(value))
+    if isinstance(value, int | float):
+        return _plain(float(value), kind)
+    low, high = support_of(value)
+    shape = escape(str(getattr(value, "dist", "uncertain")))
+    return (
+        f"{_plain(mean_of(value), kind)} "
+        f'<span class="muted">({shape}, {_plain(low, kind)} to {_plain(high, kind)})</span>'
+    )
+
+
+def _assumptions_table(results: SimulationResults) -> str:
+    arms = [results.scenario.arm(a) for a in results.arms]
+    head = "".join(f"<th>{escape(a.label)}</th>" for a in arms)
+    rows, group = [], ""
+    for row in ASSUMPTIONS:
+        if row.group != group:
+            group = row.group
+            rows.append(f'<tr><td class="group" colspan="{len(arms) + 1}">{group}</td></tr>')
+        cells = "".join(f"<td>{_value(row.read(a), row.kind)}</td>" for a in arms)
+        rows.append(f"<tr><td>{escape(row.name)}</td>{cells}</tr>")
+    return f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _market_table(results: SimulationResults) -> str:
+    """The market and the random events both arms share."""
+    scenario = results.scenario
+    market, events = scenario.market, scenario.events
+    on = events.enabled and not results.deterministic
+    rows = (
+        ("Households within reach", _value(market.households, "number")),
+        ("Share that would use such a business", _value(market.addressable_share, "rate")),
+        ("Local taste gap from a national template", _value(market.local_taste_gap, "rate")),
+        ("Competitor entries a year", _value(events.competitor_entry.rate_per_year, "number")),
+        ("Recessions a year", _value(events.recession.rate_per_year, "number")),
+        ("Equipment breakdowns a year", _value(events.equipment_breakdown.rate_per_year, "number")),
+        ("Key staff departures a year", _value(events.key_staff_loss.rate_per_year, "number")),
+        ("Random events", "on" if on else "off"),
+    )
+    body = "".join(f"<tr><td>{name}</td><td>{value}</td></tr>" for name, value in rows)
+    return f"<table><tbody>{body}</tbody></table>"
+
+
+def _number(value: float, kind: str = "usd") -> str:
+    if math.isnan(value):
+        return "n/a"
+    if kind == "share":
+        return f"{value:.1%}"
+    if kind == "month":
+        return f"{value:.0f}"
+    if kind == "count":
+        return f"{value:,.0f}"
+    return f"${value:,.0f}" if value >= 0 else f"&minus;${-value:,.0f}"
+
+
+def _signed(value: float, kind: str) -> str:
+    if math.isnan(value):
+        return "n/a"
+    if kind == "points":
+        return f"{value:+.1f} pts"
+    sign = "+" if value >= 0 else "&minus;"
+    return f"{sign}${abs(value):,.0f}" if kind == "usd" else f"{sign}{abs(value):,.0f}"
+
+
+def _when(month: int) -> str:
+    return f"{month // 12} year{'s' if month != 12 else ''}" if month % 12 == 0 else f"{month} m"
+
+
+def _headline_table(comparison: Comparison) -> str:
+    arms = comparison.arms
+    head = "".join(f"<th>{escape(a.label)}</th>" for a in arms)
+    rows = [
+        f"<tr><td>Open after {_when(m)}</td>"
+        + "".join(f"<td>{_number(a.survival[m], 'share')}</td>" for a in arms)
+        + "</tr>"
+        for m in arms[0].survival
+    ]
+    pct = f"{comparison.discount_rate_per_year:.0%}"
+    for title, metric, kind in (
+        ("Business cash at the horizon or closure", "final_cash", "usd"),
+        (f"Owner's NPV at {pct} a year", "npv", "usd"),
+        (
+            f"Customers at month {comparison.horizon_months} (0 if closed)",
+            "final_customers",
+            "count",
+        ),
+        ("Break-even month", "break_even_month", "month"),
+    ):
+        spreads = [getattr(a, metric) for a in arms]
+        rows.append(
+            f"<tr><td>{title}: median</td>"
+            + "".join(f"<td>{_number(s.median, kind)}</td>" for s in spreads)
+            + "</tr>"
+        )
+        rows.append(
+            '<tr><td class="muted">&nbsp;&nbsp;P10 to P90</td>'
+            + "".join(
+                f'<td class="muted">{_number(s.p10, kind)} to {_number(s.p90, kind)}</td>'
+                for s in spreads
+            )
+            + "</tr>"
+        )
+    rows.append(
+        "<tr><td>Share that break even within the horizon</td>"
+        + "".join(f"<td>{a.break_even_share:.0%}</td>" for a in arms)
+        + "</tr>"
+    )
+    return f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _contrast_table(comparison: Comparison) -> str:
+    labels = {a.arm: a.label for a in comparison.arms}
+    tables = []
+    for c in comparison.contrasts:
+        rows = [
+            (f"Open after {_when(m)}", gap, "points") for m, gap in c.survival_points.items()
+        ] + [
+            ("Business cash at the horizon", c.final_cash, "usd"),
+            ("Owner's NPV", c.npv, "usd"),
+            ("Customers at the horizon", c.final_customers, "count"),
+        ]
+        body = "".join(
+            f"<tr><td>{name}</td><td>{_signed(i.estimate, kind)}</td>"
+            + (
+                ""
+                if comparison.deterministic
+                else f"<td>{_signed(i.low, kind)} to {_signed(i.high, kind)}</td>"
+            )
+            + "</tr>"
+            for name, i, kind in rows
+        )
+        if not comparison.deterministic:
+            body += (
+                f"<tr><td>Paired runs where its NPV is higher</td>"
+                f"<td>{c.probability_npv_better:.0%}</td><td></td></tr>"
+            )
+        interval = "" if comparison.deterministic else "<th>95% interval</th>"
+        tables.append(
+            f"<h3>{escape(labels[c.arm])} minus {escape(labels[BASELINE])}</h3>"
+            f"<table><thead><tr><th></th><th>paired mean</th>{interval}</tr></thead>"
+            f"<tbody>{body}</tbody></table>"
+        )
+    return "".join(tables)
+
+
+def _verdict(comparison: Comparison) -> str:
+    """The headline in words: which path survives more often, earns more, and how sure we are."""
+    base = next(a for a in comparison.arms if a.arm == BASELINE)
+    lines = []
+    for c in comparison.contrasts:
+        arm = next(a for a in comparison.arms if a.arm == c.arm)
+        month = max(c.survival_points)
+        gap = c.survival_points[month]
+        sure = not comparison.deterministic and not (gap.low <= 0.0 <= gap.high)
+        survival = (
+            f"After {_when(month)}, {arm.survival[month]:.0%} of {escape(arm.label)} units are "
+            f"still open against {base.survival[month]:.0%} of {escape(base.label)} businesses "
+            f"({_signed(gap.estimate, 'points')}"
+            + (
+                ""
+                if comparison.deterministic
+                else f", 95% interval {_signed(gap.low, 'points')} to {_signed(gap.high, 'points')}"
+                + ("" if sure else ": not a clear difference")
+            )
+            + ")."
+        )
+        money = (
+            f" The owner's median NPV is {_number(arm.npv.median)} against "
+            f"{_number(base.npv.median)}; the mean paired difference is "
+            f"{_signed(c.npv.estimate, 'usd')}"
+        )
+        if not comparison.deterministic:
+            money += (
+                f" (95% interval {_signed(c.npv.low, 'usd')} to {_signed(c.npv.high, 'usd')}), "
+                f"and the franchise does better in {c.probability_npv_better:.0%} of paired runs. "
+                f"Its downside: P10 NPV {_number(arm.npv.p10)} against {_number(base.npv.p10)}."
+            )
+        else:
+            money += "."
+        lines.append(f'<p class="lead">{survival}{money}</p>')
+    return "".join(lines)
+
+
+def _manifest_table(record: Mapping[str, Any]) -> str:
+    keys = (
+        ("scenario_name", "Scenario"),
+        ("scenario_file", "Scenario file"),
+        ("seed", "Master seed"),
+        ("runs", "Paired runs"),
+        ("horizon_months", "Months simulated"),
+        ("deterministic", "Plan on paper (deterministic)"),
+        ("franchise_sim_version", "franchise-sim version"),
+        ("created_utc", "Created (UTC)"),
+        ("run_seconds", "Simulation time, s"),
+        ("worker_processes", "Worker processes"),
+        ("python", "Python"),
+        ("numpy", "NumPy"),
+        ("simpy", "SimPy"),
+    )
+    rows = "".join(
+        f"<tr><td>{label}</td><td>{escape(str(record.get(key, '')))}</td></tr>"
+        for key, label in keys
+        if key in record
+    )
+    replay = escape(str(record.get("replay", "")))
+    return (
+        f"<table><tbody>{rows}</tbody></table>"
+        f"<p>To replay this run exactly: <code>{replay}</code>. The full resolved scenario is in "
+        "<code>manifest.json</code> beside this report.</p>"
+    )
+
+
+def html_report(
+    results: SimulationResults, record: Mapping[str, Any], images: Mapping[str, bytes]
+) -> str:
+    """The whole report as one HTML page.
+
+    Args:
+        results: The results reported on.
+        record: The run manifest (see ``archive.manifest``).
+        images: PNG bytes of every figure, by figure name (see ``figures.render``).
+
+    Returns:
+        The HTML text, with every figure embedded.
+    """
+    scenario = results.scenario
+    comparison = compare(results)
+    labels = results.labels
+    others = " or ".join(escape(labels[a]) for a in results.arms if a != BASELINE)
+    kind = (
+        "the plan on paper: every input at its mean, no random events, expected flows"
+        if results.deterministic
+        else f"{results.runs:,} paired Monte Carlo runs over the same markets and events "
+        f"(common random numbers), seed {results.seed}"
+    )
+    figures = "".join(
+        f'<figure id="figure-{spec.name}"><img alt="{escape(spec.caption)}" '
+        f'src="data:image/png;base64,{base64.b64encode(images[spec.name]).decode("ascii")}">'
+        f"<figcaption>{escape(spec.caption)}</figcaption></figure>"
+        for spec in FIGURES
+        if spec.name in images
+    )
+    title = escape(scenario.name)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}: franchise or independent?</title><style>{_STYLE}</style></head>
+<body>
+<section id="question">
+<h1>{title}</h1>
+<p><strong>The question:</strong> buy into {others}, or start as {escape(labels[BASELINE])}?</p>
+<p>{escape(scenario.description)}</p>
+<p class="muted">Simulated {results.horizon_months} months from opening, {kind}. Survival is
+compared with the BLS curve of the sector <code>{escape(scenario.bls_sector)}</code>
+({escape(BLS_SOURCE)}).</p>
+{_verdict(comparison)}
+</section>
+<section id="assumptions">
+<h2>Key assumptions of each arm</h2>
+<p class="muted">Uncertain inputs show their mean and their range; each run draws its own value,
+the same draw for every arm where the input is shared. The scenario file says where each figure
+comes from.</p>
+{_assumptions_table(results)}
+<h3>Market and random events (the same for both arms)</h3>
+{_market_table(results)}
+</section>
+<section id="comparison">
+<h2>Headline comparison</h2>
+{_headline_table(comparison)}
+<h2>Paired differences</h2>
+<p class="muted">Each franchise run is set against the independent run with the same market and
+the same random events, so the differences are measured run by run.</p>
+{_contrast_table(comparison)}
+<p class="muted">Definitions. <em>Open</em>: not closed by running out of cash and reserve, the
+owner giving up, or a personal exit. <em>Break-even month</em>: first month from which operating
+profit stays non-negative. <em>NPV</em>: the owner's equity out, draws in, savings put in out,
+and the going-concern or liquidation value at the end, discounted at
+{scenario.run.discount_rate_per_year:.0%} a year.</p>
+</section>
+<section id="figures">
+<h2>Figures</h2>
+{figures}
+</section>
+<section id="manifest">
+<h2>Run manifest</h2>
+{_manifest_table(record)}
+</section>
+</body></html>
+"""
