@@ -1,0 +1,82 @@
+"""The shelf of shipped scenarios, and new scenario files started from one of them.
+
+The scenarios live in the project's ``scenarios/`` folder; wheels carry them as the package
+data ``franchise_sim.shipped_scenarios``. ``new_scenario_text`` copies one with all its source
+comments, under a new name and a header that says what to replace.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+DEFAULT_STARTER = "auto_repair"
+"""The shipped scenario a new file starts from when none is named."""
+
+
+class ShelfError(Exception):
+    """A scenario named on the shelf does not exist, or a new file cannot be written."""
+
+
+def shelf_folder() -> Path:
+    """Where the shipped scenarios are: the installed package data, else the source checkout."""
+    try:
+        installed = Path(str(resources.files("franchise_sim.shipped_scenarios")))
+    except (ModuleNotFoundError, TypeError):  # editable installs map only real packages
+        installed = Path(__file__).resolve().parent.parent / "scenarios"
+    return installed
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """Every shipped scenario by name (its file name without ``.yaml``)."""
+    return {path.stem: path for path in sorted(shelf_folder().glob("*.yaml"))}
+
+
+def find_scenario(name_or_path: str) -> Path:
+    """A scenario file: an existing path, or the name of a shipped scenario.
+
+    Raises:
+        ShelfError: Neither a file nor a shipped scenario.
+    """
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    shelf = shipped_scenarios()
+    if path.stem in shelf and path.suffix in ("", ".yaml"):
+        return shelf[path.stem]
+    raise ShelfError(
+        f"{name_or_path}: no such file and no shipped scenario of that name; "
+        f"shipped: {', '.join(shelf)}"
+    )
+
+
+def slug(name: str) -> str:
+    """A file name for a business name: ``"Jo's Bakery"`` gives ``jo_s_bakery``."""
+    text = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    if not text:
+        raise ShelfError(f"{name!r}: give a name with at least one letter or digit")
+    return text
+
+
+def new_scenario_text(name: str, source: Path, *, today: date | None = None) -> str:
+    """The text of a new scenario file called ``name``, copied from ``source`` with its comments.
+
+    The ``name:`` line is replaced, everything else (values and their source comments) kept,
+    and a header says where the file came from and what to change.
+    """
+    text = source.read_text(encoding="utf-8")
+    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+    text, replaced = re.subn(r"(?m)^name:.*$", f'name: "{quoted}"', text, count=1)
+    if not replaced:
+        raise ShelfError(f"{source}: has no top-level `name:` line to start from")
+    header = (
+        f"# {name}: a starting scenario for your own business.\n"
+        f"# Copied from {source.name} by `franchise-sim new` on {(today or date.today())}.\n"
+        "# Replace every figure marked [A] (an assumption) with your own, check the cited ones\n"
+        "# against your franchise disclosure document, lender and market, and update the\n"
+        "# description and bls_sector. Then: `franchise-sim validate FILE` and\n"
+        "# `franchise-sim run FILE --report`.\n#\n"
+    )
+    return header + text
