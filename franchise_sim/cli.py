@@ -198,7 +198,7 @@ def new(name: str, source: str, out_path: str | None) -> None:
     try:
         origin = find_scenario(source)
         target = Path(out_path) if out_path else Path(f"{slug(name)}.yaml")
-        text = new_scenario_text(name, origin)
+        text = new_scenario_text(name, origin, target=str(target))
     except ShelfError as exc:
         _fail(str(exc))
     except OSError as exc:

@@ -38,7 +38,7 @@ class ArmSummary:
     survival: dict[int, float]  # month -> share open at its end
     final_cash: Spread
     npv: Spread
-    final_customers: Spread
+    final_customers: Spread  # of the businesses still open at the horizon
     break_even_month: Spread
     break_even_share: float
 
@@ -51,7 +51,7 @@ class Contrast:
     survival_points: dict[int, Interval]  # month -> difference in points open at its end
     final_cash: Interval
     npv: Interval
-    final_customers: Interval
+    final_customers: Interval  # a closed business counts 0
     probability_npv_better: float
 
 
@@ -125,7 +125,7 @@ class Comparison:
         for title, metric, fmt in (
             ("Final cash, USD", "final_cash", _number),
             (f"NPV to the owner at {pct}, USD", "npv", _number),
-            (f"Customers at month {self.horizon_months}", "final_customers", _number),
+            (f"Customers at month {self.horizon_months} if open", "final_customers", _number),
             ("Break-even month", "break_even_month", _number),
         ):
             spreads: list[Spread] = [getattr(a, metric) for a in self.arms]
@@ -145,7 +145,7 @@ class Comparison:
             diff_rows += [
                 ("Final cash, USD", c.final_cash, _signed),
                 ("NPV to the owner, USD", c.npv, _signed),
-                ("Customers at the horizon", c.final_customers, _signed),
+                ("Customers at the horizon (closed: 0)", c.final_customers, _signed),
             ]
             for name, interval, fmt in diff_rows:
                 line = f"  {name:32}{fmt(interval.estimate):>14}"
@@ -175,7 +175,9 @@ def compare(results: SimulationResults) -> Comparison:
                 survival={m: float(survival_at(alive[i], m)) for m in months},
                 final_cash=spread(out["final_cash"][i]),
                 npv=spread(out["npv"][i]),
-                final_customers=spread(out["final_customers"][i]),
+                final_customers=spread(
+                    np.where(out["survived"][i] > 0.5, out["final_customers"][i], np.nan)
+                ),
                 break_even_month=spread(break_even),
                 break_even_share=float(np.mean(~np.isnan(break_even))),
             )

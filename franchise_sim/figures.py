@@ -138,13 +138,15 @@ def fan_chart(
 
 def customers(results: SimulationResults, ax: Axes | None = None) -> Axes:
     """Customer base by month: median and 50%/90% bands of the businesses still open."""
-    return fan_chart(
+    ax = fan_chart(
         results,
         results.series("customers"),
         ax=ax,
         ylabel="Active customers",
         title="Customer base (businesses still open)",
     )
+    ax.set_ylim(bottom=0.0)
+    return ax
 
 
 def monthly_cash_flow(results: SimulationResults) -> Array:
@@ -421,12 +423,20 @@ DASHBOARD_PANELS: tuple[Panel, ...] = (
 
 
 def dashboard(results: SimulationResults, figure: Figure | None = None) -> Figure:
-    """The key panels on one landscape page: customers, owner's cash, survival, NPV, break-even."""
-    figure = figure or Figure(figsize=(16.5, 10.5), layout="constrained")
+    """The key panels on one A4 landscape page: customers, owner's cash, survival, NPV, break-even.
+
+    Args:
+        results: The results to show.
+        figure: Figure to draw in; a new A4 landscape one if not given.
+
+    Returns:
+        The figure, with six panels and a title naming the scenario and the run.
+    """
+    figure = figure or Figure(figsize=(11.69, 8.27), layout="constrained")
     grid = figure.subplots(2, 3)
     for draw, ax in zip(DASHBOARD_PANELS, grid.flat, strict=True):
         draw(results, ax)
-        ax.title.set_fontsize("medium")
+        _compact(ax)
     kind = (
         "plan on paper (deterministic)"
         if results.deterministic
@@ -435,9 +445,24 @@ def dashboard(results: SimulationResults, figure: Figure | None = None) -> Figur
     figure.suptitle(
         f"{results.scenario.name}: {' vs '.join(results.labels.values())}\n"
         f"{kind}, {results.horizon_months} months, seed {results.seed}",
-        fontsize="large",
+        fontsize=11,
     )
     return figure
+
+
+def _compact(ax: Axes) -> None:
+    """Smaller type for a panel of a one-page dashboard."""
+    ax.title.set_fontsize(9)
+    ax.xaxis.label.set_fontsize(8)
+    ax.yaxis.label.set_fontsize(8)
+    ax.tick_params(labelsize=7)
+    legend = ax.get_legend()
+    if legend is not None:
+        for text in legend.get_texts():
+            text.set_fontsize(6.5)
+        legend.get_title().set_fontsize(6.5)
+    for text in ax.texts:
+        text.set_fontsize(6.5)
 
 
 @dataclass(frozen=True, slots=True)

@@ -230,7 +230,7 @@ def _headline_table(comparison: Comparison) -> str:
         ("Business cash at the horizon or closure", "final_cash", "usd"),
         (f"Owner's NPV at {pct} a year", "npv", "usd"),
         (
-            f"Customers at month {comparison.horizon_months} (0 if closed)",
+            f"Customers at month {comparison.horizon_months}, if open",
             "final_customers",
             "count",
         ),
@@ -267,7 +267,7 @@ def _contrast_table(comparison: Comparison) -> str:
         ] + [
             ("Business cash at the horizon", c.final_cash, "usd"),
             ("Owner's NPV", c.npv, "usd"),
-            ("Customers at the horizon", c.final_customers, "count"),
+            ("Customers at the horizon (a closed business: 0)", c.final_customers, "count"),
         ]
         body = "".join(
             f"<tr><td>{name}</td><td>{_signed(i.estimate, kind)}</td>"

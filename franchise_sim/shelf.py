@@ -60,7 +60,9 @@ def slug(name: str) -> str:
     return text
 
 
-def new_scenario_text(name: str, source: Path, *, today: date | None = None) -> str:
+def new_scenario_text(
+    name: str, source: Path, *, target: str = "FILE", today: date | None = None
+) -> str:
     """The text of a new scenario file called ``name``, copied from ``source`` with its comments.
 
     The ``name:`` line is replaced, everything else (values and their source comments) kept,
@@ -76,7 +78,7 @@ def new_scenario_text(name: str, source: Path, *, today: date | None = None) -> 
         f"# Copied from {source.name} by `franchise-sim new` on {(today or date.today())}.\n"
         "# Replace every figure marked [A] (an assumption) with your own, check the cited ones\n"
         "# against your franchise disclosure document, lender and market, and update the\n"
-        "# description and bls_sector. Then: `franchise-sim validate FILE` and\n"
-        "# `franchise-sim run FILE --report`.\n#\n"
+        f"# description and bls_sector. Then: `franchise-sim validate {target}` and\n"
+        f"# `franchise-sim run {target} --report`.\n#\n"
     )
     return header + text
