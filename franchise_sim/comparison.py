@@ -145,7 +145,7 @@ class Comparison:
             diff_rows += [
                 ("Final cash, USD", c.final_cash, _signed),
                 ("NPV to the owner, USD", c.npv, _signed),
-                ("Customers at the horizon (closed: 0)", c.final_customers, _signed),
+                ("Customers at horizon, closed 0", c.final_customers, _signed),
             ]
             for name, interval, fmt in diff_rows:
                 line = f"  {name:32}{fmt(interval.estimate):>14}"

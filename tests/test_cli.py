@@ -240,7 +240,7 @@ def test_deterministic_run_is_the_plan_on_paper(tmp_path: Path) -> None:
 def test_run_replaces_an_earlier_results_folder(tmp_path: Path) -> None:
     out = tmp_path / "again"
     runner = CliRunner()
-    base = ["run", str(AUTO_REPAIR), "--workers", "1", "--out", str(out)]
+    base = ["run", str(AUTO_REPAIR), "--workers", "1", "--no-plots", "--out", str(out)]
     assert runner.invoke(main, [*base, "--runs", "3"]).exit_code == 0
     (out / "stale.txt").write_text("from an older version")
     assert runner.invoke(main, [*base, "--runs", "5"]).exit_code == 0
