@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from importlib import resources
 from pathlib import Path
 
 DEFAULT_STARTER = "auto_repair"
@@ -21,12 +20,10 @@ class ShelfError(Exception):
 
 
 def shelf_folder() -> Path:
-    """Where the shipped scenarios are: the installed package data, else the source checkout."""
-    try:
-        installed = Path(str(resources.files("franchise_sim.shipped_scenarios")))
-    except (ModuleNotFoundError, TypeError):  # editable installs map only real packages
-        installed = Path(__file__).resolve().parent.parent / "scenarios"
-    return installed
+    """Where the shipped scenarios are: inside an installed wheel, else the source checkout."""
+    package = Path(__file__).resolve().parent
+    installed = package / "shipped_scenarios"
+    return installed if installed.is_dir() else package.parent / "scenarios"
 
 
 def shipped_scenarios() -> dict[str, Path]:
