@@ -485,6 +485,15 @@ def _whole(draw: Panel) -> Callable[[SimulationResults], Figure]:
     return figure
 
 
+def paired_differences(results: SimulationResults) -> Figure:
+    """One paired NPV-difference panel per arm compared with the independent, side by side."""
+    others = [arm for arm in results.arms if arm != BASELINE]
+    page = Figure(figsize=(8.0 * len(others), 4.8), layout="constrained")
+    for arm, ax in zip(others, np.atleast_1d(page.subplots(1, len(others))), strict=True):
+        paired_difference(results, ax, arm=arm)
+    return page
+
+
 FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("dashboard", "The key panels on one page.", dashboard),
     FigureSpec(
@@ -515,9 +524,9 @@ FIGURES: tuple[FigureSpec, ...] = (
     ),
     FigureSpec(
         "npv_difference",
-        "Owner's NPV of the franchise minus the independent, run by run over the same market "
-        "and events.",
-        _whole(paired_difference),
+        "Owner's NPV of each franchise arm minus the independent, run by run over the same "
+        "market and events.",
+        paired_differences,
     ),
     FigureSpec(
         "break_even",

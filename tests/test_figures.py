@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 import matplotlib as mpl
 import numpy as np
 import pytest
@@ -183,3 +186,19 @@ def test_a_deterministic_result_draws_too(auto_repair: Scenario) -> None:
 def test_unknown_figure_names_are_refused(small: SimulationResults) -> None:
     with pytest.raises(KeyError, match="no figure 'pie'"):
         figures.render(small, ("pie",))
+
+
+def test_each_franchise_arm_gets_its_own_difference_panel(auto_repair_data: dict[str, Any]) -> None:
+    data = copy.deepcopy(auto_repair_data)
+    budget = copy.deepcopy(data["arms"]["franchise"])
+    budget["label"] = "Budget brand"
+    budget["franchise"]["royalty_rate"] = 0.04
+    data["arms"]["budget"] = budget
+    results = simulate(Scenario.model_validate(data), runs=20, seed=2, workers=1, horizon_months=24)
+    page = figures.paired_differences(results)
+    assert [ax.get_xlabel().split(":")[1].strip() for ax in page.axes] == [
+        "Automotive-service franchise minus Independent shop (USD)",
+        "Budget brand minus Independent shop (USD)",
+    ]
+    assert len(figures.arm_colours(results.arms)) == 3
+    assert len(set(figures.arm_colours(results.arms).values())) == 3
