@@ -17,6 +17,7 @@ from typing import Any
 from franchise_sim.comparison import BASELINE, Comparison, compare
 from franchise_sim.distributions import mean_of, support_of
 from franchise_sim.figures import FIGURES
+from franchise_sim.owner import GAVE_UP, INSOLVENT, OWNER_EXIT
 from franchise_sim.reference import BLS_SOURCE
 from franchise_sim.results import SimulationResults
 from franchise_sim.scenario import Arm
@@ -189,6 +190,26 @@ def _market_table(results: SimulationResults) -> str:
     )
     body = "".join(f"<tr><td>{name}</td><td>{value}</td></tr>" for name, value in rows)
     return f"<table><tbody>{body}</tbody></table>"
+
+
+CLOSURE_REASONS = (
+    (INSOLVENT, "ran out of cash and savings"),
+    (GAVE_UP, "owner gave up (no living earned)"),
+    (OWNER_EXIT, "owner left for personal reasons"),
+)
+
+
+def _closure_table(results: SimulationResults) -> str:
+    """Share of runs of each arm closed by the horizon, by why they closed."""
+    head = "".join(f"<th>{escape(results.labels[a])}</th>" for a in results.arms)
+    rows = []
+    for reason, words in CLOSURE_REASONS:
+        shares = (results.closure_reasons == reason).mean(axis=1)
+        cells = "".join(f"<td>{share:.1%}</td>" for share in shares)
+        rows.append(f"<tr><td>Closed: {words}</td>{cells}</tr>")
+    still = "".join(f"<td>{s:.1%}</td>" for s in (results.closure_reasons == "").mean(axis=1))
+    rows.append(f"<tr><td>Still open at month {results.horizon_months}</td>{still}</tr>")
+    return f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _number(value: float, kind: str = "usd") -> str:
@@ -417,6 +438,8 @@ comes from.</p>
 <section id="comparison">
 <h2>Headline comparison</h2>
 {_headline_table(comparison)}
+<h3>Why businesses closed</h3>
+{_closure_table(results)}
 <h2>Paired differences</h2>
 <p class="muted">Each franchise run is set against the independent run with the same market and
 the same random events, so the differences are measured run by run.</p>

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from franchise_sim.archive import ResultsFolderError, load_results, save_results
+from franchise_sim.archive import ResultsFolderError, load_results, manifest, save_results
 from franchise_sim.cli import main
 from franchise_sim.figures import FIGURE_NAMES
 from franchise_sim.monte_carlo import simulate
-from franchise_sim.report import SECTIONS
+from franchise_sim.report import CLOSURE_REASONS, SECTIONS, html_report
 from franchise_sim.results import SimulationResults
 from franchise_sim.scenario import Scenario
 from tests.conftest import AUTO_REPAIR
@@ -146,3 +146,14 @@ def test_a_damaged_folder_gets_one_message(original: SimulationResults, tmp_path
     result = CliRunner().invoke(main, ["plot", str(folder)])
     assert result.exit_code == 2
     assert "manifest.json: cannot be read" in result.output
+
+
+def test_report_breaks_closures_down_by_reason(original: SimulationResults) -> None:
+    html = html_report(original, manifest(original), {})
+    reasons = original.closure_reasons
+    for reason, words in CLOSURE_REASONS:
+        cells = "".join(f"<td>{share:.1%}</td>" for share in (reasons == reason).mean(axis=1))
+        assert f"<tr><td>Closed: {words}</td>{cells}</tr>" in html
+    assert {r for r in np.unique(reasons) if r} <= {reason for reason, _ in CLOSURE_REASONS}
+    open_share = (reasons == "").mean(axis=1)
+    assert np.allclose(open_share, original.outcomes["survived"].mean(axis=1))

@@ -1,0 +1,67 @@
+"""Benchmark: time to draw every figure, write the report and save a results folder.
+
+What ``franchise-sim run --report`` adds after simulating, for ``scenarios/auto_repair.yaml``
+at 1,000 paired runs x 60 months: each figure's drawing and PNG encoding, the HTML report, the
+data files, and reading the folder back (what ``plot`` and ``report`` start with). Prints
+figures; asserts nothing.
+
+Usage: ``python benchmarks/bench_outputs.py [--runs 1000] [--repeat 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import franchise_sim
+from franchise_sim.archive import load_results, manifest, save_results
+from franchise_sim.figures import FIGURES, png_bytes, render
+from franchise_sim.report import html_report
+
+SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "auto_repair.yaml"
+
+
+def main() -> None:
+    """Time each output step and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    results = franchise_sim.simulate(franchise_sim.load_scenario(SCENARIO), runs=args.runs)
+
+    def best_of(step: Callable[[], object]) -> float:
+        times = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - started)
+        return min(times)
+
+    print(
+        f"{results.scenario.name}: {results.runs:,} paired runs x {results.horizon_months} months"
+    )
+    print(f"best of {args.repeat}, seconds")
+    for spec in FIGURES:
+        seconds = best_of(lambda spec=spec: png_bytes(spec.draw(results)))  # type: ignore[misc]
+        print(f"  figure {spec.name:<16} {seconds:6.2f}")
+    images = render(results)
+    record = manifest(results)
+    print(f"  {'every figure':<23} {best_of(lambda: render(results)):6.2f}")
+    print(f"  {'report.html':<23} {best_of(lambda: html_report(results, record, images)):6.2f}")
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "results"
+
+        def data_only() -> Path:
+            return save_results(results, target, figures=False)
+
+        print(f"  {'data files':<23} {best_of(data_only):6.2f}")
+        print(f"  {'read back':<23} {best_of(lambda: load_results(target)):6.2f}")
+        full = best_of(lambda: save_results(results, target, report=True))
+        print(f"  {'folder with report':<23} {full:6.2f}")
+
+
+if __name__ == "__main__":
+    main()
