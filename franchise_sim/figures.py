@@ -58,11 +58,16 @@ def _usd(value: float, _position: object = None) -> str:
     return f"{sign}${size:.0f}"
 
 
-def _new_axes(ax: Axes | None, size: tuple[float, float] = (7.0, 4.2)) -> Axes:
+def _percent(value: float, _position: object = None) -> str:
+    """Shares as whole percents for axis ticks."""
+    return f"{value:.0%}"
+
+
+def _new_axes(ax: Axes | None) -> Axes:
+    """``ax`` itself, or the axes of a new figure (not registered with pyplot)."""
     if ax is not None:
         return ax
-    figure = Figure(figsize=size, layout="constrained")
-    return figure.add_subplot()
+    return Figure(figsize=(7.0, 4.2), layout="constrained").add_subplot()
 
 
 def _month_axis(ax: Axes, horizon: int) -> None:
@@ -79,12 +84,23 @@ def _month_axis(ax: Axes, horizon: int) -> None:
     ax.set_xlabel("Months since opening")
 
 
-def _percentile_by_month(values: Array, mask: NDArray[np.bool_], q: float) -> Array:
-    """Percentile across runs of each (arm, month), over the runs where ``mask`` holds."""
-    kept = np.where(mask, values, np.nan)
-    enough = mask.sum(axis=-2) >= MIN_RUNS_FOR_FAN
+def percentiles_by_month(
+    values: Array, mask: NDArray[np.bool_], percentiles: Sequence[float]
+) -> Array:
+    """Percentiles across runs of each month, over the runs where ``mask`` holds.
+
+    Args:
+        values: Array (replication, month).
+        mask: Which (replication, month) values count.
+        percentiles: Percentiles to compute, 0 to 100.
+
+    Returns:
+        Array (percentile, month); NaN in months with fewer than ``MIN_RUNS_FOR_FAN`` runs.
+    """
+    enough = mask.sum(axis=0) >= MIN_RUNS_FOR_FAN
+    kept = np.where(mask & enough, values, np.nan)
     with np.errstate(all="ignore"):
-        out = np.nanpercentile(np.where(enough[..., None, :], kept, 0.0), q, axis=-2)
+        out = np.nanpercentile(np.where(enough, kept, 0.0), list(percentiles), axis=0)
     return np.asarray(np.where(enough, out, np.nan), dtype=float)
 
 
@@ -119,20 +135,19 @@ def fan_chart(
     months = np.arange(1, results.horizon_months + 1)
     for i, arm in enumerate(results.arms):
         colour = colours[arm]
+        wanted = [q for low, high, _ in FAN_BANDS for q in (low, high)] + [50.0]
+        lines = dict(zip(wanted, percentiles_by_month(values[i], mask[i], wanted), strict=True))
         for low, high, alpha in FAN_BANDS:
-            lo = _percentile_by_month(values[i : i + 1], mask[i : i + 1], low)[0]
-            hi = _percentile_by_month(values[i : i + 1], mask[i : i + 1], high)[0]
-            ax.fill_between(months, lo, hi, color=colour, alpha=alpha, linewidth=0)
-        median = _percentile_by_month(values[i : i + 1], mask[i : i + 1], 50.0)[0]
-        ax.plot(months, median, color=colour, linewidth=2, label=f"{results.labels[arm]} median")
+            ax.fill_between(months, lines[low], lines[high], color=colour, alpha=alpha, linewidth=0)
+        label = f"{results.labels[arm]} median"
+        ax.plot(months, lines[50.0], color=colour, linewidth=2, label=label)
     _month_axis(ax, results.horizon_months)
     if money:
         ax.yaxis.set_major_formatter(FuncFormatter(_usd))
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    handles, labels = ax.get_legend_handles_labels()
-    ax.legend(handles, labels, loc="best", fontsize="small", title="lines: median; bands: 50%, 90%")
+    ax.legend(loc="best", fontsize="small", title="lines: median; bands: 50%, 90%")
     return ax
 
 
@@ -211,8 +226,8 @@ def survival(results: SimulationResults, ax: Axes | None = None) -> Axes:
     months = np.arange(0, results.horizon_months + 1)
     for i, arm in enumerate(results.arms):
         shares = np.concatenate([[1.0], curve[i]])
-        ax.step(months, shares, where="post", color=colours[arm], linewidth=2)
-        ax.plot([], [], color=colours[arm], linewidth=2, label=results.labels[arm])
+        label = results.labels[arm]
+        ax.step(months, shares, where="post", color=colours[arm], linewidth=2, label=label)
     sector = results.scenario.bls_sector
     bls = {y: s for y, s in bls_survival(sector).items() if 12 * y <= results.horizon_months}
     ax.plot(
@@ -226,12 +241,22 @@ def survival(results: SimulationResults, ax: Axes | None = None) -> Axes:
     )
     _month_axis(ax, results.horizon_months)
     ax.set_ylim(0.0, 1.02)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(_percent))
     ax.set_ylabel("Businesses still open")
     ax.set_title("Survival")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left", fontsize="small")
     return ax
+
+
+_METRIC_NAMES = {
+    "npv": "Owner's NPV",
+    "final_cash": "Business cash at the horizon or closure",
+    "cumulative_owner_cash_flow": "Owner's cumulative cash flow",
+    "break_even_month": "Break-even month",
+    "payback_month": "Payback month",
+    "final_customers": "Customers at the horizon",
+}
 
 
 def _ecdf(
@@ -282,7 +307,7 @@ def distribution(
         _median_marker(ax, values, colours[arm])
     ax.axvline(0.0, color="black", linewidth=0.8)
     ax.xaxis.set_major_formatter(FuncFormatter(_usd))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(_percent))
     ax.set_ylim(0.0, 1.02)
     ax.set_xlabel(f"{_METRIC_NAMES.get(metric, metric)} (USD)")
     ax.set_ylabel("Share of runs at or below")
@@ -290,16 +315,6 @@ def distribution(
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize="small")
     return ax
-
-
-_METRIC_NAMES = {
-    "npv": "Owner's NPV",
-    "final_cash": "Business cash at the horizon or closure",
-    "cumulative_owner_cash_flow": "Owner's cumulative cash flow",
-    "break_even_month": "Break-even month",
-    "payback_month": "Payback month",
-    "final_customers": "Customers at the horizon",
-}
 
 
 def final_cash(results: SimulationResults, ax: Axes | None = None) -> Axes:
@@ -394,7 +409,7 @@ def milestone(
     )
     _month_axis(ax, results.horizon_months)
     ax.set_ylim(0.0, 1.02)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(_percent))
     ax.set_ylabel("Share of runs reached by then")
     ax.set_title(_METRIC_NAMES.get(metric, metric))
     ax.grid(alpha=0.3)
