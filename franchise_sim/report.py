@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+import numpy as np
+
 from franchise_sim.comparison import BASELINE, Comparison, compare
-from franchise_sim.distributions import mean_of, support_of
+from franchise_sim.distributions import mean_of
 from franchise_sim.figures import FIGURES
 from franchise_sim.owner import GAVE_UP, INSOLVENT, OWNER_EXIT
 from franchise_sim.reference import BLS_SOURCE
@@ -141,22 +143,25 @@ def _plain(value: float, kind: str) -> str:
         return f"{100 * value:.2f}".rstrip("0").rstrip(".") + "%"
     if kind == "months":
         return f"{value:,.0f} months"
-    return f"{value:,.3g}" if abs(value) < 1 else f"{value:,.1f}".removesuffix(".0")
+    if abs(value) < 1:
+        return f"{value:,.3g}"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}".removesuffix(".0")
 
 
 def _value(value: Any, kind: str) -> str:
-    """A fixed value as is; an uncertain one as its mean and its range."""
+    """A fixed value as is; an uncertain one as its mean and the middle 90% of its draws."""
     if value is None:
         return "&ndash;"
     if isinstance(value, bool | str):
         return escape(str(value))
     if isinstance(value, int | float):
         return _plain(float(value), kind)
-    low, high = support_of(value)
+    low, high = (float(x) for x in value.ppf(np.array([0.05, 0.95])))
     shape = escape(str(getattr(value, "dist", "uncertain")))
     return (
         f"{_plain(mean_of(value), kind)} "
-        f'<span class="muted">({shape}, {_plain(low, kind)} to {_plain(high, kind)})</span>'
+        f'<span class="muted">({shape}; 90% of runs {_plain(low, kind)} to '
+        f"{_plain(high, kind)})</span>"
     )
 
 
@@ -227,9 +232,9 @@ def _number(value: float, kind: str = "usd") -> str:
 def _signed(value: float, kind: str) -> str:
     if math.isnan(value):
         return "n/a"
-    if kind == "points":
-        return f"{value:+.1f} pts"
     sign = "+" if value >= 0 else "&minus;"
+    if kind == "points":
+        return f"{sign}{abs(value):.1f} pts"
     return f"{sign}${abs(value):,.0f}" if kind == "usd" else f"{sign}{abs(value):,.0f}"
 
 
@@ -428,7 +433,7 @@ compared with the BLS curve of the sector <code>{escape(scenario.bls_sector)}</c
 </section>
 <section id="assumptions">
 <h2>Key assumptions of each arm</h2>
-<p class="muted">Uncertain inputs show their mean and their range; each run draws its own value,
+<p class="muted">Uncertain inputs show their mean and where 90% of the runs draw them; each run draws its own value,
 the same draw for every arm where the input is shared. The scenario file says where each figure
 comes from.</p>
 {_assumptions_table(results)}
