@@ -433,9 +433,9 @@ compared with the BLS curve of the sector <code>{escape(scenario.bls_sector)}</c
 </section>
 <section id="assumptions">
 <h2>Key assumptions of each arm</h2>
-<p class="muted">Uncertain inputs show their mean and where 90% of the runs draw them; each run draws its own value,
-the same draw for every arm where the input is shared. The scenario file says where each figure
-comes from.</p>
+<p class="muted">Uncertain inputs show their mean and where 90% of the runs draw them; each run
+draws its own value, the same draw for every arm where the input is shared. The scenario file
+says where each figure comes from.</p>
 {_assumptions_table(results)}
 <h3>Market and random events (the same for both arms)</h3>
 {_market_table(results)}
