@@ -13,6 +13,7 @@ import json
 import platform
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -103,7 +104,13 @@ def save_results(
         results.monthly.to_parquet(staging / MONTHLY_FILE, index=False)
         record = manifest(results, source=source)
         (staging / MANIFEST_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-        _write_pictures(results, staging, record, figures=figures, report=report)
+        if figures or report:
+            from franchise_sim.figures import FIGURE_NAMES
+
+            shown = FIGURE_NAMES if figures else ()
+            _write_pictures(
+                results, staging, record, names=shown, report=report, write=Path.write_bytes
+            )
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
@@ -121,21 +128,22 @@ def _write_pictures(
     folder: Path,
     record: dict[str, Any],
     *,
-    figures: bool,
+    names: tuple[str, ...],
     report: bool,
-) -> None:
-    """Write the PNG figures and/or the HTML report into ``folder``, drawing each figure once."""
-    if not (figures or report):
-        return
+    write: Callable[[Path, bytes], object],
+) -> list[Path]:
+    """Write the named figures as PNG and, if asked, the report; each figure is drawn once."""
     from franchise_sim.figures import FIGURE_NAMES, render
     from franchise_sim.report import html_report
 
-    images = render(results, FIGURE_NAMES)
-    if figures:
-        for name, png in images.items():
-            (folder / f"{name}.png").write_bytes(png)
+    images = render(results, FIGURE_NAMES if report else names)
+    written = [folder / f"{name}.png" for name in names]
+    for path, name in zip(written, names, strict=True):
+        write(path, images[name])
     if report:
-        (folder / REPORT_FILE).write_text(html_report(results, record, images), encoding="utf-8")
+        written.append(folder / REPORT_FILE)
+        write(written[-1], html_report(results, record, images).encode("utf-8"))
+    return written
 
 
 def _replace_file(path: Path, content: bytes) -> None:
@@ -173,26 +181,17 @@ def redraw(
         ResultsFolderError: The folder does not hold readable results.
         OutputFolderError: The files cannot be written.
     """
-    from franchise_sim.figures import FIGURE_NAMES, render
-    from franchise_sim.report import html_report
+    from franchise_sim.figures import FIGURE_NAMES
 
     folder = Path(folder)
-    results = load_results(folder)
-    record = _read_manifest(folder)
-    written: list[Path] = []
+    results, record = _read_folder(folder)
+    wanted = (names or FIGURE_NAMES) if figures else ()
     try:
-        wanted = names or FIGURE_NAMES
-        images = render(results, FIGURE_NAMES if report else wanted if figures else ())
-        for name in wanted if figures else ():
-            _replace_file(folder / f"{name}.png", images[name])
-            written.append(folder / f"{name}.png")
-        if report:
-            html = html_report(results, record, images)
-            _replace_file(folder / REPORT_FILE, html.encode("utf-8"))
-            written.append(folder / REPORT_FILE)
+        return _write_pictures(
+            results, folder, record, names=wanted, report=report, write=_replace_file
+        )
     except OSError as exc:
         raise OutputFolderError(f"{folder}: cannot be written ({exc.strerror})") from None
-    return written
 
 
 def _read_manifest(folder: Path) -> dict[str, Any]:
@@ -224,6 +223,11 @@ def load_results(folder: str | Path) -> SimulationResults:
     Raises:
         ResultsFolderError: The folder, or one of its files, is missing or unreadable.
     """
+    return _read_folder(Path(folder))[0]
+
+
+def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
+    """The results in a folder and its manifest."""
     import numpy as np
     import pandas as pd
     from pydantic import ValidationError
@@ -232,7 +236,6 @@ def load_results(folder: str | Path) -> SimulationResults:
     from franchise_sim.replication import SHOCK_NAMES, monthly_columns
     from franchise_sim.scenario import Scenario
 
-    folder = Path(folder)
     record = _read_manifest(folder)
     try:
         scenario = Scenario.model_validate(record["scenario"])
@@ -267,7 +270,7 @@ def load_results(folder: str | Path) -> SimulationResults:
     failed = np.nan_to_num(per_run("franchisor_failed_month").astype(float), nan=0.0)
     reasons = np.asarray(summary["closure_reason"].fillna("").astype(str)).reshape(len(arms), runs)
     first_arm = summary[summary["_arm"] == 0]
-    return SimulationResults(
+    results = SimulationResults(
         scenario=scenario,
         seed=int(record["seed"]),
         runs=runs,
@@ -283,3 +286,4 @@ def load_results(folder: str | Path) -> SimulationResults:
         shock_counts={n: first_arm[n].to_numpy(dtype=np.int64) for n in SHOCK_NAMES},
         run_seconds=float(record.get("run_seconds", 0.0)),
     )
+    return results, record

@@ -16,11 +16,10 @@ from typing import NoReturn
 import click
 
 from franchise_sim.archive import OutputFolderError, ResultsFolderError, redraw, save_results
-from franchise_sim.figures import FIGURE_NAMES
 from franchise_sim.monte_carlo import Progress
 from franchise_sim.scenario import Scenario
 from franchise_sim.scenario_file import ScenarioError, load_scenario
-from franchise_sim.shelf import DEFAULT_STARTER
+from franchise_sim.shelf import DEFAULT_STARTER, ShelfError, find_scenario
 
 EXIT_BAD_INPUT = 2
 
@@ -133,8 +132,7 @@ def run(
 
 
 def _scenario_path(scenario: str) -> Path:
-    from franchise_sim.shelf import ShelfError, find_scenario
-
+    """The scenario file: a path as given, or a shipped scenario's file when named."""
     try:
         return find_scenario(scenario)
     except ShelfError:
@@ -147,11 +145,17 @@ def _scenario_path(scenario: str) -> Path:
     "--only",
     "names",
     multiple=True,
-    type=click.Choice(FIGURE_NAMES),
-    help="Draw only this figure (repeatable).",
+    metavar="NAME",
+    help="Draw only this figure (repeatable): dashboard, customers, cash_flow, owner_cash, "
+    "survival, final_cash, npv, npv_difference, break_even or payback.",
 )
 def plot(results_dir: str, names: tuple[str, ...]) -> None:
     """Draw the figures again from a saved RESULTS_DIR, without simulating."""
+    from franchise_sim.figures import FIGURE_NAMES
+
+    unknown = [name for name in names if name not in FIGURE_NAMES]
+    if unknown:
+        _fail(f"--only {unknown[0]}: no such figure; figures are {', '.join(FIGURE_NAMES)}")
     try:
         written = redraw(results_dir, names=names or None)
     except (OutputFolderError, ResultsFolderError) as exc:
@@ -193,7 +197,7 @@ def new(name: str, source: str, out_path: str | None) -> None:
     where it came from and which ones are assumptions to replace.
     """
     from franchise_sim.scenario_file import parse_scenario
-    from franchise_sim.shelf import ShelfError, find_scenario, new_scenario_text, slug
+    from franchise_sim.shelf import new_scenario_text, slug
 
     try:
         origin = find_scenario(source)

@@ -64,6 +64,9 @@ def test_plot_from_saved_results_gives_the_same_figures_as_run(tmp_path: Path) -
     assert sorted(p.name for p in out.glob("*.png")) == ["npv.png", "survival.png"]
     assert (out / "survival.png").read_bytes() == first["survival"]
     assert not list(out.glob(".*"))  # no temporary file left behind
+    unknown = runner.invoke(main, ["plot", str(out), "--only", "pie"])
+    assert unknown.exit_code == 2
+    assert "--only pie: no such figure; figures are dashboard, customers" in unknown.output
 
 
 @pytest.fixture(scope="module")
