@@ -120,7 +120,7 @@ class Comparison:
             lines.append(f"{name:34}" + "".join(f"{c:>{width}}" for c in cells))
 
         for month in self.arms[0].survival:
-            row(f"Open after {_when(month)}", [f"{a.survival[month]:.1%}" for a in self.arms])
+            row(f"Open after {period(month)}", [f"{a.survival[month]:.1%}" for a in self.arms])
         pct = f"{self.discount_rate_per_year:.0%}"
         for title, metric, fmt in (
             ("Final cash, USD", "final_cash", _number),
@@ -139,7 +139,7 @@ class Comparison:
             else:
                 lines += ["", f"{labels[c.arm]} minus {labels[BASELINE]}: paired mean, 95% CI"]
             diff_rows = [
-                (f"Open after {_when(month)}", gap, _points)
+                (f"Open after {period(month)}", gap, _points)
                 for month, gap in c.survival_points.items()
             ]
             diff_rows += [
@@ -220,7 +220,7 @@ def _row(arm: str, metric: str, statistic: str, value: float) -> dict[str, objec
     return {"arm": arm, "metric": metric, "statistic": statistic, "value": value}
 
 
-def _when(month: int) -> str:
+def period(month: int) -> str:
     """``1 year``, ``3 years`` or ``18 months``."""
     if month % 12:
         return f"{month} months"

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from franchise_sim.comparison import BASELINE, Comparison, compare
+from franchise_sim.comparison import BASELINE, Comparison, compare, period
 from franchise_sim.distributions import mean_of
 from franchise_sim.figures import FIGURES
 from franchise_sim.owner import GAVE_UP, INSOLVENT, OWNER_EXIT
@@ -238,15 +238,11 @@ def _signed(value: float, kind: str) -> str:
     return f"{sign}${abs(value):,.0f}" if kind == "usd" else f"{sign}{abs(value):,.0f}"
 
 
-def _when(month: int) -> str:
-    return f"{month // 12} year{'s' if month != 12 else ''}" if month % 12 == 0 else f"{month} m"
-
-
 def _headline_table(comparison: Comparison) -> str:
     arms = comparison.arms
     head = "".join(f"<th>{escape(a.label)}</th>" for a in arms)
     rows = [
-        f"<tr><td>Open after {_when(m)}</td>"
+        f"<tr><td>Open after {period(m)}</td>"
         + "".join(f"<td>{_number(a.survival[m], 'share')}</td>" for a in arms)
         + "</tr>"
         for m in arms[0].survival
@@ -289,7 +285,7 @@ def _contrast_table(comparison: Comparison) -> str:
     tables = []
     for c in comparison.contrasts:
         rows = [
-            (f"Open after {_when(m)}", gap, "points") for m, gap in c.survival_points.items()
+            (f"Open after {period(m)}", gap, "points") for m, gap in c.survival_points.items()
         ] + [
             ("Business cash at the horizon", c.final_cash, "usd"),
             ("Owner's NPV", c.npv, "usd"),
@@ -329,7 +325,7 @@ def _verdict(comparison: Comparison) -> str:
         gap = c.survival_points[month]
         sure = not comparison.deterministic and not (gap.low <= 0.0 <= gap.high)
         survival = (
-            f"After {_when(month)}, {arm.survival[month]:.0%} of {escape(arm.label)} units are "
+            f"After {period(month)}, {arm.survival[month]:.0%} of {escape(arm.label)} units are "
             f"still open against {base.survival[month]:.0%} of {escape(base.label)} businesses "
             f"({_signed(gap.estimate, 'points')}"
             + (
