@@ -315,26 +315,34 @@ def _contrast_table(comparison: Comparison) -> str:
     return "".join(tables)
 
 
+def _survival_sentence(comparison: Comparison, arm: str, month: int) -> str:
+    """Share open after ``month`` in an arm and in the independent, with the paired gap."""
+    base = next(a for a in comparison.arms if a.arm == BASELINE)
+    this = next(a for a in comparison.arms if a.arm == arm)
+    gap = next(c for c in comparison.contrasts if c.arm == arm).survival_points[month]
+    text = (
+        f"after {period(month)}, {this.survival[month]:.0%} against {base.survival[month]:.0%} "
+        f"({_signed(gap.estimate, 'points')}"
+    )
+    if not comparison.deterministic:
+        text += f", 95% interval {_signed(gap.low, 'points')} to {_signed(gap.high, 'points')}"
+        if gap.low <= 0.0 <= gap.high:
+            text += ": no clear difference"
+    return text + ")"
+
+
 def _verdict(comparison: Comparison) -> str:
     """The headline in words: which path survives more often, earns more, and how sure we are."""
     base = next(a for a in comparison.arms if a.arm == BASELINE)
     lines = []
     for c in comparison.contrasts:
         arm = next(a for a in comparison.arms if a.arm == c.arm)
-        month = max(c.survival_points)
-        gap = c.survival_points[month]
-        sure = not comparison.deterministic and not (gap.low <= 0.0 <= gap.high)
+        months = sorted(c.survival_points)
+        shown = [months[0], months[-1]] if len(months) > 1 else months
         survival = (
-            f"After {period(month)}, {arm.survival[month]:.0%} of {escape(arm.label)} units are "
-            f"still open against {base.survival[month]:.0%} of {escape(base.label)} businesses "
-            f"({_signed(gap.estimate, 'points')}"
-            + (
-                ""
-                if comparison.deterministic
-                else f", 95% interval {_signed(gap.low, 'points')} to {_signed(gap.high, 'points')}"
-                + ("" if sure else ": not a clear difference")
-            )
-            + ")."
+            f"Still open, {escape(arm.label)} against {escape(base.label)}: "
+            + "; ".join(_survival_sentence(comparison, c.arm, m) for m in shown)
+            + "."
         )
         money = (
             f" The owner's median NPV is {_number(arm.npv.median)} against "
@@ -344,8 +352,9 @@ def _verdict(comparison: Comparison) -> str:
         if not comparison.deterministic:
             money += (
                 f" (95% interval {_signed(c.npv.low, 'usd')} to {_signed(c.npv.high, 'usd')}), "
-                f"and the franchise does better in {c.probability_npv_better:.0%} of paired runs. "
-                f"Its downside: P10 NPV {_number(arm.npv.p10)} against {_number(base.npv.p10)}."
+                f"and {escape(arm.label)} does better in {c.probability_npv_better:.0%} of paired "
+                f"runs. The downside, P10 NPV: {_number(arm.npv.p10)} against "
+                f"{_number(base.npv.p10)}."
             )
         else:
             money += "."

@@ -106,6 +106,8 @@ def test_report_references_no_external_file_or_url(report_html: str) -> None:
 def test_report_states_the_question_assumptions_headline_and_manifest(report_html: str) -> None:
     for text in (
         "Auto repair shop",
+        "Still open, Automotive-service franchise against Independent shop: after 1 year, ",
+        "; after 3 years, ",
         "buy into Automotive-service franchise, or start as Independent shop?",
         "Royalty (of sales)",
         "6%",  # the franchise's royalty
