@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from franchise_sim.comparison import BASELINE
 from franchise_sim.outcomes import owner_cash_flow
-from franchise_sim.reference import BLS_SOURCE, bls_survival
+from franchise_sim.reference import BLS_SECTOR_NAMES, BLS_SOURCE, bls_survival
 from franchise_sim.results import SimulationResults
 from franchise_sim.statistics import probability_better, survival_curve
 
@@ -236,7 +236,7 @@ def survival(results: SimulationResults, ax: Axes | None = None) -> Axes:
         linestyle="--",
         marker="o",
         color=REFERENCE_COLOUR,
-        label=f"BLS, {sector.replace('_', ' ')} (born 2013)",
+        label=f"BLS, {BLS_SECTOR_NAMES[sector]}, born 2013 (yearly)",
         gid="bls-reference",
     )
     _month_axis(ax, results.horizon_months)

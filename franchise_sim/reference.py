@@ -19,6 +19,15 @@ BLS_SOURCE = (
 """Citation of the BLS survival table."""
 
 
+BLS_SECTOR_NAMES: dict[str, str] = {
+    "total_private": "all private sector",
+    "other_services_naics81": "other services (NAICS 81)",
+    "retail_trade": "retail trade (NAICS 44-45)",
+    "accommodation_food_services": "accommodation and food services (NAICS 72)",
+}
+"""How each column of the BLS table is named in figures and reports."""
+
+
 def bls_survival(sector: BlsSector) -> dict[int, float]:
     """Share (0-1) of establishments of ``sector`` still open after each whole year (0-5)."""
     text = resources.files("franchise_sim").joinpath("data/bls_survival_2013_cohort.csv")

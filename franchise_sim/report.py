@@ -20,7 +20,7 @@ from franchise_sim.comparison import BASELINE, Comparison, compare, period
 from franchise_sim.distributions import mean_of
 from franchise_sim.figures import FIGURES
 from franchise_sim.owner import GAVE_UP, INSOLVENT, OWNER_EXIT
-from franchise_sim.reference import BLS_SOURCE
+from franchise_sim.reference import BLS_SECTOR_NAMES, BLS_SOURCE
 from franchise_sim.results import SimulationResults
 from franchise_sim.scenario import Arm
 
@@ -432,7 +432,7 @@ def html_report(
 <p><strong>The question:</strong> buy into {others}, or start as {escape(labels[BASELINE])}?</p>
 <p>{escape(scenario.description)}</p>
 <p class="muted">Simulated {results.horizon_months} months from opening, {kind}. Survival is
-compared with the BLS curve of the sector <code>{escape(scenario.bls_sector)}</code>
+compared with the BLS curve of {escape(BLS_SECTOR_NAMES[scenario.bls_sector])}
 ({escape(BLS_SOURCE)}).</p>
 {_verdict(comparison)}
 </section>

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, get_args
 
 import matplotlib as mpl
 import numpy as np
@@ -17,9 +17,9 @@ from matplotlib.patches import Rectangle
 
 from franchise_sim import figures
 from franchise_sim.monte_carlo import simulate
-from franchise_sim.reference import bls_survival
+from franchise_sim.reference import BLS_SECTOR_NAMES, bls_survival
 from franchise_sim.results import SimulationResults
-from franchise_sim.scenario import Scenario
+from franchise_sim.scenario import BlsSector, Scenario
 from franchise_sim.statistics import probability_better, survival_curve
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -202,3 +202,7 @@ def test_each_franchise_arm_gets_its_own_difference_panel(auto_repair_data: dict
     ]
     assert len(figures.arm_colours(results.arms)) == 3
     assert len(set(figures.arm_colours(results.arms).values())) == 3
+
+
+def test_every_bls_sector_has_a_display_name() -> None:
+    assert set(BLS_SECTOR_NAMES) == set(get_args(BlsSector))
