@@ -12,16 +12,23 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+
+from timing import best_of
 
 import franchise_sim
 from franchise_sim.archive import load_results, manifest, save_results
-from franchise_sim.figures import FIGURES, png_bytes, render
+from franchise_sim.figures import FIGURES, FigureSpec, png_bytes, render
 from franchise_sim.report import html_report
+from franchise_sim.results import SimulationResults
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "auto_repair.yaml"
+
+
+def _figure_png(spec: FigureSpec, results: SimulationResults) -> bytes:
+    return png_bytes(spec.draw(results))
 
 
 def main() -> None:
@@ -32,34 +39,29 @@ def main() -> None:
     args = parser.parse_args()
     results = franchise_sim.simulate(franchise_sim.load_scenario(SCENARIO), runs=args.runs)
 
-    def best_of(step: Callable[[], object]) -> float:
-        times = []
-        for _ in range(args.repeat):
-            started = time.perf_counter()
-            step()
-            times.append(time.perf_counter() - started)
-        return min(times)
+    def timed(step: Callable[[], object]) -> float:
+        return best_of(step, args.repeat)
 
     print(
         f"{results.scenario.name}: {results.runs:,} paired runs x {results.horizon_months} months"
     )
     print(f"best of {args.repeat}, seconds")
     for spec in FIGURES:
-        seconds = best_of(lambda spec=spec: png_bytes(spec.draw(results)))  # type: ignore[misc]
+        seconds = timed(partial(_figure_png, spec, results))
         print(f"  figure {spec.name:<16} {seconds:6.2f}")
     images = render(results)
     record = manifest(results)
-    print(f"  {'every figure':<23} {best_of(lambda: render(results)):6.2f}")
-    print(f"  {'report.html':<23} {best_of(lambda: html_report(results, record, images)):6.2f}")
+    print(f"  {'every figure':<23} {timed(lambda: render(results)):6.2f}")
+    print(f"  {'report.html':<23} {timed(lambda: html_report(results, record, images)):6.2f}")
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / "results"
 
         def data_only() -> Path:
             return save_results(results, target, figures=False)
 
-        print(f"  {'data files':<23} {best_of(data_only):6.2f}")
-        print(f"  {'read back':<23} {best_of(lambda: load_results(target)):6.2f}")
-        full = best_of(lambda: save_results(results, target, report=True))
+        print(f"  {'data files':<23} {timed(data_only):6.2f}")
+        print(f"  {'read back':<23} {timed(lambda: load_results(target)):6.2f}")
+        full = timed(lambda: save_results(results, target, report=True))
         print(f"  {'folder with report':<23} {full:6.2f}")
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from pathlib import Path
+
+from timing import best_of
 
 import franchise_sim
 
@@ -30,23 +31,23 @@ def main() -> None:
     arms = len(scenario.arm_names)
     franchise_sim.simulate(scenario, runs=20, workers=1, horizon_months=horizon)  # warm-up
 
-    def best_of(workers: int, runs: int) -> float:
-        times = []
-        for _ in range(args.repeat):
-            started = time.perf_counter()
-            franchise_sim.simulate(scenario, runs=runs, workers=workers, horizon_months=horizon)
-            times.append(time.perf_counter() - started)
-        return min(times)
+    def timed(workers: int, runs: int) -> float:
+        return best_of(
+            lambda: franchise_sim.simulate(
+                scenario, runs=runs, workers=workers, horizon_months=horizon
+            ),
+            args.repeat,
+        )
 
     one_core_runs = max(100, args.runs // 4)
-    single = best_of(1, one_core_runs)
+    single = timed(1, one_core_runs)
     business_years = one_core_runs * arms * horizon / 12
     print(f"scenario: {SCENARIO.name}, arms: {arms}, horizon: {horizon} months, cores: {cores}")
     print(
         f"one core: {one_core_runs} paired replications in {single:.2f} s "
         f"= {business_years / single:,.0f} business-years per second per core"
     )
-    wall = best_of(cores, args.runs)
+    wall = timed(cores, args.runs)
     print(
         f"all {cores} cores: {args.runs} paired replications x {horizon} months in {wall:.2f} s "
         f"(best of {args.repeat}; target <= 2 s on 2 cores)"
