@@ -376,15 +376,17 @@ def _node_at(root: Node, path: _DataPath) -> tuple[Node | None, int | None]:
     return node, line
 
 
-def _raw_text(root: Node, path: _DataPath) -> str | None:
-    """The text of the scalar at ``path`` exactly as written in the file."""
+def _raw_text(root: Node | None, path: _DataPath) -> str | None:
+    """The text of the scalar at ``path`` exactly as written in the file (None without one)."""
+    if root is None:
+        return None
     node, _ = _node_at(root, path)
     return str(node.value) if isinstance(node, ScalarNode) else None
 
 
-def _line_of(root: Node, path: _DataPath) -> int | None:
-    """The line of the deepest part of ``path`` found in the file."""
-    return _node_at(root, path)[1]
+def _line_of(root: Node | None, path: _DataPath) -> int | None:
+    """The line of the deepest part of ``path`` found in the file (None without one)."""
+    return None if root is None else _node_at(root, path)[1]
 
 
 # --- pydantic errors to messages about the user's data -----------------------------------------
@@ -639,8 +641,13 @@ def _unknown_key(path: _DataPath, data: dict[str, Any]) -> str:
     return "unknown key"
 
 
-def _explain(errors: list[ErrorDetails], data: dict[str, Any], root: Node) -> list[_Problem]:
-    """One problem per field of the user's data, from the branch the user actually wrote."""
+def _explain(
+    errors: list[ErrorDetails], data: dict[str, Any], root: Node | None
+) -> list[_Problem]:
+    """One problem per field of the user's data, from the branch the user actually wrote.
+
+    ``root`` is the file's node tree, which gives line numbers; None for data built in Python.
+    """
     located = [(error, _locate(error["loc"], data)) for error in errors]
     covered = {f.branch_path for _, f in located if f.branch is not None and _matches_branch(f)}
     # An error from a union branch the data is not written in only speaks when no other does.
