@@ -641,9 +641,7 @@ def _unknown_key(path: _DataPath, data: dict[str, Any]) -> str:
     return "unknown key"
 
 
-def _explain(
-    errors: list[ErrorDetails], data: dict[str, Any], root: Node | None
-) -> list[_Problem]:
+def _explain(errors: list[ErrorDetails], data: dict[str, Any], root: Node | None) -> list[_Problem]:
     """One problem per field of the user's data, from the branch the user actually wrote.
 
     ``root`` is the file's node tree, which gives line numbers; None for data built in Python.
