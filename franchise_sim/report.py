@@ -362,6 +362,27 @@ def _verdict(comparison: Comparison) -> str:
     return "".join(lines)
 
 
+def headline_html(comparison: Comparison) -> str:
+    """The headline comparison as an HTML fragment, which a notebook shows for results.
+
+    Args:
+        comparison: What ``compare`` made of the results.
+
+    Returns:
+        A title naming the run, the verdict in words, the headline table and the paired
+        differences of each arm from the independent one; no page, style or script.
+    """
+    if comparison.deterministic:
+        kind = "the plan on paper (every input at its mean, no random events)"
+    else:
+        kind = f"{comparison.runs:,} paired runs, seed {comparison.seed}"
+    return (
+        f"<div><h3>{escape(comparison.scenario_name)}: franchise or independent?</h3>"
+        f"<p>{comparison.horizon_months} months from opening, {kind}.</p>"
+        f"{_verdict(comparison)}{_headline_table(comparison)}{_contrast_table(comparison)}</div>"
+    )
+
+
 def _manifest_table(record: Mapping[str, Any]) -> str:
     keys = (
         ("scenario_name", "Scenario"),

@@ -1,9 +1,14 @@
-"""Frozen simulation results: arrays per (arm, replication, month) and tidy tables on demand."""
+"""Frozen simulation results: arrays per (arm, replication, month) and tidy tables on demand.
+
+In a notebook the results show their headline comparison, draw their figures through
+``results.plot`` and save themselves to the same folder the command line writes.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,6 +18,10 @@ from franchise_sim.scenario import Scenario
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from franchise_sim.comparison import Comparison
 
 SUMMARY_COLUMNS = (
     "survived",
@@ -121,3 +130,119 @@ class SimulationResults:
         table["alive"] = table["alive"].astype(bool)
         table["arm"] = table["arm"].astype(str)
         return table
+
+    @cached_property
+    def comparison(self) -> Comparison:
+        """The headline comparison: survival, cash, NPV and paired differences per arm."""
+        from franchise_sim.comparison import compare
+
+        return compare(self)
+
+    @property
+    def plot(self) -> ResultsPlot:
+        """The figures as methods: ``results.plot.customers()``, ``results.plot.dashboard()``."""
+        return ResultsPlot(self)
+
+    def save(self, out_dir: str | Path, *, figures: bool = True, report: bool = False) -> Path:
+        """Write the same results folder as ``franchise-sim run`` (read back by ``load_results``).
+
+        Args:
+            out_dir: The folder to write; replaced whole if it holds earlier results.
+            figures: Also write every figure as a PNG.
+            report: Also write the self-contained ``report.html``.
+
+        Returns:
+            The folder written.
+
+        Raises:
+            OutputFolderError: The folder exists and does not hold results, or cannot be written.
+        """
+        from franchise_sim.archive import save_results
+
+        return save_results(self, out_dir, figures=figures, report=report)
+
+    def _repr_html_(self) -> str:
+        """The headline comparison as HTML, for Jupyter."""
+        from franchise_sim.report import headline_html
+
+        return headline_html(self.comparison)
+
+    def __repr__(self) -> str:
+        kind = "deterministic plan" if self.deterministic else f"{self.runs:,} paired runs"
+        return (
+            f"<SimulationResults {self.scenario.name!r}: {', '.join(self.arms)}; {kind} x "
+            f"{self.horizon_months} months, seed {self.seed}>"
+        )
+
+
+class ResultsPlot:
+    """The figures of one set of results, as methods for notebooks.
+
+    Each method draws into ``ax`` when given and returns it. Without ``ax`` it draws into a new
+    pyplot figure, so Jupyter shows it and ``plt.show()`` shows it from a script, the way
+    ``DataFrame.plot`` does. The same functions, without pyplot, are in ``franchise_sim.figures``.
+    """
+
+    def __init__(self, results: SimulationResults) -> None:
+        self._results = results
+
+    def _draw(self, name: str, ax: Axes | None, size: tuple[float, float] = (8.0, 4.5)) -> Axes:
+        import matplotlib.pyplot as plt
+
+        from franchise_sim import figures
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=size, layout="constrained")
+        drawn: Axes = getattr(figures, name)(self._results, ax)
+        return drawn
+
+    def customers(self, ax: Axes | None = None) -> Axes:
+        """Fan chart of the customer base of businesses still open, per arm."""
+        return self._draw("customers", ax)
+
+    def cash(self, ax: Axes | None = None) -> Axes:
+        """Fan chart of the monthly cash flow after loan payments, per arm."""
+        return self._draw("cash_flow", ax)
+
+    def owner_cash(self, ax: Axes | None = None) -> Axes:
+        """Fan chart of the owner's cumulative cash flow; crossing zero is payback."""
+        return self._draw("owner_cash", ax)
+
+    def survival(self, ax: Axes | None = None) -> Axes:
+        """Share of businesses still open per month, with the BLS curve of the sector."""
+        return self._draw("survival", ax)
+
+    def final_cash(self, ax: Axes | None = None) -> Axes:
+        """Distribution of the business's cash at the horizon or at closure."""
+        return self._draw("final_cash", ax)
+
+    def npv(self, ax: Axes | None = None) -> Axes:
+        """Distribution of the owner's NPV, per arm."""
+        return self._draw("npv", ax)
+
+    def break_even(self, ax: Axes | None = None) -> Axes:
+        """Share of runs that have broken even by each month."""
+        return self._draw("break_even", ax)
+
+    def payback(self, ax: Axes | None = None) -> Axes:
+        """Share of runs in which the owner has got their money back by each month."""
+        return self._draw("payback", ax)
+
+    def npv_difference(self) -> Figure:
+        """Histogram of the paired NPV difference of each franchise arm from the independent."""
+        from franchise_sim.figures import paired_differences
+
+        return self._shown(paired_differences(self._results))
+
+    def dashboard(self) -> Figure:
+        """Six key panels on one A4 landscape page."""
+        from franchise_sim.figures import dashboard
+
+        return self._shown(dashboard(self._results))
+
+    @staticmethod
+    def _shown(figure: Figure) -> Figure:
+        """A whole figure, returned to be shown once in Jupyter (not also held by pyplot)."""
+        import matplotlib.pyplot as plt  # noqa: F401  (registers Jupyter's figure display)
+
+        return figure
