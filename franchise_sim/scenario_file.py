@@ -83,10 +83,11 @@ def _fail(source: str, problems: Sequence[_Problem]) -> ScenarioError:
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file.
+    """Read and validate a scenario file, or a shipped scenario by name.
 
     Args:
-        path: The YAML scenario file, encoded as UTF-8.
+        path: The YAML scenario file, encoded as UTF-8, or the name of a shipped scenario
+            (``"auto_repair"``) when no such file exists.
 
     Returns:
         The validated, frozen scenario.
@@ -99,7 +100,15 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         raw = Path(path).read_bytes()
     except FileNotFoundError:
-        raise ScenarioError(f"{source}: no such scenario file") from None
+        from franchise_sim.shelf import shipped_scenarios
+
+        shelf, given = shipped_scenarios(), Path(path)
+        if given.name == source and given.suffix in ("", ".yaml") and given.stem in shelf:
+            return load_scenario(shelf[given.stem])
+        names = ", ".join(shelf)
+        raise ScenarioError(
+            f"{source}: no such scenario file (and no shipped scenario of that name: {names})"
+        ) from None
     except IsADirectoryError:
         raise ScenarioError(f"{source}: is a directory, not a scenario file") from None
     except PermissionError:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from franchise_sim.cli import main
 from franchise_sim.monte_carlo import simulate
 from franchise_sim.reference import bls_survival
-from franchise_sim.scenario_file import load_scenario
+from franchise_sim.scenario_file import ScenarioError, load_scenario
 from franchise_sim.shelf import ShelfError, find_scenario, shipped_scenarios, slug
 from tests.conftest import AUTO_REPAIR, SCENARIOS
 
@@ -109,3 +109,13 @@ def test_new_from_a_users_file_and_bad_sources(tmp_path: Path) -> None:
     assert "royalty_rate" in bad.output
     assert not (tmp_path / "x").exists()
     assert not (tmp_path / "y").exists()
+
+
+def test_load_scenario_takes_a_shipped_name_when_no_file_has_it() -> None:
+    for name, path in shipped_scenarios().items():
+        assert load_scenario(name) == load_scenario(path)
+        assert load_scenario(f"{name}.yaml") == load_scenario(path)
+    with pytest.raises(ScenarioError, match=r"no such scenario file \(and no shipped scenario"):
+        load_scenario("no_such_business")
+    with pytest.raises(ScenarioError, match="no such scenario file"):
+        load_scenario("elsewhere/auto_repair.yaml")  # a path with folders is never a shelf name
