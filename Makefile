@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= scenarios/auto_repair.yaml
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lab lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(VENV)/.installed $@
 
+$(VENV)/.installed-lab: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[notebook]'
+	touch $(VENV)/.installed $@
+
 demo: $(VENV)/.installed
 	$(BIN)/franchise-sim run $(SCENARIO) --out results/auto_repair --report
 
@@ -26,6 +30,10 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check franchise_sim tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# JupyterLab in the same .venv, opened on the notebooks (Ctrl-C stops it).
+lab: $(VENV)/.installed-lab
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_simulate.py
