@@ -1,5 +1,7 @@
 """Results folders: summary.csv, monthly.parquet, manifest.json, the figures and the report.
 
+A sweep's folder holds sweep.csv, its manifest.json and one chart per metric.
+
 A folder is written completely or not at all: files go to a hidden sibling folder first, which
 then replaces the target in one rename. An existing target is replaced only if it holds earlier
 results (a manifest.json) or nothing, never an unrelated folder. ``load_results`` reads a folder
@@ -11,19 +13,27 @@ from __future__ import annotations
 
 import json
 import platform
+import shlex
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from franchise_sim.results import SimulationResults
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from franchise_sim.scenario import Scenario
 
 SUMMARY_FILE = "summary.csv"
 MONTHLY_FILE = "monthly.parquet"
 MANIFEST_FILE = "manifest.json"
 REPORT_FILE = "report.html"
+SWEEP_FILE = "sweep.csv"
 
 
 class OutputFolderError(Exception):
@@ -87,19 +97,7 @@ def save_results(
             cannot be written.
     """
     target = Path(out_dir)
-    if target.exists() and (
-        not target.is_dir() or (any(target.iterdir()) and not (target / MANIFEST_FILE).is_file())
-    ):
-        raise OutputFolderError(
-            f"{target}: exists and does not hold franchise-sim results; choose another --out"
-        )
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-        staging.chmod(0o755)  # mkdtemp makes it private; results are meant to be shared
-    except OSError as exc:
-        raise OutputFolderError(f"{target}: cannot be written ({exc.strerror})") from None
-    try:
+    with staged_folder(target) as staging:
         results.summary.to_csv(staging / SUMMARY_FILE, index=False, float_format="%.2f")
         results.monthly.to_parquet(staging / MONTHLY_FILE, index=False)
         record = manifest(results, source=source)
@@ -111,6 +109,43 @@ def save_results(
             _write_pictures(
                 results, staging, record, names=shown, report=report, write=Path.write_bytes
             )
+    return target
+
+
+def check_output_folder(target: Path) -> None:
+    """Check that ``target`` may be written: absent, empty, or holding earlier results.
+
+    Raises:
+        OutputFolderError: ``target`` is a file, or a folder holding something else.
+    """
+    if target.exists() and (
+        not target.is_dir() or (any(target.iterdir()) and not (target / MANIFEST_FILE).is_file())
+    ):
+        raise OutputFolderError(
+            f"{target}: exists and does not hold franchise-sim results; choose another --out"
+        )
+
+
+@contextmanager
+def staged_folder(target: Path) -> Iterator[Path]:
+    """A hidden sibling folder to write into; on success it replaces ``target`` in one rename.
+
+    The folder is written completely or not at all: on any error the staging folder is removed
+    and ``target`` is left as it was. An existing ``target`` is replaced only if it is empty or
+    holds earlier results (a ``manifest.json``), never an unrelated folder.
+
+    Raises:
+        OutputFolderError: ``target`` exists and does not hold results, or cannot be written.
+    """
+    check_output_folder(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+        staging.chmod(0o755)  # mkdtemp makes it private; results are meant to be shared
+    except OSError as exc:
+        raise OutputFolderError(f"{target}: cannot be written ({exc.strerror})") from None
+    try:
+        yield staging
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
@@ -120,7 +155,104 @@ def save_results(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return target
+
+
+def save_sweep(
+    frame: pd.DataFrame,
+    out_dir: str | Path,
+    *,
+    scenario: Scenario | None = None,
+    source: str | None = None,
+    charts: Sequence[str] | None = None,
+) -> Path:
+    """Write a sweep folder atomically: ``sweep.csv``, ``manifest.json`` and one PNG per chart.
+
+    Args:
+        frame: What ``franchise_sim.sweep.sweep`` returned.
+        out_dir: The folder to write; replaced whole if it holds earlier results.
+        scenario: The scenario swept, recorded in full in the manifest.
+        source: The scenario file swept, recorded in the manifest's replay command.
+        charts: Metrics to chart as ``<metric>.png``; ``default_charts`` if not given.
+
+    Returns:
+        The folder written.
+
+    Raises:
+        KeyError: A chart names a metric the frame does not have.
+        OutputFolderError: The target exists and is not an earlier results folder, or it
+            cannot be written.
+    """
+    from matplotlib.figure import Figure
+
+    from franchise_sim.figures import png_bytes, sweep_chart
+    from franchise_sim.sweep import default_charts
+
+    attrs = frame.attrs
+    charts = tuple(charts or default_charts(int(attrs["horizon_months"])))
+    known = set(frame["metric"])
+    for metric in charts:
+        if metric not in known:
+            raise KeyError(f"no metric {metric!r} in the sweep; it has {', '.join(sorted(known))}")
+    record = sweep_manifest(frame, scenario=scenario, source=source, charts=charts)
+    with staged_folder(Path(out_dir)) as staging:
+        frame.to_csv(staging / SWEEP_FILE, index=False)
+        (staging / MANIFEST_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        for metric in charts:
+            page = Figure(figsize=(8.0, 4.8), layout="constrained")
+            sweep_chart(frame, metric, ax=page.add_subplot())
+            (staging / f"{metric}.png").write_bytes(png_bytes(page))
+    return Path(out_dir)
+
+
+def sweep_manifest(
+    frame: pd.DataFrame,
+    *,
+    scenario: Scenario | None = None,
+    source: str | None = None,
+    charts: Sequence[str] = (),
+) -> dict[str, Any]:
+    """What is needed to replay a sweep: grid, seed, runs, horizon, version and a command line."""
+    from franchise_sim import __version__
+
+    attrs = frame.attrs
+    grid: dict[str, list[Any]] = attrs["grid"]
+    options = [
+        "--set " + shlex.quote(f"{path}={','.join(map(_yaml, values))}")
+        for path, values in grid.items()
+    ]
+    options += [
+        f"--runs {attrs['runs']}",
+        f"--seed {attrs['seed']}",
+        f"--horizon-months {attrs['horizon_months']}",
+        *(f"--metric {metric}" for metric in charts),
+    ]
+    record: dict[str, Any] = {
+        "franchise_sim_version": __version__,
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "kind": "sweep",
+        "scenario_file": source,
+        "scenario_name": attrs.get("scenario"),
+        "grid": grid,
+        "points": attrs["points"],
+        "seed": attrs["seed"],
+        "runs": attrs["runs"],
+        "horizon_months": attrs["horizon_months"],
+        "arms": attrs.get("arms"),
+        "charts": list(charts),
+        "run_seconds": attrs.get("run_seconds"),
+        "replay": f"franchise-sim sweep {shlex.quote(source or 'SCENARIO')} " + " ".join(options),
+    }
+    if scenario is not None:
+        record["scenario"] = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return record
+
+
+def _yaml(value: Any) -> str:
+    """A value as a YAML scalar that reads back as the same value."""
+    import yaml
+
+    text: str = yaml.safe_dump(value, default_flow_style=True)
+    return text.removesuffix("\n").removesuffix("\n...").strip()
 
 
 def _write_pictures(

@@ -243,3 +243,126 @@ def validate(files: tuple[str, ...]) -> None:
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editor completion and checks)."""
     click.echo(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2))
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    required=True,
+    metavar="PATH=V1,V2,...",
+    help="A field and the values to try, e.g. arms.franchise.royalty_rate=0.04,0.06,0.08; "
+    "give it twice for the full grid of two fields.",
+)
+@click.option("--runs", type=click.IntRange(min=1), help="Paired replications per point.")
+@click.option("--seed", type=click.IntRange(min=0), help="Master seed of every point.")
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Worker processes [default: all cores]."
+)
+@click.option("--horizon-months", type=click.IntRange(1, 360), help="Months to simulate.")
+@click.option(
+    "--metric",
+    "metrics",
+    multiple=True,
+    metavar="NAME",
+    help="Metric to chart as NAME.png (repeatable) [default: npv_mean and "
+    "survival_month_<horizon>].",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    help="Results folder [default: results/<scenario file name>_sweep].",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no printed table.")
+def sweep(
+    scenario: str,
+    settings: tuple[str, ...],
+    runs: int | None,
+    seed: int | None,
+    workers: int | None,
+    horizon_months: int | None,
+    metrics: tuple[str, ...],
+    out_dir: str | None,
+    quiet: bool,
+) -> None:
+    """Simulate SCENARIO at every point of a grid of one or two changed fields.
+
+    Every point uses the same seed and runs, so run r meets the same market and events at
+    every point and only the change moves the results. Values read as YAML scalars. The folder
+    holds sweep.csv (one row per point, arm and metric), manifest.json and one PNG per metric.
+    """
+    from franchise_sim.archive import check_output_folder, save_sweep
+    from franchise_sim.changes import SOURCE
+    from franchise_sim.sweep import default_charts, metric_names, sweep_points, sweep_text
+    from franchise_sim.sweep import sweep as sweep_grid
+
+    path = _scenario_path(scenario)
+    model = _load(str(path))
+    grid = _sweep_grid(settings)
+    try:
+        points = sweep_points(model, grid)
+    except ScenarioError as exc:
+        _fail("--set " + str(exc).replace(f"{SOURCE}: ", "").replace("\n", "\n--set "))
+    except ValueError as exc:
+        _fail(f"--set: {exc}")
+    horizon = model.run.horizon_months if horizon_months is None else horizon_months
+    known = metric_names(horizon)
+    unknown = [name for name in metrics if name not in known]
+    if unknown:
+        _fail(f"--metric {unknown[0]}: no such metric; metrics are {', '.join(known)}")
+    target = Path(out_dir) if out_dir else Path("results") / f"{path.stem}_sweep"
+    try:
+        check_output_folder(target)
+    except OutputFolderError as exc:
+        _fail(str(exc))
+    total = len(points) * (model.run.runs if runs is None else runs)
+    with _progress_bar(total, quiet=quiet) as progress:
+        frame = sweep_grid(
+            model,
+            grid,
+            runs=runs,
+            seed=seed,
+            workers=workers,
+            horizon_months=horizon,
+            progress=progress,
+        )
+    charts = metrics or default_charts(horizon)
+    try:
+        save_sweep(frame, target, scenario=model, source=str(path), charts=charts)
+    except OutputFolderError as exc:
+        _fail(str(exc))
+    if quiet:
+        return
+    click.echo(sweep_text(frame))
+    seconds = float(frame.attrs["run_seconds"])
+    click.echo(f"\nSweep written to {target}/ in {seconds:.1f} s of simulation.")
+
+
+def _sweep_grid(settings: tuple[str, ...]) -> dict[str, list[object]]:
+    """The grid of ``--set PATH=V1,V2,...`` options, each value read as a YAML scalar."""
+    import yaml
+
+    grid: dict[str, list[object]] = {}
+    for text in settings:
+        path, equals, listed = (part.strip() for part in text.partition("="))
+        if not equals or not path or not listed:
+            _fail(
+                f"--set {text}: write PATH=V1,V2,... (e.g. arms.franchise.royalty_rate=0.04,0.08)"
+            )
+        if path in grid:
+            _fail(f"--set {path}: given twice; list all its values in one --set")
+        values: list[object] = []
+        for item in (part.strip() for part in listed.split(",")):
+            try:
+                value = yaml.safe_load(item) if item else None
+            except yaml.YAMLError:
+                value = None
+            if not isinstance(value, bool | int | float | str):
+                shown = f"`{item}` is not a single value" if item else "an empty value"
+                _fail(f"--set {text}: {shown}; values are numbers, text or true/false")
+            values.append(value)
+        grid[path] = values
+    return grid

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -25,6 +26,9 @@ from franchise_sim.outcomes import owner_cash_flow
 from franchise_sim.reference import BLS_SECTOR_NAMES, BLS_SOURCE, bls_survival
 from franchise_sim.results import SimulationResults
 from franchise_sim.statistics import probability_better, survival_curve
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Array = NDArray[np.float64]
 Panel = Callable[[SimulationResults, Axes | None], Axes]
@@ -590,3 +594,123 @@ def render(results: SimulationResults, names: Iterable[str] = FIGURE_NAMES) -> d
         KeyError: A name is not a figure.
     """
     return {name: png_bytes(figure_spec(name).draw(results)) for name in names}
+
+
+SWEEP_LINE_STYLES = ("-", "--", ":", "-.")
+"""Line styles telling apart the values of a sweep's second parameter."""
+
+
+def sweep_chart(frame: pd.DataFrame, metric: str = "npv_mean", ax: Axes | None = None) -> Axes:
+    """One metric of a parameter sweep against its first parameter: a line per arm, 95% bands.
+
+    With two parameters each arm gets one line per value of the second, told apart by line
+    style and lightness. Shares are shown in percent and money in USD; contrasts with the
+    independent arm get a zero line (the share of runs with a higher NPV a 50% line).
+
+    Args:
+        frame: What ``franchise_sim.sweep.sweep`` returned.
+        metric: A metric of the frame (see ``franchise_sim.sweep.metric_names``).
+        ax: Axes to draw on; a new figure's if not given.
+
+    Returns:
+        The axes drawn on.
+
+    Raises:
+        KeyError: The frame has no such metric.
+    """
+    from franchise_sim.sweep import metric_info, parameter_columns
+
+    rows = frame[frame["metric"] == metric]
+    if rows.empty:
+        raise KeyError(f"no metric {metric!r} in the sweep")
+    info = metric_info(metric)
+    ax = _new_axes(ax)
+    first, *rest = parameter_columns(frame)
+    colours = arm_colours(list(dict.fromkeys(frame["arm"])))
+    xs = list(dict.fromkeys(rows[first]))
+    numeric = all(isinstance(x, int | float) and not isinstance(x, bool) for x in xs)
+    position = {x: float(x) if numeric else float(k) for k, x in enumerate(xs)}
+    seconds = list(dict.fromkeys(rows[rest[0]])) if rest else [None]
+    for arm in dict.fromkeys(rows["arm"]):
+        for j, second in enumerate(seconds):
+            line = rows[rows["arm"] == arm]
+            label = str(line["label"].iloc[0])
+            if rest:
+                line = line[line[rest[0]] == second]
+                label += f", {_parameter_words(rest[0])} {_parameter_value(rest[0], second)}"
+            line = line.assign(_x=line[first].map(position)).sort_values("_x")
+            x = line["_x"].to_numpy(dtype=float)
+            colour = _lighter(colours[arm], 0.5 * j / max(1, len(seconds) - 1))
+            style = SWEEP_LINE_STYLES[j % len(SWEEP_LINE_STYLES)]
+            ax.plot(
+                x,
+                line["estimate"].to_numpy(dtype=float),
+                color=colour,
+                linestyle=style,
+                marker="o",
+                linewidth=2,
+                label=label,
+                gid=f"sweep-line-{arm}",
+            )
+            low, high = line["low"].to_numpy(dtype=float), line["high"].to_numpy(dtype=float)
+            if np.isfinite(low).any() and np.isfinite(high).any():
+                ax.fill_between(
+                    x, low, high, color=colour, alpha=0.15, linewidth=0, gid=f"sweep-band-{arm}"
+                )
+    if info.contrast:
+        level = 0.5 if info.unit == "share" else 0.0
+        ax.axhline(level, color="black", linewidth=0.8, gid="sweep-reference")
+    if numeric:
+        if len(xs) <= 12:
+            ax.set_xticks(sorted(position.values()))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: _parameter_value(first, v)))
+    else:
+        ax.set_xticks(list(position.values()), [str(x) for x in xs])
+    formats = {
+        "share": _percent,
+        "usd": _signed_usd if info.contrast else _usd_full,
+        "points": lambda v, _p=None: f"{v:+.4g} pts" if v else "0 pts",
+    }
+    ax.yaxis.set_major_formatter(FuncFormatter(formats[info.unit]))
+    unit = {"share": "", "usd": " (USD)", "points": " (points)"}[info.unit]
+    words = _parameter_words(first)
+    ax.set_xlabel(f"{words[:1].upper()}{words[1:]} ({first})")
+    ax.set_ylabel(info.title + unit)
+    ax.set_title(f"{info.title}, by {words}")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize="small", title="bands: 95% confidence intervals")
+    return ax
+
+
+def _parameter_words(path: str) -> str:
+    """The last step of a dotted path in words: ``royalty rate`` for ``...royalty_rate``."""
+    return path.rsplit(".", 1)[-1].removesuffix("_usd").replace("_", " ")
+
+
+def _parameter_value(path: str, value: object) -> str:
+    """A swept value as its field reads: dollars for ``_usd`` fields, percent for rates."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if path.endswith("_usd"):
+            return _usd_full(value)
+        if path.endswith(("_rate", "_share")) and 0 <= value <= 1:
+            return f"{100 * value:.4g}%"
+        return f"{value:,.6g}"
+    return str(value)
+
+
+def _lighter(colour: str, amount: float) -> tuple[float, float, float]:
+    """``colour`` mixed with white: 0 keeps it, 1 gives white."""
+    from matplotlib.colors import to_rgb
+
+    r, g, b = to_rgb(colour)
+    return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)
+
+
+def _usd_full(value: float, _position: object = None) -> str:
+    """Whole dollars with thousands separators for axis ticks: -$25,000."""
+    return f"{'-' if value < 0 else ''}${abs(value):,.0f}"
+
+
+def _signed_usd(value: float, _position: object = None) -> str:
+    """Whole dollars with a sign for differences: +$5,000, -$12,500."""
+    return f"{'-' if value < 0 else '+' if value > 0 else ''}${abs(value):,.0f}"

@@ -88,3 +88,25 @@ def survival_at(alive: Array, month: int) -> Array:
 def probability_better(treated: Array, baseline: Array) -> float:
     """Share of paired replications in which ``treated`` exceeds ``baseline``."""
     return float(np.mean(treated > baseline))
+
+
+def median_interval(values: Array, level: float = 0.95) -> Interval:
+    """Median with a distribution-free confidence interval from order statistics (NaN dropped).
+
+    The interval runs from the ``k``-th smallest to the ``k``-th largest value, with ``k`` the
+    largest rank whose binomial(n, 1/2) tail leaves at least ``level`` coverage; its coverage
+    is at least ``level`` whatever the distribution. Too small a sample for that (five or
+    fewer values at 95%) gives NaN bounds.
+    """
+    finite = np.sort(values[~np.isnan(values)])
+    n = finite.size
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan, level)
+    median = float(np.median(finite))
+    tail = (1.0 - level) / 2
+    below = int(stats.binom.ppf(tail, n, 0.5))  # values allowed below the lower bound
+    if stats.binom.cdf(below, n, 0.5) > tail:
+        below -= 1
+    if below < 0:
+        return Interval(median, math.nan, math.nan, level)
+    return Interval(median, float(finite[below]), float(finite[n - 1 - below]), level)

@@ -13,6 +13,7 @@ from franchise_sim.comparison import compare
 from franchise_sim.scenario import Scenario
 from franchise_sim.statistics import (
     mean_interval,
+    median_interval,
     paired_difference,
     probability_better,
     spread,
@@ -61,6 +62,25 @@ def test_survival_and_probability_better() -> None:
     np.testing.assert_array_equal(survival_curve(alive), [[1.0, 1.0, 0.5], [0.5, 0.0, 0.0]])
     np.testing.assert_array_equal(survival_at(alive, 2), [1.0, 0.0])
     assert probability_better(np.array([1.0, 2.0, 3.0]), np.array([0.0, 2.0, 4.0])) == 1 / 3
+
+
+def test_median_interval_is_the_order_statistic_interval() -> None:
+    # n = 10: P(Binomial(10, 1/2) <= 1) = 11/1024 <= 2.5% < P(<= 2) = 56/1024, so the bounds
+    # are the 2nd smallest and the 2nd largest value, covering 1 - 2 * 11/1024 = 97.9%.
+    sample = np.array([7.0, 3.0, 10.0, 1.0, 9.0, 2.0, 8.0, 4.0, 6.0, 5.0, np.nan])
+    got = median_interval(sample)
+    assert (got.estimate, got.low, got.high) == (5.5, 2.0, 9.0)
+    # n = 100: the textbook ranks 40 and 61.
+    hundred = median_interval(np.arange(1.0, 101.0))
+    assert (hundred.estimate, hundred.low, hundred.high) == (50.5, 40.0, 61.0)
+    # n = 6 is the smallest sample with a 95% interval (2 / 64 = 3.1% outside): the range.
+    six = median_interval(np.arange(1.0, 7.0))
+    assert (six.low, six.high) == (1.0, 6.0)
+    five = median_interval(np.arange(1.0, 6.0))
+    assert five.estimate == 3.0
+    assert math.isnan(five.low)
+    assert math.isnan(five.high)
+    assert math.isnan(median_interval(np.array([np.nan])).estimate)
 
 
 @pytest.fixture(scope="module")
