@@ -7,11 +7,13 @@ and random events at every point (common random numbers) and the curves across p
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
 from franchise_sim.changes import expand_path
 from franchise_sim.comparison import BASELINE, _number, _signed, compare, period
@@ -410,3 +412,63 @@ def _value_text(value: Any) -> str:
 def default_charts(horizon_months: int) -> tuple[str, ...]:
     """The metrics charted when none are chosen: the NPV mean and survival at the horizon."""
     return ("npv_mean", f"survival_month_{horizon_months}")
+
+
+def crossing(
+    frame: pd.DataFrame, metric: str = "npv_difference", *, arm: str, level: float = 0.0
+) -> Interval | None:
+    """Where a metric of one arm crosses ``level`` along the swept parameter.
+
+    "Where does the franchise stop paying off?" is the royalty at which its paired NPV
+    difference from the independent crosses zero. The crossing is found by linear
+    interpolation between the first two neighbouring points on either side of ``level``; its
+    interval is where the 95% band's two edges cross the same level.
+
+    Args:
+        frame: What ``sweep`` returned for one numeric parameter (with two, filter the frame to
+            one value of the second first).
+        metric: The metric to follow.
+        arm: The arm to follow, such as ``franchise``.
+        level: The level to cross.
+
+    Returns:
+        The parameter value at the crossing, with the interval from the band's edges (NaN for an
+        edge that does not cross within the sweep); None when the estimate never crosses.
+
+    Raises:
+        KeyError: The frame has no such metric for that arm.
+        ValueError: The frame varies two parameters, or the parameter is not numeric.
+    """
+    parameters = [p for p in parameter_columns(frame) if frame[p].nunique() > 1]
+    if len(parameters) != 1:
+        raise ValueError(
+            "crossing follows one parameter; filter the frame to one value of the other"
+        )
+    rows = frame[(frame["metric"] == metric) & (frame["arm"] == arm)]
+    if rows.empty:
+        raise KeyError(f"no metric {metric!r} for arm {arm!r} in the sweep")
+    rows = rows.sort_values(parameters[0])
+    try:
+        x = rows[parameters[0]].to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{parameters[0]} is not numeric; no crossing to find") from None
+    estimate, *edges = (
+        _first_crossing(x, rows[column].to_numpy(dtype=float), level)
+        for column in ("estimate", "low", "high")
+    )
+    if estimate is None:
+        return None
+    below = [e for e in edges if e is not None and e <= estimate]
+    above = [e for e in edges if e is not None and e > estimate]
+    return Interval(estimate, min(below, default=math.nan), max(above, default=math.nan))
+
+
+def _first_crossing(x: NDArray[np.float64], y: NDArray[np.float64], level: float) -> float | None:
+    """The first ``x`` at which the piecewise-linear ``y`` reaches ``level``, or None."""
+    side = np.sign(y - level)
+    for i in range(len(x) - 1):
+        if side[i] == 0:
+            return float(x[i])
+        if side[i] * side[i + 1] < 0:
+            return float(x[i] + (level - y[i]) * (x[i + 1] - x[i]) / (y[i + 1] - y[i]))
+    return float(x[-1]) if len(x) and side[-1] == 0 else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import shlex
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from franchise_sim.statistics import (
 )
 from franchise_sim.sweep import (
     FRAME_COLUMNS,
+    crossing,
     metric_info,
     metric_names,
     sweep,
@@ -410,3 +412,56 @@ def test_cli_sweep_refuses_an_unrelated_folder_before_simulating(
     assert result.exit_code == 2
     assert "does not hold franchise-sim results" in result.output
     assert (keep / "chapter1.tex").read_text() == "precious"
+
+
+def _line(estimate: list[float], low: list[float], high: list[float]) -> pd.DataFrame:
+    x = [0.02, 0.04, 0.06, 0.08]
+    return pd.DataFrame(
+        {
+            ROYALTY: x,
+            "arm": "franchise",
+            "label": "Franchise",
+            "metric": "npv_difference",
+            "estimate": estimate,
+            "low": low,
+            "high": high,
+        }
+    )
+
+
+def test_crossing_interpolates_the_estimate_and_both_band_edges() -> None:
+    frame = _line([30.0, 10.0, -10.0, -30.0], [20.0, 0.0, -20.0, -40.0], [40.0, 20.0, 0.0, -20.0])
+    found = crossing(frame, arm="franchise")
+    assert found is not None
+    assert (found.estimate, found.low, found.high) == pytest.approx((0.05, 0.04, 0.06))
+    shifted = crossing(frame, arm="franchise", level=20.0)
+    assert shifted is not None
+    assert (shifted.estimate, shifted.low, shifted.high) == pytest.approx((0.03, 0.02, 0.04))
+
+
+def test_crossing_is_none_when_the_line_stays_on_one_side() -> None:
+    frame = _line([30.0, 20.0, 10.0, 5.0], [20.0, 10.0, 0.0, -5.0], [40.0, 30.0, 20.0, 15.0])
+    assert crossing(frame, arm="franchise") is None
+    open_ended = crossing(frame, arm="franchise", level=25.0)
+    assert open_ended is not None
+    assert (open_ended.estimate, open_ended.high) == pytest.approx((0.03, 0.05))
+    assert math.isnan(open_ended.low)  # the lower edge starts below 25: no bound on that side
+
+
+def test_crossing_needs_one_parameter_and_a_known_metric(royalty_sweep: pd.DataFrame) -> None:
+    with pytest.raises(KeyError, match="no metric"):
+        crossing(royalty_sweep, "npv_difference", arm="independent")
+    two = royalty_sweep.assign(other=np.arange(len(royalty_sweep)) % 2)
+    with pytest.raises(ValueError, match="one parameter"):
+        crossing(two, arm="franchise")
+
+
+def test_the_royalty_where_the_franchise_stops_paying_lies_between_its_neighbours(
+    royalty_sweep: pd.DataFrame,
+) -> None:
+    found = crossing(royalty_sweep, "npv_difference", arm="franchise")
+    table = sweep_table(royalty_sweep, "npv_difference")["franchise"]
+    assert found is not None
+    below = max(r for r in ROYALTIES if table[r] > 0)
+    above = min(r for r in ROYALTIES if table[r] < 0)
+    assert below < found.estimate < above
