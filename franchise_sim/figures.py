@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MultipleLocator
+from matplotlib.ticker import Formatter, FuncFormatter, MultipleLocator, PercentFormatter
 from numpy.typing import NDArray
 
 from franchise_sim.comparison import BASELINE
@@ -632,11 +632,18 @@ def sweep_chart(frame: pd.DataFrame, metric: str = "npv_mean", ax: Axes | None =
     position = {x: float(x) if numeric else float(k) for k, x in enumerate(xs)}
     seconds = list(dict.fromkeys(rows[rest[0]])) if rest else [None]
     for arm in dict.fromkeys(rows["arm"]):
-        for j, second in enumerate(seconds):
+        # An arm the second field does not touch (the independent, when it is a franchise
+        # term) has the same line at every value of it: draw that line once.
+        same = (
+            not rest
+            or rows[rows["arm"] == arm].groupby(rest[0])["estimate"].apply(tuple).nunique() == 1
+        )
+        for j, second in enumerate(seconds[:1] if same else seconds):
             line = rows[rows["arm"] == arm]
             label = str(line["label"].iloc[0])
             if rest:
                 line = line[line[rest[0]] == second]
+            if not same:
                 label += f", {_parameter_words(rest[0])} {_parameter_value(rest[0], second)}"
             line = line.assign(_x=line[first].map(position)).sort_values("_x")
             x = line["_x"].to_numpy(dtype=float)
@@ -666,12 +673,12 @@ def sweep_chart(frame: pd.DataFrame, metric: str = "npv_mean", ax: Axes | None =
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: _parameter_value(first, v)))
     else:
         ax.set_xticks(list(position.values()), [str(x) for x in xs])
-    formats = {
-        "share": _percent,
-        "usd": _signed_usd if info.contrast else _usd_full,
-        "points": lambda v, _p=None: f"{v:+.4g} pts" if v else "0 pts",
+    formats: dict[str, Formatter] = {
+        "share": PercentFormatter(xmax=1.0, decimals=None),  # 57.5%, where 58% would mislead
+        "usd": FuncFormatter(_signed_usd if info.contrast else _usd_full),
+        "points": FuncFormatter(lambda v, _p=None: f"{v:+.4g} pts" if v else "0 pts"),
     }
-    ax.yaxis.set_major_formatter(FuncFormatter(formats[info.unit]))
+    ax.yaxis.set_major_formatter(formats[info.unit])
     unit = {"share": "", "usd": " (USD)", "points": " (points)"}[info.unit]
     words = _parameter_words(first)
     ax.set_xlabel(f"{words[:1].upper()}{words[1:]} ({first})")

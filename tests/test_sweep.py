@@ -465,3 +465,19 @@ def test_the_royalty_where_the_franchise_stops_paying_lies_between_its_neighbour
     below = max(r for r in ROYALTIES if table[r] > 0)
     above = min(r for r in ROYALTIES if table[r] < 0)
     assert below < found.estimate < above
+
+
+def test_an_arm_the_second_field_does_not_touch_gets_one_line(auto_repair: Scenario) -> None:
+    grid: dict[str, list[Any]] = {"market.households": [20_000, 30_000], ROYALTY: [0.05, 0.09]}
+    frame = sweep(auto_repair, grid, runs=20, seed=5, workers=1, horizon_months=24)
+    ax = sweep_chart(frame, "npv_mean")
+    assert len(_data_lines(ax, "independent")) == 1  # the royalty does not reach it
+    assert len(_data_lines(ax, "franchise")) == 2
+    legend = ax.get_legend()
+    assert legend is not None
+    assert legend.get_texts()[0].get_text() == "Independent shop"
+    survival = sweep_chart(frame, "survival_month_24")
+    survival.figure.canvas.draw()
+    ticks = [t.get_text() for t in survival.get_yticklabels() if t.get_text()]
+    assert len(set(ticks)) == len(ticks)  # shares keep the digits a tick needs (57.5%, 60%)
+    assert all(t.endswith("%") for t in ticks)
