@@ -168,7 +168,7 @@ def save_sweep(
     """Write a sweep folder atomically: ``sweep.csv``, ``manifest.json`` and one PNG per chart.
 
     Args:
-        frame: What ``franchise_sim.sweep.sweep`` returned.
+        frame: What ``franchise_sim.sweeps.sweep`` returned.
         out_dir: The folder to write; replaced whole if it holds earlier results.
         scenario: The scenario swept, recorded in full in the manifest.
         source: The scenario file swept, recorded in the manifest's replay command.
@@ -185,7 +185,7 @@ def save_sweep(
     from matplotlib.figure import Figure
 
     from franchise_sim.figures import png_bytes, sweep_chart
-    from franchise_sim.sweep import default_charts
+    from franchise_sim.sweeps import default_charts
 
     attrs = frame.attrs
     charts = tuple(charts or default_charts(int(attrs["horizon_months"])))

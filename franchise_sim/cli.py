@@ -296,8 +296,8 @@ def sweep(
     """
     from franchise_sim.archive import check_output_folder, save_sweep
     from franchise_sim.changes import SOURCE
-    from franchise_sim.sweep import default_charts, metric_names, sweep_points, sweep_text
-    from franchise_sim.sweep import sweep as sweep_grid
+    from franchise_sim.sweeps import default_charts, metric_names, sweep_points, sweep_text
+    from franchise_sim.sweeps import sweep as sweep_grid
 
     path = _scenario_path(scenario)
     model = _load(str(path))

@@ -608,8 +608,8 @@ def sweep_chart(frame: pd.DataFrame, metric: str = "npv_mean", ax: Axes | None =
     independent arm get a zero line (the share of runs with a higher NPV a 50% line).
 
     Args:
-        frame: What ``franchise_sim.sweep.sweep`` returned.
-        metric: A metric of the frame (see ``franchise_sim.sweep.metric_names``).
+        frame: What ``franchise_sim.sweeps.sweep`` returned.
+        metric: A metric of the frame (see ``franchise_sim.sweeps.metric_names``).
         ax: Axes to draw on; a new figure's if not given.
 
     Returns:
@@ -618,7 +618,7 @@ def sweep_chart(frame: pd.DataFrame, metric: str = "npv_mean", ax: Axes | None =
     Raises:
         KeyError: The frame has no such metric.
     """
-    from franchise_sim.sweep import metric_info, parameter_columns
+    from franchise_sim.sweeps import metric_info, parameter_columns
 
     rows = frame[frame["metric"] == metric]
     if rows.empty:

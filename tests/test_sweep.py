@@ -17,7 +17,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from franchise_sim import ScenarioError, cli, simulate
-from franchise_sim import sweep as sweep_module
+from franchise_sim import sweeps as sweep_module
 from franchise_sim.cli import main
 from franchise_sim.figures import arm_colours, sweep_chart
 from franchise_sim.owner import INSOLVENT
@@ -29,7 +29,7 @@ from franchise_sim.statistics import (
     probability_better,
     survival_at,
 )
-from franchise_sim.sweep import (
+from franchise_sim.sweeps import (
     FRAME_COLUMNS,
     crossing,
     metric_info,

@@ -1,0 +1,39 @@
+"""The package's public names: every one resolves, the heavy ones only on first use."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import franchise_sim
+
+
+def test_every_public_name_resolves() -> None:
+    for name in franchise_sim.__all__:
+        assert getattr(franchise_sim, name) is not None
+    from franchise_sim.comparison import compare
+    from franchise_sim.explorer import explore
+    from franchise_sim.sweeps import sweep
+
+    assert (franchise_sim.compare, franchise_sim.explore, franchise_sim.sweep) == (
+        compare,
+        explore,
+        sweep,
+    )
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="has no attribute 'sweeep'"):
+        _ = franchise_sim.sweeep
+
+
+def test_importing_the_package_loads_no_plotting_or_widgets() -> None:
+    code = (
+        "import sys, franchise_sim; print(sorted({'matplotlib', 'ipywidgets'} & set(sys.modules)))"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert shown.strip() == "[]"
