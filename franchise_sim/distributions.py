@@ -9,7 +9,8 @@ uniforms keyed by replication and field, so two arms that share a field share it
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -242,6 +243,92 @@ def mean_of(value: float | _Distribution) -> float:
 def support_of(value: float | _Distribution) -> tuple[float, float]:
     """Return the support of a fixed number or a distribution."""
     return (float(value), float(value)) if isinstance(value, int | float) else value.support()
+
+
+_D = TypeVar("_D", bound=_Distribution)
+
+
+@overload
+def with_mean(value: float, mean: float) -> float: ...
+
+
+@overload
+def with_mean(value: _D, mean: float) -> _D: ...
+
+
+def with_mean(value: float | _Distribution, mean: float) -> float | _Distribution:
+    """The same kind of uncertain value moved so that its mean is ``mean``.
+
+    A plain number or a fixed value becomes ``mean``. A distribution keeps its family: one whose
+    support is non-negative (a count, an amount, a rate) is scaled, so it stays non-negative and
+    keeps its spread relative to its mean (a lognormal keeps its ratio of sd to mean); one that
+    reaches below zero is shifted, keeping its spread. A beta keeps its bounds and its concentration
+    ``a + b`` and moves ``a / (a + b)``.
+
+    Args:
+        value: A plain number or a distribution model.
+        mean: The mean wanted, finite.
+
+    Returns:
+        A number, or a new validated distribution of the same family with that mean.
+
+    Raises:
+        ValueError: The family cannot have that mean: a non-negative distribution asked for a
+            mean at or below zero, a beta asked for a mean outside its open bounds, or a mean
+            so near zero that the scaled spread underflows.
+    """
+    if not math.isfinite(mean):
+        raise ValueError(f"the mean must be finite, not {mean}")
+    if isinstance(value, int | float):
+        return float(mean)
+    if isinstance(value, Fixed):
+        return _remade(value, value=float(mean))
+    old = value.mean()
+    if isinstance(value, Beta):
+        share = (mean - value.low) / (value.high - value.low)
+        if not 0.0 < share < 1.0:
+            raise ValueError(
+                f"a beta on [{value.low:g}, {value.high:g}] cannot have mean {mean:g}; "
+                "its mean lies strictly between its bounds"
+            )
+        total = value.a + value.b
+        return _remade(value, a=total * share, b=total * (1.0 - share))
+    if value.support()[0] >= 0.0:
+        if mean <= 0.0:
+            family = type(value).__name__.lower()
+            raise ValueError(
+                f"a non-negative {family} distribution cannot have mean {mean:g}; "
+                "give a fixed number instead"
+            )
+        factor = mean / old
+        if isinstance(value, LogNormal):
+            return _remade(value, mean_value=float(mean), sd=value.sd * factor)
+        return _remade(value, **_moved_location(value, lambda x: x * factor, scale=factor))
+    shift = mean - old
+    return _remade(value, **_moved_location(value, lambda x: x + shift, scale=1.0))
+
+
+def _moved_location(
+    value: _Distribution, move: Callable[[float], float], *, scale: float
+) -> dict[str, Any]:
+    """The location fields of a uniform, triangular or normal moved by ``move``."""
+    if isinstance(value, Uniform):
+        return {"low": move(value.low), "high": move(value.high)}
+    if isinstance(value, Triangular):
+        return {"low": move(value.low), "mode": move(value.mode), "high": move(value.high)}
+    if isinstance(value, Normal):
+        return {
+            "mean_value": move(value.mean_value),
+            "sd": value.sd * scale,
+            "low": None if value.low is None else move(value.low),
+            "high": None if value.high is None else move(value.high),
+        }
+    raise TypeError(f"cannot move a {type(value).__name__}")  # pragma: no cover - all covered
+
+
+def _remade(model: _D, **changes: Any) -> _D:
+    """A copy of a distribution with some fields changed, validated again."""
+    return type(model).model_validate(model.model_dump() | changes)
 
 
 def _std_normal_pdf(z: float) -> float:

@@ -3,6 +3,11 @@
 Replication ``r`` draws every random number from streams keyed by ``(r, purpose)`` under the
 master seed, so its result does not depend on the batch it falls in or the worker that runs it:
 the same seed gives identical results whatever the number of workers.
+
+A caller that runs many simulations (the notebook explorer) may pass its own long-lived
+executor instead of paying for a new process pool each time. When a run is abandoned (the
+progress callback raises, or the caller is interrupted), batches not yet started are cancelled
+rather than waited for.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,6 +81,7 @@ def simulate(
     horizon_months: int | None = None,
     deterministic: bool = False,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> SimulationResults:
     """Run paired replications of every arm of a scenario.
 
@@ -88,7 +94,12 @@ def simulate(
         horizon_months: Months to simulate; the scenario's ``run.horizon_months`` if not given.
         deterministic: Put every input at its mean, switch random events off and advance
             customers and visits at their expected values (the plan on paper).
-        progress: Optional callback told how many replications each finished batch held.
+        progress: Optional callback told how many replications each finished batch held. If it
+            raises, the run stops: batches not yet started are cancelled and the exception
+            propagates.
+        executor: Optional executor to run the batches on (kept open by the caller and reused
+            across runs); ``workers`` then only sets how finely the runs are split. A new
+            process pool, shut down at the end, is used if not given.
 
     Returns:
         Frozen results with monthly arrays and per-(arm, replication) outcomes.
@@ -103,21 +114,30 @@ def simulate(
     started = time.perf_counter()
     batches = _batches(runs, workers)
     results: list[_Batch] = []
-    if workers == 1 or len(batches) == 1:
+    if executor is None and (workers == 1 or len(batches) == 1):
         for batch in batches:
             results.append(_run_batch(scenario, seed, batch, horizon, deterministic))
             if progress:
                 progress(len(batch))
     else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(batches))) as pool:
-            futures = [
-                pool.submit(_run_batch, scenario, seed, batch, horizon, deterministic)
-                for batch in batches
-            ]
+        pool = executor or ProcessPoolExecutor(max_workers=min(workers, len(batches)))
+        futures: list[Future[_Batch]] = []
+        try:
+            for batch in batches:
+                futures.append(
+                    pool.submit(_run_batch, scenario, seed, batch, horizon, deterministic)
+                )
             for batch, future in zip(batches, futures, strict=True):
                 results.append(future.result())
                 if progress:
                     progress(len(batch))
+        except BaseException:
+            for future in futures:  # abandoned: do not wait for batches that have not started
+                future.cancel()
+            raise
+        finally:
+            if executor is None:
+                pool.shutdown(wait=True, cancel_futures=True)
     monthly = np.concatenate([b.monthly for b in results], axis=1)
     reasons = np.array([r for b in results for r in b.closure_reasons], dtype=str).T
     shocks = np.concatenate([b.shock_counts for b in results], axis=0)

@@ -22,6 +22,7 @@ from franchise_sim.distributions import (
     Uniform,
     mean_of,
     support_of,
+    with_mean,
 )
 
 N_GRID = 200_000
@@ -422,3 +423,104 @@ def test_normal_truncated_far_in_a_tail() -> None:
     np.testing.assert_allclose(draws, expected, rtol=1e-6)
     low_tail = Normal.model_validate({"dist": "normal", "mean": 0.0, "sd": 1.0, "high": -9.0})
     assert low_tail.mean() == pytest.approx(-far.mean(), rel=1e-12)
+
+
+# --- with_mean: the same uncertainty around another mean ---------------------------------------
+
+MOVES: list[tuple[dict[str, Any], float]] = [
+    ({"dist": "fixed", "value": 3.5}, -2.0),
+    ({"dist": "uniform", "low": 0.02, "high": 0.08}, 0.2),
+    ({"dist": "uniform", "low": -3.0, "high": 7.0}, -10.0),
+    ({"dist": "triangular", "low": 18000.0, "mode": 25000.0, "high": 34000.0}, 50000.0),
+    ({"dist": "triangular", "low": 18000.0, "mode": 25000.0, "high": 34000.0}, 6000.0),
+    ({"dist": "triangular", "low": 0.0, "mode": 0.0, "high": 1.0}, 0.01),
+    ({"dist": "triangular", "low": -50.0, "mode": 10.0, "high": 20.0}, 5.0),
+    ({"dist": "normal", "mean": 5.0, "sd": 2.0}, -1.0),
+    ({"dist": "normal", "mean": 380.0, "sd": 40.0, "low": 200.0}, 100.0),
+    ({"dist": "normal", "mean": 0.1, "sd": 0.05, "low": 0.0, "high": 0.12}, 0.3),
+    ({"dist": "normal", "mean": 5.0, "sd": 2.0, "high": 1.0}, 4.0),
+    ({"dist": "lognormal", "mean": 6000.0, "sd": 4000.0}, 1500.0),
+    ({"dist": "beta", "a": 12.0, "b": 148.0}, 0.2),
+    ({"dist": "beta", "a": 0.5, "b": 0.5, "low": 10.0, "high": 20.0}, 11.0),
+]
+
+
+@pytest.mark.parametrize(("fields", "mean"), MOVES)
+def test_with_mean_keeps_the_family_and_moves_the_mean(fields: dict[str, Any], mean: float) -> None:
+    before = dist(**fields)
+    after = with_mean(before, mean)
+    assert type(after) is type(before)
+    assert after.mean() == pytest.approx(mean, rel=1e-12, abs=1e-12)
+    # The mean the model reports is the mean of what it draws.
+    tol = 1e-5 * _scale(after) if not isinstance(after, LogNormal) else 1e-4 * after.sd
+    assert abs(_grid_mean(after) - mean) <= tol
+    if before.support()[0] >= 0.0 and not isinstance(before, Fixed):  # a fixed value goes anywhere
+        assert after.support()[0] >= 0.0
+    assert with_mean(before, before.mean()).mean() == pytest.approx(before.mean(), rel=1e-12)
+
+
+def test_with_mean_scales_what_cannot_go_below_zero_and_shifts_what_can() -> None:
+    households = dist(dist="triangular", low=18000.0, mode=25000.0, high=34000.0)
+    doubled = with_mean(households, 2 * households.mean())
+    assert (doubled.low, doubled.mode, doubled.high) == pytest.approx((36000.0, 50000.0, 68000.0))
+    spend = dist(dist="lognormal", mean=6000.0, sd=4000.0)
+    assert with_mean(spend, 3000.0) == dist(dist="lognormal", mean=3000.0, sd=2000.0)
+    signed = dist(dist="uniform", low=-3.0, high=7.0)
+    assert with_mean(signed, 12.0) == dist(dist="uniform", low=7.0, high=17.0)
+    share = dist(dist="beta", a=12.0, b=148.0)
+    moved = with_mean(share, 0.25)
+    assert (moved.a + moved.b, moved.low, moved.high) == pytest.approx((160.0, 0.0, 1.0))
+
+
+def test_with_mean_of_plain_numbers_and_fixed_values() -> None:
+    assert with_mean(3, 4.5) == 4.5
+    assert isinstance(with_mean(3, 4), float)
+    assert with_mean(Fixed(value=1.0), 0.0) == Fixed(value=0.0)
+
+
+@pytest.mark.parametrize(
+    ("fields", "mean", "message"),
+    [
+        ({"dist": "triangular", "low": 0.0, "mode": 0.01, "high": 0.02}, 0.0, "non-negative"),
+        ({"dist": "uniform", "low": 1.0, "high": 2.0}, -1.0, "non-negative"),
+        ({"dist": "lognormal", "mean": 5.0, "sd": 1.0}, 0.0, "non-negative"),
+        ({"dist": "normal", "mean": 1.0, "sd": 1.0, "low": 0.0}, -0.5, "non-negative"),
+        ({"dist": "beta", "a": 2.0, "b": 2.0}, 1.0, "strictly between"),
+        ({"dist": "beta", "a": 2.0, "b": 2.0, "low": 10.0, "high": 20.0}, 5.0, "strictly between"),
+        ({"dist": "uniform", "low": 1.0, "high": 2.0}, math.nan, "finite"),
+    ],
+)
+def test_with_mean_refuses_a_mean_the_family_cannot_have(
+    fields: dict[str, Any], mean: float, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        with_mean(dist(**fields), mean)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    fields=any_distribution,
+    # Means of ordinary size: a mean of 5e-324 would scale a spread below the smallest double.
+    target=st.one_of(
+        st.just(0.0),
+        st.floats(min_value=1e-6, max_value=1e4),
+        st.floats(min_value=-1e4, max_value=-1e-6),
+    ),
+)
+def test_with_mean_hits_any_mean_it_accepts(fields: dict[str, Any], target: float) -> None:
+    try:
+        before = dist(**fields)
+    except ValidationError:
+        assume(False)
+        raise
+    lo, hi = before.support()
+    try:
+        after = with_mean(before, target)
+    except ValueError:
+        # Only where the family cannot have that mean.
+        assert (isinstance(before, Beta) and not lo < target < hi) or (lo >= 0.0 and target <= 0.0)
+        return
+    assert type(after) is type(before)
+    assert after.mean() == pytest.approx(target, rel=1e-9, abs=1e-9 * max(1.0, _scale(after)))
+    if lo >= 0.0 and not isinstance(before, Fixed):
+        assert after.support()[0] >= 0.0

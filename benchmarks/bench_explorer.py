@@ -1,0 +1,84 @@
+"""Benchmark: the wall time of one notebook-explorer update, and its split.
+
+One update re-runs the paired replications, draws the three-panel picture as a PNG and builds
+the headline. Target (the explorer issue): about a second for 500 paired runs on a 2-core
+laptop. Prints figures, best of ``--repeat``; asserts nothing. Needs ipywidgets (the
+``notebook`` or ``dev`` extra) for the end-to-end figure.
+
+Usage: ``python benchmarks/bench_explorer.py [--runs 500] [--repeat 3] [--scenario PATH]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from timing import best_of
+
+import franchise_sim
+from franchise_sim.comparison import compare
+from franchise_sim.explorer import explore, headline, picture, png
+
+SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "auto_repair.yaml"
+ROYALTY = "arms.franchise.royalty_rate"
+
+
+def main() -> None:
+    """Time the parts of an update and a whole update through the explorer, and print them."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--scenario", type=Path, default=SCENARIO)
+    args = parser.parse_args()
+    scenario = franchise_sim.load_scenario(args.scenario)
+    cores = os.cpu_count() or 1
+    runs = args.runs
+    print(f"scenario: {args.scenario.name}, {runs} paired runs, cores: {cores} (default workers)")
+
+    with ProcessPoolExecutor(max_workers=cores) as pool:
+        franchise_sim.simulate(scenario, runs=4 * cores, workers=cores, executor=pool)  # warm-up
+        kept = best_of(
+            lambda: franchise_sim.simulate(scenario, runs=runs, workers=cores, executor=pool),
+            args.repeat,
+        )
+    fresh = best_of(lambda: franchise_sim.simulate(scenario, runs=runs, workers=cores), args.repeat)
+
+    def spawned() -> None:  # how a new pool costs where processes are spawned (macOS, Windows)
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=cores, mp_context=context) as pool:
+            franchise_sim.simulate(scenario, runs=runs, workers=cores, executor=pool)
+
+    spawn = best_of(spawned, args.repeat)
+    results = franchise_sim.simulate(scenario, runs=runs, workers=cores)
+    drawing = best_of(lambda: png(picture(results)), args.repeat)
+    summary = best_of(lambda: headline(results, compare(results)), args.repeat)
+    print(f"simulate, persistent pool (the explorer's): {kept:.2f} s")
+    print(f"simulate, a new pool per update:             {fresh:.2f} s")
+    print(f"simulate, a new spawned pool per update:     {spawn:.2f} s (macOS, Windows)")
+    print(f"draw the picture and encode the PNG:         {drawing:.2f} s")
+    print(f"headline numbers:                            {summary:.3f} s")
+    print(f"sum of the parts:                            {kept + drawing + summary:.2f} s")
+
+    explorer = explore(scenario, runs=runs, debounce_seconds=0.0)
+    values = iter([0.07, 0.08, 0.09, 0.10, 0.11, 0.12] * args.repeat)
+
+    def update() -> None:
+        explorer.sliders[ROYALTY].value = next(values)
+        if not explorer.wait(timeout=120.0):
+            raise RuntimeError("the explorer did not finish an update in 120 s")
+
+    try:
+        whole = best_of(update, args.repeat)
+    finally:
+        explorer.close()
+    print(
+        f"one explorer update, slider to picture:      {whole:.2f} s "
+        f"(best of {args.repeat}; target about 1 s on 2 cores)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,506 @@
+"""The notebook explorer: its sliders, the scenarios they describe, and live, cancellable updates.
+
+Explorers here run 40 paired replications in-process (``workers=1``) with no debounce, and every
+check waits on ``Explorer.wait`` rather than on sleeps.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+
+from franchise_sim import ScenarioError, load_scenario, monte_carlo
+from franchise_sim.comparison import compare
+from franchise_sim.distributions import Fixed, Triangular, Uniform
+from franchise_sim.explorer import (
+    _POOLS,
+    INSTALL_HINT,
+    Control,
+    Explorer,
+    _Lease,
+    controls_for,
+    explore,
+    headline,
+    scenario_for,
+)
+from franchise_sim.monte_carlo import simulate
+from franchise_sim.scenario import Scenario
+from tests.conftest import ROOT, SCENARIOS, Variant
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+ROYALTY = "arms.franchise.royalty_rate"
+SMALL: dict[str, Any] = {"runs": 40, "workers": 1, "debounce_seconds": 0.0}
+WAIT = 60.0
+"""Generous: a wait that times out fails the test rather than hanging it."""
+
+
+@pytest.fixture
+def explorer(auto_repair: Scenario) -> Iterator[Explorer]:
+    ex = explore(auto_repair, **SMALL)
+    yield ex
+    ex.close()
+
+
+def _expected_paths(scenario: Scenario) -> set[str]:
+    paths = {"market.households"}
+    for arm in scenario.resolved_arms():
+        at = f"arms.{arm.name}"
+        paths |= {f"{at}.financing.owner_equity_usd", f"{at}.financing.loan_rate_per_year"}
+        if arm.is_franchise:
+            paths |= {
+                f"{at}.{name}"
+                for name in (
+                    "royalty_rate",
+                    "ad_fund_rate",
+                    "initial_fee_usd",
+                    "brand_awareness_p_per_month",
+                    "customization_limit",
+                )
+            }
+    return paths
+
+
+# --- choosing the sliders ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_controls_cover_every_arm_and_the_market_around_current_values(path: Path) -> None:
+    scenario = load_scenario(path)
+    controls = controls_for(scenario)
+    assert controls[0].path == "market.households"
+    assert {c.path for c in controls} == _expected_paths(scenario)
+    assert len({c.path for c in controls}) == len(controls)
+    labels = {arm.name: arm.label for arm in scenario.resolved_arms()}
+    for c in controls:
+        assert c.low <= c.value <= c.high, c
+        assert c.low >= 0.0
+        assert c.step > 0.0
+        assert 20 <= (c.high - c.low) / c.step <= 1000, c  # fine enough, not absurdly fine
+        raw = scenario.value_at(c.path)
+        mean = raw if isinstance(raw, float | int) else raw.mean()
+        assert c.value == pytest.approx(mean, rel=1e-12)
+        assert c.uncertain == (not isinstance(raw, float | int | Fixed))
+        arm = c.path.split(".")[1] if c.path.startswith("arms.") else None
+        assert c.group == (labels[arm] if arm else "Market")
+        assert c.label.startswith(f"{c.group}: ")
+        assert c.name[0].isupper()
+        assert "_" not in c.label
+
+
+def test_ranges_follow_the_scenario(auto_repair: Scenario) -> None:
+    by_path = {c.path: c for c in controls_for(auto_repair)}
+    royalty = by_path[ROYALTY]
+    assert (royalty.low, royalty.high, royalty.kind, royalty.value) == (0.0, 0.15, "percent", 0.06)
+    assert royalty.label == "Automotive-service franchise: royalty"
+    assert (
+        by_path["arms.franchise.ad_fund_rate"].low,
+        by_path["arms.franchise.ad_fund_rate"].high,
+    ) == (
+        0.0,
+        0.06,
+    )
+    fee = by_path["arms.franchise.initial_fee_usd"]
+    assert (fee.low, fee.high, fee.kind) == (0.0, 70_000.0, "usd")
+    brand = by_path["arms.franchise.brand_awareness_p_per_month"]
+    assert brand.low == 0.0
+    assert brand.high == pytest.approx(0.03)
+    custom = by_path["arms.franchise.customization_limit"]
+    assert (custom.low, custom.high, custom.step) == (0.0, 1.0, 0.01)
+    households = by_path["market.households"]
+    assert households.uncertain
+    assert households.name == "Households (mean)"
+    mean = auto_repair.market.households.mean()  # type: ignore[union-attr]
+    assert households.low <= 0.25 * mean < households.low + households.step
+    assert households.high - households.step < 2.0 * mean <= households.high
+    for arm in ("independent", "franchise"):
+        equity = by_path[f"arms.{arm}.financing.owner_equity_usd"]
+        total = auto_repair.arm(arm).total_investment_usd()
+        assert equity.low == 0.0
+        assert (
+            max(2 * equity.value, total) <= equity.high < max(2 * equity.value, total) + equity.step
+        )
+        rate = by_path[f"arms.{arm}.financing.loan_rate_per_year"]
+        assert (rate.low, rate.high, rate.value) == (0.0, 0.15, 0.1125)
+
+
+def test_ranges_widen_to_hold_unusual_values(variant: Variant) -> None:
+    scenario = variant(
+        {
+            "arms.franchise.franchise.royalty_rate": 0.2,
+            "arms.franchise.franchise.brand_awareness_p_per_month": 0.0,
+            "financing.loan_rate_per_year": 0.18,
+            "arms.franchise.franchise.initial_fee_usd": 0.0,
+        }
+    )
+    by_path = {c.path: c for c in controls_for(scenario)}
+    assert by_path[ROYALTY].high == pytest.approx(0.2)
+    brand = by_path["arms.franchise.brand_awareness_p_per_month"]
+    assert (brand.low, brand.value, brand.high) == (0.0, 0.0, 0.05)
+    assert by_path["arms.independent.financing.loan_rate_per_year"].high == pytest.approx(0.18)
+    assert by_path["arms.franchise.initial_fee_usd"].high == 50_000.0
+
+
+def test_values_read_as_the_slider_shows_them(auto_repair: Scenario) -> None:
+    by_path = {c.path: c for c in controls_for(auto_repair)}
+    assert by_path[ROYALTY].format() == "6.0%"
+    assert by_path[ROYALTY].readout_format == ".1%"
+    assert by_path["arms.franchise.initial_fee_usd"].format(-1500.0) == "-$1,500"
+    assert by_path["arms.franchise.initial_fee_usd"].readout_format == "$,.0f"
+    assert by_path["arms.franchise.brand_awareness_p_per_month"].format() == "1.00%"
+    assert by_path["arms.franchise.customization_limit"].format() == "10%"
+    assert by_path["market.households"].format(25_666.7) == "25,667"
+    with pytest.raises(ValueError, match="low <= value <= high"):
+        Control(ROYALTY, "r", 0.0, 0.1, 0.01, 0.2, "percent", "Franchise", "Royalty")
+
+
+# --- the scenario a set of values describes ----------------------------------------------------
+
+
+def test_scenario_for_sets_numbers_and_moves_distributions(auto_repair: Scenario) -> None:
+    changed = scenario_for(
+        auto_repair,
+        {
+            ROYALTY: 0.08,
+            "market.households": 40_000.0,
+            "arms.independent.financing.owner_equity_usd": 70_000.0,
+        },
+    )
+    assert changed.value_at(ROYALTY) == 0.08
+    assert changed.arm("independent").financing.owner_equity_usd == 70_000.0
+    households = changed.market.households
+    assert isinstance(households, Triangular)
+    assert households.mean() == pytest.approx(40_000.0, rel=1e-12)
+    assert auto_repair.value_at(ROYALTY) == 0.06  # the original is untouched
+    # Values equal to the current ones change nothing, not even a distribution's parameters.
+    same = {c.path: c.value for c in controls_for(auto_repair)}
+    assert scenario_for(auto_repair, same) is auto_repair
+
+
+def test_scenario_for_fixes_what_a_distribution_cannot_hold(variant: Variant) -> None:
+    uncertain = variant(
+        {
+            "arms.franchise.franchise.brand_awareness_p_per_month": {
+                "dist": "triangular",
+                "low": 0.005,
+                "mode": 0.01,
+                "high": 0.02,
+            },
+            "arms.franchise.franchise.customization_limit": {
+                "dist": "uniform",
+                "low": 0.05,
+                "high": 0.25,
+            },
+        }
+    )
+    brand = "arms.franchise.brand_awareness_p_per_month"
+    custom = "arms.franchise.customization_limit"
+    moved = scenario_for(uncertain, {brand: 0.02, custom: 0.3})
+    assert isinstance(moved.value_at(brand), Triangular)
+    assert moved.value_at(brand).mean() == pytest.approx(0.02)
+    assert isinstance(moved.value_at(custom), Uniform)
+    assert moved.value_at(custom).mean() == pytest.approx(0.3)
+    # No head start at all is no distribution; a share spread past 1 is not a share.
+    fixed = scenario_for(uncertain, {brand: 0.0, custom: 0.95})
+    assert fixed.value_at(brand) == 0.0
+    assert fixed.value_at(custom) == 0.95
+
+
+def test_scenario_for_reports_invalid_values_and_paths(auto_repair: Scenario) -> None:
+    with pytest.raises(ScenarioError, match="royalty_rate"):
+        scenario_for(auto_repair, {ROYALTY: 1.5})
+    with pytest.raises(ScenarioError, match="royalty_rat"):
+        scenario_for(auto_repair, {"arms.franchise.royalty_rat": 0.1})
+    with pytest.raises(ScenarioError, match="not a number"):
+        scenario_for(auto_repair, {"market": 1.0})
+
+
+def test_headline_names_the_arms_and_the_figures(auto_repair: Scenario) -> None:
+    results = simulate(auto_repair, runs=30, workers=1, horizon_months=30)
+    text = headline(results, compare(results), seconds=1.25)
+    for label in results.labels.values():
+        assert label in text
+    for words in (
+        "Open after 1 year",
+        "Open after 30 months",
+        "median",
+        "95% CI",
+        "updated in 1.2 s",
+    ):
+        assert words in text
+    assert "Runs where its NPV is higher" in text
+
+
+def test_the_widget_free_part_imports_without_ipywidgets(monkeypatch: pytest.MonkeyPatch) -> None:
+    code = (
+        "import sys; sys.modules['ipywidgets'] = None\n"
+        "from franchise_sim import load_scenario\n"
+        "from franchise_sim.explorer import controls_for, scenario_for, explore\n"
+        f"s = load_scenario({str(ROOT / 'scenarios' / 'auto_repair.yaml')!r})\n"
+        "assert len(controls_for(s)) == 10\n"
+        "scenario_for(s, {'market.households': 30000.0})\n"
+        "try:\n    explore(s)\nexcept ImportError as e:\n    print(e)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == INSTALL_HINT
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)
+    with pytest.raises(ImportError, match=r"pip install 'franchise-sim\[notebook\]'"):
+        explore("auto_repair", **SMALL)
+
+
+# --- the explorer ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_explore_builds_widgets_and_a_first_picture(path: Path) -> None:
+    ex = explore(path, **SMALL)
+    try:
+        assert ex.png.startswith(PNG_SIGNATURE)
+        assert len(ex.png) > 10_000
+        assert ex.scenario is ex.base
+        assert ex.results.runs == 40
+        assert ex.status.startswith("40 paired runs in ")
+        assert (ex.updates, ex.requests, ex.runs_started) == (0, 0, 0)
+        assert len(ex.sliders) == len(ex.controls)
+        for c in ex.controls:
+            slider = ex.sliders[c.path]
+            assert (slider.min, slider.max, slider.value) == (c.low, c.high, c.value)
+            assert slider.continuous_update is False
+        bundle = ex._repr_mimebundle_()
+        assert bundle is not None
+        assert "application/vnd.jupyter.widget-view+json" in bundle
+        for label in ex.results.labels.values():
+            assert label in ex._headline_widget.value
+    finally:
+        ex.close()
+
+
+def test_one_change_draws_one_update_with_its_value(explorer: Explorer) -> None:
+    before = explorer.png
+    explorer.sliders[ROYALTY].value = 0.1
+    assert explorer.wait(WAIT)
+    assert (explorer.requests, explorer.updates, explorer.runs_started) == (1, 1, 1)
+    assert explorer.runs_cancelled == 0
+    assert explorer.scenario.value_at(ROYALTY) == 0.1
+    assert explorer.results.scenario is explorer.scenario
+    assert explorer.values[ROYALTY] == 0.1
+    assert explorer.png != before
+    assert explorer.status.startswith("40 paired runs in ")
+    # The same seed: only the royalty changed, so the independent arm is exactly as before.
+    first = simulate(explorer.base, runs=40, workers=1)
+    np.testing.assert_array_equal(
+        explorer.results.trajectories[0], first.trajectories[first.arm_index("independent")]
+    )
+
+
+def test_quick_changes_end_with_the_last_value_drawn(explorer: Explorer) -> None:
+    for value in (0.07, 0.09, 0.11):
+        explorer.sliders[ROYALTY].value = value
+    explorer.sliders["market.households"].value = 30_000.0
+    assert explorer.wait(WAIT)
+    assert explorer.requests == 4
+    assert 1 <= explorer.updates <= explorer.requests
+    assert explorer.runs_started == explorer.updates + explorer.runs_cancelled
+    assert explorer.scenario.value_at(ROYALTY) == 0.11
+    assert explorer.scenario.market.households.mean() == pytest.approx(30_000.0)  # type: ignore[union-attr]
+
+
+def test_changes_within_the_debounce_make_one_run(auto_repair: Scenario) -> None:
+    ex = explore(auto_repair, **{**SMALL, "debounce_seconds": 0.5})
+    try:
+        ex.sliders[ROYALTY].value = 0.08
+        ex.sliders[ROYALTY].value = 0.09
+        assert ex.wait(WAIT)
+        assert (ex.requests, ex.runs_started, ex.updates) == (2, 1, 1)
+        assert ex.scenario.value_at(ROYALTY) == 0.09
+    finally:
+        ex.close()
+
+
+def test_an_invalid_combination_shows_a_message_and_keeps_the_picture(
+    auto_repair: Scenario,
+) -> None:
+    loose = Control(
+        ROYALTY, "Franchise: royalty", 0.0, 2.0, 0.01, 0.06, "percent", "Franchise", "Royalty"
+    )
+    ex = explore(auto_repair, **SMALL, controls=[loose])
+    try:
+        before = ex.png
+        ex.sliders[ROYALTY].value = 1.5
+        assert ex.wait(WAIT)
+        assert ex.status.startswith("Not redrawn: ")
+        assert "royalty_rate" in ex.status
+        assert "Traceback" not in ex.status
+        assert "#b00020" in ex._status_widget.value
+        assert (ex.updates, ex.runs_started) == (0, 0)
+        assert ex.png == before
+        assert ex.scenario is ex.base
+        ex.sliders[ROYALTY].value = 0.09  # and it recovers
+        assert ex.wait(WAIT)
+        assert ex.updates == 1
+        assert ex.scenario.value_at(ROYALTY) == 0.09
+    finally:
+        ex.close()
+
+
+def test_a_change_during_a_run_cancels_it_and_only_the_newest_is_drawn(
+    auto_repair: Scenario,
+) -> None:
+    armed = threading.Event()
+    seen: list[int] = []
+    box: dict[str, Explorer] = {}
+
+    def progress(done: int) -> None:
+        seen.append(done)
+        if armed.is_set():  # the first batch of the run for 0.08 is done: move again
+            armed.clear()
+            box["ex"].sliders[ROYALTY].value = 0.12
+
+    ex = box["ex"] = explore(auto_repair, **SMALL, progress=progress)
+    try:
+        assert seen[-1] == 40  # the first picture's run reported its batches too
+        seen.clear()
+        armed.set()
+        ex.sliders[ROYALTY].value = 0.08
+        assert ex.wait(WAIT)
+        assert (ex.requests, ex.runs_started, ex.runs_cancelled, ex.updates) == (2, 2, 1, 1)
+        assert ex.scenario.value_at(ROYALTY) == 0.12
+        assert ex.results.scenario.value_at(ROYALTY) == 0.12
+        # The stale run stopped after its first batch; the newest ran all of its own.
+        assert seen == [5, *range(5, 41, 5)]
+    finally:
+        ex.close()
+
+
+def test_close_stops_the_thread_and_freezes_the_sliders(auto_repair: Scenario) -> None:
+    ex = explore(auto_repair, **SMALL)
+    ex.close()
+    ex.close()  # twice is fine
+    assert ex.closed
+    assert not ex._thread.is_alive()
+    assert all(slider.disabled for slider in ex.sliders.values())
+    ex.sliders[ROYALTY].value = 0.1
+    assert ex.requests == 0
+    assert ex.wait(1.0)
+    assert ex.status.startswith("Closed.")
+    assert "closed" in repr(ex)
+
+
+def test_an_explorer_on_a_process_pool(auto_repair: Scenario) -> None:
+    ex = explore(auto_repair, runs=40, workers=2, debounce_seconds=0.0, horizon_months=24)
+    try:
+        assert os.getpid() not in ex.results.worker_pids
+        ex.sliders[ROYALTY].value = 0.1
+        assert ex.wait(WAIT)
+        assert ex.updates == 1
+        again = explore(auto_repair, runs=40, workers=2, horizon_months=24)
+        assert again._lease.pool is ex._lease.pool  # one pool for every open explorer
+        again.close()
+        assert _POOLS[2][1] == 1
+    finally:
+        ex.close()
+    assert 2 not in _POOLS
+
+
+def test_leases_share_a_pool_and_the_last_one_shuts_it_down() -> None:
+    first, second = _Lease(3), _Lease(3)
+    pool = first.pool
+    assert pool is not None
+    assert second.pool is pool
+    assert _POOLS[3] == (pool, 2)
+    first.release()
+    first.release()
+    assert _POOLS[3] == (pool, 1)
+    second.release()
+    assert 3 not in _POOLS
+    with pytest.raises(RuntimeError):
+        pool.submit(int)
+    assert _Lease(1).pool is None
+
+
+# --- simulate on a caller's executor, and abandoned runs ---------------------------------------
+
+
+class _RecordingPool(ThreadPoolExecutor):
+    """A one-thread pool that keeps the futures it hands out.
+
+    Gated, every batch after the first waits until the pool shuts down, so when a run is
+    abandoned after its first batch the others are certainly not finished.
+    """
+
+    made: ClassVar[list[_RecordingPool]] = []
+    gated: ClassVar[bool] = False
+
+    def __init__(self, max_workers: int | None = None) -> None:
+        super().__init__(max_workers=1)
+        self.futures: list[Future[Any]] = []
+        self.shut_down = False
+        self.gate = threading.Event()
+        _RecordingPool.made.append(self)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        def held() -> Any:
+            self.gate.wait()
+            return fn(*args, **kwargs)
+
+        first = not self.futures
+        future = (
+            super().submit(fn, *args, **kwargs) if first or not self.gated else super().submit(held)
+        )
+        self.futures.append(future)
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.shut_down = True
+        self.gate.set()
+        super().shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+class _StopError(Exception):
+    """Raised by a progress callback to abandon a run."""
+
+
+def _stop(_count: int) -> None:
+    raise _StopError
+
+
+def test_simulate_on_a_given_executor_gives_the_same_results(auto_repair: Scenario) -> None:
+    alone = simulate(auto_repair, runs=24, seed=4, workers=1, horizon_months=24)
+    with _RecordingPool() as pool:
+        shared = simulate(auto_repair, runs=24, seed=4, workers=3, horizon_months=24, executor=pool)
+        assert len(pool.futures) == 24
+        assert not pool.shut_down  # the caller's to close
+    np.testing.assert_array_equal(alone.trajectories, shared.trajectories)
+    for name in alone.outcomes:
+        np.testing.assert_array_equal(alone.outcomes[name], shared.outcomes[name])
+
+
+def test_an_abandoned_run_cancels_the_batches_not_yet_started(
+    auto_repair: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_RecordingPool, "gated", True)
+    with _RecordingPool() as pool:
+        with pytest.raises(_StopError):
+            simulate(
+                auto_repair, runs=40, workers=2, horizon_months=12, executor=pool, progress=_stop
+            )
+        assert sum(f.cancelled() for f in pool.futures) >= len(pool.futures) - 2
+        assert not pool.shut_down  # the caller's pool stays open
+    # Its own pool too: cancelled, then shut down rather than left to finish every batch.
+    _RecordingPool.made.clear()
+    monkeypatch.setattr(monte_carlo, "ProcessPoolExecutor", _RecordingPool)
+    with pytest.raises(_StopError):
+        simulate(auto_repair, runs=40, workers=2, horizon_months=12, progress=_stop)
+    (own,) = _RecordingPool.made
+    assert own.shut_down
+    assert sum(f.cancelled() for f in own.futures) >= len(own.futures) - 2
