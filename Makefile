@@ -31,9 +31,10 @@ test: $(VENV)/.installed-dev
 	$(BIN)/mypy
 	$(BIN)/pytest
 
-# JupyterLab in the same .venv, opened on the notebooks (Ctrl-C stops it).
+# JupyterLab in the same .venv, opened on the notebooks (Ctrl-C stops it). As root (in a
+# container, say) JupyterLab refuses to start unless told it may.
 lab: $(VENV)/.installed-lab
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_simulate.py
