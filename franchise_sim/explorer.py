@@ -864,8 +864,8 @@ def _slider(widgets: Any, control: Control) -> Any:
         tooltip=control.help or control.label,
         readout_format=control.readout_format,
         continuous_update=False,
-        style={"description_width": "9em"},
-        layout=widgets.Layout(width="25em"),
+        style={"description_width": "11em"},  # room for "Households (mean)"
+        layout=widgets.Layout(width="27em"),
     )
 
 

@@ -376,10 +376,16 @@ def headline_html(comparison: Comparison) -> str:
         kind = "the plan on paper (every input at its mean, no random events)"
     else:
         kind = f"{comparison.runs:,} paired runs, seed {comparison.seed}"
+    tables = (_headline_table(comparison) + _contrast_table(comparison)).replace(
+        "<tr><td", '<tr><td style="text-align:left"'  # notebooks right-align every cell
+    )
+    # Jupyter reads a pair of dollar signs as TeX: these classes tell its MathJax to leave
+    # the amounts alone.
     return (
-        f"<div><h3>{escape(comparison.scenario_name)}: franchise or independent?</h3>"
+        '<div class="tex2jax_ignore mathjax_ignore">'
+        f"<h3>{escape(comparison.scenario_name)}: franchise or independent?</h3>"
         f"<p>{comparison.horizon_months} months from opening, {kind}.</p>"
-        f"{_verdict(comparison)}{_headline_table(comparison)}{_contrast_table(comparison)}</div>"
+        f"{_verdict(comparison)}{tables}</div>"
     )
 
 

@@ -36,6 +36,9 @@ def test_html_shows_the_headline_table_of_the_comparison(results: SimulationResu
     assert f"{results.runs:,} paired runs, seed {results.seed}" in html
     assert html.count("<table>") == 1 + len(comparison.contrasts)
     assert not re.search(r"<(script|style|link|img)\b", html)
+    # Amounts carry dollar signs, which Jupyter's MathJax would read as TeX without this.
+    assert "$" in html
+    assert html.startswith('<div class="tex2jax_ignore mathjax_ignore">')
 
 
 def test_repr_names_the_run(results: SimulationResults) -> None:
