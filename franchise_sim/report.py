@@ -377,7 +377,8 @@ def headline_html(comparison: Comparison) -> str:
     else:
         kind = f"{comparison.runs:,} paired runs, seed {comparison.seed}"
     tables = (_headline_table(comparison) + _contrast_table(comparison)).replace(
-        "<tr><td", '<tr><td style="text-align:left"'  # notebooks right-align every cell
+        "<tr><td",
+        '<tr><td style="text-align:left"',  # notebooks right-align every cell
     )
     # Jupyter reads a pair of dollar signs as TeX: these classes tell its MathJax to leave
     # the amounts alone.
