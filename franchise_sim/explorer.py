@@ -127,6 +127,82 @@ class Control:
         return f"{sign}${text}" if self.kind == "usd" else f"{sign}{text}"
 
 
+@dataclass(frozen=True, slots=True)
+class _ArmControl:
+    """Which field of an arm a slider moves, and over what range of its current value."""
+
+    field: str  # path inside the arm, the ``franchise.`` step left out
+    name: str
+    kind: Kind
+    span: Callable[[float], tuple[float, float]] | None  # None: up to the arm's investment
+    help: str
+    step: float | None = None
+
+
+FRANCHISE_CONTROLS: tuple[_ArmControl, ...] = (
+    _ArmControl(
+        "royalty_rate",
+        "Royalty",
+        "percent",
+        lambda v: (0.0, 0.15),
+        "Royalty as a share of gross sales.",
+        step=0.001,
+    ),
+    _ArmControl(
+        "ad_fund_rate",
+        "Ad fund",
+        "percent",
+        lambda v: (0.0, 0.06),
+        "Ad-fund contribution as a share of gross sales.",
+        step=0.001,
+    ),
+    _ArmControl(
+        "initial_fee_usd",
+        "Initial fee",
+        "usd",
+        lambda v: (0.0, max(2.0 * v, 50_000.0)),
+        "Initial franchise fee, paid at signing (part of the investment).",
+    ),
+    _ArmControl(
+        "brand_awareness_p_per_month",
+        "Brand head start",
+        "per_month",
+        lambda v: (0.0, 3.0 * v if v > 0 else 0.05),
+        "Monthly chance that a household tries the business because it already knows the "
+        "brand (Bass p added by the brand).",
+    ),
+    _ArmControl(
+        "customization_limit",
+        "Customization",
+        "percent",
+        lambda v: (0.0, 1.0),
+        "How far the unit may adapt its offer to local tastes (100% = fully).",
+        step=0.01,
+    ),
+)
+"""The sliders of every franchise arm: its terms and what the brand brings."""
+
+ARM_CONTROLS: tuple[_ArmControl, ...] = (
+    _ArmControl(
+        "financing.owner_equity_usd",
+        "Starting capital",
+        "usd",
+        None,
+        "Owner's own money put in at the start; the investment is ${investment:,.0f} and a "
+        "loan covers the rest.",
+    ),
+    _ArmControl(
+        "financing.loan_rate_per_year",
+        "Loan rate",
+        "percent",
+        lambda v: (0.0, 0.15),
+        "Nominal annual interest rate of the start-up loan.",
+        step=0.001,
+    ),
+)
+"""The sliders of every arm: how it is financed."""
+
+
 def controls_for(scenario: Scenario) -> tuple[Control, ...]:
     """The sliders of a scenario: the market, then every arm (``independent`` first).
 
@@ -157,82 +233,23 @@ def controls_for(scenario: Scenario) -> tuple[Control, ...]:
         )
     ]
     for arm in scenario.resolved_arms():
-        at = f"arms.{arm.name}"
-        if arm.franchise is not None:
-            controls += [
-                _control(
-                    scenario,
-                    f"{at}.royalty_rate",
-                    arm.label,
-                    "Royalty",
-                    "percent",
-                    lambda v: (0.0, 0.15),
-                    step=0.001,
-                    help="Royalty as a share of gross sales.",
-                ),
-                _control(
-                    scenario,
-                    f"{at}.ad_fund_rate",
-                    arm.label,
-                    "Ad fund",
-                    "percent",
-                    lambda v: (0.0, 0.06),
-                    step=0.001,
-                    help="Ad-fund contribution as a share of gross sales.",
-                ),
-                _control(
-                    scenario,
-                    f"{at}.initial_fee_usd",
-                    arm.label,
-                    "Initial fee",
-                    "usd",
-                    lambda v: (0.0, max(2.0 * v, 50_000.0)),
-                    help="Initial franchise fee, paid at signing (part of the investment).",
-                ),
-                _control(
-                    scenario,
-                    f"{at}.brand_awareness_p_per_month",
-                    arm.label,
-                    "Brand head start",
-                    "per_month",
-                    lambda v: (0.0, 3.0 * v if v > 0 else 0.05),
-                    help="Monthly chance that a household tries the business because it already "
-                    "knows the brand (Bass p added by the brand).",
-                ),
-                _control(
-                    scenario,
-                    f"{at}.customization_limit",
-                    arm.label,
-                    "Customization",
-                    "percent",
-                    lambda v: (0.0, 1.0),
-                    step=0.01,
-                    help="How far the unit may adapt its offer to local tastes (100% = fully).",
-                ),
-            ]
         investment = arm.total_investment_usd()
-        controls += [
-            _control(
-                scenario,
-                f"{at}.financing.owner_equity_usd",
-                arm.label,
-                "Starting capital",
-                "usd",
-                partial(_up_to_investment, investment),
-                help=f"Owner's own money put in at the start; the investment is "
-                f"${investment:,.0f} and a loan covers the rest.",
-            ),
-            _control(
-                scenario,
-                f"{at}.financing.loan_rate_per_year",
-                arm.label,
-                "Loan rate",
-                "percent",
-                lambda v: (0.0, 0.15),
-                step=0.001,
-                help="Nominal annual interest rate of the start-up loan.",
-            ),
-        ]
+        specs = (FRANCHISE_CONTROLS if arm.is_franchise else ()) + ARM_CONTROLS
+        for spec in specs:
+            span = spec.span if spec.span is not None else partial(_up_to_investment, investment)
+            helped = spec.help.format(investment=investment)
+            controls.append(
+                _control(
+                    scenario,
+                    f"arms.{arm.name}.{spec.field}",
+                    arm.label,
+                    spec.name,
+                    spec.kind,
+                    span,
+                    step=spec.step,
+                    help=helped,
+                )
+            )
     return tuple(controls)
 
 
