@@ -123,10 +123,10 @@ class Comparison:
             row(f"Open after {period(month)}", [f"{a.survival[month]:.1%}" for a in self.arms])
         pct = f"{self.discount_rate_per_year:.0%}"
         for title, metric, fmt in (
-            ("Final cash, USD", "final_cash", _number),
-            (f"NPV to the owner at {pct}, USD", "npv", _number),
-            (f"Customers at month {self.horizon_months} if open", "final_customers", _number),
-            ("Break-even month", "break_even_month", _number),
+            ("Final cash, USD", "final_cash", number_text),
+            (f"NPV to the owner at {pct}, USD", "npv", number_text),
+            (f"Customers at month {self.horizon_months} if open", "final_customers", number_text),
+            ("Break-even month", "break_even_month", number_text),
         ):
             spreads: list[Spread] = [getattr(a, metric) for a in self.arms]
             row(f"{title}: median", [fmt(s.median) for s in spreads])
@@ -143,9 +143,9 @@ class Comparison:
                 for month, gap in c.survival_points.items()
             ]
             diff_rows += [
-                ("Final cash, USD", c.final_cash, _signed),
-                ("NPV to the owner, USD", c.npv, _signed),
-                ("Customers at horizon, closed 0", c.final_customers, _signed),
+                ("Final cash, USD", c.final_cash, signed_text),
+                ("NPV to the owner, USD", c.npv, signed_text),
+                ("Customers at horizon, closed 0", c.final_customers, signed_text),
             ]
             for name, interval, fmt in diff_rows:
                 line = f"  {name:32}{fmt(interval.estimate):>14}"
@@ -228,11 +228,13 @@ def period(month: int) -> str:
     return f"{years} year{'s' if years != 1 else ''}"
 
 
-def _number(x: float) -> str:
+def number_text(x: float) -> str:
+    """A whole number with thousands separators (``12,500``); ``n/a`` for NaN."""
     return "n/a" if math.isnan(x) else f"{x:,.0f}"
 
 
-def _signed(x: float) -> str:
+def signed_text(x: float) -> str:
+    """A whole number with its sign and thousands separators (``+12,500``); ``n/a`` for NaN."""
     return "n/a" if math.isnan(x) else f"{x:+,.0f}"
 
 

@@ -36,7 +36,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from franchise_sim import figures
-from franchise_sim.comparison import BASELINE, Comparison, compare, period
+from franchise_sim.comparison import (
+    BASELINE,
+    Comparison,
+    compare,
+    number_text,
+    period,
+    signed_text,
+)
 from franchise_sim.distributions import _Distribution, support_of, with_mean
 from franchise_sim.monte_carlo import simulate
 from franchise_sim.results import SimulationResults
@@ -453,16 +460,16 @@ def headline(
     for month in months:
         row(f"Open after {period(month)}", [f"{a.survival[month]:.1%}" for a in comparison.arms])
     rate = f"{comparison.discount_rate_per_year:.0%}"
-    row(f"Owner's NPV at {rate}, USD: median", [_usd(a.npv.median) for a in comparison.arms])
+    row(f"Owner's NPV at {rate}, USD: median", [number_text(a.npv.median) for a in comparison.arms])
     blank = "&ndash;"
     row(
         f"NPV minus {results.labels[BASELINE].lower()}: paired mean (95% CI)",
         [
             blank
             if a.arm not in contrasts
-            else f"{_usd(contrasts[a.arm].npv.estimate, sign=True)} "
-            f"({_usd(contrasts[a.arm].npv.low, sign=True)} to "
-            f"{_usd(contrasts[a.arm].npv.high, sign=True)})"
+            else f"{signed_text(contrasts[a.arm].npv.estimate)} "
+            f"({signed_text(contrasts[a.arm].npv.low)} to "
+            f"{signed_text(contrasts[a.arm].npv.high)})"
             for a in comparison.arms
         ],
     )
@@ -480,13 +487,6 @@ def headline(
         f'<table style="border-collapse:collapse;font-size:13px">{"".join(rows)}</table>'
         f'<div style="color:#666;font-size:12px">{html.escape(note)}</div>'
     )
-
-
-def _usd(x: float, *, sign: bool = False) -> str:
-    """Whole dollars with thousands separators, optionally signed; ``n/a`` for NaN."""
-    if math.isnan(x):
-        return "n/a"
-    return f"{x:+,.0f}" if sign else f"{x:,.0f}"
 
 
 # --- the widgets -------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from franchise_sim.changes import expand_path
-from franchise_sim.comparison import BASELINE, _number, _signed, compare, period
+from franchise_sim.comparison import BASELINE, compare, number_text, period, signed_text
 from franchise_sim.monte_carlo import Progress, simulate
 from franchise_sim.owner import INSOLVENT
 from franchise_sim.results import SimulationResults
@@ -347,7 +347,9 @@ def sweep_text(frame: pd.DataFrame) -> str:
     ]
     open_title = f"Open after {period(horizon)}"
     columns += [(open_title, str(arm), [f"{x:.1%}" for x in survival[arm]]) for arm in survival]
-    columns += [("Median NPV, USD", str(arm), [_number(x) for x in median[arm]]) for arm in median]
+    columns += [
+        ("Median NPV, USD", str(arm), [number_text(x) for x in median[arm]]) for arm in median
+    ]
     if "npv_difference" in set(frame["metric"]):
         est, low, high = (
             sweep_table(frame, "npv_difference", s) for s in ("estimate", "low", "high")
@@ -355,7 +357,7 @@ def sweep_text(frame: pd.DataFrame) -> str:
         better = sweep_table(frame, "probability_npv_better")
         for arm in est:
             cells = [
-                f"{_signed(e)} ({_signed(lo)} to {_signed(hi)})"
+                f"{signed_text(e)} ({signed_text(lo)} to {signed_text(hi)})"
                 for e, lo, hi in zip(est[arm], low[arm], high[arm], strict=True)
             ]
             group = f"{arm} minus {BASELINE}"
