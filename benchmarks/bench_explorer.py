@@ -20,7 +20,8 @@ from timing import best_of
 
 import franchise_sim
 from franchise_sim.comparison import compare
-from franchise_sim.explorer import explore, headline, picture, png
+from franchise_sim.explorer import PICTURE_DPI, explore, headline, picture
+from franchise_sim.figures import png_bytes
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "auto_repair.yaml"
 ROYALTY = "arms.franchise.royalty_rate"
@@ -53,7 +54,7 @@ def main() -> None:
 
     spawn = best_of(spawned, args.repeat)
     results = franchise_sim.simulate(scenario, runs=runs, workers=cores)
-    drawing = best_of(lambda: png(picture(results)), args.repeat)
+    drawing = best_of(lambda: png_bytes(picture(results), dpi=PICTURE_DPI), args.repeat)
     summary = best_of(lambda: headline(results, compare(results)), args.repeat)
     print(f"simulate, persistent pool (the explorer's): {kept:.2f} s")
     print(f"simulate, a new pool per update:             {fresh:.2f} s")

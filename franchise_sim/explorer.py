@@ -20,7 +20,6 @@ process pool is kept between runs, shared by every open explorer with the same w
 from __future__ import annotations
 
 import html
-import io
 import math
 import os
 import threading
@@ -32,7 +31,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from franchise_sim import figures
@@ -44,7 +42,7 @@ from franchise_sim.comparison import (
     period,
     signed_text,
 )
-from franchise_sim.distributions import _Distribution, support_of, with_mean
+from franchise_sim.distributions import _Distribution, mean_of, support_of, with_mean
 from franchise_sim.monte_carlo import simulate
 from franchise_sim.results import SimulationResults
 from franchise_sim.scenario import Scenario
@@ -279,8 +277,8 @@ def _control(
 ) -> Control:
     """A control over ``span(value)``, widened to hold the value and aligned to its step."""
     raw = scenario.value_at(path)
+    value = mean_of(raw)
     lo_support, hi_support = support_of(raw)
-    value = (lo_support + hi_support) / 2 if lo_support == hi_support else _mean(raw)
     low, high = span(value)
     low, high = min(low, value), max(high, value)
     step = step if step is not None else _nice_step((high - low) / 200)
@@ -302,11 +300,6 @@ def _control(
         uncertain=uncertain,
         help=help,
     )
-
-
-def _mean(value: Any) -> float:
-    """The mean of a number or a distribution model."""
-    return float(value) if isinstance(value, int | float) else float(value.mean())
 
 
 def _nice_step(raw: float) -> float:
@@ -350,7 +343,7 @@ def scenario_for(scenario: Scenario, values: Mapping[str, float]) -> Scenario:
         current = scenario.value_at(path)
         if isinstance(current, bool) or not isinstance(current, int | float | _Distribution):
             raise ScenarioError(f"{path}: not a number or a distribution; a slider cannot move it")
-        if _mean(current) == value:
+        if mean_of(current) == value:
             continue
         if isinstance(current, int) and float(value).is_integer():
             changes[path] = int(value)
@@ -413,14 +406,6 @@ def picture(results: SimulationResults) -> Figure:
     labels = ["BLS survival of the sector" if t.startswith("BLS") else t for t in labels]
     right.legend(handles, labels, loc="lower left", fontsize=7.5)
     return figure
-
-
-def png(figure: Figure, dpi: int = PICTURE_DPI) -> bytes:
-    """A figure as PNG bytes, drawn by the Agg canvas (no display, no pyplot)."""
-    FigureCanvasAgg(figure)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    return buffer.getvalue()
 
 
 def headline(
@@ -783,7 +768,7 @@ class Explorer:
         )
         if stale():
             raise _SupersededError
-        image = png(picture(results))
+        image = figures.png_bytes(picture(results), dpi=PICTURE_DPI)
         comparison = compare(results)
         seconds = time.perf_counter() - started
         return _Shown(
@@ -979,6 +964,5 @@ __all__ = [
     "explore",
     "headline",
     "picture",
-    "png",
     "scenario_for",
 ]

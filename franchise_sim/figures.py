@@ -575,7 +575,7 @@ def figure_spec(name: str) -> FigureSpec:
     raise KeyError(f"no figure {name!r}; figures are {', '.join(FIGURE_NAMES)}")
 
 
-def png_bytes(figure: Figure) -> bytes:
+def png_bytes(figure: Figure, dpi: int = DPI) -> bytes:
     """The figure as PNG bytes (rendered with the Agg canvas, no display needed)."""
     import io
 
@@ -583,7 +583,7 @@ def png_bytes(figure: Figure) -> bytes:
 
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     return buffer.getvalue()
 
 
