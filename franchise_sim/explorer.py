@@ -828,12 +828,7 @@ def explore(
         ScenarioError: A file or name given is not a valid scenario.
     """
     if not isinstance(scenario, Scenario):
-        from franchise_sim.shelf import ShelfError, find_scenario
-
-        try:
-            scenario = load_scenario(find_scenario(os.fspath(scenario)))
-        except ShelfError as exc:
-            raise ScenarioError(str(exc)) from None
+        scenario = load_scenario(os.fspath(scenario))
     return Explorer(
         scenario,
         runs=runs,

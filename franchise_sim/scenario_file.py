@@ -100,12 +100,12 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         raw = Path(path).read_bytes()
     except FileNotFoundError:
-        from franchise_sim.shelf import shipped_scenarios
+        from franchise_sim.shelf import shipped_scenario, shipped_scenarios
 
-        shelf, given = shipped_scenarios(), Path(path)
-        if given.name == source and given.suffix in ("", ".yaml") and given.stem in shelf:
-            return load_scenario(shelf[given.stem])
-        names = ", ".join(shelf)
+        shipped = shipped_scenario(source)
+        if shipped is not None:
+            return load_scenario(shipped)
+        names = ", ".join(shipped_scenarios())
         raise ScenarioError(
             f"{source}: no such scenario file (and no shipped scenario of that name: {names})"
         ) from None

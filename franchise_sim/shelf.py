@@ -31,6 +31,17 @@ def shipped_scenarios() -> dict[str, Path]:
     return {path.stem: path for path in sorted(shelf_folder().glob("*.yaml"))}
 
 
+def shipped_scenario(name: str) -> Path | None:
+    """The shipped scenario a bare name (``auto_repair`` or ``auto_repair.yaml``) refers to.
+
+    A name with folders in it is a path, never a shelf name: None, as for an unknown name.
+    """
+    given = Path(name)
+    if given.name != name or given.suffix not in ("", ".yaml"):
+        return None
+    return shipped_scenarios().get(given.stem)
+
+
 def find_scenario(name_or_path: str) -> Path:
     """A scenario file: an existing path, or the name of a shipped scenario.
 
@@ -40,9 +51,10 @@ def find_scenario(name_or_path: str) -> Path:
     path = Path(name_or_path)
     if path.is_file():
         return path
+    shipped = shipped_scenario(name_or_path)
+    if shipped is not None:
+        return shipped
     shelf = shipped_scenarios()
-    if path.stem in shelf and path.suffix in ("", ".yaml"):
-        return shelf[path.stem]
     raise ShelfError(
         f"{name_or_path}: no such file and no shipped scenario of that name; "
         f"shipped: {', '.join(shelf)}"

@@ -62,6 +62,8 @@ def test_find_scenario_by_path_or_shipped_name(tmp_path: Path) -> None:
     assert find_scenario(str(AUTO_REPAIR)) == AUTO_REPAIR
     with pytest.raises(ShelfError, match="shipped: auto_repair"):
         find_scenario("bakery")
+    with pytest.raises(ShelfError):  # a path with folders is never a shelf name
+        find_scenario(str(tmp_path / "auto_repair.yaml"))
 
 
 def test_slug() -> None:
