@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -22,6 +22,8 @@ from franchise_sim.scenario_file import ScenarioError, load_scenario
 from franchise_sim.shelf import DEFAULT_STARTER, ShelfError, find_scenario
 
 EXIT_BAD_INPUT = 2
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
 
 
 def _fail(message: str) -> NoReturn:
@@ -62,14 +64,33 @@ def _progress_bar(total: int, *, quiet: bool, delay: float = 0.5) -> Iterator[Pr
         yield advance
 
 
+def _simulation_options(*, runs: str, seed: str) -> Callable[[_Command], _Command]:
+    """The options of every command that simulates: --runs, --seed, --workers, --horizon-months.
+
+    Args:
+        runs: Help text of --runs.
+        seed: Help text of --seed.
+    """
+    options = (
+        click.option("--runs", type=click.IntRange(min=1), help=runs),
+        click.option("--seed", type=click.IntRange(min=0), help=seed),
+        click.option(
+            "--workers", type=click.IntRange(min=1), help="Worker processes [default: all cores]."
+        ),
+        click.option("--horizon-months", type=click.IntRange(1, 360), help="Months to simulate."),
+    )
+
+    def apply(command: _Command) -> _Command:
+        for option in reversed(options):  # the first option listed first in --help
+            command = option(command)
+        return command
+
+    return apply
+
+
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--runs", type=click.IntRange(min=1), help="Paired replications per arm.")
-@click.option("--seed", type=click.IntRange(min=0), help="Master seed.")
-@click.option(
-    "--workers", type=click.IntRange(min=1), help="Worker processes [default: all cores]."
-)
-@click.option("--horizon-months", type=click.IntRange(1, 360), help="Months to simulate.")
+@_simulation_options(runs="Paired replications per arm.", seed="Master seed.")
 @click.option(
     "--deterministic",
     is_flag=True,
@@ -256,12 +277,7 @@ def schema() -> None:
     help="A field and the values to try, e.g. arms.franchise.royalty_rate=0.04,0.06,0.08; "
     "give it twice for the full grid of two fields.",
 )
-@click.option("--runs", type=click.IntRange(min=1), help="Paired replications per point.")
-@click.option("--seed", type=click.IntRange(min=0), help="Master seed of every point.")
-@click.option(
-    "--workers", type=click.IntRange(min=1), help="Worker processes [default: all cores]."
-)
-@click.option("--horizon-months", type=click.IntRange(1, 360), help="Months to simulate.")
+@_simulation_options(runs="Paired replications per point.", seed="Master seed of every point.")
 @click.option(
     "--metric",
     "metrics",
