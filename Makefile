@@ -31,10 +31,14 @@ test: $(VENV)/.installed-dev
 	$(BIN)/mypy
 	$(BIN)/pytest
 
-# JupyterLab in the same .venv, opened on the notebooks (Ctrl-C stops it). As root (in a
-# container, say) JupyterLab refuses to start unless told it may.
+# JupyterLab in the same .venv, opened on the notebooks (Ctrl-C stops it). Notebooks are saved
+# without their outputs (a pre-save hook clears them), so running and saving them keeps the files
+# clean and `make test` passing. As root (in a container, say) JupyterLab refuses to start
+# unless told it may.
+LAB_HOOK := --FileContentsManager.pre_save_hook=franchise_sim.notebook_files.strip_outputs
 lab: $(VENV)/.installed-lab
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_HOOK) \
+		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_simulate.py

@@ -82,6 +82,7 @@ def save_results(
     source: str | None = None,
     figures: bool = True,
     report: bool = False,
+    xlsx: bool = False,
 ) -> Path:
     """Write the results folder atomically and return its path.
 
@@ -91,10 +92,12 @@ def save_results(
         source: The scenario file simulated, recorded in the manifest's replay command.
         figures: Also write every figure as ``<name>.png``.
         report: Also write the self-contained ``report.html``.
+        xlsx: Also write ``workbook.xlsx`` (summary, monthly bands, runs, assumptions).
 
     Raises:
         OutputFolderError: The target exists and is not an earlier results folder, or it
             cannot be written.
+        WorkbookError: ``xlsx`` and more runs than one Excel sheet holds.
     """
     target = Path(out_dir)
     with staged_folder(target) as staging:
@@ -102,6 +105,10 @@ def save_results(
         results.monthly.to_parquet(staging / MONTHLY_FILE, index=False)
         record = manifest(results, source=source)
         (staging / MANIFEST_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        if xlsx:
+            from franchise_sim.workbook import write_workbook
+
+            write_workbook(results, staging, record)
         if figures or report:
             from franchise_sim.figures import FIGURE_NAMES
 

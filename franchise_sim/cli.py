@@ -104,6 +104,11 @@ def _simulation_options(*, runs: str, seed: str) -> Callable[[_Command], _Comman
 )
 @click.option("--no-plots", is_flag=True, help="Skip the PNG figures.")
 @click.option("--report", is_flag=True, help="Also write report.html (figures embedded).")
+@click.option(
+    "--xlsx",
+    is_flag=True,
+    help="Also write workbook.xlsx: summary, monthly medians and bands, runs, assumptions.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no printed comparison.")
 def run(
     scenario: str,
@@ -115,13 +120,14 @@ def run(
     out_dir: str | None,
     no_plots: bool,
     report: bool,
+    xlsx: bool,
     quiet: bool,
 ) -> None:
     """Simulate SCENARIO, write the results folder and print the comparison.
 
     SCENARIO is a scenario file or the name of a shipped one (e.g. auto_repair). The folder
-    holds summary.csv, monthly.parquet, manifest.json, the figures as PNG and, with --report,
-    report.html.
+    holds summary.csv, monthly.parquet, manifest.json, the figures as PNG, with --report
+    report.html and with --xlsx workbook.xlsx.
     """
     from franchise_sim.comparison import compare
     from franchise_sim.monte_carlo import simulate
@@ -129,6 +135,13 @@ def run(
     path = _scenario_path(scenario)
     model = _load(str(path))
     total = (1 if deterministic else model.run.runs) if runs is None else runs
+    if xlsx:
+        from franchise_sim.workbook import WorkbookError, check_workbook_size
+
+        try:
+            check_workbook_size(len(model.arm_names), total)
+        except WorkbookError as exc:
+            _fail(f"--xlsx: {exc}")
     with _progress_bar(total, quiet=quiet) as progress:
         results = simulate(
             model,
@@ -141,7 +154,9 @@ def run(
         )
     target = Path(out_dir) if out_dir else Path("results") / path.stem
     try:
-        save_results(results, target, source=str(path), figures=not no_plots, report=report)
+        save_results(
+            results, target, source=str(path), figures=not no_plots, report=report, xlsx=xlsx
+        )
     except OutputFolderError as exc:
         _fail(str(exc))
     if quiet:
@@ -150,6 +165,8 @@ def run(
     click.echo(f"\nResults written to {target}/ in {results.run_seconds:.1f} s of simulation.")
     if report:
         click.echo(f"Open {target / 'report.html'} in a browser.")
+    if xlsx:
+        click.echo(f"Spreadsheet: {target / 'workbook.xlsx'}")
 
 
 def _scenario_path(scenario: str) -> Path:

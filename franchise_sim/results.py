@@ -143,23 +143,27 @@ class SimulationResults:
         """The figures as methods: ``results.plot.customers()``, ``results.plot.dashboard()``."""
         return ResultsPlot(self)
 
-    def save(self, out_dir: str | Path, *, figures: bool = True, report: bool = False) -> Path:
+    def save(
+        self, out_dir: str | Path, *, figures: bool = True, report: bool = False, xlsx: bool = False
+    ) -> Path:
         """Write the same results folder as ``franchise-sim run`` (read back by ``load_results``).
 
         Args:
             out_dir: The folder to write; replaced whole if it holds earlier results.
             figures: Also write every figure as a PNG.
             report: Also write the self-contained ``report.html``.
+            xlsx: Also write ``workbook.xlsx`` for spreadsheets.
 
         Returns:
             The folder written.
 
         Raises:
             OutputFolderError: The folder exists and does not hold results, or cannot be written.
+            WorkbookError: ``xlsx`` and more runs than one Excel sheet holds.
         """
         from franchise_sim.archive import save_results
 
-        return save_results(self, out_dir, figures=figures, report=report)
+        return save_results(self, out_dir, figures=figures, report=report, xlsx=xlsx)
 
     def _repr_html_(self) -> str:
         """The headline comparison as HTML, for Jupyter."""

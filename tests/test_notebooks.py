@@ -1,15 +1,24 @@
-"""The shipped notebooks: stored without outputs, free of model code, and run top to bottom."""
+"""The shipped notebooks: stored without outputs, free of model code, and run top to bottom.
+
+The outputs check reads the notebooks as git holds them (the index, which is the last commit
+unless a change is staged), and the run starts from a copy with outputs cleared: a notebook a
+user ran and saved in the working tree neither fails the suite nor changes what it runs.
+"""
 
 from __future__ import annotations
 
 import ast
+import copy
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from franchise_sim.notebook_files import clear_outputs, strip_outputs
 from tests.conftest import ROOT
 
 NOTEBOOK_FOLDER = ROOT / "notebooks"
@@ -23,6 +32,32 @@ def _read(path: Path) -> nbformat.NotebookNode:
     return notebook
 
 
+def committed_text(path: Path) -> str:
+    """A file as git holds it (``git show :PATH``), or as on disk outside a checkout.
+
+    The index is the last commit unless a change to the file is staged, so a notebook saved
+    with outputs in the working tree does not count until it is added; a file git does not
+    know yet, or a copy without git, is read from disk.
+    """
+    try:
+        shown = subprocess.run(
+            ["git", "show", f":./{path.name}"],
+            cwd=path.parent,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            check=False,
+        )
+    except OSError:  # no git on this machine
+        return path.read_text(encoding="utf-8")
+    return shown.stdout if shown.returncode == 0 else path.read_text(encoding="utf-8")
+
+
+def _committed(path: Path) -> nbformat.NotebookNode:
+    notebook: nbformat.NotebookNode = nbformat.reads(committed_text(path), as_version=4)  # type: ignore[no-untyped-call]
+    return notebook
+
+
 def test_the_three_notebooks_are_shipped() -> None:
     assert [p.name for p in NOTEBOOKS] == [
         "01_quickstart.ipynb",
@@ -33,7 +68,7 @@ def test_the_three_notebooks_are_shipped() -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_is_stored_without_outputs(path: Path) -> None:
-    notebook = _read(path)
+    notebook = _committed(path)
     nbformat.validate(notebook)
     for cell in notebook.cells:
         if cell.cell_type == "code":
@@ -61,6 +96,7 @@ def test_notebook_runs_top_to_bottom(
     monkeypatch.setenv("FRANCHISE_SIM_NOTEBOOK_OUT", str(tmp_path))
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     notebook = _read(path)
+    clear_outputs(notebook)  # run from a clean copy, whatever a user saved
     client = NotebookClient(
         notebook,
         timeout=300,
@@ -76,3 +112,73 @@ def test_notebook_runs_top_to_bottom(
     errors = [o for c in code for o in c.outputs if o.output_type == "error"]
     assert not errors
     assert any("image/png" in o.get("data", {}) for c in code for o in c.outputs)
+
+
+KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+def _with_outputs() -> dict[str, Any]:
+    """A small notebook as JupyterLab saves it after running: outputs, counts, widget state."""
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"kernelspec": KERNEL, "widgets": {"state": {}}},
+        "cells": [
+            {"cell_type": "markdown", "id": "a", "metadata": {}, "source": "# Title"},
+            {
+                "cell_type": "code",
+                "id": "b",
+                "metadata": {"tags": ["keep"]},
+                "execution_count": 3,
+                "source": "results = simulate(scenario)",
+                "outputs": [
+                    {"output_type": "stream", "name": "stdout", "text": "done"},
+                    {"output_type": "display_data", "data": {"image/png": "iVBOR"}, "metadata": {}},
+                ],
+            },
+        ],
+    }
+
+
+def test_save_hook_clears_outputs_and_keeps_sources() -> None:
+    content = _with_outputs()
+    model = {"type": "notebook", "format": "json", "content": content}
+    strip_outputs(model=model, path="01_quickstart.ipynb", contents_manager=None)
+    markdown, code = content["cells"]
+    assert code["outputs"] == []
+    assert code["execution_count"] is None
+    assert code["source"] == "results = simulate(scenario)"
+    assert code["metadata"] == {"tags": ["keep"]}
+    assert markdown == _with_outputs()["cells"][0]
+    assert content["metadata"] == {"kernelspec": KERNEL}
+    nbformat.validate(nbformat.from_dict(content))  # type: ignore[no-untyped-call]
+
+
+def test_save_hook_leaves_other_files_alone() -> None:
+    text = {"type": "file", "format": "text", "content": '{"cells": [{"outputs": [1]}]}'}
+    folder: dict[str, Any] = {"type": "directory", "content": None}
+    notebook_v3 = {"type": "notebook", "content": {"nbformat": 3, "worksheets": [{"cells": []}]}}
+    for model in (text, folder, notebook_v3):
+        before = copy.deepcopy(model)
+        strip_outputs(model=model, path="x", contents_manager=None)
+        assert model == before
+
+
+def test_the_outputs_check_reads_what_git_holds(tmp_path: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    path = tmp_path / "n.ipynb"
+    clean = _with_outputs()
+    clear_outputs(clean)
+    path.write_text(nbformat.writes(nbformat.from_dict(clean)), encoding="utf-8")  # type: ignore[no-untyped-call]
+    assert committed_text(path) == path.read_text(encoding="utf-8")  # no checkout: the file
+    git("init", "-q")
+    git("add", "n.ipynb")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "clean")
+    path.write_text(nbformat.writes(nbformat.from_dict(_with_outputs())), encoding="utf-8")  # type: ignore[no-untyped-call]
+    committed = nbformat.reads(committed_text(path), as_version=4)  # type: ignore[no-untyped-call]
+    assert [c.get("outputs") for c in committed.cells] == [None, []]
+    git("add", "n.ipynb")  # staged outputs are about to be committed: they count
+    staged = nbformat.reads(committed_text(path), as_version=4)  # type: ignore[no-untyped-call]
+    assert len(staged.cells[1].outputs) == 2
