@@ -19,6 +19,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter, FuncFormatter, MultipleLocator, PercentFormatter
+from matplotlib.transforms import ScaledTranslation
 from numpy.typing import NDArray
 
 from franchise_sim.comparison import BASELINE
@@ -598,19 +599,25 @@ def render(results: SimulationResults, names: Iterable[str] = FIGURE_NAMES) -> d
 
 SWEEP_LINE_STYLES = ("-", "--", ":", "-.")
 """Line styles telling apart the values of a sweep's second parameter."""
+SWEEP_LEGEND_PAIR_CHARS = 45
+"""Longest label a two-column sweep legend takes: two of them fit across a 7-inch figure."""
 
 
 def sweep_chart(frame: pd.DataFrame, metric: str = "npv_mean", ax: Axes | None = None) -> Axes:
     """One metric of a parameter sweep against its first parameter: a line per arm, 95% bands.
 
     With two parameters each arm gets one line per value of the second, told apart by line
-    style and lightness. Shares are shown in percent and money in USD; contrasts with the
-    independent arm get a zero line (the share of runs with a higher NPV a 50% line).
+    style and lightness, and the legend sits beside the axes, clear of the lines. An arm a
+    parameter does not change (``franchise_sim.sweeps.reached_by``) is drawn once and its
+    label says so (``Independent shop: not changed by royalty rate``). Shares are shown in
+    percent and money in USD; contrasts with the independent arm get a zero line (the share
+    of runs with a higher NPV a 50% line).
 
     Args:
         frame: What ``franchise_sim.sweeps.sweep`` returned.
         metric: A metric of the frame (see ``franchise_sim.sweeps.metric_names``).
-        ax: Axes to draw on; a new figure's if not given.
+        ax: Axes to draw on; a new figure's (not registered with pyplot) if not given. To see
+            the chart in Jupyter without an ``ax``, use ``franchise_sim.sweeps.plot_sweep``.
 
     Returns:
         The axes drawn on.
@@ -618,33 +625,35 @@ def sweep_chart(frame: pd.DataFrame, metric: str = "npv_mean", ax: Axes | None =
     Raises:
         KeyError: The frame has no such metric.
     """
-    from franchise_sim.sweeps import metric_info, parameter_columns
+    from franchise_sim.sweeps import metric_info, parameter_columns, reached_by
 
     rows = frame[frame["metric"] == metric]
     if rows.empty:
         raise KeyError(f"no metric {metric!r} in the sweep")
     info = metric_info(metric)
     ax = _new_axes(ax)
-    first, *rest = parameter_columns(frame)
+    parameters = parameter_columns(frame)
+    first, *rest = parameters
+    reached = {path: reached_by(frame, path) for path in parameters}
     colours = arm_colours(list(dict.fromkeys(frame["arm"])))
     xs = list(dict.fromkeys(rows[first]))
     numeric = all(isinstance(x, int | float) and not isinstance(x, bool) for x in xs)
     position = {x: float(x) if numeric else float(k) for k, x in enumerate(xs)}
     seconds = list(dict.fromkeys(rows[rest[0]])) if rest else [None]
     for arm in dict.fromkeys(rows["arm"]):
-        # An arm the second field does not touch (the independent, when it is a franchise
+        # An arm the second field does not reach (the independent, when it is a franchise
         # term) has the same line at every value of it: draw that line once.
-        same = (
-            not rest
-            or rows[rows["arm"] == arm].groupby(rest[0])["estimate"].apply(tuple).nunique() == 1
-        )
-        for j, second in enumerate(seconds[:1] if same else seconds):
+        varied = bool(rest) and arm in reached[rest[0]]
+        missed = [_parameter_words(path) for path in parameters if arm not in reached[path]]
+        for j, second in enumerate(seconds if varied else seconds[:1]):
             line = rows[rows["arm"] == arm]
             label = str(line["label"].iloc[0])
             if rest:
                 line = line[line[rest[0]] == second]
-            if not same:
+            if varied:
                 label += f", {_parameter_words(rest[0])} {_parameter_value(rest[0], second)}"
+            if missed:
+                label += ": not changed by " + " or ".join(missed)
             line = line.assign(_x=line[first].map(position)).sort_values("_x")
             x = line["_x"].to_numpy(dtype=float)
             colour = _lighter(colours[arm], 0.5 * j / max(1, len(seconds) - 1))
@@ -685,8 +694,40 @@ def sweep_chart(frame: pd.DataFrame, metric: str = "npv_mean", ax: Axes | None =
     ax.set_ylabel(info.title + unit)
     ax.set_title(f"{info.title}, by {words}")
     ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize="small", title="bands: 95% confidence intervals")
+    title = "bands: 95% confidence intervals"
+    if rest:  # a line per value of the second field: below the axes, where it hides nothing
+        labels = ax.get_legend_handles_labels()[1]
+        columns = 2 if len(labels) > 3 and max(map(len, labels)) <= SWEEP_LEGEND_PAIR_CHARS else 1
+        ax.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            bbox_transform=ax.transAxes
+            + ScaledTranslation(0.0, -_below_x_label(), ax.figure.dpi_scale_trans),
+            borderaxespad=0.0,
+            ncols=columns,
+            fontsize="small",
+            title=title,
+            title_fontsize="small",
+        )
+    else:
+        ax.legend(loc="best", fontsize="small", title=title)
     return ax
+
+
+def _below_x_label() -> float:
+    """Inches from the bottom of the axes to below its tick labels and x label."""
+    from matplotlib import rcParams
+    from matplotlib.font_manager import FontProperties
+
+    ticks = FontProperties(size=rcParams["xtick.labelsize"]).get_size_in_points()
+    label = FontProperties(size=rcParams["axes.labelsize"]).get_size_in_points()
+    points = (
+        float(rcParams["xtick.major.size"])
+        + float(rcParams["xtick.major.pad"])
+        + float(rcParams["axes.labelpad"])
+        + 1.4 * (ticks + label)  # a line of text is about 1.2 to 1.4 times its size
+    )
+    return points / 72.0
 
 
 def _parameter_words(path: str) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from franchise_sim.changes import expand_path
+from franchise_sim.changes import ArmField, changed_fields, reached_arms, target_paths
 from franchise_sim.comparison import BASELINE, compare, number_text, period, signed_text
 from franchise_sim.monte_carlo import Progress, simulate
 from franchise_sim.owner import INSOLVENT
@@ -25,6 +25,7 @@ from franchise_sim.statistics import Interval, mean_interval, median_interval
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.axes import Axes
 
 MAX_PARAMETERS = 2
 """A sweep varies one parameter, or two over their full grid."""
@@ -114,26 +115,44 @@ def sweep_points(
         ``(values, scenario)`` for each point.
 
     Raises:
-        ValueError: Not one or two parameters, a parameter with no values, two paths naming
-            the same field, or a path the sweep itself fixes (``run.seed``, ``run.runs``,
-            ``run.horizon_months``: give them as arguments).
-        ScenarioError: A path names no field, or a value is invalid there.
+        ValueError: Not one or two parameters, a parameter with no values, two paths setting
+            the same field of an arm (or one inside the other), or a path the sweep itself
+            fixes (``run.seed``, ``run.runs``, ``run.horizon_months``: give them as arguments).
+        ScenarioError: A path names no field, a shared path would miss an arm that sets its own
+            value there (use ``arms.*.<path>``), or a value is invalid there.
     """
     values = _grid(grid)
-    seen: dict[tuple[str, ...], str] = {}
+    seen: dict[str, frozenset[ArmField]] = {}
     for path in values:
-        full = expand_path(scenario, path)
-        if ".".join(full) in FIXED_PATHS:
-            name = full[-1]
-            raise ValueError(
-                f"{path}: cannot be swept; every point uses the same {name.replace('_', ' ')} "
-                f"(give it as `{name}`, --{name.replace('_', '-')} on the command line)"
-            )
-        if full in seen:
-            raise ValueError(f"{seen[full]} and {path} name the same field")
-        seen[full] = path
+        fields = changed_fields(scenario, path)
+        for full in target_paths(scenario, path):
+            if ".".join(full) in FIXED_PATHS:
+                name = full[-1]
+                raise ValueError(
+                    f"{path}: cannot be swept; every point uses the same "
+                    f"{name.replace('_', ' ')} (give it as `{name}`, "
+                    f"--{name.replace('_', '-')} on the command line)"
+                )
+        for other, theirs in seen.items():
+            shared = _overlap(fields, theirs)
+            if shared is not None:
+                arm, inner = shared
+                raise ValueError(
+                    f"{other} and {path} name the same field "
+                    f"({'.'.join(inner) or 'the whole arm'} of arm `{arm}`)"
+                )
+        seen[path] = fields
     points = itertools.product(*values.values())
     return [(p, scenario.with_changes(dict(zip(values, p, strict=True)))) for p in points]
+
+
+def _overlap(first: frozenset[ArmField], second: frozenset[ArmField]) -> ArmField | None:
+    """A field of an arm that both sets of fields change (one path inside the other counts)."""
+    for arm, path in sorted(first):
+        for other_arm, other in sorted(second):
+            if arm == other_arm and path[: len(other)] == other[: len(path)]:
+                return arm, path if len(path) >= len(other) else other
+    return None
 
 
 def _grid(grid: Mapping[str, Iterable[Any]]) -> dict[str, list[Any]]:
@@ -192,8 +211,10 @@ def sweep(
         path as given), then ``arm``, ``label``, ``metric``, ``estimate``, ``low`` and
         ``high`` (95% interval; NaN where there is none). Metrics are ``metric_names``; the
         contrasts appear only for arms other than the independent. ``frame.attrs`` holds
-        ``scenario``, ``parameters``, ``grid``, ``points``, ``seed``, ``runs``,
-        ``horizon_months``, ``arms``, ``labels`` and ``run_seconds``.
+        ``scenario``, ``parameters``, ``grid``, ``reached`` (each parameter's arms, from
+        ``franchise_sim.changes.reached_arms``: an arm not listed has the same numbers at every
+        value of it), ``points``, ``seed``, ``runs``, ``horizon_months``, ``arms``, ``labels``
+        and ``run_seconds``.
 
     Raises:
         ValueError: A malformed grid (see ``sweep_points``), or runs, horizon or workers
@@ -240,6 +261,7 @@ def sweep(
             "scenario": scenario.name,
             "parameters": parameters,
             "grid": plain,
+            "reached": {path: list(reached_arms(scenario, path)) for path in parameters},
             "points": len(points),
             "seed": seed,
             "runs": runs,
@@ -297,6 +319,23 @@ def point_metrics(results: SimulationResults) -> list[tuple[str, str, Interval]]
 def parameter_columns(frame: pd.DataFrame) -> list[str]:
     """The parameter columns of a sweep frame."""
     return [c for c in frame.columns if c not in FRAME_COLUMNS]
+
+
+def reached_by(frame: pd.DataFrame, parameter: str) -> tuple[str, ...]:
+    """The arms a sweep's parameter changes, in the frame's arm order.
+
+    An arm not among them has the same numbers at every value of the parameter (the
+    independent, for a franchise term). A frame that does not record it (one read back from
+    ``sweep.csv``) is taken to change every arm.
+
+    Raises:
+        KeyError: The frame has no such parameter.
+    """
+    if parameter not in parameter_columns(frame):
+        raise KeyError(f"no parameter {parameter!r} in the sweep")
+    arms = tuple(dict.fromkeys(frame["arm"]))
+    reached = frame.attrs.get("reached", {}).get(parameter)
+    return arms if reached is None else tuple(arm for arm in arms if arm in reached)
 
 
 def sweep_table(
@@ -370,6 +409,7 @@ def sweep_text(frame: pd.DataFrame) -> str:
         f"run{'s' if runs != 1 else ''} x {horizon} months (seed {attrs['seed']}), "
         "the same random numbers at every point",
         "Arms: " + "; ".join(f"{arm} = {label}" for arm, label in labels.items()),
+        "Changes: " + "; ".join(_reach_text(frame, path) for path in parameters),
         "",
         *_layout(columns, left=len(parameters)),
         "",
@@ -407,8 +447,47 @@ def _layout(columns: list[tuple[str, str, list[str]]], *, left: int) -> list[str
     return [gap.join(top).rstrip(), line([head for _, head, _ in columns]), *rows]
 
 
+def _reach_text(frame: pd.DataFrame, parameter: str) -> str:
+    """Which arms a parameter changes, in words: ``royalty_rate changes franchise only``."""
+    arms = list(dict.fromkeys(frame["arm"]))
+    reached = reached_by(frame, parameter)
+    if len(reached) == len(arms):
+        return f"{parameter} changes every arm"
+    missed = ", ".join(arm for arm in arms if arm not in reached)
+    return f"{parameter} changes {', '.join(reached) or 'no arm'} only, not {missed}"
+
+
 def _value_text(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) and abs(value) < 1e6 else str(value)
+
+
+def plot_sweep(frame: pd.DataFrame, metric: str = "npv_mean", ax: Axes | None = None) -> Axes:
+    """Chart one metric of a sweep, shown in Jupyter: ``plot_sweep(frame, "npv_difference")``.
+
+    Draws ``franchise_sim.figures.sweep_chart`` into ``ax`` when given. Without ``ax`` it draws
+    into a new pyplot figure, so Jupyter shows it and ``plt.show()`` shows it from a script,
+    the way ``results.plot`` and ``DataFrame.plot`` do.
+
+    Args:
+        frame: What ``sweep`` returned.
+        metric: A metric of the frame (see ``metric_names``).
+        ax: Axes to draw on; a new pyplot figure's if not given.
+
+    Returns:
+        The axes drawn on.
+
+    Raises:
+        KeyError: The frame has no such metric.
+    """
+    import matplotlib.pyplot as plt
+
+    from franchise_sim.figures import sweep_chart
+
+    if ax is None:
+        if metric not in set(frame["metric"]):
+            raise KeyError(f"no metric {metric!r} in the sweep")  # before opening a figure
+        _, ax = plt.subplots(figsize=(8.0, 4.8), layout="constrained")
+    return sweep_chart(frame, metric, ax=ax)
 
 
 def default_charts(horizon_months: int) -> tuple[str, ...]:

@@ -9,9 +9,12 @@ import pytest
 import yaml
 
 from franchise_sim import ScenarioError
+from franchise_sim.changes import reached_arms, target_paths
 from franchise_sim.distributions import Triangular
 from franchise_sim.scenario import Market, Scenario
 from tests.conftest import AUTO_REPAIR, Variant
+
+AUTO_REPAIR_DATA: dict[str, Any] = yaml.safe_load(AUTO_REPAIR.read_text(encoding="utf-8"))
 
 
 def test_changes_give_a_new_scenario_equal_to_the_edited_file(
@@ -32,7 +35,7 @@ def test_the_original_is_never_touched(auto_repair: Scenario) -> None:
         {
             "arms.franchise.royalty_rate": 0.1,
             "arms.independent.financing.owner_equity_usd": 1.0,
-            "customers.spend_per_visit_usd": {"dist": "uniform", "low": 100, "high": 200},
+            "arms.*.customers.spend_per_visit_usd": {"dist": "uniform", "low": 100, "high": 200},
         }
     )
     with pytest.raises(ScenarioError):
@@ -50,11 +53,128 @@ def test_an_arm_field_it_did_not_override_gets_an_override(auto_repair: Scenario
     assert changed.arm("franchise").financing == auto_repair.arm("franchise").financing
 
 
-def test_a_shared_field_reaches_only_arms_that_do_not_override_it(auto_repair: Scenario) -> None:
-    changed = auto_repair.with_changes({"operations.rent_usd_per_month": 1234.0})
-    assert changed.arm("independent").operations.rent_usd_per_month == 1234.0
-    franchise_rent = auto_repair.arm("franchise").operations.rent_usd_per_month
-    assert changed.arm("franchise").operations.rent_usd_per_month == franchise_rent
+@pytest.mark.parametrize(
+    ("path", "own"),
+    [
+        ("financing.owner_equity_usd", "financing.owner_equity_usd"),
+        ("operations.rent_usd_per_month", "operations.rent_usd_per_month"),
+        ("operations.capacity_visits_per_month", "operations.capacity_visits_per_month"),
+        ("customers.spend_per_visit_usd", "customers.spend_per_visit_usd"),
+        ("customers.spend_per_visit_usd.mode", "customers.spend_per_visit_usd"),
+        ("financing", "financing.owner_equity_usd"),
+    ],
+)
+def test_a_shared_field_an_arm_sets_itself_is_refused_with_the_paths_to_use(
+    auto_repair: Scenario, path: str, own: str
+) -> None:
+    value = auto_repair.value_at(path)  # the shared value: valid, and not the franchise's own
+    with pytest.raises(ScenarioError) as caught:
+        auto_repair.with_changes({path: value})
+    assert str(caught.value) == (
+        f"with_changes: {path}: arm `franchise` sets its own value (arms.franchise.{own}), so "
+        f"this change would not reach it; use arms.*.{path} to set it in every arm, or "
+        f"arms.independent.{path} for one arm"
+    )
+    assert reached_arms(auto_repair, path) == ("independent",)
+
+
+def test_every_arm_path_sets_the_shared_value_and_each_arms_own(auto_repair: Scenario) -> None:
+    path = "arms.*.financing.owner_equity_usd"
+    shared = auto_repair.financing.owner_equity_usd
+    assert auto_repair.value_at(path) == {"independent": shared, "franchise": 80_000.0}
+    changed = auto_repair.with_changes({path: 45_000})
+    assert changed.value_at(path) == {"independent": 45_000.0, "franchise": 45_000.0}
+    for arm in ("independent", "franchise"):
+        assert changed.value_at(f"arms.{arm}.financing.owner_equity_usd") == 45_000.0
+        assert changed.arm(arm).financing.owner_equity_usd == 45_000.0
+    # The saved scenario reads plainly: the shared section holds the value its arms take, and
+    # the arm that had its own value keeps an own value, now the new one.
+    assert changed.financing.owner_equity_usd == 45_000.0
+    assert changed.arms["independent"].financing is None
+    franchise = changed.arms["franchise"].financing
+    assert franchise is not None
+    assert franchise.model_dump(exclude_none=True) == {"owner_equity_usd": 45_000.0}
+    assert reached_arms(auto_repair, path) == ("independent", "franchise")
+    assert target_paths(auto_repair, path) == (
+        ("financing", "owner_equity_usd"),
+        ("arms", "franchise", "financing", "owner_equity_usd"),
+    )
+
+
+def test_every_arm_path_may_step_into_each_arms_distribution(auto_repair: Scenario) -> None:
+    changed = auto_repair.with_changes({"arms.*.customers.spend_per_visit_usd.high": 500.0})
+    spends = changed.value_at("arms.*.customers.spend_per_visit_usd")
+    assert {arm: spend.high for arm, spend in spends.items()} == {
+        "independent": 500.0,
+        "franchise": 500.0,
+    }
+    before = auto_repair.value_at("arms.franchise.customers.spend_per_visit_usd")
+    assert spends["franchise"].low == before.low  # the rest of the arm's own value stays
+
+
+def test_a_value_set_in_every_arm_is_copied_not_shared(auto_repair: Scenario) -> None:
+    spend = {"dist": "triangular", "low": 100, "mode": 150, "high": 200}
+    changed = auto_repair.with_changes(
+        {
+            "arms.*.customers.spend_per_visit_usd": spend,
+            "arms.franchise.customers.spend_per_visit_usd.mode": 180,
+        }
+    )
+    assert spend["mode"] == 150  # the caller's mapping is left as it was
+    assert changed.value_at("arms.independent.customers.spend_per_visit_usd").mode == 150
+    assert changed.value_at("arms.franchise.customers.spend_per_visit_usd").mode == 180
+
+
+def test_a_shared_field_no_arm_sets_reaches_every_arm(auto_repair: Scenario) -> None:
+    changed = auto_repair.with_changes({"owner.reserve_usd": 12_345.0})
+    assert changed.value_at("arms.*.owner.reserve_usd") == {
+        "independent": 12_345.0,
+        "franchise": 12_345.0,
+    }
+    assert changed.arms["franchise"].owner is None  # no override was made
+    assert reached_arms(auto_repair, "owner.reserve_usd") == ("independent", "franchise")
+
+
+@pytest.mark.parametrize(
+    ("path", "arms"),
+    [
+        ("market.households", ("independent", "franchise")),
+        ("events.recession.rate_per_year", ("independent", "franchise")),
+        ("arms.franchise.royalty_rate", ("franchise",)),
+        ("arms.independent.financing.owner_equity_usd", ("independent",)),
+        ("arms.*.royalty_rate", ("franchise",)),
+        ("arms.*.label", ("independent", "franchise")),
+        # A franchise arm takes its concept from the template, all but the adaptation time.
+        ("concept.quality", ("independent",)),
+        ("arms.*.concept.quality", ("independent",)),
+        ("concept.adaptation_months", ("independent", "franchise")),
+        # Only a franchise arm starts at the market's taste gap.
+        ("market.local_taste_gap", ("franchise",)),
+    ],
+)
+def test_reached_arms_says_which_arms_a_change_sets(
+    auto_repair: Scenario, path: str, arms: tuple[str, ...]
+) -> None:
+    assert reached_arms(auto_repair, path) == arms
+
+
+def test_every_arm_franchise_terms_reach_each_franchise_arm(variant: Variant) -> None:
+    kiosk = {
+        "label": "Kiosk franchise",
+        "franchise": {**AUTO_REPAIR_DATA["arms"]["franchise"]["franchise"], "royalty_rate": 0.05},
+        "financing": {"owner_equity_usd": 70_000},
+    }
+    three = variant({"arms.kiosk": kiosk})
+    changed = three.with_changes({"arms.*.royalty_rate": 0.09})
+    assert changed.value_at("arms.*.royalty_rate") == {"franchise": 0.09, "kiosk": 0.09}
+    assert changed.arm("independent").franchise is None
+    with pytest.raises(ScenarioError) as caught:
+        three.with_changes({"financing.owner_equity_usd": 1.0})
+    assert str(caught.value).startswith(
+        "with_changes: financing.owner_equity_usd: arms `franchise` and `kiosk` set their own "
+        "values (arms.franchise.financing.owner_equity_usd, arms.kiosk.financing."
+        "owner_equity_usd), so this change would not reach them; use arms.*.financing."
+    )
 
 
 def test_a_path_may_step_into_a_distribution_or_set_one(auto_repair: Scenario) -> None:
@@ -121,6 +241,21 @@ def test_value_at_resolves_arm_overrides(auto_repair: Scenario) -> None:
             "it has no `low`",
         ),
         ({"market..households": 1}, "with_changes: `market..households` is not a dotted"),
+        ({"arms.*": {}}, "with_changes: arms.*: name a field after `arms.*`"),
+        (
+            {"arms.*.royalty": 0.1},
+            "with_changes: arms.*.royalty: unknown field; did you mean `royalty_rate`?",
+        ),
+        (
+            {"arms.*.market.households": 1},
+            "with_changes: arms.*.market.households: no arm sets its own `market`, every arm "
+            "takes the shared one; use market.households",
+        ),
+        (
+            {"arms.everyone.royalty_rate": 0.1},
+            "with_changes: arms.everyone: no such arm; the arms are `independent`, `franchise` "
+            "(or `*` for every arm)",
+        ),
         (
             {"market.households.modde": 1},
             "with_changes: market.households.modde: unknown field; did you mean `mode`?",

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
@@ -90,6 +91,7 @@ def test_frame_is_tidy_with_one_row_per_point_arm_and_metric(royalty_sweep: pd.D
         "scenario": "Auto repair shop",
         "parameters": [ROYALTY],
         "grid": {ROYALTY: ROYALTIES},
+        "reached": {ROYALTY: ["franchise"]},
         "points": 3,
         "seed": 7,
         "runs": 120,
@@ -196,6 +198,10 @@ def test_sweep_points_builds_every_scenario(auto_repair: Scenario) -> None:
         ({"arms.franchise.royalty_rat": [0.05]}, "did you mean `royalty_rate`"),
         ({ROYALTY: [0.05, 1.5]}, r"royalty_rate: 1\.5 should be less than or equal to 1"),
         ({ROYALTY: [0.05], "market.households": [20_000, -5]}, "market.households"),
+        (
+            {"financing.owner_equity_usd": [40_000, 80_000]},
+            r"arm `franchise` sets its own value \(arms\.franchise\.financing\.owner_equity_usd\)",
+        ),
     ],
 )
 def test_bad_paths_and_values_fail_before_any_simulation(
@@ -221,6 +227,19 @@ def test_bad_paths_and_values_fail_before_any_simulation(
         ({ROYALTY: "0.05"}, "a list of values"),
         ({"run.seed": [1, 2]}, "cannot be swept"),
         ({ROYALTY: [0.05], "arms.franchise.franchise.royalty_rate": [0.06]}, "the same field"),
+        (
+            {"arms.*.royalty_rate": [0.05], ROYALTY: [0.06]},
+            r"arms\.\*\.royalty_rate and arms\.franchise\.royalty_rate name the same field "
+            r"\(franchise\.royalty_rate of arm `franchise`\)",
+        ),
+        (
+            {"owner.reserve_usd": [1.0], "arms.independent.owner.reserve_usd": [2.0]},
+            r"the same field \(owner\.reserve_usd of arm `independent`\)",
+        ),
+        (
+            {"arms.*.customers.spend_per_visit_usd.mode": [400], "arms.*.customers": [{}]},
+            "the same field",
+        ),
     ],
 )
 def test_malformed_grids_raise_value_error(
@@ -264,7 +283,7 @@ def test_sweep_chart_draws_a_line_and_band_per_arm(royalty_sweep: pd.DataFrame) 
     legend = ax.get_legend()
     assert legend is not None
     assert [t.get_text() for t in legend.get_texts()] == [
-        "Independent shop",
+        "Independent shop: not changed by royalty rate",  # its line is flat, and says why
         "Automotive-service franchise",
     ]
     assert ax.xaxis.get_major_formatter()(0.08, 0) == "8%"
@@ -295,8 +314,10 @@ def test_sweep_chart_with_two_parameters_draws_a_line_per_second_value(
     assert legend is not None
     labels = [t.get_text() for t in legend.get_texts()]
     assert labels[:3] == [
-        f"Independent shop, households {n}" for n in ("20,000", "25,000", "30,000")
+        f"Independent shop, households {n}: not changed by royalty rate"
+        for n in ("20,000", "25,000", "30,000")
     ]
+    assert labels[3] == "Automotive-service franchise, households 20,000"
     assert len(_data_lines(sweep_chart(grid_sweep, "probability_npv_better"), "franchise")) == 3
 
 
@@ -380,6 +401,13 @@ def test_cli_sweep_metrics_progress_and_replacing_an_earlier_sweep(
         (["--set", "a=1", "--set", "b=2", "--set", "c=3"], "one or two fields"),
         (["--set", f"{ROYALTY}=0.1", "--set", f"{ROYALTY}=0.2"], "given twice"),
         (["--set", f"{ROYALTY}=0.1", "--metric", "npv_mode"], "--metric npv_mode: no such"),
+        (
+            ["--set", "financing.owner_equity_usd=40000,80000"],
+            "--set financing.owner_equity_usd: arm `franchise` sets its own value "
+            "(arms.franchise.financing.owner_equity_usd), so this change would not reach it; "
+            "use arms.*.financing.owner_equity_usd to set it in every arm, or "
+            "arms.independent.financing.owner_equity_usd for one arm\n",
+        ),
     ],
 )
 def test_cli_sweep_bad_input_exits_2_with_one_line_and_writes_nothing(
@@ -475,9 +503,100 @@ def test_an_arm_the_second_field_does_not_touch_gets_one_line(auto_repair: Scena
     assert len(_data_lines(ax, "franchise")) == 2
     legend = ax.get_legend()
     assert legend is not None
-    assert legend.get_texts()[0].get_text() == "Independent shop"
+    assert legend.get_texts()[0].get_text() == "Independent shop: not changed by royalty rate"
+    assert frame.attrs["reached"] == {
+        "market.households": ["independent", "franchise"],
+        ROYALTY: ["franchise"],
+    }
     survival = sweep_chart(frame, "survival_month_24")
     survival.figure.canvas.draw()
     ticks = [t.get_text() for t in survival.get_yticklabels() if t.get_text()]
     assert len(set(ticks)) == len(ticks)  # shares keep the digits a tick needs (57.5%, 60%)
     assert all(t.endswith("%") for t in ticks)
+
+
+EQUITY = "arms.*.financing.owner_equity_usd"
+
+
+@pytest.fixture(scope="module")
+def equity_sweep(auto_repair: Scenario) -> pd.DataFrame:
+    return sweep(auto_repair, {EQUITY: [40_000, 80_000]}, runs=20, workers=1, horizon_months=12)
+
+
+def test_a_field_set_in_every_arm_changes_every_arm_and_says_so(
+    equity_sweep: pd.DataFrame,
+) -> None:
+    assert equity_sweep.attrs["reached"] == {EQUITY: ["independent", "franchise"]}
+    assert sweep_module.reached_by(equity_sweep, EQUITY) == ("independent", "franchise")
+    for arm in ("independent", "franchise"):
+        rows = equity_sweep[(equity_sweep["arm"] == arm) & (equity_sweep["metric"] == "npv_mean")]
+        at_40k, at_80k = rows.sort_values(EQUITY)["estimate"]
+        assert at_40k != at_80k  # the franchise's own equity moved too
+    assert f"Changes: {EQUITY} changes every arm" in sweep_text(equity_sweep)
+    ax = sweep_chart(equity_sweep, "npv_mean", ax=Figure().add_subplot())
+    legend = ax.get_legend()
+    assert legend is not None
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "Independent shop",
+        "Automotive-service franchise",
+    ]
+
+
+def test_an_arm_a_field_does_not_reach_is_labelled_not_changed(auto_repair: Scenario) -> None:
+    frame = sweep(
+        auto_repair, {"concept.quality": [0.5, 0.7]}, runs=10, workers=1, horizon_months=12
+    )
+    assert frame.attrs["reached"] == {"concept.quality": ["independent"]}
+    franchise = sweep_table(frame, "npv_mean")["franchise"]
+    assert franchise.iloc[0] == franchise.iloc[1]  # the template's quality, not the concept's
+    assert "concept.quality changes independent only, not franchise" in sweep_text(frame)
+    ax = sweep_chart(frame, "npv_mean", ax=Figure().add_subplot())
+    legend = ax.get_legend()
+    assert legend is not None
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "Independent shop",
+        "Automotive-service franchise: not changed by quality",
+    ]
+
+
+def test_a_frame_without_reach_is_taken_to_change_every_arm(grid_sweep: pd.DataFrame) -> None:
+    plain = grid_sweep.copy()
+    plain.attrs = {}
+    assert sweep_module.reached_by(plain, ROYALTY) == ("independent", "franchise")
+    with pytest.raises(KeyError, match="no parameter"):
+        sweep_module.reached_by(plain, "market.nope")
+
+
+def test_a_two_field_chart_keeps_its_legend_clear_of_the_data(grid_sweep: pd.DataFrame) -> None:
+    page = Figure(figsize=(8.0, 4.8), layout="constrained")
+    ax = sweep_chart(grid_sweep, "npv_median", ax=page.add_subplot())
+    canvas = FigureCanvasAgg(page)
+    canvas.draw()  # type: ignore[no-untyped-call]
+    renderer = canvas.get_renderer()  # type: ignore[no-untyped-call]
+    legend = ax.get_legend()
+    assert legend is not None
+    box = legend.get_window_extent(renderer)
+    assert not box.overlaps(ax.get_window_extent(renderer))  # below the axes, not on the lines
+    for label in (ax.xaxis.label, *ax.get_xticklabels()):
+        if label.get_text():
+            assert not box.overlaps(label.get_window_extent(renderer))
+    assert page.bbox.contains(box.x0, box.y0)  # and inside the picture, not cut off
+    assert page.bbox.contains(box.x1, box.y1)
+
+
+def test_plot_sweep_without_axes_draws_into_a_pyplot_figure(royalty_sweep: pd.DataFrame) -> None:
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    ax = sweep_module.plot_sweep(royalty_sweep, "npv_difference")
+    try:
+        assert getattr(ax.figure, "number", None) in plt.get_fignums()
+        assert len(plt.get_fignums()) == len(before) + 1  # Jupyter shows it once
+        assert len(_data_lines(ax, "franchise")) == 1
+    finally:
+        plt.close(ax.figure)  # type: ignore[arg-type]
+    given = Figure().add_subplot()
+    assert sweep_module.plot_sweep(royalty_sweep, "npv_mean", ax=given) is given
+    with pytest.raises(KeyError, match="no metric"):
+        sweep_module.plot_sweep(royalty_sweep, "npv_mode")
+    assert plt.get_fignums() == before
