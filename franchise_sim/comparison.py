@@ -271,16 +271,16 @@ def _verdict_sentences(v: Verdict, w: Wording) -> tuple[str, ...]:
     else:
         better, worse = (a, b) if typical > 0 else (b, a)
         sure = "is likely better" if _excludes_zero(mean) else "leans ahead, but not clearly"
-        level = f"the median NPV is {usd(mine)} for {a} against {usd(theirs)} for {b}"
+        share = f"it does better in {p:.0%}" if typical > 0 else f"{a} does better in only {p:.0%}"
         out.append(
-            f"Owner's NPV: {better} {sure} than {worse}: {a} does better in {p:.0%} of paired "
-            f"runs, and {level}."
+            f"Owner's NPV: {better} {sure} than {worse}: {share} of paired runs, and the median "
+            f"NPV is {usd(mine)} for {a} against {usd(theirs)} for {b}."
         )
     if math.isnan(mean.low):
         out.append("Too few runs to say how sure: run more.")
     else:
         out.append(
-            f"By how much, {a} minus {b} run by run: {signed(mean.estimate)} on average "
+            f"By how much ({a} minus {b}, run by run): {signed(mean.estimate)} on average "
             f"({interval(mean, 'signed_usd')}"
             + _resolution(mean, v.npv_runs_to_resolve, v.runs)
             + f") and {signed(med.estimate)} at the median"
@@ -299,6 +299,16 @@ def _verdict_sentences(v: Verdict, w: Wording) -> tuple[str, ...]:
         + f"; the owner loses money (NPV below 0) in {v.npv_loss_share:.0%} and "
         f"{v.baseline_npv_loss_share:.0%} of runs."
     )
+    losers = [
+        name
+        for name, median, share in (
+            (a, mine, v.npv_loss_share),
+            (b, theirs, v.baseline_npv_loss_share),
+        )
+        if _loses(median, share)
+    ]
+    if len(losers) == 1:
+        out[-1] = out[-1][:-1] + f": {losers[0]} loses money for a typical owner."
     out.append(_survival_verdict(v, w))
     return tuple(out)
 
@@ -654,7 +664,9 @@ class Comparison:
         for name, row in zip(names, cells, strict=True):
             lines.append(f"{name:{first}}" + "".join(f"{c:>{column}}" for c in row))
         for note in definitions(self.horizon_months):
-            lines += textwrap.wrap(note, width, initial_indent="* ", subsequent_indent="  ")
+            lines += textwrap.wrap(
+                note, width, initial_indent="* ", subsequent_indent="  ", break_on_hyphens=False
+            )
         labels = {a.arm: a.label for a in self.arms}
         for c in self.contrasts:
             heading = f"{labels[c.arm]} minus {labels[BASELINE]}"
@@ -678,7 +690,11 @@ class Comparison:
             lines += ["", f"Verdict, {v.label} against {v.baseline_label}:"]
             for sentence in v.sentences():
                 lines += textwrap.wrap(
-                    sentence, width, initial_indent="  ", subsequent_indent="    "
+                    sentence,
+                    width,
+                    initial_indent="  ",
+                    subsequent_indent="    ",
+                    break_on_hyphens=False,
                 )
         return "\n".join(lines)
 

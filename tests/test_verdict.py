@@ -146,6 +146,9 @@ def test_both_losing_money_is_said_plainly(small_run: SimulationResults) -> None
     assert v.both_lose_money
     assert v.sentences()[0].startswith("Both paths lose money for a typical owner")
     assert not verdict(_with_npv(small_run, -base, -base + 5_000)).both_lose_money
+    one = verdict(_with_npv(small_run, base, -base))
+    assert not one.both_lose_money
+    assert one.sentences()[2].endswith(": Independent shop loses money for a typical owner.")
 
 
 def test_survival_runs_to_resolve_is_the_closed_form(small_run: SimulationResults) -> None:
