@@ -43,7 +43,8 @@ th,td{border-bottom:1px solid #e3e3e3;padding:.3rem .7rem;text-align:right;verti
 th:first-child,td:first-child{text-align:left}thead th{background:#f4f4f4}
 td.group{background:#fafafa;font-weight:600;text-align:left}
 .lead{font-size:1.05rem;background:#f6f8fa;border-left:4px solid #0072B2;padding:.6rem 1rem}
-.muted{color:#666;font-size:.88rem}.verdict ul{margin:.3rem 0 .2rem;padding-left:1.2rem}figure{margin:1.5rem 0}img{max-width:100%;height:auto}
+.muted{color:#666;font-size:.88rem}.verdict ul{margin:.3rem 0 .2rem;padding-left:1.2rem}
+figure{margin:1.5rem 0}img{max-width:100%;height:auto}
 figcaption{color:#444;font-size:.9rem}code{background:#f4f4f4;padding:.1rem .3rem}
 @media print{h2{page-break-before:auto}figure{page-break-inside:avoid}}
 """
