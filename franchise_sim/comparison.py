@@ -381,7 +381,7 @@ def _plan_sentences(v: Verdict, w: Wording) -> tuple[str, ...]:
     npv = (
         f"On paper (every input at its mean, no random events) {better} is better for the "
         f"owner: an NPV of {w.value(mine, 'usd')} for {a} against {w.value(theirs, 'usd')} "
-        f"for {b} ({w.value(v.npv_mean_difference.estimate, 'signed_usd')})."
+        f"for {b} ({w.value(mine - theirs, 'signed_usd')})."
         if mine != theirs
         else f"On paper (every input at its mean, no random events) {a} and {b} give the "
         f"owner the same NPV, {w.value(mine, 'usd')}."
