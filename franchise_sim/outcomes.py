@@ -4,11 +4,16 @@ Pure, vectorised functions over arrays shaped (arm, replication, month). Months 
 from 1; a month that is never reached is NaN.
 
 * ``closed_month``: the month at whose end the business closed.
-* ``break_even_month``: the first month from which operating profit (sales less running costs
-  and franchise fees, before debt service and the owner's draw) stays non-negative through the
-  last month the business operated. NaN if its last operating month made a loss.
+* ``first_profitable_month``: the first month with an operating profit above zero (sales less
+  running costs and franchise fees, before debt service and the owner's draw). NaN if none.
+* ``break_even_month``: the first month from which operating profit stays non-negative through
+  the last month the business operated: the month it became profitable *for good*. A single
+  later loss month (a recession, a breakdown) moves it past that loss. NaN if its last
+  operating month made a loss.
 * ``payback_month``: the first month at which the owner's cumulative cash flow (draws less the
-  equity and any savings put in) reaches zero, i.e. the owner has the money put in back.
+  equity and any savings put in) reaches zero, i.e. the owner has got back what they put in.
+  Draws can return that money while loss months still lie ahead: a later loss month moves the
+  break-even month past it but does not undo payback, so break-even can come after payback.
 * ``npv``: present value of the owner's cash flows: equity out at opening, draws in and
   injections out each month, and the terminal value (going-concern value at the horizon, or the
   liquidation result at closure) at the end.
@@ -37,6 +42,14 @@ def last_operating_month(alive: Array) -> Array:
     horizon = alive.shape[-1]
     closed = closed_month(alive)
     return np.where(np.isnan(closed), float(horizon), closed)
+
+
+def first_profitable_month(operating_profit: Array, alive: Array) -> Array:
+    """First month with operating profit above zero, up to the last operating month."""
+    months = np.arange(1, alive.shape[-1] + 1, dtype=float)
+    profit = (operating_profit > 0) & (months <= last_operating_month(alive)[..., None])
+    first = np.argmax(profit, axis=-1).astype(float) + 1.0
+    return np.where(profit.any(axis=-1), first, np.nan)
 
 
 def break_even_month(operating_profit: Array, alive: Array) -> Array:
@@ -139,6 +152,7 @@ def outcome_table(
     return {
         "survived": survived.astype(float),
         "closed_month": closed_month(alive),
+        "first_profitable_month": first_profitable_month(col("operating_profit"), alive),
         "break_even_month": break_even_month(col("operating_profit"), alive),
         "payback_month": payback_month(cumulative),
         "final_customers": col("customers")[..., -1],

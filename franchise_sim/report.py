@@ -8,7 +8,6 @@ script, stylesheet, font or image outside the file itself.
 from __future__ import annotations
 
 import base64
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html import escape
@@ -16,13 +15,21 @@ from typing import Any
 
 import numpy as np
 
-from franchise_sim.comparison import BASELINE, Comparison, compare, period
+from franchise_sim.comparison import (
+    BASELINE,
+    Comparison,
+    Wording,
+    compare,
+    definitions,
+    format_value,
+)
 from franchise_sim.distributions import mean_of
 from franchise_sim.figures import FIGURES
 from franchise_sim.owner import GAVE_UP, INSOLVENT, OWNER_EXIT
 from franchise_sim.reference import BLS_SECTOR_NAMES, BLS_SOURCE
 from franchise_sim.results import SimulationResults
 from franchise_sim.scenario import Arm
+from franchise_sim.statistics import Interval
 
 SECTIONS = ("question", "assumptions", "comparison", "figures", "manifest")
 """The ``id`` of every section of the report, in order."""
@@ -36,7 +43,8 @@ th,td{border-bottom:1px solid #e3e3e3;padding:.3rem .7rem;text-align:right;verti
 th:first-child,td:first-child{text-align:left}thead th{background:#f4f4f4}
 td.group{background:#fafafa;font-weight:600;text-align:left}
 .lead{font-size:1.05rem;background:#f6f8fa;border-left:4px solid #0072B2;padding:.6rem 1rem}
-.muted{color:#666;font-size:.88rem}figure{margin:1.5rem 0}img{max-width:100%;height:auto}
+.muted{color:#666;font-size:.88rem}.verdict ul{margin:.3rem 0 .2rem;padding-left:1.2rem}
+figure{margin:1.5rem 0}img{max-width:100%;height:auto}
 figcaption{color:#444;font-size:.9rem}code{background:#f4f4f4;padding:.1rem .3rem}
 @media print{h2{page-break-before:auto}figure{page-break-inside:avoid}}
 """
@@ -53,16 +61,21 @@ class Assumption:
 
 
 ASSUMPTIONS: tuple[Assumption, ...] = (
-    Assumption("Investment", "Total investment", lambda a: a.total_investment_usd()),
+    Assumption("Investment", "Initial franchise fee", lambda a: _terms(a, "initial_fee_usd")),
     Assumption("Investment", "Build-out", lambda a: a.investment.buildout_usd),
     Assumption("Investment", "Equipment", lambda a: a.investment.equipment_usd),
-    Assumption("Investment", "Working capital", lambda a: a.investment.working_capital_usd),
+    Assumption("Investment", "Opening inventory", lambda a: a.investment.initial_inventory_usd),
+    Assumption(
+        "Investment",
+        "Working capital (cash on opening day)",
+        lambda a: a.investment.working_capital_usd,
+    ),
+    Assumption("Investment", "Total investment", lambda a: a.total_investment_usd()),
     Assumption("Financing", "Owner's equity", lambda a: a.equity_usd()),
     Assumption("Financing", "Loan", lambda a: a.loan_usd()),
     Assumption("Financing", "Loan rate a year", lambda a: a.financing.loan_rate_per_year, "rate"),
     Assumption("Financing", "Loan term", lambda a: a.financing.loan_term_months, "months"),
     Assumption("Financing", "Owner's reserve", lambda a: a.owner.reserve_usd),
-    Assumption("Fees", "Initial franchise fee", lambda a: _terms(a, "initial_fee_usd")),
     Assumption("Fees", "Royalty (of sales)", lambda a: _terms(a, "royalty_rate"), "rate"),
     Assumption("Fees", "Ad fund (of sales)", lambda a: _terms(a, "ad_fund_rate"), "rate"),
     Assumption(
@@ -128,6 +141,14 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption("Operations", "Rent a month", lambda a: a.operations.rent_usd_per_month),
     Assumption("Operations", "Marketing a month", lambda a: a.operations.marketing_usd_per_month),
     Assumption("Owner", "Target draw a month", lambda a: a.owner.draw_usd_per_month),
+    Assumption(
+        "Owner", "Cash floor: draws only from cash above it", lambda a: a.owner.cash_floor_usd
+    ),
+    Assumption(
+        "Owner",
+        "Cash ceiling: any cash above it is paid out",
+        lambda a: max(a.owner.cash_ceiling_usd, a.owner.cash_floor_usd),
+    ),
 )
 """The assumptions table, row by row; ``None`` shows as a dash (e.g. fees of the independent)."""
 
@@ -217,66 +238,90 @@ def _closure_table(results: SimulationResults) -> str:
     return f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def _number(value: float, kind: str = "usd") -> str:
-    if math.isnan(value):
-        return "n/a"
-    if kind == "share":
-        return f"{value:.1%}"
-    if kind == "month":
-        return f"{value:.0f}"
-    if kind == "count":
-        return f"{value:,.0f}"
-    return f"${value:,.0f}" if value >= 0 else f"&minus;${-value:,.0f}"
+def html_value(value: float, kind: str) -> str:
+    """A number as ``format_value`` writes it, for HTML: a true minus sign, never broken.
+
+    A signed or dollar amount is wrapped in a ``white-space:nowrap`` span and its minus is
+    U+2212, so that a negative amount never breaks between the sign and the digits.
+    """
+    text = format_value(value, kind)
+    if not any(c in text for c in "-+$"):
+        return text
+    return f'<span style="white-space:nowrap">{text.replace("-", MINUS)}</span>'
 
 
-def _signed(value: float, kind: str) -> str:
-    if math.isnan(value):
-        return "n/a"
-    sign = "+" if value >= 0 else "&minus;"
-    if kind == "points":
-        return f"{sign}{abs(value):.1f} pts"
-    return f"{sign}${abs(value):,.0f}" if kind == "usd" else f"{sign}{abs(value):,.0f}"
+MINUS = "\u2212"
+"""The minus sign (U+2212) the report writes."""
+
+HTML_WORDING = Wording(value=html_value, name=escape)
+"""The verdict written for HTML: escaped labels, unbreakable amounts."""
+
+
+def _cell(cell: tuple[float, ...], kind: str) -> str:
+    return " to ".join(html_value(x, kind) for x in cell)
+
+
+def _definitions(comparison: Comparison) -> str:
+    return "".join(f"<li>{escape(d)}</li>" for d in definitions(comparison.horizon_months))
+
+
+def _policy_note(results: SimulationResults) -> str:
+    """The owner's draw policy in words, with each arm's floor and ceiling."""
+    arms = [results.scenario.arm(a) for a in results.arms]
+    levels = "; ".join(
+        f"{escape(a.label)}: floor {html_value(a.owner.cash_floor_usd, 'usd')}, ceiling "
+        f"{html_value(max(a.owner.cash_ceiling_usd, a.owner.cash_floor_usd), 'usd')}"
+        for a in arms
+    )
+    return (
+        '<p class="muted"><strong>The owner\'s draw policy</strong> (a stated assumption, '
+        "<code>owner.cash_floor_usd</code> and <code>owner.cash_ceiling_usd</code>): each month "
+        "the owner takes the target draw only out of cash above the floor, none in a month "
+        "whose cash flow after loan payments is negative, and is paid whatever cash still "
+        "stands above the ceiling; savings cover a shortfall only up to zero. The business's "
+        f"cash at the end is therefore mostly this policy ({levels}): the headline table leads "
+        "with survival, the owner's NPV and cash flow and the customers, which it does not "
+        "set.</p>"
+    )
+
+
+def _figure_note(name: str, comparison: Comparison) -> str:
+    """What the report adds under a figure's caption: definitions a reader needs there."""
+    if name == "break_even":
+        medians = ", ".join(
+            f"{escape(a.label)} {html_value(a.first_profitable_month.median, 'month')}"
+            for a in comparison.arms
+        )
+        return (
+            " Break-even is the first month from which operating profit (sales less running "
+            "costs and franchise fees, before loan payments and the owner's draw) stays at or "
+            "above zero to the end. It can come after payback: the owner's draws can return "
+            "what they put in while a loss month still lies ahead (a recession, a breakdown), "
+            "and that loss moves break-even past it but does not undo payback. The first month "
+            f"with any operating profit comes earlier (median: {medians})."
+        )
+    if name == "payback":
+        return (
+            " Payback is the first month by which the owner's draws have returned the equity "
+            "and savings put in; it can come before break-even (see the break-even figure)."
+        )
+    if name == "final_cash":
+        return (
+            " Mostly the owner's draw policy: cash stays near the floor while draws take what "
+            "is above it, and never above the ceiling (see the assumptions)."
+        )
+    return ""
 
 
 def _headline_table(comparison: Comparison) -> str:
     arms = comparison.arms
     head = "".join(f"<th>{escape(a.label)}</th>" for a in arms)
-    rows = [
-        f"<tr><td>Open after {period(m)}</td>"
-        + "".join(f"<td>{_number(a.survival[m], 'share')}</td>" for a in arms)
-        + "</tr>"
-        for m in arms[0].survival
-    ]
-    pct = f"{comparison.discount_rate_per_year:.0%}"
-    for title, metric, kind in (
-        ("Business cash at the horizon or closure", "final_cash", "usd"),
-        (f"Owner's NPV at {pct} a year", "npv", "usd"),
-        (
-            f"Customers at month {comparison.horizon_months}, if open",
-            "final_customers",
-            "count",
-        ),
-        ("Break-even month", "break_even_month", "month"),
-    ):
-        spreads = [getattr(a, metric) for a in arms]
-        rows.append(
-            f"<tr><td>{title}: median</td>"
-            + "".join(f"<td>{_number(s.median, kind)}</td>" for s in spreads)
-            + "</tr>"
-        )
-        rows.append(
-            '<tr><td class="muted">&nbsp;&nbsp;P10 to P90</td>'
-            + "".join(
-                f'<td class="muted">{_number(s.p10, kind)} to {_number(s.p90, kind)}</td>'
-                for s in spreads
-            )
-            + "</tr>"
-        )
-    rows.append(
-        "<tr><td>Share that break even within the horizon</td>"
-        + "".join(f"<td>{a.break_even_share:.0%}</td>" for a in arms)
-        + "</tr>"
-    )
+    rows = []
+    for row in comparison.headline_rows():
+        muted = ' class="muted"' if row.detail else ""
+        name = f"&nbsp;&nbsp;{escape(row.name)}" if row.detail else escape(row.name)
+        cells = "".join(f"<td{muted}>{_cell(c, row.kind)}</td>" for c in row.cells)
+        rows.append(f"<tr><td{muted}>{name}</td>{cells}</tr>")
     return f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
@@ -284,82 +329,38 @@ def _contrast_table(comparison: Comparison) -> str:
     labels = {a.arm: a.label for a in comparison.arms}
     tables = []
     for c in comparison.contrasts:
-        rows = [
-            (f"Open after {period(m)}", gap, "points") for m, gap in c.survival_points.items()
-        ] + [
-            ("Business cash at the horizon", c.final_cash, "usd"),
-            ("Owner's NPV", c.npv, "usd"),
-            ("Customers at the horizon (a closed business: 0)", c.final_customers, "count"),
-        ]
-        body = "".join(
-            f"<tr><td>{name}</td><td>{_signed(i.estimate, kind)}</td>"
-            + (
-                ""
-                if comparison.deterministic
-                else f"<td>{_signed(i.low, kind)} to {_signed(i.high, kind)}</td>"
-            )
-            + "</tr>"
-            for name, i, kind in rows
-        )
-        if not comparison.deterministic:
-            body += (
-                f"<tr><td>Paired runs where its NPV is higher</td>"
-                f"<td>{c.probability_npv_better:.0%}</td><td></td></tr>"
-            )
+        body = ""
+        for row in comparison.difference_rows(c):
+            if isinstance(row.value, Interval):
+                estimate = html_value(row.value.estimate, row.kind)
+                interval = (
+                    ""
+                    if comparison.deterministic
+                    else f"<td>{_cell((row.value.low, row.value.high), row.kind)}</td>"
+                )
+            else:
+                estimate, interval = html_value(row.value, row.kind), "<td></td>"
+            body += f"<tr><td>{escape(row.name)}</td><td>{estimate}</td>{interval}</tr>"
         interval = "" if comparison.deterministic else "<th>95% interval</th>"
         tables.append(
             f"<h3>{escape(labels[c.arm])} minus {escape(labels[BASELINE])}</h3>"
-            f"<table><thead><tr><th></th><th>paired mean</th>{interval}</tr></thead>"
+            f"<table><thead><tr><th></th><th>paired</th>{interval}</tr></thead>"
             f"<tbody>{body}</tbody></table>"
         )
     return "".join(tables)
 
 
-def _survival_sentence(comparison: Comparison, arm: str, month: int) -> str:
-    """Share open after ``month`` in an arm and in the independent, with the paired gap."""
-    base = next(a for a in comparison.arms if a.arm == BASELINE)
-    this = next(a for a in comparison.arms if a.arm == arm)
-    gap = next(c for c in comparison.contrasts if c.arm == arm).survival_points[month]
-    text = (
-        f"after {period(month)}, {this.survival[month]:.0%} against {base.survival[month]:.0%} "
-        f"({_signed(gap.estimate, 'points')}"
-    )
-    if not comparison.deterministic:
-        text += f", 95% interval {_signed(gap.low, 'points')} to {_signed(gap.high, 'points')}"
-        if gap.low <= 0.0 <= gap.high:
-            text += ": no clear difference"
-    return text + ")"
-
-
 def _verdict(comparison: Comparison) -> str:
-    """The headline in words: which path survives more often, earns more, and how sure we are."""
-    base = next(a for a in comparison.arms if a.arm == BASELINE)
-    lines = []
-    for c in comparison.contrasts:
-        arm = next(a for a in comparison.arms if a.arm == c.arm)
-        months = sorted(c.survival_points)
-        shown = [months[0], months[-1]] if len(months) > 1 else months
-        survival = (
-            f"Still open, {escape(arm.label)} against {escape(base.label)}: "
-            + "; ".join(_survival_sentence(comparison, c.arm, m) for m in shown)
-            + "."
+    """The verdict in words, one paragraph per arm compared with the independent."""
+    parts = []
+    for v in comparison.verdicts:
+        first, *rest = v.sentences(HTML_WORDING)
+        items = "".join(f"<li>{sentence}</li>" for sentence in rest)
+        parts.append(
+            f'<div class="lead verdict"><p><strong>Verdict, {escape(v.label)} against '
+            f"{escape(v.baseline_label)}.</strong> {first}</p><ul>{items}</ul></div>"
         )
-        money = (
-            f" The owner's median NPV is {_number(arm.npv.median)} against "
-            f"{_number(base.npv.median)}; the mean paired difference is "
-            f"{_signed(c.npv.estimate, 'usd')}"
-        )
-        if not comparison.deterministic:
-            money += (
-                f" (95% interval {_signed(c.npv.low, 'usd')} to {_signed(c.npv.high, 'usd')}), "
-                f"and {escape(arm.label)} does better in {c.probability_npv_better:.0%} of paired "
-                f"runs. The downside, P10 NPV: {_number(arm.npv.p10)} against "
-                f"{_number(base.npv.p10)}."
-            )
-        else:
-            money += "."
-        lines.append(f'<p class="lead">{survival}{money}</p>')
-    return "".join(lines)
+    return "".join(parts)
 
 
 def headline_html(comparison: Comparison) -> str:
@@ -384,7 +385,7 @@ def headline_html(comparison: Comparison) -> str:
     # the amounts alone.
     return (
         '<div class="tex2jax_ignore mathjax_ignore">'
-        f"<h3>{escape(comparison.scenario_name)}: franchise or independent?</h3>"
+        f"<h3>{escape(comparison.scenario_name)}: {escape(comparison.question)}</h3>"
         f"<p>{comparison.horizon_months} months from opening, {kind}.</p>"
         f"{_verdict(comparison)}{tables}</div>"
     )
@@ -434,8 +435,6 @@ def html_report(
     """
     scenario = results.scenario
     comparison = compare(results)
-    labels = results.labels
-    others = " or ".join(escape(labels[a]) for a in results.arms if a != BASELINE)
     kind = (
         "the plan on paper: every input at its mean, no random events, expected flows"
         if results.deterministic
@@ -445,7 +444,8 @@ def html_report(
     figures = "".join(
         f'<figure id="figure-{spec.name}"><img alt="{escape(spec.caption)}" '
         f'src="data:image/png;base64,{base64.b64encode(images[spec.name]).decode("ascii")}">'
-        f"<figcaption>{escape(spec.caption)}</figcaption></figure>"
+        f"<figcaption>{escape(spec.caption)}{_figure_note(spec.name, comparison)}"
+        "</figcaption></figure>"
         for spec in FIGURES
         if spec.name in images
     )
@@ -453,11 +453,11 @@ def html_report(
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}: franchise or independent?</title><style>{_STYLE}</style></head>
+<title>{title}: {escape(comparison.question)}</title><style>{_STYLE}</style></head>
 <body>
 <section id="question">
 <h1>{title}</h1>
-<p><strong>The question:</strong> buy into {others}, or start as {escape(labels[BASELINE])}?</p>
+<p><strong>The question:</strong> {escape(comparison.question)}</p>
 <p>{escape(scenario.description)}</p>
 <p class="muted">Simulated {results.horizon_months} months from opening, {kind}. Survival is
 compared with the BLS curve of {escape(BLS_SECTOR_NAMES[scenario.bls_sector])}
@@ -470,6 +470,7 @@ compared with the BLS curve of {escape(BLS_SECTOR_NAMES[scenario.bls_sector])}
 draws its own value, the same draw for every arm where the input is shared. The scenario file
 says where each figure comes from.</p>
 {_assumptions_table(results)}
+{_policy_note(results)}
 <h3>Market and random events (the same for both arms)</h3>
 {_market_table(results)}
 </section>
@@ -482,11 +483,11 @@ says where each figure comes from.</p>
 <p class="muted">Each franchise run is set against the independent run with the same market and
 the same random events, so the differences are measured run by run.</p>
 {_contrast_table(comparison)}
-<p class="muted">Definitions. <em>Open</em>: not closed by running out of cash and reserve, the
-owner giving up, or a personal exit. <em>Break-even month</em>: first month from which operating
-profit stays non-negative. <em>NPV</em>: the owner's equity out, draws in, savings put in out,
-and the going-concern or liquidation value at the end, discounted at
-{scenario.run.discount_rate_per_year:.0%} a year.</p>
+<div class="muted"><p>Definitions.</p><ul><li><em>Open</em>: not closed by running out of
+cash and savings, the owner giving up, or a personal exit.</li><li><em>NPV</em>: the owner's
+equity out, draws in, savings put in out, and the going-concern or liquidation value at the end,
+discounted at {scenario.run.discount_rate_per_year:.0%} a year.</li>{_definitions(comparison)}
+</ul></div>
 </section>
 <section id="figures">
 <h2>Figures</h2>

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 SUMMARY_COLUMNS = (
     "survived",
     "closed_month",
+    "first_profitable_month",
     "break_even_month",
     "payback_month",
     "final_customers",
@@ -104,7 +105,7 @@ class SimulationResults:
         for name, counts in self.shock_counts.items():
             frame[name] = np.tile(counts, n_arms)
         table = pd.DataFrame(frame)
-        for name in ("closed_month", "break_even_month", "payback_month"):
+        for name in ("closed_month", "first_profitable_month", "break_even_month", "payback_month"):
             table[name] = table[name].astype("Int64")
         failed = table["franchisor_failed_month"]
         table["franchisor_failed_month"] = failed.where(failed > 0).astype("Int64")

@@ -110,3 +110,39 @@ def median_interval(values: Array, level: float = 0.95) -> Interval:
     if below < 0:
         return Interval(median, math.nan, math.nan, level)
     return Interval(median, float(finite[below]), float(finite[n - 1 - below]), level)
+
+
+def proportion_interval(successes: Array, level: float = 0.95) -> Interval:
+    """Share of true (non-zero) values with a Wilson score confidence interval (NaN dropped).
+
+    The Wilson interval keeps its coverage near ``level`` even for shares close to 0 or 1,
+    where the plain normal interval would reach outside [0, 1].
+    """
+    finite = successes[~np.isnan(successes)]
+    n = finite.size
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan, level)
+    share = float(np.mean(finite > 0.5))
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
+    return Interval(share, max(0.0, centre - half), min(1.0, centre + half), level)
+
+
+def runs_to_resolve(differences: Array, level: float = 0.95) -> float:
+    """About how many paired runs would make the interval of the mean difference exclude 0.
+
+    ``n = (z sd / |mean|)^2`` rounded up, with ``z`` the normal quantile of ``level`` (1.96 at
+    95%) and ``sd`` the standard deviation of the paired differences: the run count at which
+    the interval's half-width shrinks to the size of the mean observed (at least 2). Infinite
+    when the mean is exactly 0; NaN with fewer than two values.
+    """
+    finite = differences[~np.isnan(differences)]
+    if finite.size < 2:
+        return math.nan
+    mean = float(finite.mean())
+    if mean == 0.0:
+        return math.inf
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    sd = float(finite.std(ddof=1))
+    return float(max(2, math.ceil((z * sd / abs(mean)) ** 2)))

@@ -87,9 +87,10 @@ def test_manifest_replays_the_run(run_folder: tuple[Path, str]) -> None:
 
 def test_run_prints_the_comparison(run_folder: tuple[Path, str]) -> None:
     output = run_folder[1]
-    for text in ("Open after 3 years", "Final cash", "NPV", "Customers", "95% CI"):
+    for text in ("Open after 3 years", "Business cash", "NPV", "Customers", "95% interval"):
         assert text in output
     assert "Automotive-service franchise minus Independent shop" in output
+    assert "Verdict, Automotive-service franchise against Independent shop:" in output
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)

@@ -101,3 +101,32 @@ def test_trailing_year_profit_sums_the_last_twelve_operating_months() -> None:
     profit = np.arange(1.0, 25.0)[None, :]  # months 1..24 earn 1..24
     assert outcomes.trailing_year_profit(profit, np.array([24.0]))[0] == sum(range(13, 25))
     assert outcomes.trailing_year_profit(profit, np.array([5.0]))[0] == sum(range(1, 6))
+
+
+def test_first_profitable_break_even_and_payback_of_a_hand_built_series() -> None:
+    # Operating profit by month: losses, two profitable months, one loss (month 5), then profit.
+    profit = np.array([[-5.0, -2.0, 3.0, 4.0, -1.0, 6.0, 7.0]])
+    alive = np.ones_like(profit)
+    # The owner puts in 5 of equity and draws 2 a month from month 3.
+    draws = np.array([[0.0, 0.0, 2.0, 2.0, 2.0, 2.0, 2.0]])
+    cumulative = outcomes.owner_cash_flow(draws, np.zeros_like(draws), np.array([5.0]))
+    assert cumulative.tolist() == [[-5.0, -5.0, -3.0, -1.0, 1.0, 3.0, 5.0]]
+    assert outcomes.first_profitable_month(profit, alive)[0] == 3
+    assert outcomes.break_even_month(profit, alive)[0] == 6  # after the loss of month 5
+    assert outcomes.payback_month(cumulative)[0] == 5  # before break-even
+
+
+@pytest.mark.parametrize(
+    ("profits", "alive", "expected"),
+    [
+        ([-1.0, 0.0, 2.0], [1, 1, 1], 3),  # zero is not a profit
+        ([1.0, -4.0], [1, 1], 1),
+        ([-1.0, -1.0, -1.0], [1, 1, 1], None),
+        ([-1.0, -1.0, 0.0, 3.0], [1, 1, 0, 0], None),  # month 4 is after the closure month 3
+    ],
+)
+def test_first_profitable_month_hand_cases(
+    profits: list[float], alive: list[int], expected: int | None
+) -> None:
+    got = outcomes.first_profitable_month(np.array([profits]), np.array([alive], dtype=float))
+    assert _month(got[0]) == expected

@@ -131,3 +131,25 @@ def test_comparison_for_a_short_horizon(auto_repair: Scenario) -> None:
     comparison = compare(results)
     assert set(comparison.arms[0].survival) == {12, 18}
     assert "Open after 18 months" in comparison.to_text()
+
+
+def test_proportion_interval_is_wilsons() -> None:
+    from franchise_sim.statistics import proportion_interval
+
+    half = proportion_interval(np.r_[np.ones(50), np.zeros(50)])
+    assert half.estimate == 0.5
+    assert half.low == pytest.approx(0.40383, abs=1e-5)
+    assert half.high == pytest.approx(0.59617, abs=1e-5)
+    none = proportion_interval(np.zeros(20))
+    assert none.low == 0.0
+    assert none.high == pytest.approx(0.16113, abs=1e-5)
+
+
+def test_runs_to_resolve_is_the_closed_form() -> None:
+    from franchise_sim.statistics import runs_to_resolve
+
+    gaps = np.array([3.0, -1.0, 2.0, -2.0, 1.5])
+    z = 1.959963984540054
+    assert runs_to_resolve(gaps) == math.ceil((z * gaps.std(ddof=1) / gaps.mean()) ** 2)
+    assert runs_to_resolve(np.array([1.0, -1.0])) == math.inf
+    assert math.isnan(runs_to_resolve(np.array([1.0])))
