@@ -121,14 +121,12 @@ def fan_note(results: SimulationResults, *, brief: bool = False) -> str:
     if style == "runs":
         median = "; thick: their median" if with_median else ""
         return f"thin lines: each of the {results.runs} runs{median}"
-    return (
-        "median; 50% and 90% bands"
-        if brief
-        else ("line: median; shading: middle 50% and 90% of runs")
-    )
+    if brief:
+        return "median; 50% and 90% bands"
+    return "line: median; shading: middle 50% and 90% of runs"
 
 
-def _usd(value: float, _position: object = None) -> str:
+def _usd(value: float) -> str:
     """Compact dollars: -$25k, $1.2M (never "-$0")."""
     size = abs(value)
     unit, suffix, decimals = (1e6, "M", 1) if size >= 1e6 else (1e3, "k", 0)
@@ -394,7 +392,7 @@ def owner_cash(results: SimulationResults, ax: Axes | None = None) -> Axes:
         owner_cumulative_cash_flow(results),
         ax=ax,
         open_only=False,
-        ylabel="USD, running total",
+        ylabel="USD, running total (cumulative)",
         title="Owner's money: pay taken out less money put in "
         + ("(plan on paper)" if fan_style(results) == "path" else "(all runs)"),
         money=True,
@@ -460,7 +458,7 @@ _METRIC_NAMES = {
     "cumulative_owner_cash_flow": "Owner's cumulative cash flow",
     "break_even_month": "Break-even month",
     "payback_month": "Payback month",
-    "final_customers": "Customers at the horizon",
+    "final_customers": "Customers at the end",
 }
 
 _METRIC_AXIS_NAMES = {
