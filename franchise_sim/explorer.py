@@ -391,8 +391,9 @@ def picture(results: SimulationResults) -> Figure:
     figures.customers(results, left)
     figures.cash_flow(results, middle)
     figures.survival(results, right)
-    left.set_title("Active customers, open businesses\n(median; 50% and 90% bands)")
-    middle.set_title("Monthly cash flow after loan payments,\nbefore owner's draw (open; bands)")
+    shown = figures.fan_note(results, brief=True)
+    left.set_title(f"Active customers, open businesses\n({shown})")
+    middle.set_title(f"Monthly cash flow after loan payments,\nbefore owner's pay ({shown})")
     right.set_title("Share of businesses still open")
     for ax in (left, middle, right):
         ax.title.set_fontsize(10)
@@ -404,7 +405,7 @@ def picture(results: SimulationResults) -> Figure:
             legend.remove()
     handles, labels = right.get_legend_handles_labels()
     labels = ["BLS survival of the sector" if t.startswith("BLS") else t for t in labels]
-    right.legend(handles, labels, loc="lower left", fontsize=7.5)
+    right.legend(handles, labels, loc="best", fontsize=7.5)
     return figure
 
 
