@@ -145,13 +145,13 @@ def save_results(
     return staged.destination
 
 
-def shown(value: object) -> str:
+def shown(value: object, *, limit: int = _SHOWN_CHARACTERS) -> str:
     """A value or path for a message: control characters escaped, long ones cut in the middle."""
     text = str(value)
     text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-    if len(text) <= _SHOWN_CHARACTERS:
+    if len(text) <= limit:
         return text
-    half = _SHOWN_CHARACTERS // 2
+    half = limit // 2
     return f"{text[:half]}...{text[-half // 2 :]} ({len(text):,} characters)"
 
 
@@ -830,7 +830,9 @@ def _read_table(folder: Path, name: str, read: Callable[[Path], pd.DataFrame]) -
     try:
         table = read(path)
     except Exception as exc:  # pandas and pyarrow raise many kinds; each means "unreadable"
-        raise _invalid(folder, f"{name} cannot be read ({_reason(exc)})") from None
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        why = shown(why.replace(str(path), name).strip() or type(exc).__name__, limit=200)
+        raise _invalid(folder, f"{name} cannot be read ({why})") from None
     if len(table) == 0:
         raise _invalid(folder, f"{name} holds no rows")
     return table
