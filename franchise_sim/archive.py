@@ -847,6 +847,7 @@ def _check_columns(
     name: str,
     table: pd.DataFrame,
     *,
+    required: Sequence[str],
     numbers: Sequence[str],
     whole: dict[str, tuple[int, int]],
     may_be_empty: Sequence[str] = (),
@@ -857,17 +858,18 @@ def _check_columns(
         folder: The folder, for the message.
         name: The file, for the message.
         table: What the file holds.
-        numbers: Columns of numbers (true/false counts as a number).
+        required: Columns that must be there.
+        numbers: Columns of numbers, where present (true/false counts as a number).
         whole: Columns of whole numbers, each with its lowest and highest value.
         may_be_empty: Columns that may be empty (NaN) where they do not apply.
     """
     import numpy as np
     import pandas as pd
 
-    for column in ("arm", *numbers):
+    for column in required:
         if column not in table.columns:
             raise _invalid(folder, f"{name} has no column {shown(column)}")
-    for column in numbers:
+    for column in (c for c in numbers if c in table.columns):
         values = table[column]
         if not pd.api.types.is_numeric_dtype(values):
             text = (pd.to_numeric(values, errors="coerce").isna() & values.notna()).to_numpy()
@@ -967,10 +969,12 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
         lambda path: pd.read_csv(path, keep_default_na=False, na_values=[""]),
     )
     months = ("closed_month", "break_even_month", "payback_month", "franchisor_failed_month")
-    _check_columns(
+    events = ("franchisor_failed_month", "brand_shocks", "closure_reason", *SHOCK_NAMES)
+    _check_columns(  # the outcomes are recomputed from the books: only these are needed
         folder,
         SUMMARY_FILE,
         summary,
+        required=("arm", "replication", *events),
         numbers=("replication", *SUMMARY_COLUMNS, *SHOCK_NAMES),
         whole={
             "replication": (0, runs - 1),
@@ -979,8 +983,6 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
         },
         may_be_empty=months,
     )
-    if "closure_reason" not in summary.columns:
-        raise _invalid(folder, f"{SUMMARY_FILE} has no column closure_reason")
     keys = _row_keys(folder, SUMMARY_FILE, summary, arms, (len(arms), runs), ("replication",))
     summary = summary.iloc[np.argsort(keys)]
 
@@ -989,6 +991,7 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
         folder,
         MONTHLY_FILE,
         monthly,
+        required=("arm", "replication", "month", *columns),
         numbers=("replication", "month", *columns),
         whole={"replication": (0, runs - 1), "month": (1, horizon)},
     )

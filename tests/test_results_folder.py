@@ -208,7 +208,7 @@ def _table(name: str, change: Callable[[pd.DataFrame], pd.DataFrame]) -> Callabl
     return damage
 
 
-def _set(column: str, row: int, value: object) -> Callable[[pd.DataFrame], pd.DataFrame]:
+def _set(column: str, row: int, value: Any) -> Callable[[pd.DataFrame], pd.DataFrame]:
     def change(table: pd.DataFrame) -> pd.DataFrame:
         table[column] = table[column].astype(object)
         table.loc[row, column] = value
@@ -222,7 +222,7 @@ def _rename_arm(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
+DAMAGE: dict[str, tuple[Callable[[Path], object], str]] = {
     "seed missing": (_manifest(lambda r: r.pop("seed")), "manifest.json: seed is missing"),
     "seed null": (
         _manifest(lambda r: r.update(seed=None)),
@@ -285,8 +285,8 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     "not JSON": (_manifest_text(lambda t: t[:-20]), "manifest.json is not valid JSON (line "),
     "not an object": (_manifest_text(lambda t: "[1, 2]"), "manifest.json does not hold a JSON"),
     "summary column missing": (
-        _table("summary.csv", lambda t: t.drop(columns="npv")),
-        "summary.csv has no column npv",
+        _table("summary.csv", lambda t: t.drop(columns="brand_shocks")),
+        "summary.csv has no column brand_shocks",
     ),
     "summary text in numbers": (
         _table("summary.csv", _set("npv", 2, "lots")),
