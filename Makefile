@@ -23,7 +23,7 @@ $(VENV)/.installed-lab: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 demo: $(VENV)/.installed
-	$(BIN)/franchise-sim run $(SCENARIO) --out results/auto_repair --report
+	$(BIN)/franchise-sim run $(SCENARIO) --out results/auto_repair --report --force
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check franchise_sim tests benchmarks

@@ -57,11 +57,11 @@ def main() -> None:
         target = Path(folder) / "results"
 
         def data_only() -> Path:
-            return save_results(results, target, figures=False)
+            return save_results(results, target, figures=False, force=True)
 
         print(f"  {'data files':<23} {timed(data_only):6.2f}")
         print(f"  {'read back':<23} {timed(lambda: load_results(target)):6.2f}")
-        full = timed(lambda: save_results(results, target, report=True))
+        full = timed(lambda: save_results(results, target, report=True, force=True))
         print(f"  {'folder with report':<23} {full:6.2f}")
 
 

@@ -15,7 +15,15 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from franchise_sim.archive import OutputFolderError, ResultsFolderError, redraw, save_results
+from franchise_sim.archive import (
+    FolderKind,
+    OutputFolderError,
+    ResultsFolderError,
+    check_output_folder,
+    redraw,
+    save_results,
+    shown,
+)
 from franchise_sim.monte_carlo import Progress
 from franchise_sim.scenario import Scenario
 from franchise_sim.scenario_file import ScenarioError, load_scenario
@@ -88,6 +96,35 @@ def _simulation_options(*, runs: str, seed: str) -> Callable[[_Command], _Comman
     return apply
 
 
+def _force_option(kind: str) -> Callable[[_Command], _Command]:
+    """The --force option of a command that writes a folder of ``kind`` (a run, a sweep)."""
+    return click.option(
+        "--force",
+        is_flag=True,
+        help=f"Replace the folder at --out if it holds {kind} [default: keep it and write "
+        "beside it as <folder>-2, -3, ...].",
+    )
+
+
+def _output_folder(target: Path, *, kind: FolderKind, force: bool, scenario_file: Path) -> Path:
+    """The folder a command will write, checked before simulating; exit 2 if it may not be."""
+    try:
+        return check_output_folder(target, kind=kind, force=force, scenario_file=scenario_file)
+    except OutputFolderError as exc:
+        _fail(str(exc))
+
+
+def _say_where(asked: Path, written: Path, kind: FolderKind) -> None:
+    """Tell the user that an earlier folder was kept and where this one went instead."""
+    if written.resolve() != asked.resolve():
+        what = "run" if kind == "results" else "sweep"
+        click.echo(
+            f"{shown(asked)} holds an earlier {what}; this {what} is in {shown(written)} "
+            "(pass --force to replace)",
+            err=True,
+        )
+
+
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @_simulation_options(runs="Paired replications per arm.", seed="Master seed.")
@@ -102,6 +139,7 @@ def _simulation_options(*, runs: str, seed: str) -> Callable[[_Command], _Comman
     type=click.Path(file_okay=False),
     help="Results folder [default: results/<scenario file name>].",
 )
+@_force_option("an earlier run")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG figures.")
 @click.option("--report", is_flag=True, help="Also write report.html (figures embedded).")
 @click.option(
@@ -118,6 +156,7 @@ def run(
     horizon_months: int | None,
     deterministic: bool,
     out_dir: str | None,
+    force: bool,
     no_plots: bool,
     report: bool,
     xlsx: bool,
@@ -127,13 +166,17 @@ def run(
 
     SCENARIO is a scenario file or the name of a shipped one (e.g. auto_repair). The folder
     holds summary.csv, monthly.parquet, manifest.json, the figures as PNG, with --report
-    report.html and with --xlsx workbook.xlsx.
+    report.html and with --xlsx workbook.xlsx. A folder holding an earlier run is kept unless
+    --force is given: the new one is written beside it (results/x-2, ...). Any other non-empty
+    folder is never written over.
     """
     from franchise_sim.comparison import compare
     from franchise_sim.monte_carlo import simulate
 
     path = _scenario_path(scenario)
     model = _load(str(path))
+    target = Path(out_dir) if out_dir else Path("results") / path.stem
+    _output_folder(target, kind="results", force=force, scenario_file=path)
     total = (1 if deterministic else model.run.runs) if runs is None else runs
     if xlsx:
         from franchise_sim.workbook import WorkbookError, check_workbook_size
@@ -152,21 +195,29 @@ def run(
             deterministic=deterministic,
             progress=progress,
         )
-    target = Path(out_dir) if out_dir else Path("results") / path.stem
     try:
-        save_results(
-            results, target, source=str(path), figures=not no_plots, report=report, xlsx=xlsx
+        written = save_results(
+            results,
+            target,
+            source=str(path),
+            figures=not no_plots,
+            report=report,
+            xlsx=xlsx,
+            force=force,
         )
     except OutputFolderError as exc:
         _fail(str(exc))
+    _say_where(target, written, "results")
     if quiet:
         return
     click.echo(compare(results).to_text())
-    click.echo(f"\nResults written to {target}/ in {results.run_seconds:.1f} s of simulation.")
+    click.echo(
+        f"\nResults written to {shown(written)}/ in {results.run_seconds:.1f} s of simulation."
+    )
     if report:
-        click.echo(f"Open {target / 'report.html'} in a browser.")
+        click.echo(f"Open {shown(written / 'report.html')} in a browser.")
     if xlsx:
-        click.echo(f"Spreadsheet: {target / 'workbook.xlsx'}")
+        click.echo(f"Spreadsheet: {shown(written / 'workbook.xlsx')}")
 
 
 def _scenario_path(scenario: str) -> Path:
@@ -309,6 +360,7 @@ def schema() -> None:
     type=click.Path(file_okay=False),
     help="Results folder [default: results/<scenario file name>_sweep].",
 )
+@_force_option("an earlier sweep")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no printed table.")
 def sweep(
     scenario: str,
@@ -319,6 +371,7 @@ def sweep(
     horizon_months: int | None,
     metrics: tuple[str, ...],
     out_dir: str | None,
+    force: bool,
     quiet: bool,
 ) -> None:
     """Simulate SCENARIO at every point of a grid of one or two changed fields.
@@ -327,7 +380,7 @@ def sweep(
     every point and only the change moves the results. Values read as YAML scalars. The folder
     holds sweep.csv (one row per point, arm and metric), manifest.json and one PNG per metric.
     """
-    from franchise_sim.archive import check_output_folder, save_sweep
+    from franchise_sim.archive import save_sweep
     from franchise_sim.changes import SOURCE
     from franchise_sim.sweeps import default_charts, metric_names, sweep_points, sweep_text
     from franchise_sim.sweeps import sweep as sweep_grid
@@ -347,10 +400,7 @@ def sweep(
     if unknown:
         _fail(f"--metric {unknown[0]}: no such metric; metrics are {', '.join(known)}")
     target = Path(out_dir) if out_dir else Path("results") / f"{path.stem}_sweep"
-    try:
-        check_output_folder(target)
-    except OutputFolderError as exc:
-        _fail(str(exc))
+    _output_folder(target, kind="sweep", force=force, scenario_file=path)
     total = len(points) * (model.run.runs if runs is None else runs)
     with _progress_bar(total, quiet=quiet) as progress:
         frame = sweep_grid(
@@ -364,14 +414,17 @@ def sweep(
         )
     charts = metrics or default_charts(horizon)
     try:
-        save_sweep(frame, target, scenario=model, source=str(path), charts=charts)
+        written = save_sweep(
+            frame, target, scenario=model, source=str(path), charts=charts, force=force
+        )
     except OutputFolderError as exc:
         _fail(str(exc))
+    _say_where(target, written, "sweep")
     if quiet:
         return
     click.echo(sweep_text(frame))
     seconds = float(frame.attrs["run_seconds"])
-    click.echo(f"\nSweep written to {target}/ in {seconds:.1f} s of simulation.")
+    click.echo(f"\nSweep written to {shown(written)}/ in {seconds:.1f} s of simulation.")
 
 
 def _sweep_grid(settings: tuple[str, ...]) -> dict[str, list[object]]:

@@ -145,26 +145,36 @@ class SimulationResults:
         return ResultsPlot(self)
 
     def save(
-        self, out_dir: str | Path, *, figures: bool = True, report: bool = False, xlsx: bool = False
+        self,
+        out_dir: str | Path,
+        *,
+        figures: bool = True,
+        report: bool = False,
+        xlsx: bool = False,
+        force: bool = False,
     ) -> Path:
         """Write the same results folder as ``franchise-sim run`` (read back by ``load_results``).
 
         Args:
-            out_dir: The folder to write; replaced whole if it holds earlier results.
+            out_dir: The folder to write.
             figures: Also write every figure as a PNG.
             report: Also write the self-contained ``report.html``.
             xlsx: Also write ``workbook.xlsx`` for spreadsheets.
+            force: Replace ``out_dir`` if it holds earlier results. Without it they are kept
+                and the new folder is written beside them (``out_dir-2``, ``out_dir-3``, ...).
 
         Returns:
-            The folder written.
+            The folder written: ``out_dir``, or the free name beside it.
 
         Raises:
-            OutputFolderError: The folder exists and does not hold results, or cannot be written.
+            OutputFolderError: The folder exists and does not hold franchise-sim results (or
+                holds a sweep), is unsafe to write (the current folder, a symbolic link, ...),
+                or cannot be written.
             WorkbookError: ``xlsx`` and more runs than one Excel sheet holds.
         """
         from franchise_sim.archive import save_results
 
-        return save_results(self, out_dir, figures=figures, report=report, xlsx=xlsx)
+        return save_results(self, out_dir, figures=figures, report=report, xlsx=xlsx, force=force)
 
     def _repr_html_(self) -> str:
         """The headline comparison as HTML, for Jupyter."""

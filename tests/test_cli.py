@@ -120,6 +120,7 @@ def test_no_plots_and_quiet(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.output == ""
     assert sorted(p.name for p in out.iterdir()) == [
+        ".franchise-sim.json",
         "manifest.json",
         "monthly.parquet",
         "summary.csv",
@@ -238,13 +239,13 @@ def test_deterministic_run_is_the_plan_on_paper(tmp_path: Path) -> None:
     assert "the plan on paper" in result.output
 
 
-def test_run_replaces_an_earlier_results_folder(tmp_path: Path) -> None:
+def test_run_replaces_an_earlier_results_folder_with_force(tmp_path: Path) -> None:
     out = tmp_path / "again"
     runner = CliRunner()
     base = ["run", str(AUTO_REPAIR), "--workers", "1", "--no-plots", "--out", str(out)]
     assert runner.invoke(main, [*base, "--runs", "3"]).exit_code == 0
     (out / "stale.txt").write_text("from an older version")
-    assert runner.invoke(main, [*base, "--runs", "5"]).exit_code == 0
+    assert runner.invoke(main, [*base, "--runs", "5", "--force"]).exit_code == 0
     assert json.loads((out / "manifest.json").read_text())["runs"] == 5
     assert not (out / "stale.txt").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again"]  # no staging folder left

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -63,7 +67,7 @@ def test_plot_from_saved_results_gives_the_same_figures_as_run(tmp_path: Path) -
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.glob("*.png")) == ["npv.png", "survival.png"]
     assert (out / "survival.png").read_bytes() == first["survival"]
-    assert not list(out.glob(".*"))  # no temporary file left behind
+    assert [p.name for p in out.glob(".*")] == [".franchise-sim.json"]  # no temporary file
     unknown = runner.invoke(main, ["plot", str(out), "--only", "pie"])
     assert unknown.exit_code == 2
     assert "--only pie: no such figure; figures are dashboard, customers" in unknown.output
@@ -133,7 +137,7 @@ def test_plot_and_report_refuse_folders_without_results(tmp_path: Path) -> None:
     for command in ("plot", "report"):
         result = runner.invoke(main, [command, str(empty)])
         assert result.exit_code == 2
-        assert "not a franchise-sim results folder" in result.output
+        assert f"{empty} is not a valid results folder: it holds no manifest.json" in result.output
         assert "Traceback" not in result.output
         result = runner.invoke(main, [command, str(tmp_path / "missing")])
         assert result.exit_code == 2
@@ -146,12 +150,12 @@ def test_a_damaged_folder_gets_one_message(original: SimulationResults, tmp_path
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["runs"] = 31
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ResultsFolderError, match="does not match the manifest"):
+    with pytest.raises(ResultsFolderError, match="holds 60 rows where the manifest's 2 arms x 31"):
         load_results(folder)
     (folder / "manifest.json").write_text("{not json")
     result = CliRunner().invoke(main, ["plot", str(folder)])
     assert result.exit_code == 2
-    assert "manifest.json: cannot be read" in result.output
+    assert "manifest.json is not valid JSON (line 1, column 2" in result.output
 
 
 def test_report_breaks_closures_down_by_reason(original: SimulationResults) -> None:
@@ -163,3 +167,240 @@ def test_report_breaks_closures_down_by_reason(original: SimulationResults) -> N
     assert {r for r in np.unique(reasons) if r} <= {reason for reason, _ in CLOSURE_REASONS}
     open_share = (reasons == "").mean(axis=1)
     assert np.allclose(open_share, original.outcomes["survived"].mean(axis=1))
+
+
+# Items 21, 23 and 24: a tampered folder gets one message, names the file at fault, and
+# corrupt data that still parses is caught on load.
+
+
+@pytest.fixture(scope="module")
+def good_folder(auto_repair: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    results = simulate(auto_repair, runs=6, seed=2, workers=1, horizon_months=12)
+    return save_results(results, tmp_path_factory.mktemp("good") / "good", figures=False)
+
+
+def _manifest(change: Callable[[dict[str, Any]], object]) -> Callable[[Path], None]:
+    def damage(folder: Path) -> None:
+        record = json.loads((folder / "manifest.json").read_text())
+        change(record)
+        (folder / "manifest.json").write_text(json.dumps(record))
+
+    return damage
+
+
+def _manifest_text(edit: Callable[[str], str]) -> Callable[[Path], None]:
+    def damage(folder: Path) -> None:
+        path = folder / "manifest.json"
+        path.write_text(edit(path.read_text()))
+
+    return damage
+
+
+def _table(name: str, change: Callable[[pd.DataFrame], pd.DataFrame]) -> Callable[[Path], None]:
+    def damage(folder: Path) -> None:
+        path = folder / name
+        if name.endswith(".csv"):
+            change(pd.read_csv(path, keep_default_na=False, na_values=[""])).to_csv(
+                path, index=False
+            )
+        else:
+            change(pd.read_parquet(path)).to_parquet(path, index=False)
+
+    return damage
+
+
+def _set(column: str, row: int, value: Any) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    def change(table: pd.DataFrame) -> pd.DataFrame:
+        table[column] = table[column].astype(object)
+        table.loc[row, column] = value
+        return table
+
+    return change
+
+
+def _rename_arm(table: pd.DataFrame) -> pd.DataFrame:
+    table["arm"] = table["arm"].replace("franchise", "franchize")
+    return table
+
+
+DAMAGE: dict[str, tuple[Callable[[Path], object], str]] = {
+    "seed missing": (_manifest(lambda r: r.pop("seed")), "manifest.json: seed is missing"),
+    "seed null": (
+        _manifest(lambda r: r.update(seed=None)),
+        "manifest.json: seed is not a whole number (it is null)",
+    ),
+    "seed as text": (
+        _manifest(lambda r: r.update(seed="5")),
+        'manifest.json: seed is not a whole number (it is "5")',
+    ),
+    "seed true": (
+        _manifest(lambda r: r.update(seed=True)),
+        "manifest.json: seed is not a whole number (it is true)",
+    ),
+    "runs 0": (
+        _manifest(lambda r: r.update(runs=0)),
+        "manifest.json: runs: input should be greater than or equal to 1",
+    ),
+    "horizon 5000": (
+        _manifest(lambda r: r.update(horizon_months=5000)),
+        "manifest.json: horizon_months: input should be less than or equal to 360",
+    ),
+    "deterministic as text": (
+        _manifest(lambda r: r.update(deterministic="false")),
+        'manifest.json: deterministic is not true or false (it is "false")',
+    ),
+    "run_seconds as text": (
+        _manifest(lambda r: r.update(run_seconds="fast")),
+        'manifest.json: run_seconds is not a number of seconds (it is "fast")',
+    ),
+    "arms renamed": (
+        _manifest(lambda r: r.update(arms=["independent", "franchize"])),
+        "manifest.json: arms (independent, franchize) do not match the arms of the scenario it "
+        "holds (independent, franchise)",
+    ),
+    "arms duplicated": (
+        _manifest(lambda r: r.update(arms=["independent", "independent"])),
+        "manifest.json: arms names 'independent' twice",
+    ),
+    "arms not the scenario's": (
+        _manifest(lambda r: r.update(arms=["franchise", "independent"])),
+        "manifest.json: arms (franchise, independent) do not match",
+    ),
+    "arms not a list": (
+        _manifest(lambda r: r.update(arms="independent")),
+        'manifest.json: arms is not a list of arm names (it is "independent")',
+    ),
+    "deep nesting": (
+        _manifest_text(lambda t: t.replace('"scenario": {', '"scenario": ' + "[" * 100_000, 1)),
+        "manifest.json is nested too deeply",
+    ),
+    "5,000-digit integer": (
+        _manifest_text(lambda t: t.replace('"seed": 2,', '"seed": ' + "7" * 5000 + ",", 1)),
+        "manifest.json holds a number with too many digits",
+    ),
+    "scenario invalid": (
+        _manifest(lambda r: r["scenario"]["arms"]["franchise"]["franchise"].update(royalty_rate=5)),
+        "manifest.json: the scenario it holds is invalid: arms.franchise.franchise.royalty_rate: "
+        "input should be less than or equal to",
+    ),
+    "not JSON": (_manifest_text(lambda t: t[:-20]), "manifest.json is not valid JSON (line "),
+    "not an object": (_manifest_text(lambda t: "[1, 2]"), "manifest.json does not hold a JSON"),
+    "summary column missing": (
+        _table("summary.csv", lambda t: t.drop(columns="brand_shocks")),
+        "summary.csv has no column brand_shocks",
+    ),
+    "summary text in numbers": (
+        _table("summary.csv", _set("npv", 2, "lots")),
+        "summary.csv: column npv holds text where numbers belong (row 3: 'lots')",
+    ),
+    "summary duplicated row": (
+        _table("summary.csv", lambda t: pd.concat([t, t.iloc[[4]]])),
+        "summary.csv: the row of arm independent, replication 4 appears more than once",
+    ),
+    "summary arm renamed": (
+        _table("summary.csv", _rename_arm),
+        "summary.csv: arm 'franchize' is not one of the manifest's arms (independent, franchise)",
+    ),
+    "summary row missing": (
+        _table("summary.csv", lambda t: t.iloc[:-1]),
+        "summary.csv holds 11 rows where the manifest's 2 arms x 6 runs need 12",
+    ),
+    "summary zero rows": (_table("summary.csv", lambda t: t.iloc[:0]), "summary.csv holds no rows"),
+    "summary replication out of range": (
+        _table("summary.csv", _set("replication", 0, 6)),
+        "summary.csv: column replication holds 6 where whole numbers from 0 to 5 belong (row 1)",
+    ),
+    "summary not CSV": (
+        lambda f: (f / "summary.csv").write_bytes(bytes(range(256)) * 4),
+        "summary.csv cannot be read (Error tokenizing data. C error: Expected 1 fields in line 3, "
+        "saw 2)",
+    ),
+    "monthly text column": (
+        _table("monthly.parquet", lambda t: t.assign(cash=t["cash"].astype(str))),
+        "monthly.parquet: column cash holds text where numbers belong (row 1: ",
+    ),
+    "monthly NaN": (
+        _table("monthly.parquet", _set("cash", 30, float("nan"))),
+        "monthly.parquet: column cash holds NaN or infinity (row 31)",
+    ),
+    "monthly infinity": (
+        _table("monthly.parquet", _set("revenue", 7, float("inf"))),
+        "monthly.parquet: column revenue holds NaN or infinity (row 8)",
+    ),
+    "monthly duplicated row": (
+        _table("monthly.parquet", lambda t: pd.concat([t.iloc[:-1], t.iloc[[0]]])),
+        "monthly.parquet: the row of arm independent, replication 0, month 1 appears more than",
+    ),
+    "monthly arm renamed": (
+        _table("monthly.parquet", _rename_arm),
+        "monthly.parquet: arm 'franchize' is not one of the manifest's arms",
+    ),
+    "monthly zero rows": (
+        _table("monthly.parquet", lambda t: t.iloc[:0]),
+        "monthly.parquet holds no rows",
+    ),
+    "monthly row missing": (
+        _table("monthly.parquet", lambda t: t.iloc[1:]),
+        "monthly.parquet holds 143 rows where the manifest's 2 arms x 6 runs x 12 months need 144",
+    ),
+    "monthly column missing": (
+        _table("monthly.parquet", lambda t: t.drop(columns="cash")),
+        "monthly.parquet has no column cash",
+    ),
+    "monthly month out of range": (
+        _table("monthly.parquet", _set("month", 0, 13)),
+        "monthly.parquet: column month holds 13 where whole numbers from 1 to 12 belong (row 1)",
+    ),
+    "monthly not Parquet": (
+        lambda f: (f / "monthly.parquet").write_text("arm,replication\n"),
+        "monthly.parquet cannot be read (Could not open Parquet input source 'monthly.parquet': "
+        "Parquet magic bytes not found in footer.",
+    ),
+    "monthly missing": (lambda f: (f / "monthly.parquet").unlink(), "it holds no monthly.parquet"),
+    "a sweep's marker": (
+        lambda f: (f / ".franchise-sim.json").write_text('{"kind": "sweep"}'),
+        "it holds a sweep; plot and report read the folder of a run",
+    ),
+    "a 10,000-character seed": (
+        _manifest(lambda r: r.update(seed="8" * 10_000)),
+        'manifest.json: seed is not a whole number (it is "888',
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE), ids=list(DAMAGE))
+def test_a_tampered_folder_ends_in_one_message_naming_the_file(
+    damage: str, good_folder: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "damaged"
+    shutil.copytree(good_folder, folder)
+    harm, reason = DAMAGE[damage]
+    harm(folder)
+    with pytest.raises(ResultsFolderError) as raised:
+        load_results(folder)
+    message = str(raised.value)
+    assert message.startswith(f"{folder} is not a valid results folder: {reason}"), message
+    assert "http" not in message
+    assert len(message) < 400  # long values are cut
+    if "manifest.json" not in reason:
+        assert "manifest.json" not in message.removeprefix(str(folder))
+    for command in ("plot", "report"):
+        result = CliRunner().invoke(main, [command, str(folder)])
+        assert result.exit_code == 2, result.output
+        assert result.output == f"franchise-sim: {message}\n"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        p.name
+        for p in good_folder.iterdir()
+        if p.name != "monthly.parquet" or damage != "monthly missing"
+    )
+
+
+def test_a_folder_of_an_older_version_without_the_marker_still_reads(
+    original: SimulationResults, tmp_path: Path
+) -> None:
+    folder = save_results(original, tmp_path / "old", figures=False)
+    (folder / ".franchise-sim.json").unlink()
+    loaded = load_results(folder)
+    np.testing.assert_array_equal(loaded.trajectories, original.trajectories)
+    result = CliRunner().invoke(main, ["plot", str(folder), "--only", "npv"])
+    assert result.exit_code == 0, result.output

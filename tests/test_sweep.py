@@ -334,7 +334,13 @@ def cli_sweep(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def test_cli_sweep_writes_the_frame_manifest_and_charts(cli_sweep: tuple[Path, str]) -> None:
     out, output = cli_sweep
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["manifest.json", "npv_mean.png", "survival_month_24.png", "sweep.csv"]
+    assert names == [
+        ".franchise-sim.json",
+        "manifest.json",
+        "npv_mean.png",
+        "survival_month_24.png",
+        "sweep.csv",
+    ]
     frame = pd.read_csv(out / "sweep.csv")
     assert list(frame.columns) == [ROYALTY, *FRAME_COLUMNS]
     assert len(frame) == 2 * (2 * 7 + 3)
@@ -377,12 +383,14 @@ def test_cli_sweep_metrics_progress_and_replacing_an_earlier_sweep(
     args = ["sweep", "auto_repair", "--set", f"{ROYALTY}=0.05,0.06,0.07", "--runs", "3"]
     args += ["--workers", "1", "--horizon-months", "12", "--out", str(out), "-q"]
     (out).mkdir()
+    (out / ".franchise-sim.json").write_text('{"kind": "sweep"}')  # an earlier sweep's folder
     (out / "manifest.json").write_text("{}")
     (out / "stale.png").write_text("old")
-    result = CliRunner().invoke(main, [*args, "--metric", "npv_difference"])
+    result = CliRunner().invoke(main, [*args, "--metric", "npv_difference", "--force"])
     assert result.exit_code == 0, result.output
     assert totals == [9]
     assert sorted(p.name for p in out.iterdir()) == [
+        ".franchise-sim.json",
         "manifest.json",
         "npv_difference.png",
         "sweep.csv",
@@ -438,7 +446,7 @@ def test_cli_sweep_refuses_an_unrelated_folder_before_simulating(
     args = ["sweep", "auto_repair", "--set", f"{ROYALTY}=0.05", "--out", str(keep)]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
-    assert "does not hold franchise-sim results" in result.output
+    assert "was not written by franchise-sim" in result.output
     assert (keep / "chapter1.tex").read_text() == "precious"
 
 
