@@ -976,7 +976,7 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
         SUMMARY_FILE,
         lambda path: pd.read_csv(path, keep_default_na=False, na_values=[""]),
     )
-    months = ("closed_month", "break_even_month", "payback_month", "franchisor_failed_month")
+    months = tuple(name for name in SUMMARY_COLUMNS if name.endswith("_month"))  # NaN: never
     events = ("franchisor_failed_month", "brand_shocks", "closure_reason", *SHOCK_NAMES)
     _check_columns(  # the outcomes are recomputed from the books: only these are needed
         folder,
