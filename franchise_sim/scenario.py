@@ -9,7 +9,8 @@ franchise terms. Units are in the field names (``_usd``, ``_per_month``, ``_rate
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
@@ -75,18 +76,27 @@ MAX_SEED = 2**64 - 1
 """Largest master seed."""
 
 
-def _within(low: float, high: float) -> Callable[[Any], Any]:
+@dataclass(frozen=True)
+class Within:
     """Validator: a fixed value, or every value a distribution can draw, lies in ``[low, high]``.
 
     A distribution is judged by `draw_range`: its support, or for an unbounded normal or a
     lognormal the extreme draws the runner can make.
+
+    Attributes:
+        low: Smallest value allowed.
+        high: Largest value allowed.
     """
 
-    def check(value: Any) -> Any:
+    low: float
+    high: float
+
+    def __call__(self, value: Any) -> Any:
+        """Return the value, or raise the error pydantic reports for it."""
         if value is None:
             return value
         lo, hi = draw_range(value)
-        if lo < low or hi > high:
+        if lo < self.low or hi > self.high:
             if isinstance(value, int | float):
                 shown = f"{value:g}"
             else:  # a normal or lognormal by its extreme draws, the others by their support
@@ -95,40 +105,53 @@ def _within(low: float, high: float) -> Callable[[Any], Any]:
             raise PydanticCustomError(
                 "out_of_range",
                 "{shown} lies outside the allowed range [{low}, {high}]",
-                {"shown": shown, "low": f"{low:g}", "high": f"{high:g}"},
+                {"shown": shown, "low": f"{self.low:g}", "high": f"{self.high:g}"},
             )
         return value
 
-    return check
 
-
-Share = Annotated[Uncertain, AfterValidator(_within(0.0, 1.0))]
+Share = Annotated[Uncertain, AfterValidator(Within(0.0, 1.0))]
 """A share between 0 and 1, fixed or uncertain."""
-Months = Annotated[Uncertain, AfterValidator(_within(0.0, MAX_MONTHS))]
+Months = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_MONTHS))]
 """A duration in months, fixed or uncertain."""
-UsdAmount = Annotated[Uncertain, AfterValidator(_within(0.0, MAX_USD))]
+UsdAmount = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_USD))]
 """A one-off amount of money, fixed or uncertain."""
-PerMonth = Annotated[Uncertain, AfterValidator(_within(0.0, MAX_P_PER_MONTH))]
+PerMonth = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_P_PER_MONTH))]
 """A Bass p term (a monthly chance), fixed or uncertain."""
-BassQ = Annotated[Uncertain, AfterValidator(_within(0.0, MAX_Q_PER_MONTH))]
+BassQ = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_Q_PER_MONTH))]
 """A Bass q (word of mouth per month), fixed or uncertain."""
 
 
-def _sales_rate(kind: str, published: str, cap: float) -> Callable[[float], float]:
-    """Validator: a franchise fee charged on sales, refused above ``cap``."""
+@dataclass(frozen=True)
+class SalesRateCap:
+    """Validator: a franchise fee charged as a share of sales, refused above ``high``.
 
-    def check(value: float) -> float:
-        if value > cap:
+    Attributes:
+        kind: What the fee is called in the message ("royalty").
+        published: The published range, as text ("1-15%").
+        high: The largest share accepted.
+    """
+
+    kind: str
+    published: str
+    high: float
+
+    def __call__(self, value: float) -> float:
+        """Return the value, or raise the error pydantic reports for it."""
+        if value > self.high:
             raise PydanticCustomError(
                 "implausible",
                 "{value} is no {kind} a franchisor charges: published ones run {published} "
                 "of sales (franchise_sim/data/franchise_terms.csv), and at most {cap} is "
                 "accepted; a share is written as a fraction (7% is 0.07)",
-                {"value": f"{value:g}", "kind": kind, "published": published, "cap": f"{cap:g}"},
+                {
+                    "value": f"{value:g}",
+                    "kind": self.kind,
+                    "published": self.published,
+                    "cap": f"{self.high:g}",
+                },
             )
         return value
-
-    return check
 
 
 def _some_households(value: Any) -> Any:
@@ -199,7 +222,7 @@ class Market(Section):
 
     households: Annotated[
         Uncertain,
-        AfterValidator(_within(0.0, MAX_HOUSEHOLDS)),
+        AfterValidator(Within(0.0, MAX_HOUSEHOLDS)),
         AfterValidator(_some_households),
     ] = Field(description="Households within reach of the location.")
     addressable_share: Share = Field(
@@ -241,10 +264,10 @@ class Customers(Section):
         gt=0, le=1, description="Yearly retention of casual customers at full satisfaction."
     )
     visits_per_customer_per_month: Annotated[
-        Uncertain, AfterValidator(_within(0.0, MAX_VISITS_PER_CUSTOMER))
+        Uncertain, AfterValidator(Within(0.0, MAX_VISITS_PER_CUSTOMER))
     ] = Field(description="Average visits per customer.")
     spend_per_visit_usd: Annotated[
-        Uncertain, AfterValidator(_within(0.0, MAX_SPEND_PER_VISIT_USD))
+        Uncertain, AfterValidator(Within(0.0, MAX_SPEND_PER_VISIT_USD))
     ] = Field(description="Average ticket.")
     churn_sensitivity: float = Field(
         2.0, ge=0, le=100, description="Rise in the churn hazard per unit of dissatisfaction."
@@ -258,7 +281,7 @@ class Operations(Section):
     """Capacity and running costs of the business."""
 
     capacity_visits_per_month: Annotated[
-        Uncertain, AfterValidator(_within(0.0, MAX_CAPACITY_VISITS))
+        Uncertain, AfterValidator(Within(0.0, MAX_CAPACITY_VISITS))
     ] = Field(description="Most visits the unit can serve.")
     variable_cost_rate: Share = Field(description="Parts, materials or food as a share of sales.")
     payroll_usd_per_month: float = Field(
@@ -460,10 +483,10 @@ class FranchiseTerms(Section):
         ge=0, le=MAX_USD, description="Initial franchise fee, paid at signing."
     )
     royalty_rate: Annotated[
-        float, AfterValidator(_sales_rate("royalty", "1-15%", MAX_ROYALTY_RATE))
+        float, AfterValidator(SalesRateCap("royalty", "1-15%", MAX_ROYALTY_RATE))
     ] = Field(ge=0, description="Royalty as a share of gross sales.")
     ad_fund_rate: Annotated[
-        float, AfterValidator(_sales_rate("ad-fund rate", "1-4%", MAX_AD_FUND_RATE))
+        float, AfterValidator(SalesRateCap("ad-fund rate", "1-4%", MAX_AD_FUND_RATE))
     ] = Field(ge=0, description="Ad-fund contribution, share of sales.")
     fixed_fees_usd_per_month: float = Field(
         0.0, ge=0, le=MAX_USD_PER_MONTH, description="Technology and other fixed monthly fees."
@@ -476,7 +499,7 @@ class FranchiseTerms(Section):
     )
     local_marketing_min_rate: Annotated[
         float,
-        AfterValidator(_sales_rate("local-advertising minimum", "1-3%", MAX_LOCAL_MARKETING_RATE)),
+        AfterValidator(SalesRateCap("local-advertising minimum", "1-3%", MAX_LOCAL_MARKETING_RATE)),
     ] = Field(
         0.0,
         ge=0,
