@@ -58,11 +58,13 @@ def find_scenario(name_or_path: str) -> Path:
         ShelfError: Neither a file nor a shipped scenario.
     """
     path = Path(name_or_path)
-    if path.is_file() or (path.exists() and not path.is_dir()):
-        return path  # a special file too: reading it says why it is refused
+    if path.is_file():
+        return path
     shipped = shipped_scenario(name_or_path)
     if shipped is not None:
         return shipped
+    if path.exists():
+        return path  # a folder or special file: reading it says why it is refused
     raise ShelfError(
         f"{safe_text(name_or_path, None)}: no such file; {unknown_scenario(name_or_path)}"
     )
