@@ -59,8 +59,8 @@ MAX_P_PER_MONTH = 1.0
 """Largest Bass p term: a monthly chance."""
 MAX_Q_PER_MONTH = 10.0
 """Largest Bass q: published monthly values are well under 1."""
-MAX_MONTHS = 600.0
-"""Longest duration or time constant: 50 years."""
+MAX_MONTHS = 1200.0
+"""Longest duration or time constant: a century (999 months is a common "never")."""
 MAX_TERM_YEARS = 50.0
 """Longest franchise term: the published range is 3-20 years (franchise_terms.csv)."""
 MAX_ROYALTY_RATE = 0.3

@@ -296,7 +296,7 @@ def test_new_from_a_file_that_is_not_utf8(tmp_path: Path, monkeypatch: pytest.Mo
     (tmp_path / "latin1.yaml").write_bytes(SOURCE.replace("Auto repair", "Café").encode("latin-1"))
     args = ["new", "x", "--from", "latin1.yaml", "--out", "x.yaml"]
     message = refused(invoke_in(tmp_path, args, monkeypatch), tmp_path, {"latin1.yaml"})
-    assert "latin1.yaml, line 1: the file is not UTF-8 text (byte 0xe9 cannot be decoded)" in message
+    assert "latin1.yaml, line 1: the file is not UTF-8 text (byte 0xe9 cannot" in message
 
 
 @pytest.mark.parametrize(
