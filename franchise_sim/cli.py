@@ -6,6 +6,7 @@ Bad input ends with one plain message on standard error and exit code 2.
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -25,25 +26,38 @@ from franchise_sim.archive import (
     shown,
 )
 from franchise_sim.monte_carlo import Progress
-from franchise_sim.scenario import Scenario
-from franchise_sim.scenario_file import ScenarioError, load_scenario
-from franchise_sim.shelf import DEFAULT_STARTER, ShelfError, find_scenario
+from franchise_sim.scenario import Scenario, unusual_values
+from franchise_sim.scenario_file import ScenarioError, load_scenario, safe_text
+from franchise_sim.shelf import DEFAULT_STARTER, ShelfError, find_scenario, short_name
 
 EXIT_BAD_INPUT = 2
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
 
+def _printable(message: str) -> str:
+    """A message safe for the terminal: each line's control characters escaped, none cut."""
+    return "\n".join(safe_text(line, None) for line in message.split("\n"))
+
+
 def _fail(message: str) -> NoReturn:
-    click.echo(f"franchise-sim: {message}", err=True)
+    click.echo(_printable(f"franchise-sim: {message}"), err=True)
     sys.exit(EXIT_BAD_INPUT)
+
+
+def _warn_unusual(path: str, model: Scenario) -> None:
+    """Print a warning line on standard error for each unusual value of the scenario."""
+    for note in unusual_values(model):
+        click.echo(_printable(f"{path}: warning: {note}"), err=True)
 
 
 def _load(path: str) -> Scenario:
     try:
-        return load_scenario(path)
+        model = load_scenario(path)
     except ScenarioError as exc:
         _fail(str(exc))
+    _warn_unusual(path, model)
+    return model
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -175,7 +189,7 @@ def run(
 
     path = _scenario_path(scenario)
     model = _load(str(path))
-    target = Path(out_dir) if out_dir else Path("results") / path.stem
+    target = Path(out_dir) if out_dir else Path("results") / short_name(path.stem)
     _output_folder(target, kind="results", force=force, scenario_file=path)
     total = (1 if deterministic else model.run.runs) if runs is None else runs
     if xlsx:
@@ -244,7 +258,12 @@ def plot(results_dir: str, names: tuple[str, ...]) -> None:
 
     unknown = [name for name in names if name not in FIGURE_NAMES]
     if unknown:
-        _fail(f"--only {unknown[0]}: no such figure; figures are {', '.join(FIGURE_NAMES)}")
+        close = difflib.get_close_matches(unknown[0], FIGURE_NAMES, n=1, cutoff=0.6)
+        guess = f"did you mean {close[0]}? " if close else ""
+        _fail(
+            f"--only {safe_text(unknown[0])}: no such figure; {guess}"
+            f"figures are {', '.join(FIGURE_NAMES)}"
+        )
     try:
         written = redraw(results_dir, names=names or None)
     except (OutputFolderError, ResultsFolderError) as exc:
@@ -292,14 +311,16 @@ def new(name: str, source: str, out_path: str | None) -> None:
         origin = find_scenario(source)
         target = Path(out_path) if out_path else Path(f"{slug(name)}.yaml")
         text = new_scenario_text(name, origin, target=str(target))
-    except ShelfError as exc:
+    except (ShelfError, ScenarioError) as exc:
         _fail(str(exc))
-    except OSError as exc:
-        _fail(f"{source}: cannot be read ({exc.strerror})")
     try:
         parse_scenario(text, source=str(target))
     except ScenarioError as exc:
         _fail(f"{origin} is not a valid scenario to start from:\n{exc}")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)  # as `run --out` makes its folders
+    except OSError as exc:
+        _fail(f"{target.parent}: cannot be made a folder ({exc.strerror})")
     try:
         with target.open("x", encoding="utf-8") as stream:
             stream.write(text)
@@ -319,11 +340,12 @@ def validate(files: tuple[str, ...]) -> None:
         try:
             model = load_scenario(path)
         except ScenarioError as exc:
-            click.echo(str(exc), err=True)
+            click.echo(_printable(str(exc)), err=True)
             failed = True
             continue
+        _warn_unusual(path, model)
         arms = ", ".join(model.arm_names)
-        click.echo(f"ok: {path} ({model.name}; arms: {arms})")
+        click.echo(_printable(f"ok: {path} ({model.name}; arms: {arms})"))
     if failed:
         sys.exit(EXIT_BAD_INPUT)
 
@@ -399,7 +421,7 @@ def sweep(
     unknown = [name for name in metrics if name not in known]
     if unknown:
         _fail(f"--metric {unknown[0]}: no such metric; metrics are {', '.join(known)}")
-    target = Path(out_dir) if out_dir else Path("results") / f"{path.stem}_sweep"
+    target = Path(out_dir) if out_dir else Path("results") / f"{short_name(path.stem)}_sweep"
     _output_folder(target, kind="sweep", force=force, scenario_file=path)
     total = len(points) * (model.run.runs if runs is None else runs)
     with _progress_bar(total, quiet=quiet) as progress:

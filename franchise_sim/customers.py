@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import math
 
+_EXP_OVERFLOW = 700.0
+"""Largest exponent `bass_step_share` raises e to (math.exp overflows just above 709)."""
+
 
 def bass_share(months: float, p: float, q: float) -> float:
     """Closed-form Bass adoption share ``F(t)`` after ``months`` from zero (Bass 1969).
@@ -39,6 +42,8 @@ def bass_step_share(share: float, p: float, q: float) -> float:
         return 1.0
     if p <= 0.0 and share <= 0.0:
         return 0.0
+    if p + q > _EXP_OVERFLOW:  # e^(p+q) overflows; the ratio dwarfs p and q: all adopt
+        return 1.0
     ratio = (p + q * share) / (1.0 - share) * math.exp(p + q)
     return (ratio - p) / (q + ratio)
 

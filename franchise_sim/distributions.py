@@ -17,6 +17,8 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import special
 
+from franchise_sim.randomness import LARGEST_UNIFORM, SMALLEST_UNIFORM
+
 FloatArray = NDArray[np.float64]
 
 
@@ -170,6 +172,14 @@ class Normal(_Distribution):
         return np.asarray(np.clip(self.mean_value + self.sd * z, *self.support()), dtype=float)
 
 
+LOGNORMAL_MAX_SD_RATIO = 1000.0
+"""Largest ratio of a lognormal's sd to its mean.
+
+At 1,000 its log-scale sd is 3.7 and its largest draw some 1e10 times its mean; far beyond, the
+log parameters overflow (an sd of 1e300 on a mean of 25,000).
+"""
+
+
 class LogNormal(_Distribution):
     """Positive, right-skewed value given by its own ``mean`` and ``sd``."""
 
@@ -178,6 +188,14 @@ class LogNormal(_Distribution):
     sd: float = Field(gt=0)
 
     model_config = ConfigDict(populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _spread(self) -> LogNormal:
+        if self.sd > LOGNORMAL_MAX_SD_RATIO * self.mean_value:
+            raise ValueError(
+                f"a lognormal's sd may be at most {LOGNORMAL_MAX_SD_RATIO:,.0f} times its mean"
+            )
+        return self
 
     def _log_params(self) -> tuple[float, float]:
         sigma2 = math.log1p((self.sd / self.mean_value) ** 2)
@@ -243,6 +261,28 @@ def mean_of(value: float | _Distribution) -> float:
 def support_of(value: float | _Distribution) -> tuple[float, float]:
     """Return the support of a fixed number or a distribution."""
     return (float(value), float(value)) if isinstance(value, int | float) else value.support()
+
+
+_EXTREME_UNIFORMS = np.array([SMALLEST_UNIFORM, LARGEST_UNIFORM])
+
+
+def draw_range(value: float | _Distribution) -> tuple[float, float]:
+    """Return the smallest and largest value a replication can draw (or infinities).
+
+    The support, except for a normal or lognormal without a finite bound: their draws are the
+    quantiles of the uniforms the runner can hand them, so their extremes are finite (about
+    8 standard deviations out) unless the arithmetic overflows, which gives an infinity.
+    """
+    if isinstance(value, int | float):
+        return (float(value), float(value))
+    if isinstance(value, Normal | LogNormal):
+        with np.errstate(all="ignore"):
+            low, high = (float(x) for x in value.ppf(_EXTREME_UNIFORMS))
+        return (
+            -math.inf if math.isnan(low) else low,
+            math.inf if math.isnan(high) else high,
+        )
+    return value.support()
 
 
 _D = TypeVar("_D", bound=_Distribution)

@@ -122,7 +122,7 @@ class UnitPlan:
     loan_usd: float
     loan_rate_per_year: float
     loan_term_months: int
-    working_capital_usd: float
+    working_capital_usd: float  # cash on opening day: with any equity beyond the investment
     # owner
     draw_usd_per_month: float
     cash_floor_usd: float
@@ -228,7 +228,7 @@ def _plan_events(scenario: Scenario, draw: Draw, *, enabled: bool) -> EventPlan:
 
 
 def _plan_unit(arm: Arm, market: MarketPlan, draw: Draw) -> UnitPlan:
-    c, o, fin, own, inv = arm.customers, arm.operations, arm.financing, arm.owner, arm.investment
+    c, o, fin, own = arm.customers, arm.operations, arm.financing, arm.owner
     terms = arm.franchise
     if terms is None:
         concept = arm.concept
@@ -311,7 +311,7 @@ def _plan_unit(arm: Arm, market: MarketPlan, draw: Draw) -> UnitPlan:
         loan_usd=arm.loan_usd(),
         loan_rate_per_year=fin.loan_rate_per_year,
         loan_term_months=fin.loan_term_months,
-        working_capital_usd=inv.working_capital_usd,
+        working_capital_usd=arm.opening_cash_usd(),
         draw_usd_per_month=own.draw_usd_per_month,
         cash_floor_usd=own.cash_floor_usd,
         cash_ceiling_usd=own.cash_ceiling_usd,

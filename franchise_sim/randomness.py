@@ -18,6 +18,18 @@ from scipy import special
 
 _TWO_TO_MINUS_53 = 2.0**-53
 
+SMALLEST_UNIFORM = 0.5 * _TWO_TO_MINUS_53
+"""The smallest uniform `keyed_uniform` returns (its top 53 bits all zero)."""
+LARGEST_UNIFORM = 1.0 - _TWO_TO_MINUS_53
+"""The largest uniform `keyed_uniform` returns."""
+
+LARGEST_COUNT_MEAN = 1e13
+"""Largest mean `poisson_count` and `binomial_count` accept.
+
+Above it the exact search loses its footing (the log-mass carries less precision than one
+count) and would step for hours; validated scenarios keep every mean below about 1.2e11.
+"""
+
 
 def purpose_key(purpose: str) -> int:
     """A stable integer for a purpose name (CRC-32 of its UTF-8 bytes)."""
@@ -38,7 +50,7 @@ def keyed_uniform(seed: int, replication: int, purpose: str) -> float:
     """One uniform in (0, 1) for a (replication, purpose) pair, without building a generator."""
     word = int(seed_sequence(seed, replication, purpose).generate_state(1, np.uint64)[0])
     # The top 53-bit word would round up to exactly 1.0: keep it just below.
-    return min(((word >> 11) + 0.5) * _TWO_TO_MINUS_53, 1.0 - _TWO_TO_MINUS_53)
+    return min(((word >> 11) + 0.5) * _TWO_TO_MINUS_53, LARGEST_UNIFORM)
 
 
 _STANDARD_NORMAL = NormalDist()
@@ -51,7 +63,11 @@ def poisson_count(u: float, mean: float) -> int:
 
     Small means sum the probability mass from zero. Larger ones start from the Cornish-Fisher
     approximation, take the exact distribution function there and step to the quantile.
+
+    Raises:
+        ValueError: The mean is not finite or above `LARGEST_COUNT_MEAN`.
     """
+    _check_count_mean(mean)
     if mean <= 0.0 or u <= 0.0:
         return 0
     if mean < _SEARCH_FROM_MEAN:
@@ -89,9 +105,13 @@ def binomial_count(u: float, n: int, p: float) -> int:
 
     Same method as ``poisson_count``: summing from zero for small ``n p``, else a search from
     the Cornish-Fisher approximation anchored on the exact distribution function.
+
+    Raises:
+        ValueError: ``n p`` is not finite or above `LARGEST_COUNT_MEAN`.
     """
     if n <= 0 or p <= 0.0 or u <= 0.0:
         return 0
+    _check_count_mean(n * p)
     if p >= 1.0:
         return n
     q = 1.0 - p
@@ -125,6 +145,16 @@ def binomial_count(u: float, n: int, p: float) -> int:
         mass *= k / ((n - k + 1) * ratio)
         k -= 1
     return k
+
+
+def _check_count_mean(mean: float) -> None:
+    """Refuse a count mean the exact inversion cannot handle, instead of searching forever."""
+    if not mean <= LARGEST_COUNT_MEAN:  # also catches NaN
+        raise ValueError(
+            f"a count with mean {mean:.3g} is beyond what the simulation can draw "
+            f"(at most {LARGEST_COUNT_MEAN:.0e}); check the scenario's households, shares "
+            "and visits"
+        )
 
 
 class ReplicationStreams:

@@ -8,8 +8,10 @@ franchise terms. Units are in the field names (``_usd``, ``_per_month``, ``_rate
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator, Mapping
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -20,12 +22,13 @@ from pydantic import (
     PrivateAttr,
     ValidationError,
     create_model,
+    field_validator,
     model_validator,
 )
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
-from franchise_sim.distributions import Uncertain, support_of
+from franchise_sim.distributions import LogNormal, Normal, Uncertain, draw_range, mean_of
 
 BlsSector = Literal[
     "total_private", "other_services_naics81", "retail_trade", "accommodation_food_services"
@@ -33,29 +36,164 @@ BlsSector = Literal[
 """Columns of the BLS establishment-survival table shipped in ``franchise_sim/data``."""
 
 
-def _within(low: float, high: float) -> Callable[[Any], Any]:
-    """Validator: a fixed value or a distribution's whole support lies in ``[low, high]``."""
+# --- Bounds ------------------------------------------------------------------------------------
+# Every number a scenario holds is bounded, generously, by what a single local business can mean
+# and so that the model's arithmetic can never overflow, turn to NaN or ask for a random count it
+# cannot draw: the largest mean of a count is households x visits per customer x the largest
+# season factor (12) = 1e8 x 100 x 12 = 1.2e11, well under randomness.LARGEST_COUNT_MEAN; the
+# largest month of sales, 1e9 visits x 1e6 USD, and 360 months of it stay far inside a float.
 
-    def check(value: Any) -> Any:
+MAX_HOUSEHOLDS = 1e8
+"""Most households within reach: about the whole United States (131 million households)."""
+MAX_VISITS_PER_CUSTOMER = 100.0
+"""Most visits per customer per month: three a day."""
+MAX_CAPACITY_VISITS = 1e9
+"""Most visits a unit can serve in a month."""
+MAX_SPEND_PER_VISIT_USD = 1e6
+"""Largest average ticket."""
+MAX_USD_PER_MONTH = 1e9
+"""Largest monthly amount of money (payroll, rent, fees, draw)."""
+MAX_USD = 1e10
+"""Largest one-off amount of money (investment, equity, savings, a repair)."""
+MAX_P_PER_MONTH = 1.0
+"""Largest Bass p term: a monthly chance."""
+MAX_Q_PER_MONTH = 10.0
+"""Largest Bass q: published monthly values are well under 1."""
+MAX_MONTHS = 1200.0
+"""Longest duration or time constant: a century (999 months is a common "never")."""
+MAX_TERM_YEARS = 50.0
+"""Longest franchise term: the published range is 3-20 years (franchise_terms.csv)."""
+MAX_ROYALTY_RATE = 0.3
+"""Highest royalty accepted: published royalties run 1-15% of sales (Blair & Lafontaine 2005,
+in franchise_sim/data/franchise_terms.csv), so twice the top of that range cannot be meant."""
+MAX_AD_FUND_RATE = 0.2
+"""Highest ad-fund rate accepted: published rates are 1-4% of sales (franchise_terms.csv)."""
+MAX_LOCAL_MARKETING_RATE = 0.3
+"""Highest required local advertising: agreements ask 1-3% of sales (franchise_terms.csv)."""
+MAX_SEASON_FACTOR = 1000.0
+"""Largest relative demand of one month (the twelve are rescaled to average 1)."""
+MAX_SEED = 2**64 - 1
+"""Largest master seed."""
+
+
+@dataclass(frozen=True)
+class Within:
+    """Validator: a fixed value, or every value a distribution can draw, lies in ``[low, high]``.
+
+    A distribution is judged by `draw_range`: its support, or for an unbounded normal or a
+    lognormal the extreme draws the runner can make.
+
+    Attributes:
+        low: Smallest value allowed.
+        high: Largest value allowed.
+    """
+
+    low: float
+    high: float
+
+    def __call__(self, value: Any) -> Any:
+        """Return the value, or raise the error pydantic reports for it."""
         if value is None:
             return value
-        lo, hi = support_of(value)
-        if lo < low or hi > high:
-            shown = f"{value}" if isinstance(value, int | float) else f"support [{lo}, {hi}]"
+        lo, hi = draw_range(value)
+        if lo < self.low or hi > self.high:
+            if isinstance(value, int | float):
+                shown = f"{value:g}"
+            else:  # a normal or lognormal by its extreme draws, the others by their support
+                kind = "draws" if isinstance(value, Normal | LogNormal) else "support"
+                shown = f"{kind} [{lo:.6g}, {hi:.6g}]"
             raise PydanticCustomError(
                 "out_of_range",
                 "{shown} lies outside the allowed range [{low}, {high}]",
-                {"shown": shown, "low": low, "high": high},
+                {"shown": shown, "low": f"{self.low:g}", "high": f"{self.high:g}"},
             )
         return value
 
-    return check
 
-
-Share = Annotated[Uncertain, AfterValidator(_within(0.0, 1.0))]
+Share = Annotated[Uncertain, AfterValidator(Within(0.0, 1.0))]
 """A share between 0 and 1, fixed or uncertain."""
-Positive = Annotated[Uncertain, AfterValidator(_within(0.0, math.inf))]
-"""A non-negative amount, fixed or uncertain."""
+Months = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_MONTHS))]
+"""A duration in months, fixed or uncertain."""
+UsdAmount = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_USD))]
+"""A one-off amount of money, fixed or uncertain."""
+PerMonth = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_P_PER_MONTH))]
+"""A Bass p term (a monthly chance), fixed or uncertain."""
+BassQ = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_Q_PER_MONTH))]
+"""A Bass q (word of mouth per month), fixed or uncertain."""
+
+
+@dataclass(frozen=True)
+class SalesRateCap:
+    """Validator: a franchise fee charged as a share of sales, refused above ``high``.
+
+    Attributes:
+        kind: What the fee is called in the message ("royalty").
+        published: The published range, as text ("1-15%").
+        high: The largest share accepted.
+    """
+
+    kind: str
+    published: str
+    high: float
+
+    def __call__(self, value: float) -> float:
+        """Return the value, or raise the error pydantic reports for it."""
+        if value > self.high:
+            raise PydanticCustomError(
+                "implausible",
+                "{value} is no {kind} a franchisor charges: published ones run {published} "
+                "of sales (franchise_sim/data/franchise_terms.csv), and at most {cap} is "
+                "accepted; a share is written as a fraction (7% is 0.07)",
+                {
+                    "value": f"{value:g}",
+                    "kind": self.kind,
+                    "published": self.published,
+                    "cap": f"{self.high:g}",
+                },
+            )
+        return value
+
+
+def _some_households(value: Any) -> Any:
+    """Validator: a market of at least one household on average."""
+    if value is not None and mean_of(value) < 1.0:
+        raise PydanticCustomError(
+            "no_market",
+            "{shown} households leaves no market: give the households within reach of the "
+            "location (at least 1)",
+            {"shown": f"{mean_of(value):g}"},
+        )
+    return value
+
+
+UNPRINTABLE_CATEGORIES = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"))
+"""Unicode categories a name may not hold: controls (newline, tab, escape), format characters
+(bidirectional overrides, zero-width marks), line and paragraph separators, unassigned."""
+
+
+def control_character(text: str, allowed: str = "") -> str | None:
+    """The first character of ``text`` that would not print as itself on a terminal, if any."""
+    for char in text:
+        if char not in allowed and unicodedata.category(char) in UNPRINTABLE_CATEGORIES:
+            return char
+    return None
+
+
+def _plain_text(text: str, *, allowed: str = "") -> str:
+    """Validator: text that prints as itself on a terminal (no control characters)."""
+    char = control_character(text, allowed)
+    if char is not None:
+        raise PydanticCustomError(
+            "control_character",
+            "holds the control character {char}; names and labels are plain text "
+            "(no newlines, tabs or escape sequences)",
+            {"char": ascii(char).strip("'")},
+        )
+    return text
+
+
+PlainText = Annotated[str, AfterValidator(_plain_text)]
+"""A name or label: text without control characters."""
 
 
 class Section(BaseModel):
@@ -71,7 +209,9 @@ class RunSettings(Section):
 
     horizon_months: int = Field(60, ge=1, le=360, description="Months simulated after opening.")
     runs: int = Field(1000, ge=1, le=1_000_000, description="Paired Monte Carlo replications.")
-    seed: int = Field(20261127, ge=0, description="Master seed of every random stream.")
+    seed: int = Field(
+        20261127, ge=0, le=MAX_SEED, description="Master seed of every random stream."
+    )
     discount_rate_per_year: float = Field(
         0.10, ge=0, le=1, description="Owner's discount rate for NPV (effective annual)."
     )
@@ -80,7 +220,11 @@ class RunSettings(Section):
 class Market(Section):
     """The local market, shared by every arm of a replication."""
 
-    households: Positive = Field(description="Households within reach of the location.")
+    households: Annotated[
+        Uncertain,
+        AfterValidator(Within(0.0, MAX_HOUSEHOLDS)),
+        AfterValidator(_some_households),
+    ] = Field(description="Households within reach of the location.")
     addressable_share: Share = Field(
         description="Share of households that could ever become this business's customers."
     )
@@ -88,7 +232,7 @@ class Market(Section):
         0.2,
         description="How far local tastes sit from a standard national offering (0 = none).",
     )
-    seasonality: tuple[Annotated[float, Field(gt=0)], ...] = Field(
+    seasonality: tuple[Annotated[float, Field(gt=0, le=MAX_SEASON_FACTOR)], ...] = Field(
         (1.0,) * 12,
         strict=False,
         min_length=12,
@@ -109,7 +253,7 @@ class Customers(Section):
         description="Bass p: monthly chance a non-customer tries the business through "
         "location and signage alone, before any advertising or brand."
     )
-    imitation_q_per_month: Positive = Field(
+    imitation_q_per_month: BassQ = Field(
         description="Bass q: monthly word-of-mouth pull at full satisfaction and market share 1."
     )
     loyal_share: Share = Field(description="Share of new customers who are the loyal kind.")
@@ -119,10 +263,14 @@ class Customers(Section):
     casual_retention_per_year: float = Field(
         gt=0, le=1, description="Yearly retention of casual customers at full satisfaction."
     )
-    visits_per_customer_per_month: Positive = Field(description="Average visits per customer.")
-    spend_per_visit_usd: Positive = Field(description="Average ticket.")
+    visits_per_customer_per_month: Annotated[
+        Uncertain, AfterValidator(Within(0.0, MAX_VISITS_PER_CUSTOMER))
+    ] = Field(description="Average visits per customer.")
+    spend_per_visit_usd: Annotated[
+        Uncertain, AfterValidator(Within(0.0, MAX_SPEND_PER_VISIT_USD))
+    ] = Field(description="Average ticket.")
     churn_sensitivity: float = Field(
-        2.0, ge=0, description="Rise in the churn hazard per unit of dissatisfaction."
+        2.0, ge=0, le=100, description="Rise in the churn hazard per unit of dissatisfaction."
     )
     overload_penalty: float = Field(
         1.0, ge=0, le=1, description="Satisfaction lost per unit share of demand turned away."
@@ -132,19 +280,27 @@ class Customers(Section):
 class Operations(Section):
     """Capacity and running costs of the business."""
 
-    capacity_visits_per_month: Positive = Field(description="Most visits the unit can serve.")
+    capacity_visits_per_month: Annotated[
+        Uncertain, AfterValidator(Within(0.0, MAX_CAPACITY_VISITS))
+    ] = Field(description="Most visits the unit can serve.")
     variable_cost_rate: Share = Field(description="Parts, materials or food as a share of sales.")
-    payroll_usd_per_month: float = Field(ge=0, description="Staff wages and payroll taxes.")
-    rent_usd_per_month: float = Field(ge=0, description="Occupancy cost.")
-    other_fixed_usd_per_month: float = Field(
-        ge=0, description="Utilities, insurance, software, accounting."
+    payroll_usd_per_month: float = Field(
+        ge=0, le=MAX_USD_PER_MONTH, description="Staff wages and payroll taxes."
     )
-    marketing_usd_per_month: float = Field(ge=0, description="Planned local advertising.")
+    rent_usd_per_month: float = Field(ge=0, le=MAX_USD_PER_MONTH, description="Occupancy cost.")
+    other_fixed_usd_per_month: float = Field(
+        ge=0, le=MAX_USD_PER_MONTH, description="Utilities, insurance, software, accounting."
+    )
+    marketing_usd_per_month: float = Field(
+        ge=0, le=MAX_USD_PER_MONTH, description="Planned local advertising."
+    )
     marketing_p_per_1000usd: float = Field(
-        ge=0, description="Bass p added in steady state per 1,000 USD of monthly advertising."
+        ge=0,
+        le=MAX_P_PER_MONTH,
+        description="Bass p added in steady state per 1,000 USD of monthly advertising.",
     )
     advertising_half_life_months: float = Field(
-        0.8, gt=0, description="Half-life of advertising's effect (adstock)."
+        0.8, gt=0, le=MAX_MONTHS, description="Half-life of advertising's effect (adstock)."
     )
 
 
@@ -161,23 +317,31 @@ class Concept(Section):
         0.7, ge=0, le=1, description="Share of that quality reached on opening day."
     )
     learning_months: float = Field(
-        12.0, gt=0, description="Time constant of the learning curve towards full quality."
+        12.0,
+        gt=0,
+        le=MAX_MONTHS,
+        description="Time constant of the learning curve towards full quality.",
     )
     starting_mismatch: Share = Field(
         description="How far the untested offering sits from local tastes at opening."
     )
     adaptation_months: float = Field(
-        12.0, gt=0, description="Time constant of adapting the offering to local tastes."
+        12.0,
+        gt=0,
+        le=MAX_MONTHS,
+        description="Time constant of adapting the offering to local tastes.",
     )
 
 
 class Investment(Section):
     """Start-up investment, spent before opening."""
 
-    buildout_usd: float = Field(ge=0, description="Leasehold improvements and signage.")
-    equipment_usd: float = Field(ge=0, description="Equipment and fixtures.")
-    initial_inventory_usd: float = Field(ge=0, description="Opening stock.")
-    working_capital_usd: float = Field(ge=0, description="Cash in the bank on opening day.")
+    buildout_usd: float = Field(ge=0, le=MAX_USD, description="Leasehold improvements and signage.")
+    equipment_usd: float = Field(ge=0, le=MAX_USD, description="Equipment and fixtures.")
+    initial_inventory_usd: float = Field(ge=0, le=MAX_USD, description="Opening stock.")
+    working_capital_usd: float = Field(
+        ge=0, le=MAX_USD, description="Cash in the bank on opening day."
+    )
     liquidation_recovery_share: float = Field(
         0.25, ge=0, le=1, description="Share of equipment and stock recovered at closure."
     )
@@ -186,7 +350,12 @@ class Investment(Section):
 class Financing(Section):
     """Owner equity plus an amortising term loan (SBA 7(a) style) for the rest."""
 
-    owner_equity_usd: float = Field(ge=0, description="Owner's own money put in at the start.")
+    owner_equity_usd: float = Field(
+        ge=0,
+        le=MAX_USD,
+        description="Owner's own money put in at the start; any beyond the investment is kept "
+        "as cash in the business.",
+    )
     loan_rate_per_year: float = Field(ge=0, le=0.5, description="Nominal annual interest rate.")
     loan_term_months: int = Field(ge=1, le=300, description="Monthly payments to repay the loan.")
     personal_guarantee: bool = Field(
@@ -197,19 +366,24 @@ class Financing(Section):
 class Owner(Section):
     """The person running the business: what they take out, put in, and when they quit."""
 
-    draw_usd_per_month: float = Field(ge=0, description="Take-home the owner aims for.")
+    draw_usd_per_month: float = Field(
+        ge=0, le=MAX_USD_PER_MONTH, description="Take-home the owner aims for."
+    )
     cash_floor_usd: float = Field(
-        ge=0, description="Cash kept in the business before the owner takes any draw."
+        ge=0, le=MAX_USD, description="Cash kept in the business before the owner takes any draw."
     )
     cash_ceiling_usd: float = Field(
         60000.0,
         ge=0,
+        le=MAX_USD,
         description="Cash above this level is paid out to the owner on top of the draw.",
     )
     reserve_usd: float = Field(
-        ge=0, description="Personal savings available to cover the business's shortfalls."
+        ge=0,
+        le=MAX_USD,
+        description="Personal savings available to cover the business's shortfalls.",
     )
-    patience_months: Positive = Field(
+    patience_months: Months = Field(
         description="Months in a row of not earning a living after which the owner quits."
     )
     living_share_of_draw: float = Field(
@@ -223,7 +397,7 @@ class Owner(Section):
         0.0, ge=0, le=1, description="Yearly chance the owner must stop (health, family, move)."
     )
     valuation_multiple_of_profit: float = Field(
-        2.0, ge=0, description="Value of a going business as a multiple of yearly profit."
+        2.0, ge=0, le=100, description="Value of a going business as a multiple of yearly profit."
     )
 
 
@@ -239,7 +413,7 @@ class Recession(Section):
     """A local or national downturn."""
 
     rate_per_year: float = Field(ge=0, le=12, description="Expected recession starts per year.")
-    duration_months: Positive = Field(description="How long one lasts.")
+    duration_months: Months = Field(description="How long one lasts.")
     demand_drop: Share = Field(description="Fall in visits while it lasts.")
 
 
@@ -247,7 +421,7 @@ class EquipmentBreakdown(Section):
     """A major piece of equipment fails."""
 
     rate_per_year: float = Field(ge=0, le=12, description="Expected breakdowns per year.")
-    repair_cost_usd: Positive = Field(description="Cost of one repair or replacement.")
+    repair_cost_usd: UsdAmount = Field(description="Cost of one repair or replacement.")
     capacity_lost_share: Share = Field(description="Capacity lost in the month it happens.")
 
 
@@ -256,8 +430,8 @@ class KeyStaffLoss(Section):
 
     rate_per_year: float = Field(ge=0, le=12, description="Expected departures per year.")
     quality_drop: Share = Field(description="Fall in operating quality until replaced.")
-    months_to_replace: Positive = Field(description="Months until a replacement is up to speed.")
-    recruiting_cost_usd: Positive = Field(description="Hiring and training cost.")
+    months_to_replace: Months = Field(description="Months until a replacement is up to speed.")
+    recruiting_cost_usd: UsdAmount = Field(description="Hiring and training cost.")
 
 
 class Events(Section):
@@ -277,7 +451,9 @@ class Template(Section):
     starting_quality_share: float = Field(
         0.85, ge=0, le=1, description="Share of that quality on opening day (training)."
     )
-    learning_months: float = Field(6.0, gt=0, description="Learning-curve time constant.")
+    learning_months: float = Field(
+        6.0, gt=0, le=MAX_MONTHS, description="Learning-curve time constant."
+    )
 
 
 class Franchisor(Section):
@@ -287,34 +463,52 @@ class Franchisor(Section):
         ge=0, le=1, description="Yearly chance the franchisor fails or stops supporting units."
     )
     rebranding_cost_usd: float = Field(
-        0.0, ge=0, description="Cost to the unit of going on alone after franchisor failure."
+        0.0,
+        ge=0,
+        le=MAX_USD,
+        description="Cost to the unit of going on alone after franchisor failure.",
     )
     brand_shock_rate_per_year: float = Field(
         ge=0, le=12, description="Expected brand scandals or recalls per year."
     )
     brand_shock_awareness_drop: Share = Field(description="Fall in brand pull during a shock.")
     brand_shock_satisfaction_drop: Share = Field(description="Fall in satisfaction during it.")
-    brand_shock_months: Positive = Field(description="How long a brand shock lasts.")
+    brand_shock_months: Months = Field(description="How long a brand shock lasts.")
 
 
 class FranchiseTerms(Section):
     """What the franchise disclosure document says, and what the brand brings."""
 
-    initial_fee_usd: float = Field(ge=0, description="Initial franchise fee, paid at signing.")
-    royalty_rate: float = Field(ge=0, le=1, description="Royalty as a share of gross sales.")
-    ad_fund_rate: float = Field(ge=0, le=1, description="Ad-fund contribution, share of sales.")
+    initial_fee_usd: float = Field(
+        ge=0, le=MAX_USD, description="Initial franchise fee, paid at signing."
+    )
+    royalty_rate: Annotated[
+        float, AfterValidator(SalesRateCap("royalty", "1-15%", MAX_ROYALTY_RATE))
+    ] = Field(ge=0, description="Royalty as a share of gross sales.")
+    ad_fund_rate: Annotated[
+        float, AfterValidator(SalesRateCap("ad-fund rate", "1-4%", MAX_AD_FUND_RATE))
+    ] = Field(ge=0, description="Ad-fund contribution, share of sales.")
     fixed_fees_usd_per_month: float = Field(
-        0.0, ge=0, description="Technology and other fixed monthly fees."
+        0.0, ge=0, le=MAX_USD_PER_MONTH, description="Technology and other fixed monthly fees."
     )
-    term_years: float = Field(gt=0, description="Initial term of the franchise agreement.")
-    renewal_fee_usd: float = Field(0.0, ge=0, description="Fee to renew at the end of the term.")
-    local_marketing_min_rate: float = Field(
-        0.0, ge=0, le=1, description="Local advertising the agreement requires, share of sales."
+    term_years: float = Field(
+        gt=0, le=MAX_TERM_YEARS, description="Initial term of the franchise agreement."
     )
-    brand_awareness_p_per_month: Positive = Field(
+    renewal_fee_usd: float = Field(
+        0.0, ge=0, le=MAX_USD, description="Fee to renew at the end of the term."
+    )
+    local_marketing_min_rate: Annotated[
+        float,
+        AfterValidator(SalesRateCap("local-advertising minimum", "1-3%", MAX_LOCAL_MARKETING_RATE)),
+    ] = Field(
+        0.0,
+        ge=0,
+        description="Local advertising the agreement requires, share of sales.",
+    )
+    brand_awareness_p_per_month: PerMonth = Field(
         description="Bass p added by an already known brand: the awareness head start."
     )
-    ad_fund_p_per_month: Positive = Field(
+    ad_fund_p_per_month: PerMonth = Field(
         description="Bass p added by the system's regional and national advertising."
     )
     purchasing_discount_rate: Share = Field(
@@ -368,7 +562,7 @@ OVERRIDABLE_SECTIONS = ("customers", "operations", "concept", "investment", "fin
 class ArmSpec(Section):
     """One way of starting the business, as written in the scenario file."""
 
-    label: str = Field(min_length=1, description="Name shown in tables and plots.")
+    label: PlainText = Field(min_length=1, description="Name shown in tables and plots.")
     franchise: FranchiseTerms | None = Field(
         None, description="Franchise terms; absent for an independent startup."
     )
@@ -411,12 +605,20 @@ class Arm(Section):
         )
 
     def equity_usd(self) -> float:
-        """The owner's equity actually put in: never more than the investment needs."""
-        return min(self.financing.owner_equity_usd, self.total_investment_usd())
+        """The owner's equity put in, all of it (see `surplus_equity_usd`)."""
+        return self.financing.owner_equity_usd
+
+    def surplus_equity_usd(self) -> float:
+        """Equity beyond the total investment: kept as cash in the business on opening day."""
+        return max(0.0, self.financing.owner_equity_usd - self.total_investment_usd())
+
+    def opening_cash_usd(self) -> float:
+        """Cash in the bank on opening day: the working capital plus any surplus equity."""
+        return self.investment.working_capital_usd + self.surplus_equity_usd()
 
     def loan_usd(self) -> float:
         """The loan that finances what the owner's equity does not cover."""
-        return self.total_investment_usd() - self.equity_usd()
+        return max(0.0, self.total_investment_usd() - self.financing.owner_equity_usd)
 
     def liquidation_value_usd(self) -> float:
         """What the equipment and opening stock fetch if the business is wound up."""
@@ -427,8 +629,10 @@ class Arm(Section):
 class Scenario(Section):
     """A whole scenario file: the shared sections and the arms compared over them."""
 
-    name: str = Field(min_length=1, description="Short title of the decision.")
-    description: str = Field("", description="What is being decided, in a sentence or two.")
+    name: PlainText = Field(min_length=1, description="Short title of the decision.")
+    description: Annotated[str, AfterValidator(partial(_plain_text, allowed="\n\t"))] = Field(
+        "", description="What is being decided, in a sentence or two."
+    )
     bls_sector: BlsSector = Field(
         description="BLS sector whose establishment survival the independent arm compares with."
     )
@@ -446,6 +650,20 @@ class Scenario(Section):
     )
 
     _resolved: dict[str, Arm] = PrivateAttr(default_factory=dict)
+
+    @field_validator("arms")
+    @classmethod
+    def _plain_arm_names(cls, arms: dict[str, ArmSpec]) -> dict[str, ArmSpec]:
+        for name in arms:
+            try:
+                _plain_text(name)
+            except PydanticCustomError as exc:
+                raise PydanticCustomError(
+                    "control_character",
+                    "the arm name {name} " + exc.message_template,
+                    {"name": ascii(name[:40]), **(exc.context or {})},
+                ) from None
+        return arms
 
     @model_validator(mode="after")
     def _resolve_arms(self) -> Scenario:
@@ -532,3 +750,106 @@ class Scenario(Section):
         from franchise_sim.changes import value_at
 
         return value_at(self, path)
+
+
+# --- Values that are allowed but unusual -------------------------------------------------------
+# Thresholds from the published ranges shipped in franchise_sim/data: franchise_terms.csv (IFA
+# Educational Foundation / FRANdata, Blair & Lafontaine 2005, Shane) and sba_7a_loans.csv (SBA
+# 7(a) rules, prime 8.50% in October 2023).
+
+ROYALTY_TOP = 0.125
+"""Top of the published royalty range: 12.5% of sales (personnel services; IFA / FRANdata)."""
+AD_FUND_TOP = 0.04
+"""Top of the usual ad-fund range: 4% of sales."""
+LOCAL_MARKETING_TOP = 0.03
+"""Top of the usual required local advertising: 3% of sales."""
+INITIAL_FEE_TOP_USD = 100_000.0
+"""Top of the published initial-fee range (Blair & Lafontaine 2005: 10k-100k USD)."""
+TERM_YEARS_RANGE = (3.0, 20.0)
+"""Published range of initial franchise terms (Shane; McDonald's 20 years)."""
+SBA_TOP_RATE = 0.085 + 0.065
+"""Highest SBA 7(a) rate: prime (8.50%, Oct 2023) plus the largest allowed spread (6.5%)."""
+SBA_MIN_EQUITY_SHARE = 0.10
+"""Smallest equity injection the SBA asks of a start-up: 10% of the project cost."""
+
+
+def unusual_values(scenario: Scenario) -> list[str]:
+    """Values that validate but are unusual enough to be a mistake, one sentence each.
+
+    Each sentence starts with the field (``arms.franchise.franchise.royalty_rate``) or the arm
+    it is about, and gives the published range it falls outside.
+
+    Args:
+        scenario: A validated scenario.
+
+    Returns:
+        The warnings, in arm order; empty for the shipped scenarios.
+    """
+    notes: list[str] = []
+    for arm in scenario.resolved_arms():
+        where = f"arms.{arm.name}"
+        terms = arm.franchise
+        if terms is not None:
+            notes.extend(_unusual_terms(terms, f"{where}.franchise"))
+            sales_cut = (
+                terms.royalty_rate + terms.ad_fund_rate + mean_of(arm.operations.variable_cost_rate)
+            )
+            if sales_cut >= 1.0:
+                notes.append(
+                    f"{where}: royalty, ad fund and variable costs take {sales_cut:.0%} of "
+                    "sales, so every sale loses money before any fixed cost"
+                )
+        investment = arm.total_investment_usd()
+        equity = arm.financing.owner_equity_usd
+        if arm.surplus_equity_usd() > 0.0:
+            notes.append(
+                f"{where}: owner equity {equity:,.0f} USD exceeds the total investment "
+                f"{investment:,.0f} USD; the {arm.surplus_equity_usd():,.0f} USD beyond it is "
+                "kept as cash in the business on opening day"
+            )
+        elif investment > 0.0 and equity < SBA_MIN_EQUITY_SHARE * investment:
+            notes.append(
+                f"{where}: owner equity {equity:,.0f} USD is {equity / investment:.0%} of the "
+                f"{investment:,.0f} USD investment; SBA 7(a) lenders ask at least "
+                f"{SBA_MIN_EQUITY_SHARE:.0%} of a start-up"
+            )
+        rate = arm.financing.loan_rate_per_year
+        if rate > SBA_TOP_RATE and arm.loan_usd() > 0.0:
+            notes.append(
+                f"{where}: a loan rate of {rate:.1%} is above the SBA 7(a) cap of "
+                f"{SBA_TOP_RATE:.1%} (prime 8.50% plus 6.5%)"
+            )
+    return notes
+
+
+def _unusual_terms(terms: FranchiseTerms, where: str) -> list[str]:
+    """Franchise terms outside the published ranges of franchise_terms.csv."""
+    notes: list[str] = []
+    source = "(franchise_sim/data/franchise_terms.csv)"
+    if terms.royalty_rate > ROYALTY_TOP:
+        notes.append(
+            f"{where}.royalty_rate: {terms.royalty_rate:.1%} is above the published range of "
+            f"royalties, 4.6-{ROYALTY_TOP:.1%} of sales {source}; check the disclosure document"
+        )
+    if terms.ad_fund_rate > AD_FUND_TOP:
+        notes.append(
+            f"{where}.ad_fund_rate: {terms.ad_fund_rate:.1%} is above the usual 1-"
+            f"{AD_FUND_TOP:.0%} of sales {source}"
+        )
+    if terms.local_marketing_min_rate > LOCAL_MARKETING_TOP:
+        notes.append(
+            f"{where}.local_marketing_min_rate: {terms.local_marketing_min_rate:.1%} is above the "
+            f"usual 1-{LOCAL_MARKETING_TOP:.0%} of sales {source}"
+        )
+    if terms.initial_fee_usd > INITIAL_FEE_TOP_USD:
+        notes.append(
+            f"{where}.initial_fee_usd: {terms.initial_fee_usd:,.0f} USD is above the published "
+            f"range of initial fees, 10,000-{INITIAL_FEE_TOP_USD:,.0f} USD {source}"
+        )
+    low, high = TERM_YEARS_RANGE
+    if not low <= terms.term_years <= high:
+        notes.append(
+            f"{where}.term_years: {terms.term_years:g} years is outside the published range of "
+            f"initial terms, {low:g}-{high:g} years {source}"
+        )
+    return notes

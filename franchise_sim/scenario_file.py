@@ -8,37 +8,84 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
+import stat
 import types
 import typing
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from annotated_types import MaxLen, MinLen
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from franchise_sim.distributions import Distribution
-from franchise_sim.scenario import Scenario
+from franchise_sim.scenario import UNPRINTABLE_CATEGORIES, Scenario
 
-__all__ = ["ScenarioError", "load_scenario", "parse_scenario", "validate_file"]
+__all__ = [
+    "ScenarioError",
+    "load_scenario",
+    "parse_scenario",
+    "read_scenario_text",
+    "safe_text",
+    "validate_file",
+]
 
 MAX_PROBLEMS = 10
 """Most problems listed in one message; the rest are counted."""
+
+MAX_FILE_BYTES = 512 * 1024
+"""Largest scenario file read. The shipped ones are 9-13 KB; YAML is parsed in pure Python at
+about 1 MB a second, so this keeps the rejection of any file under about half a second."""
+MAX_NODES = 10_000
+"""Most values (scalars, lists, mappings) in a scenario once aliases and merges are expanded;
+a shipped scenario holds about 320. Stops an alias bomb ("billion laughs") before it is built."""
+MAX_DEPTH = 40
+"""Deepest nesting of a scenario, counting ``<<`` merges; a shipped scenario nests 5 deep."""
+MAX_NUMBER_CHARS = 100
+"""Longest number written in a file; longer is no figure anyone means (and Python refuses to
+convert decimal integers of over 4,300 digits)."""
+SHOWN_CHARS = 40
+"""Longest value copied into a message; longer ones are cut with an ellipsis."""
 
 _YAML_TAG = "tag:yaml.org,2002:"
 _MAP_TAG = _YAML_TAG + "map"
 _SEQ_TAG = _YAML_TAG + "seq"
 _MERGE_TAG = _YAML_TAG + "merge"
+_NUMBER_TAGS = frozenset((_YAML_TAG + "int", _YAML_TAG + "float"))
 _SCALAR_TAGS = frozenset(
     _YAML_TAG + name for name in ("null", "bool", "int", "float", "str", "binary", "timestamp")
 )
 
 _DataPath = tuple[str | int, ...]
 """A position in the scenario data: mapping keys and list indices from the top."""
+
+
+def safe_text(text: str, limit: int | None = SHOWN_CHARS) -> str:
+    r"""Text as it may be printed in a message: control characters escaped, long text cut.
+
+    A newline, tab, escape sequence or bidirectional override is shown as its Python escape
+    (``\n``, ``\x1b``, ``\u202e``) so that a name from a file cannot move the cursor or
+    recolour the terminal; beyond ``limit`` characters the text is cut and ends in "…".
+
+    Args:
+        text: Any text, e.g. a scenario name or a value from a file.
+        limit: Most characters kept before escaping; None keeps all.
+
+    Returns:
+        The printable text.
+    """
+    cut = text if limit is None or len(text) <= limit else text[: limit - 1] + "\u2026"
+    return "".join(
+        ascii(char)[1:-1] if unicodedata.category(char) in UNPRINTABLE_CATEGORIES else char
+        for char in cut
+    )
 
 
 class ScenarioError(Exception):
@@ -97,34 +144,89 @@ def load_scenario(path: str | Path) -> Scenario:
             the message names the file, the line and the field of every problem found.
     """
     source = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        from franchise_sim.shelf import shipped_scenario, shipped_scenarios
+    text = _read_text(path, source)
+    if text is None:
+        from franchise_sim.shelf import shipped_scenario, unknown_scenario
 
         shipped = shipped_scenario(source)
         if shipped is not None:
             return load_scenario(shipped)
-        names = ", ".join(shipped_scenarios())
         raise ScenarioError(
-            f"{source}: no such scenario file (and no shipped scenario of that name: {names})"
-        ) from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{source}: is a directory, not a scenario file") from None
+            f"{safe_text(source, None)}: no such scenario file ({unknown_scenario(source)})"
+        )
+    return parse_scenario(text, source)
+
+
+def read_scenario_text(path: str | Path) -> str:
+    """The text of a scenario file, checked before it is read.
+
+    Args:
+        path: The file, encoded as UTF-8.
+
+    Returns:
+        Its text.
+
+    Raises:
+        ScenarioError: The file is missing, is not a regular file (a directory, a named pipe,
+            a device), is larger than `MAX_FILE_BYTES`, cannot be read or is not UTF-8 text.
+    """
+    source = str(path)
+    text = _read_text(path, source)
+    if text is None:
+        raise ScenarioError(f"{safe_text(source, None)}: no such file")
+    return text
+
+
+_SPECIAL_FILES = (
+    (stat.S_ISDIR, "is a directory, not a scenario file"),
+    (stat.S_ISFIFO, "is a named pipe (FIFO), not a scenario file; give a regular YAML file"),
+    (stat.S_ISCHR, "is a device, not a scenario file; give a regular YAML file"),
+    (stat.S_ISBLK, "is a device, not a scenario file; give a regular YAML file"),
+    (stat.S_ISSOCK, "is a socket, not a scenario file; give a regular YAML file"),
+)
+
+
+def _read_text(path: str | Path, source: str) -> str | None:
+    """The file's text, None if there is no such file, or a `ScenarioError`.
+
+    The file's kind and size are checked before it is opened, so a named pipe cannot block
+    and ``/dev/zero`` or a huge file is refused without reading it.
+    """
+    shown = safe_text(source, None)
+    try:
+        info = os.stat(path)
+        for is_kind, text in _SPECIAL_FILES:
+            if is_kind(info.st_mode):
+                raise ScenarioError(f"{shown}: {text}")
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError(f"{shown}: is not a regular file")
+        _check_size(info.st_size, shown)
+        with Path(path).open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)  # the file may have grown since
+    except FileNotFoundError:
+        return None
     except PermissionError:
-        raise ScenarioError(f"{source}: cannot be read: permission denied") from None
+        raise ScenarioError(f"{shown}: cannot be read: permission denied") from None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise ScenarioError(f"{source}: cannot be read: {reason}") from None
+        raise ScenarioError(f"{shown}: cannot be read: {reason}") from None
+    _check_size(len(raw), shown)
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ScenarioError(
-            f"{source}, line {line}: the file is not UTF-8 text "
+            f"{shown}, line {line}: the file is not UTF-8 text "
             f"(byte 0x{raw[exc.start]:02x} cannot be decoded); save it as UTF-8"
         ) from None
-    return parse_scenario(text, source)
+
+
+def _check_size(size: int, shown: str) -> None:
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError(
+            f"{shown}: is {size / 1024:,.0f} KB; a scenario file is at most "
+            f"{MAX_FILE_BYTES // 1024:,} KB (the shipped ones are about 10 KB)"
+        )
 
 
 def validate_file(path: str | Path) -> None:
@@ -175,12 +277,57 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
 # --- YAML text to node tree to plain data ------------------------------------------------------
 
 
+class _TooComplexError(Exception):
+    """The YAML holds more values, or nests deeper, than any scenario."""
+
+
+_TOO_DEEP = f"more than {MAX_DEPTH} levels, counting aliases and `<<` merges"
+_TOO_BIG = f"more than {MAX_NODES:,} values once aliases and `<<` merges are expanded"
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that stops composing at `MAX_NODES` values or `MAX_DEPTH` levels."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._nodes = 0
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        self._nodes += 1
+        self._depth += 1
+        try:
+            if self._nodes > MAX_NODES:
+                raise _TooComplexError(_TOO_BIG)
+            if self._depth > MAX_DEPTH:
+                raise _TooComplexError(_TOO_DEEP)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _too_complex(source: str, reason: str) -> ScenarioError:
+    if reason == _TOO_DEEP:
+        return ScenarioError(f"{source}: the file is nested too deeply to be a scenario ({reason})")
+    return ScenarioError(
+        f"{source}: the file holds too many values to be a scenario ({reason}; "
+        "a scenario holds a few hundred)"
+    )
+
+
 def _compose(text: str, source: str) -> Node:
-    """Parse the text into a node tree with positions, or raise a `ScenarioError`."""
-    loader: yaml.SafeLoader | None = None
+    """Parse the text into a node tree with positions, or raise a `ScenarioError`.
+
+    The tree is refused if, with aliases and ``<<`` merges expanded, it holds more than
+    `MAX_NODES` values or nests deeper than `MAX_DEPTH`: nothing later has to walk a huge or
+    deep structure.
+    """
+    loader: _BoundedLoader | None = None
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _BoundedLoader(text)
         root = loader.get_single_node()
+    except _TooComplexError as exc:
+        raise _too_complex(source, str(exc)) from None
     except yaml.MarkedYAMLError as exc:
         raise ScenarioError(_syntax_message(exc, source)) from None
     except yaml.reader.ReaderError as exc:
@@ -198,7 +345,49 @@ def _compose(text: str, source: str) -> Node:
             loader.dispose()
     if root is None:
         raise ScenarioError(f"{source}: the file is empty; a scenario needs its sections")
+    reason = _expanded_size(root)
+    if reason:
+        raise _too_complex(source, reason)
     return root
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _expanded_size(root: Node) -> str:
+    """Why the tree, aliases and merges expanded, is too big or deep for a scenario; or "".
+
+    Walks the graph once without recursion, memoising each shared node's size and depth; an
+    alias loop counts nothing here (the builder reports it).
+    """
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        kids = _children(node)
+        if finished:
+            open_nodes.discard(key)
+            size[key] = 1 + sum(size.get(id(kid), 0) for kid in kids)
+            depth[key] = 1 + max((depth.get(id(kid), 0) for kid in kids), default=0)
+            if size[key] > MAX_NODES:
+                return _TOO_BIG
+            if depth[key] > MAX_DEPTH:
+                return _TOO_DEEP
+            continue
+        if key in size or key in open_nodes:
+            continue
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((kid, False) for kid in kids if id(kid) not in size)
+    return ""
 
 
 def _syntax_message(exc: yaml.MarkedYAMLError, source: str) -> str:
@@ -228,7 +417,7 @@ def _show_tag(tag: str) -> str:
 
 
 def _dotted(path: Iterable[str | int]) -> str:
-    return ".".join(str(part) for part in path)
+    return ".".join(safe_text(str(part)) for part in path)
 
 
 class _Builder:
@@ -276,10 +465,19 @@ class _Builder:
             if node.tag not in _SCALAR_TAGS:
                 self._unsupported(node, path)
                 return None
+            if node.tag in _NUMBER_TAGS and len(node.value) > MAX_NUMBER_CHARS:
+                self._note(
+                    node,
+                    path,
+                    f"`{safe_text(node.value)}` is a number {len(node.value):,} characters "
+                    f"long: far too large to be meant (write at most {MAX_NUMBER_CHARS})",
+                )
+                return None
             try:
                 return self._scalars.construct_object(node)
             except Exception:
-                self._note(node, path, f"cannot read {node.value!r} as {_show_tag(node.tag)}")
+                shown = safe_text(str(node.value))
+                self._note(node, path, f"cannot read `{shown}` as {_show_tag(node.tag)}")
                 return None
         if isinstance(node, SequenceNode):
             if node.tag != _SEQ_TAG:
@@ -534,17 +732,17 @@ def _show(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and not math.isfinite(value):
         return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
+    if isinstance(value, int) and value.bit_length() > 4 * SHOWN_CHARS:
+        return f"a number of about {math.floor(value.bit_length() * math.log10(2)) + 1:,} digits"
     if isinstance(value, int | float):
-        return repr(value)
+        return safe_text(repr(value))
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return '"' + shown.replace('"', '\\"') + '"'
+        return '"' + safe_text(value).replace('"', '\\"') + '"'
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
         return f"a list of {len(value)} items"
-    text = str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return safe_text(str(value))
 
 
 def _with_value(msg: str, value: Any) -> str:
@@ -579,6 +777,8 @@ def _describe(
         return path, f"unknown distribution; `dist` must be one of: {dists}"
     if kind == "finite_number":
         return path, f"{_show(value)} is not allowed: numbers must be finite (no .nan or .inf)"
+    if kind == "float_type" and isinstance(value, dict) and "dist" in value:
+        return path, "cannot be uncertain: give one fixed number, not a distribution"
     if kind in ("float_type", "float_parsing"):
         text = f"{_show(value)} should be a number"
         if found.branch == "number":
@@ -603,8 +803,13 @@ def _describe(
     if kind in ("tuple_type", "list_type"):
         return path, f"{_show(value)} should be a list"
     if kind in ("too_short", "too_long") and "actual_length" in ctx:
-        low, high = ctx.get("min_length"), ctx.get("max_length")
-        need = f"at least {low}" if kind == "too_short" else f"at most {high}"
+        low, high = _length_limits(path, data)
+        if low is not None and low == high:
+            need = f"exactly {low}"
+        elif kind == "too_short":
+            need = f"at least {ctx.get('min_length', low)}"
+        else:
+            need = f"at most {ctx.get('max_length', high)}"
         return path, f"has {ctx['actual_length']} items; it needs {need}"
     if kind == "value_error":
         return path, error["msg"].removeprefix("Value error, ")
@@ -617,6 +822,21 @@ def _describe(
     if kind == "independent_franchise":
         return _locate(("arms", "independent", "franchise"), data).path, error["msg"]
     return path, _with_value(error["msg"], value)
+
+
+def _length_limits(path: _DataPath, data: dict[str, Any]) -> tuple[int | None, int | None]:
+    """The least and most items the list field at ``path`` takes (None where unlimited)."""
+    model = _model_at(Scenario, path[:-1], data) if path else None
+    name = _field(model, path[-1]) if model is not None else None
+    if model is None or name is None:
+        return None, None
+    low = high = None
+    for rule in model.model_fields[name].metadata:
+        if isinstance(rule, MinLen):
+            low = rule.min_length
+        elif isinstance(rule, MaxLen):
+            high = rule.max_length
+    return low, high
 
 
 def _as_number(text: str) -> str | None:

@@ -7,12 +7,21 @@ comments, under a new name and a header that says what to replace.
 
 from __future__ import annotations
 
+import difflib
+import json
 import re
+import unicodedata
 from datetime import date
 from pathlib import Path
 
+from franchise_sim.scenario import control_character
+from franchise_sim.scenario_file import read_scenario_text, safe_text
+
 DEFAULT_STARTER = "auto_repair"
 """The shipped scenario a new file starts from when none is named."""
+
+SLUG_CHARS = 60
+"""Longest file or folder name made from a name (a file system allows 255 bytes)."""
 
 
 class ShelfError(Exception):
@@ -54,19 +63,56 @@ def find_scenario(name_or_path: str) -> Path:
     shipped = shipped_scenario(name_or_path)
     if shipped is not None:
         return shipped
-    shelf = shipped_scenarios()
+    if path.exists():
+        return path  # a folder or special file: reading it says why it is refused
     raise ShelfError(
-        f"{name_or_path}: no such file and no shipped scenario of that name; "
-        f"shipped: {', '.join(shelf)}"
+        f"{safe_text(name_or_path, None)}: no such file; {unknown_scenario(name_or_path)}"
     )
 
 
+def unknown_scenario(name: str) -> str:
+    """Say that no shipped scenario has this name: the closest one, then all of them."""
+    shelf = list(shipped_scenarios())
+    close = difflib.get_close_matches(Path(name).stem, shelf, n=1, cutoff=0.6)
+    guess = f"did you mean {close[0]}? " if close else ""
+    return f"no shipped scenario of that name; {guess}shipped: {', '.join(shelf)}"
+
+
 def slug(name: str) -> str:
-    """A file name for a business name: ``"Jo's Bakery"`` gives ``jo_s_bakery``."""
-    text = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    """A file name for a business name: ``"Jo's Café"`` gives ``jo_s_cafe``.
+
+    Accents are dropped (NFKD to ASCII), every other run of non-alphanumerics becomes ``_``,
+    and the result is cut to `SLUG_CHARS` characters.
+    """
+    ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")
+    text = text[:SLUG_CHARS].rstrip("_")
     if not text:
-        raise ShelfError(f"{name!r}: give a name with at least one letter or digit")
+        raise ShelfError(
+            f"{safe_text(name)!r}: give a name with at least one letter or digit (A-Z, 0-9)"
+        )
     return text
+
+
+def short_name(stem: str) -> str:
+    """A file's stem cut to `SLUG_CHARS` characters, for a folder named after it."""
+    return stem if len(stem) <= SLUG_CHARS else stem[:SLUG_CHARS].rstrip(" ._-") or "scenario"
+
+
+def check_business_name(name: str) -> None:
+    """Refuse a name that cannot be a scenario's one-line title.
+
+    Raises:
+        ShelfError: The name is empty or holds a newline or other control character.
+    """
+    if not name.strip():
+        raise ShelfError("the name is empty; give the business's name, e.g. \"Jo's Bakery\"")
+    bad = control_character(name)
+    if bad is not None:
+        raise ShelfError(
+            f"{safe_text(name)}: the name cannot hold a newline, tab or other control "
+            f"character (found {bad!a}); give it on one line"
+        )
 
 
 def new_scenario_text(
@@ -76,12 +122,19 @@ def new_scenario_text(
 
     The ``name:`` line is replaced, everything else (values and their source comments) kept,
     and a header says where the file came from and what to change.
+
+    Raises:
+        ShelfError: The name holds a control character, or the source has no ``name:`` line.
+        ScenarioError: The source cannot be read (see `read_scenario_text`).
     """
-    text = source.read_text(encoding="utf-8")
-    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
-    text, replaced = re.subn(r"(?m)^name:.*$", f'name: "{quoted}"', text, count=1)
+    check_business_name(name)
+    text = read_scenario_text(source)
+    quoted = json.dumps(name, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
+    text, replaced = re.subn(r"(?m)^name:.*$", lambda _: f"name: {quoted}", text, count=1)
     if not replaced:
-        raise ShelfError(f"{source}: has no top-level `name:` line to start from")
+        raise ShelfError(
+            f"{safe_text(str(source), None)}: has no top-level `name:` line to start from"
+        )
     header = (
         f"# {name}: a starting scenario for your own business.\n"
         f"# Copied from {source.name} by `franchise-sim new` on {(today or date.today())}.\n"

@@ -262,8 +262,8 @@ def test_value_at_resolves_arm_overrides(auto_repair: Scenario) -> None:
         ),
         (
             {"arms.franchise.royalty_rate": 1.5},
-            "with_changes: arms.franchise.franchise.royalty_rate: 1.5 should be less than or "
-            "equal to 1",
+            "with_changes: arms.franchise.franchise.royalty_rate: 1.5 is no royalty a "
+            "franchisor charges",
         ),
         ({"run.runs": 2.5}, "with_changes: run.runs: 2.5 should be a whole number"),
         ({"market.households": "lots"}, 'with_changes: market.households: "lots" should be'),

@@ -190,10 +190,10 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     path = tmp_path / "locked.yaml"
     path.write_text("name: x\n", encoding="utf-8")
 
-    def refuse(self: Path) -> bytes:
+    def refuse(self: Path, *args: object, **kwargs: object) -> bytes:
         raise PermissionError(13, "Permission denied", str(self))
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(Path, "open", refuse)
     with pytest.raises(ScenarioError, match="cannot be read: permission denied") as info:
         load_scenario(path)
     assert str(path) in str(info.value)
@@ -424,7 +424,7 @@ def test_out_of_range_share_in_commented_example(tmp_path: Path) -> None:
     message, path = error_for(tmp_path, "\n".join(lines) + "\n", name="x.yaml")
     assert message == (
         f"{path}, line {row + 1}: market.addressable_share: "
-        "1.4 lies outside the allowed range [0.0, 1.0]"
+        "1.4 lies outside the allowed range [0, 1]"
     )
 
 
@@ -435,7 +435,9 @@ def test_out_of_range_franchise_term(tmp_path: Path, base: dict[str, Any]) -> No
     message, _ = error_for(tmp_path, text)
     assert message.endswith(
         f"line {line_of(text, *path)}: arms.{arm}.franchise.royalty_rate: "
-        "1.4 should be less than or equal to 1"
+        "1.4 is no royalty a franchisor charges: published ones run 1-15% of sales "
+        "(franchise_sim/data/franchise_terms.csv), and at most 0.3 is accepted; a share is "
+        "written as a fraction (7% is 0.07)"
     )
 
 
@@ -446,7 +448,7 @@ def test_distribution_support_out_of_range(tmp_path: Path, base: dict[str, Any])
     message, _ = error_for(tmp_path, text)
     assert (
         f"line {line_of(text, 'market', 'addressable_share')}: market.addressable_share: "
-        "support [0.5, 1.5] lies outside the allowed range [0.0, 1.0]"
+        "support [0.5, 1.5] lies outside the allowed range [0, 1]"
     ) in message
 
 

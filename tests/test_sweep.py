@@ -196,7 +196,7 @@ def test_sweep_points_builds_every_scenario(auto_repair: Scenario) -> None:
     ("grid", "message"),
     [
         ({"arms.franchise.royalty_rat": [0.05]}, "did you mean `royalty_rate`"),
-        ({ROYALTY: [0.05, 1.5]}, r"royalty_rate: 1\.5 should be less than or equal to 1"),
+        ({ROYALTY: [0.05, 1.5]}, r"royalty_rate: 1\.5 is no royalty a franchisor charges"),
         ({ROYALTY: [0.05], "market.households": [20_000, -5]}, "market.households"),
         (
             {"financing.owner_equity_usd": [40_000, 80_000]},
