@@ -184,7 +184,10 @@ def plan_replication(
         discount_rate_per_year=scenario.run.discount_rate_per_year,
         market=market_plan,
         events=_plan_events(scenario, draw, enabled=scenario.events.enabled and not deterministic),
-        units=tuple(_plan_unit(arm, market_plan, draw) for arm in scenario.resolved_arms()),
+        units=tuple(
+            _plan_unit(arm, market_plan, draw, chance=not deterministic)
+            for arm in scenario.resolved_arms()
+        ),
         demand_noise=not deterministic,
     )
 
@@ -227,7 +230,13 @@ def _plan_events(scenario: Scenario, draw: Draw, *, enabled: bool) -> EventPlan:
     )
 
 
-def _plan_unit(arm: Arm, market: MarketPlan, draw: Draw) -> UnitPlan:
+def _plan_unit(arm: Arm, market: MarketPlan, draw: Draw, *, chance: bool) -> UnitPlan:
+    """One arm's realised unit; without ``chance`` no event at a random time can befall it.
+
+    The plan on paper (``chance`` False) has no personal exit, franchisor failure or brand
+    shock, as it has no shared random events: every run of it is the same single path.
+    """
+    on = 1.0 if chance else 0.0
     c, o, fin, own = arm.customers, arm.operations, arm.financing, arm.owner
     terms = arm.franchise
     if terms is None:
@@ -265,9 +274,9 @@ def _plan_unit(arm: Arm, market: MarketPlan, draw: Draw) -> UnitPlan:
                 terms.brand_awareness_p_per_month, "franchise.brand_awareness_p_per_month"
             ),
             ad_fund_p_per_month=draw(terms.ad_fund_p_per_month, "franchise.ad_fund_p_per_month"),
-            failure_rate_per_year=fr.failure_rate_per_year,
+            failure_rate_per_year=on * fr.failure_rate_per_year,
             rebranding_cost_usd=fr.rebranding_cost_usd,
-            brand_shock_rate_per_year=fr.brand_shock_rate_per_year,
+            brand_shock_rate_per_year=on * fr.brand_shock_rate_per_year,
             brand_shock_awareness_drop=draw(
                 fr.brand_shock_awareness_drop, "franchise.franchisor.brand_shock_awareness_drop"
             ),
@@ -318,6 +327,6 @@ def _plan_unit(arm: Arm, market: MarketPlan, draw: Draw) -> UnitPlan:
         reserve_usd=own.reserve_usd,
         patience_months=max(1, round(draw(own.patience_months, "owner.patience_months"))),
         living_share_of_draw=own.living_share_of_draw,
-        personal_exit_rate_per_year=own.personal_exit_rate_per_year,
+        personal_exit_rate_per_year=on * own.personal_exit_rate_per_year,
         franchise=franchise,
     )

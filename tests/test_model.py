@@ -258,3 +258,21 @@ def test_franchise_gap_stays_within_the_evidence(calibration_run: SimulationResu
     )
     for month in (12, 24, 36, 48):
         assert -7.0 <= gap[month - 1] <= 15.0, (month, gap[month - 1])
+
+
+def test_the_plan_on_paper_is_one_path_however_often_it_is_run(variant: Variant) -> None:
+    # Personal exits and the franchisor's fate are events at random times: the plan on paper
+    # has none, so every run of it is the same path, open to the horizon at these rates.
+    scenario = variant(
+        {
+            "owner.personal_exit_rate_per_year": 0.9,
+            "arms.franchise.franchise.franchisor.failure_rate_per_year": 0.9,
+            "arms.franchise.franchise.franchisor.brand_shock_rate_per_year": 5.0,
+        }
+    )
+    plan = simulate(scenario, runs=12, workers=1, horizon_months=36, deterministic=True)
+    books = plan.trajectories
+    np.testing.assert_array_equal(books, np.broadcast_to(books[:, :1], books.shape))
+    assert (plan.closure_reasons != "owner_exit").all()
+    assert (plan.outcomes["franchisor_failed_month"] == 0).all()
+    assert (plan.outcomes["brand_shocks"] == 0).all()
