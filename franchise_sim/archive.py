@@ -36,6 +36,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from franchise_sim.results import SimulationResults
+from franchise_sim.scenario_file import safe_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -154,8 +155,7 @@ def save_results(
 
 def shown(value: object, *, limit: int = _SHOWN_CHARACTERS) -> str:
     """A value or path for a message: control characters escaped, long ones cut in the middle."""
-    text = str(value)
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    text = safe_text(str(value), limit=None)
     if len(text) <= limit:
         return text
     half = limit // 2
