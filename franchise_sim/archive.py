@@ -742,7 +742,8 @@ def _first_problem(exc: ValidationError) -> str:
     where = ".".join(str(part) for part in error["loc"])
     message = str(error["msg"])
     message = message[:1].lower() + message[1:]
-    return shown(f"{where}: {message}" if where else message)
+    # The schema's own sentence is shown whole; only a runaway value inside it is cut.
+    return shown(f"{where}: {message}" if where else message, limit=400)
 
 
 @dataclass(frozen=True)

@@ -281,7 +281,7 @@ DAMAGE: dict[str, tuple[Callable[[Path], object], str]] = {
     "scenario invalid": (
         _manifest(lambda r: r["scenario"]["arms"]["franchise"]["franchise"].update(royalty_rate=5)),
         "manifest.json: the scenario it holds is invalid: arms.franchise.franchise.royalty_rate: "
-        "input should be less than or equal to",
+        "5 is no royalty a franchisor charges",
     ),
     "not JSON": (_manifest_text(lambda t: t[:-20]), "manifest.json is not valid JSON (line "),
     "not an object": (_manifest_text(lambda t: "[1, 2]"), "manifest.json does not hold a JSON"),
