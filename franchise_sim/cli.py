@@ -76,8 +76,9 @@ def _stop_on_signals() -> Iterator[None]:
     Ctrl-C raises ``KeyboardInterrupt`` as Python's own handler does; SIGTERM and SIGHUP raise
     its subclass ``_Signalled``, so workers are killed and staging folders removed for them too
     (their default would end the process on the spot). Once one has arrived, the rest are
-    ignored: a second Ctrl-C cannot cut the cleanup short, and the handlers stay so while the
-    process exits. Only the main thread can set handlers; elsewhere nothing changes.
+    ignored (SIG_IGN, which outlasts the interpreter's own exit): a second Ctrl-C can neither
+    cut the cleanup short nor kill the process before its line and exit code. Only the main
+    thread can set handlers; elsewhere nothing changes.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -86,9 +87,9 @@ def _stop_on_signals() -> Iterator[None]:
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         nonlocal stopping
-        if stopping:
-            return
         stopping = True
+        for each in STOP_SIGNALS:  # not a handler: Python resets those as it exits
+            signal.signal(each, signal.SIG_IGN)
         if signum == signal.SIGINT:
             raise KeyboardInterrupt
         raise _Signalled(signum)

@@ -257,11 +257,14 @@ def _abandon(pool: Executor) -> None:
     could take minutes, so it is killed, not asked.
     """
     processes: list[Any] = list((getattr(pool, "_processes", None) or {}).values())
+    manager: threading.Thread | None = getattr(pool, "_executor_manager_thread", None)
     for process in processes:
         process.kill()
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.join(timeout=5.0)
+    if manager is not None:  # it notices the dead workers and closes the pool's pipes
+        manager.join(timeout=5.0)  # before the interpreter's exit hook would write to them
 
 
 def _check_finite(
