@@ -88,14 +88,16 @@ def _stop_on_signals() -> Iterator[None]:
     def stop(signum: int, _frame: FrameType | None) -> None:
         nonlocal stopping
         stopping = True
-        for each in STOP_SIGNALS:  # not a handler: Python resets those as it exits
+        for each in before:  # not a handler: Python resets those as it exits
             signal.signal(each, signal.SIG_IGN)
         if signum == signal.SIGINT:
             raise KeyboardInterrupt
         raise _Signalled(signum)
 
+    # A signal ignored on the way in stays ignored (nohup, a background job of a script).
     before = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
-    for signum in STOP_SIGNALS:
+    before = {signum: was for signum, was in before.items() if was is not signal.SIG_IGN}
+    for signum in before:
         signal.signal(signum, stop)
     try:
         yield

@@ -57,19 +57,18 @@ class _Batch:
 
 def _run_batch(
     scenario: Scenario, seed: int, replications: range, horizon: int, deterministic: bool
-) -> _Batch:
-    records = [
-        run_replication(
-            plan_replication(
-                scenario,
-                seed=seed,
-                replication=r,
-                horizon_months=horizon,
-                deterministic=deterministic,
-            )
+) -> _Batch | _Breakdown:
+    records = []
+    for r in replications:
+        plan = plan_replication(
+            scenario, seed=seed, replication=r, horizon_months=horizon, deterministic=deterministic
         )
-        for r in replications
-    ]
+        try:
+            records.append(run_replication(plan))
+        except (OverflowError, ValueError) as exc:
+            if not _breaks_down(exc):
+                raise
+            return _Breakdown(r, f"{type(exc).__name__}: {exc}")
     return _Batch(
         monthly=np.stack([rec.monthly for rec in records], axis=1),
         closure_reasons=[rec.closure_reasons for rec in records],
@@ -87,29 +86,61 @@ def _batches(runs: int, workers: int) -> list[range]:
 
 
 class NonFiniteResultError(ValueError):
-    """A run's books hold a NaN or an infinity: its inputs are beyond what the arithmetic carries.
+    """A run met a NaN or an infinity: its inputs are beyond what the arithmetic carries.
+
+    Either the books hold one (``arm``, ``month`` and ``column`` say where it first appears)
+    or a replication's arithmetic broke down on one (``cause`` says how).
 
     Attributes:
-        arm: The arm in whose books the number first appears.
         replication: The replication, counted from 0.
+        arm: The arm in whose books the number first appears.
         month: The month, counted from 1; None for an outcome of the whole run (such as NPV).
         column: The column of the monthly books, or the outcome, that holds it.
+        cause: The error the arithmetic raised, when it broke down.
     """
 
     def __init__(
-        self, arm: str, replication: int, month: int | None, column: str, value: float
+        self,
+        replication: int,
+        *,
+        arm: str | None = None,
+        month: int | None = None,
+        column: str | None = None,
+        value: float | None = None,
+        cause: str | None = None,
     ) -> None:
-        self.arm = arm
         self.replication = replication
+        self.arm = arm
         self.month = month
         self.column = column
-        where = f"month {month}, " if month is not None else ""
+        self.cause = cause
+        if cause is not None:
+            what = f"the simulation's arithmetic broke down in replication {replication} ({cause})"
+        else:
+            place = [f"arm {arm!r}", f"replication {replication}"]
+            place += [f"month {month}"] if month is not None else []
+            what = f"the simulation produced a non-finite number ({value}) in {', '.join(place)}"
+            what += f", {column}"
         super().__init__(
-            f"the simulation produced a non-finite number ({value}) in arm {arm!r}, replication "
-            f"{replication}, {where}{column}: the scenario's inputs are too extreme for the "
-            "arithmetic to carry (a value overflowed); bring its largest figures down to "
-            "plausible ones"
+            f"{what}: the scenario's inputs are too extreme for the arithmetic to carry (a value "
+            "overflowed); bring its largest figures down to plausible ones"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Breakdown:
+    """A replication whose arithmetic failed on a NaN or an infinity (reported by the parent)."""
+
+    replication: int
+    cause: str
+
+
+def _breaks_down(exc: Exception) -> bool:
+    """Whether an error is the arithmetic failing on an overflow, a NaN or an infinity."""
+    text = str(exc)
+    return isinstance(exc, OverflowError) or (
+        isinstance(exc, ValueError) and ("NaN" in text or "infinity" in text)
+    )
 
 
 def run_setting_bounds(name: str) -> tuple[int, int | None]:
@@ -278,7 +309,11 @@ def _check_finite(
     replication, month, arm, column = np.argwhere(~np.isfinite(books.transpose(1, 2, 0, 3)))[0]
     value = float(books[arm, replication, month, column])
     raise NonFiniteResultError(
-        arms[arm], first + int(replication), int(month) + 1, columns[column], value
+        first + int(replication),
+        arm=arms[arm],
+        month=int(month) + 1,
+        column=columns[column],
+        value=value,
     )
 
 
@@ -289,7 +324,7 @@ def _check_finite_outcomes(table: dict[str, NDArray[np.float64]], arms: tuple[st
         if bad.any():
             replication, arm = np.argwhere(bad.T)[0]
             value = float(values[arm, replication])
-            raise NonFiniteResultError(arms[arm], int(replication), None, name, value)
+            raise NonFiniteResultError(int(replication), arm=arms[arm], column=name, value=value)
 
 
 def simulate(
@@ -359,7 +394,9 @@ def simulate(
     columns = monthly_columns()
     results: list[_Batch] = []
 
-    def take(batch: range, done: _Batch) -> None:
+    def take(batch: range, done: _Batch | _Breakdown) -> None:
+        if isinstance(done, _Breakdown):
+            raise NonFiniteResultError(done.replication, cause=done.cause)
         _check_finite(done, batch.start, arms, columns)
         results.append(done)
         if progress:
@@ -372,7 +409,7 @@ def simulate(
             take(batch, _run_batch(scenario, seed, batch, horizon, deterministic))
     else:
         pool = executor or _own_pool(pool_workers(runs, workers))
-        futures: list[Future[_Batch]] = []
+        futures: list[Future[_Batch | _Breakdown]] = []
         try:
             with _sigint_blocked() if executor is None else nullcontext():
                 for batch in batches:

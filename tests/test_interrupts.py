@@ -44,11 +44,14 @@ LONG_RUN = ["run", str(AUTO_REPAIR), "--runs", "20000", "--workers", "2", "--qui
 INTERRUPTED = "franchise-sim: interrupted; nothing was written"
 
 
-def _start(tmp_path: Path, *args: str, start_method: str | None = None) -> subprocess.Popen[str]:
+def _start(
+    tmp_path: Path, *args: str, start_method: str | None = None, nohup: bool = False
+) -> subprocess.Popen[str]:
     """Start the installed command line's entry point in its own session, inside tmp_path."""
     code = (
-        "import multiprocessing, sys\n"
+        "import multiprocessing, signal, sys\n"
         f"if {start_method!r}: multiprocessing.set_start_method({start_method!r})\n"
+        f"if {nohup}: signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
         "from importlib.metadata import entry_points\n"
         "(command,) = entry_points(group='console_scripts', name='franchise-sim')\n"
         "sys.argv[0] = 'franchise-sim'\n"
@@ -135,6 +138,19 @@ def test_a_signal_stops_the_run_and_its_workers(
     assert returncode == code
     assert err.strip() == INTERRUPTED  # no traceback, no "Aborted!", nothing from a worker
     assert _left_in(tmp_path) == []  # no results folder, no staging folder
+
+
+@posix_only
+@pytest.mark.slow
+def test_a_hangup_ignored_on_the_way_in_stays_ignored(tmp_path: Path) -> None:
+    parent = _start(tmp_path, *LONG_RUN, "--out", "out", nohup=True)  # as under nohup
+    workers = _workers(parent)
+    parent.send_signal(signal.SIGHUP)
+    time.sleep(1.0)
+    assert parent.poll() is None
+    parent.send_signal(signal.SIGTERM)
+    assert _finish(parent) == (143, INTERRUPTED + "\n")
+    _all_gone(workers)
 
 
 @posix_only
@@ -360,3 +376,29 @@ def test_the_command_line_stops_at_a_non_finite_number(
     assert "replication 1, month 1, cash" in result.stderr
     assert "Traceback" not in result.output + result.stderr
     assert _left_in(tmp_path) == []
+
+
+def test_arithmetic_that_breaks_down_on_a_nan_stops_the_run(
+    auto_repair: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(plan: ReplicationPlan) -> ReplicationRecord:
+        if plan.replication == 2:
+            raise ValueError("cannot convert float NaN to integer")
+        return run_replication(plan)
+
+    monkeypatch.setattr(monte_carlo, "run_replication", broken)
+    with pytest.raises(NonFiniteResultError, match="broke down in replication 2") as caught:
+        simulate(auto_repair, runs=4, workers=1, horizon_months=3)
+    assert caught.value.cause == "ValueError: cannot convert float NaN to integer"
+
+
+def test_other_errors_of_a_replication_are_not_blamed_on_the_inputs(
+    auto_repair: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(plan: ReplicationPlan) -> ReplicationRecord:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(monte_carlo, "run_replication", failing)
+    with pytest.raises(ValueError, match="a bug") as caught:
+        simulate(auto_repair, runs=2, workers=1, horizon_months=3)
+    assert not isinstance(caught.value, NonFiniteResultError)
