@@ -13,24 +13,30 @@ from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from franchise_sim.archive import load_results, save_results
-from franchise_sim.monte_carlo import simulate
-from franchise_sim.results import SimulationResults
-from franchise_sim.scenario import Scenario
-from franchise_sim.scenario_file import ScenarioError, load_scenario
-
 if TYPE_CHECKING:
+    from franchise_sim.archive import load_results, save_results
     from franchise_sim.comparison import compare
     from franchise_sim.explorer import explore
+    from franchise_sim.monte_carlo import simulate
+    from franchise_sim.results import SimulationResults
+    from franchise_sim.scenario import Scenario
+    from franchise_sim.scenario_file import ScenarioError, load_scenario
     from franchise_sim.sweeps import sweep
 
 _LAZY = {
+    "Scenario": "franchise_sim.scenario",
+    "ScenarioError": "franchise_sim.scenario_file",
+    "SimulationResults": "franchise_sim.results",
     "compare": "franchise_sim.comparison",
     "explore": "franchise_sim.explorer",
+    "load_results": "franchise_sim.archive",
+    "load_scenario": "franchise_sim.scenario_file",
+    "save_results": "franchise_sim.archive",
+    "simulate": "franchise_sim.monte_carlo",
     "sweep": "franchise_sim.sweeps",
 }
-"""Functions imported on first use: importing the package (and starting the command line)
-loads neither matplotlib nor ipywidgets."""
+"""Public names imported on first use: importing the package loads neither matplotlib nor
+ipywidgets, and the command line starts (and answers Ctrl-C) before numpy and pydantic load."""
 
 
 def __getattr__(name: str) -> Any:

@@ -1,17 +1,24 @@
 """The ``franchise-sim`` command line: a thin layer over the library.
 
 Each command parses its arguments, calls one library function and writes or prints the result.
-Bad input ends with one plain message on standard error and exit code 2.
+Bad input ends with one plain message on standard error and exit code 2. Ctrl-C, SIGTERM and
+SIGHUP end a command with one plain line and exit code 128 + the signal's number (130 for
+Ctrl-C): the first raises in the main thread, so worker processes are killed and a half-written
+results folder is removed on the way out; any further one is ignored until then.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import BrokenExecutor
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from types import FrameType
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -25,14 +32,104 @@ from franchise_sim.archive import (
     save_results,
     shown,
 )
-from franchise_sim.monte_carlo import Progress
+from franchise_sim.monte_carlo import (
+    NonFiniteResultError,
+    Progress,
+    available_cores,
+    pool_workers,
+    run_setting_bounds,
+)
 from franchise_sim.scenario import Scenario, unusual_values
 from franchise_sim.scenario_file import ScenarioError, load_scenario, safe_text
 from franchise_sim.shelf import DEFAULT_STARTER, ShelfError, find_scenario, short_name
 
 EXIT_BAD_INPUT = 2
+EXIT_WORKER_LOST = 1
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
+
+_OUTPUT = "franchise_sim.output"
+"""Key in the click context's meta: where a writing command has written (None: not yet)."""
+
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+"""The signals that end a command plainly."""
+
+
+class _Signalled(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised in the main thread as Ctrl-C is, so the same cleanup runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stopped(signum: int, meta: dict[str, Any]) -> NoReturn:
+    """End a command stopped by a signal: one plain line, exit code 128 + the signal's number."""
+    if _OUTPUT not in meta:
+        message = "interrupted"
+    elif meta[_OUTPUT] is None:
+        message = "interrupted; nothing was written"
+    else:
+        message = f"interrupted after writing {meta[_OUTPUT]}/"
+    with suppress(OSError):  # standard error may have gone with the terminal (SIGHUP)
+        click.echo(f"franchise-sim: {message}", err=True)
+    raise click.exceptions.Exit(128 + signum)
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """While a command runs, the first stop signal raises in the main thread; later ones wait.
+
+    Ctrl-C raises ``KeyboardInterrupt`` as Python's own handler does; SIGTERM and SIGHUP raise
+    its subclass ``_Signalled``, so workers are killed and staging folders removed for them too
+    (their default would end the process on the spot). Once one has arrived, the rest are
+    ignored (SIG_IGN, which outlasts the interpreter's own exit): a second Ctrl-C can neither
+    cut the cleanup short nor kill the process before its line and exit code. Only the main
+    thread can set handlers; elsewhere nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stopping = False
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        for each in before:  # not a handler: Python resets those as it exits
+            signal.signal(each, signal.SIG_IGN)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise _Signalled(signum)
+
+    # A signal ignored on the way in stays ignored (nohup, a background job of a script).
+    before = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    before = {signum: was for signum, was in before.items() if was is not signal.SIG_IGN}
+    for signum in before:
+        signal.signal(signum, stop)
+    try:
+        yield
+    finally:
+        if not stopping:  # called in-process (a test, a script): leave things as they were
+            for signum, handler in before.items():
+                signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+
+class _Commands(click.Group):
+    """The command group, ending a command on a stop signal with one line, not a traceback."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command line with the stop signals handled (see ``_stop_on_signals``)."""
+        with _stop_on_signals():
+            return super().main(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a Ctrl-C or stop signal ends it with one line (``_stopped``)."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            _stopped(exc.signum if isinstance(exc, _Signalled) else signal.SIGINT, ctx.meta)
 
 
 def _printable(message: str) -> str:
@@ -60,7 +157,7 @@ def _load(path: str) -> Scenario:
     return model
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="franchise-sim")
 def main() -> None:
     """Buy a franchise or start independently? Simulate both, side by side."""
@@ -93,13 +190,19 @@ def _simulation_options(*, runs: str, seed: str) -> Callable[[_Command], _Comman
         runs: Help text of --runs.
         seed: Help text of --seed.
     """
-    options = (
-        click.option("--runs", type=click.IntRange(min=1), help=runs),
-        click.option("--seed", type=click.IntRange(min=0), help=seed),
+    options = (  # within the bounds a scenario file's run section obeys
+        click.option("--runs", type=click.IntRange(*run_setting_bounds("runs")), help=runs),
+        click.option("--seed", type=click.IntRange(*run_setting_bounds("seed")), help=seed),
         click.option(
-            "--workers", type=click.IntRange(min=1), help="Worker processes [default: all cores]."
+            "--workers",
+            type=click.IntRange(min=1),
+            help="Worker processes, at most the cores [default: all cores].",
         ),
-        click.option("--horizon-months", type=click.IntRange(1, 360), help="Months to simulate."),
+        click.option(
+            "--horizon-months",
+            type=click.IntRange(*run_setting_bounds("horizon_months")),
+            help="Months to simulate.",
+        ),
     )
 
     def apply(command: _Command) -> _Command:
@@ -137,6 +240,46 @@ def _say_where(asked: Path, written: Path, kind: FolderKind) -> None:
             "(pass --force to replace)",
             err=True,
         )
+
+
+def _writes_atomically() -> None:
+    """Mark the running command as one that writes its folder whole or not at all."""
+    click.get_current_context().meta.setdefault(_OUTPUT, None)
+
+
+def _written(target: Path) -> None:
+    """Record that the running command has written its folder."""
+    click.get_current_context().meta[_OUTPUT] = target
+
+
+def _say_workers(workers: int | None, runs: int) -> None:
+    """Say once on standard error when fewer workers than ``--workers`` will be started."""
+    if workers is None:
+        return
+    used = pool_workers(runs, workers)
+    if used >= workers:
+        return
+    if used < min(workers, available_cores()):
+        runs_fill = f"{runs:,} runs fill" if runs != 1 else "1 run fills"
+        why = f"{runs_fill} only {used} batch{'es' if used != 1 else ''}"
+    else:
+        why = "the cores of this machine"
+    click.echo(f"--workers {workers}: using {used} ({why})", err=True)
+
+
+@contextmanager
+def _simulation(source: Path) -> Iterator[None]:
+    """Turn a run the engine stopped into one plain line: bad numbers exit 2, a lost worker 1."""
+    try:
+        yield
+    except NonFiniteResultError as exc:
+        _fail(f"{source}: {exc}")
+    except BrokenExecutor as exc:
+        click.echo(
+            f"franchise-sim: a worker process stopped unexpectedly ({exc}); nothing was written",
+            err=True,
+        )
+        sys.exit(EXIT_WORKER_LOST)
 
 
 @main.command()
@@ -187,6 +330,7 @@ def run(
     from franchise_sim.comparison import compare
     from franchise_sim.monte_carlo import simulate
 
+    _writes_atomically()
     path = _scenario_path(scenario)
     model = _load(str(path))
     target = Path(out_dir) if out_dir else Path("results") / short_name(path.stem)
@@ -199,7 +343,8 @@ def run(
             check_workbook_size(len(model.arm_names), total)
         except WorkbookError as exc:
             _fail(f"--xlsx: {exc}")
-    with _progress_bar(total, quiet=quiet) as progress:
+    _say_workers(workers, total)
+    with _simulation(path), _progress_bar(total, quiet=quiet) as progress:
         results = simulate(
             model,
             runs=runs,
@@ -221,6 +366,7 @@ def run(
         )
     except OutputFolderError as exc:
         _fail(str(exc))
+    _written(written)
     _say_where(target, written, "results")
     if quiet:
         return
@@ -407,6 +553,7 @@ def sweep(
     from franchise_sim.sweeps import default_charts, metric_names, sweep_points, sweep_text
     from franchise_sim.sweeps import sweep as sweep_grid
 
+    _writes_atomically()
     path = _scenario_path(scenario)
     model = _load(str(path))
     grid = _sweep_grid(settings)
@@ -423,8 +570,9 @@ def sweep(
         _fail(f"--metric {unknown[0]}: no such metric; metrics are {', '.join(known)}")
     target = Path(out_dir) if out_dir else Path("results") / f"{short_name(path.stem)}_sweep"
     _output_folder(target, kind="sweep", force=force, scenario_file=path)
-    total = len(points) * (model.run.runs if runs is None else runs)
-    with _progress_bar(total, quiet=quiet) as progress:
+    per_point = model.run.runs if runs is None else runs
+    _say_workers(workers, per_point)
+    with _simulation(path), _progress_bar(len(points) * per_point, quiet=quiet) as progress:
         frame = sweep_grid(
             model,
             grid,
@@ -441,6 +589,7 @@ def sweep(
         )
     except OutputFolderError as exc:
         _fail(str(exc))
+    _written(written)
     _say_where(target, written, "sweep")
     if quiet:
         return

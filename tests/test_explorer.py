@@ -441,7 +441,7 @@ class _RecordingPool(ThreadPoolExecutor):
     made: ClassVar[list[_RecordingPool]] = []
     gated: ClassVar[bool] = False
 
-    def __init__(self, max_workers: int | None = None) -> None:
+    def __init__(self, max_workers: int | None = None, **_process_options: Any) -> None:
         super().__init__(max_workers=1)
         self.futures: list[Future[Any]] = []
         self.shut_down = False
