@@ -456,7 +456,7 @@ _METRIC_NAMES = {
     "npv": "Owner's NPV",
     "final_cash": "Cash in the business at the end or at closing",
     "cumulative_owner_cash_flow": "Owner's cumulative cash flow",
-    "break_even_month": "Break-even month (profitable for good)",
+    "break_even_month": "Break-even: profitable for good",
     "first_profitable_month": "First profitable month",
     "payback_month": "Payback month",
     "final_customers": "Customers at the end",
@@ -508,9 +508,33 @@ def _median_marker(ax: Axes, values: Array, colour: str) -> None:
         ax.axvline(float(np.median(finite)), color=colour, linestyle=":", linewidth=1.5)
 
 
+def _label_offsets(values: Sequence[float]) -> list[tuple[float, float]]:
+    """Each sorted value with a vertical text offset (points) so close labels do not collide.
+
+    Labels go above the point, then below, then further above and below: each takes the first
+    of those rows whose last label lies at least a tenth of the values' span to its left.
+    """
+    rows = (7.0, -12.0, 17.0, -22.0, 27.0, -32.0)
+    span = (max(values) - min(values)) if values else 0.0
+    gap = 0.1 * span
+    last: dict[float, float] = {}
+    placed = []
+    for value in values:
+        row = next((r for r in rows if r not in last or value - last[r] >= gap), rows[0])
+        if span == 0.0:  # all at one place: stack them
+            row = rows[min(len(placed), len(rows) - 1)]
+        last[row] = value
+        placed.append((float(value), row))
+    return placed
+
+
 def _one_run_note(results: SimulationResults) -> str:
-    """Words for a title when there is a single run: the plan on paper or one random run."""
-    return "plan on paper, one path" if results.deterministic else "one run"
+    """Words for a title when there is a single run: the plan on paper or one random run.
+
+    Short, so that the longest title ("Break-even: profitable for good") still fits
+    its dashboard panel; the legend says what the plan on paper is.
+    """
+    return "plan on paper" if results.deterministic else "one run"
 
 
 def distribution(
@@ -689,11 +713,11 @@ def _difference_points(ax: Axes, results: SimulationResults, differences: dict[s
             gid=f"difference-points-{compared}",
         )
         if finite.size <= LABELLED_POINTS:
-            for k, value in enumerate(sorted(finite)):
+            for value, offset in _label_offsets(sorted(finite)):
                 ax.annotate(
-                    _signed_usd_short(float(value)),
-                    xy=(float(value), float(y)),
-                    xytext=(0, 7 if k % 2 == 0 else -12),
+                    _signed_usd_short(value),
+                    xy=(value, float(y)),
+                    xytext=(0, offset),
                     textcoords="offset points",
                     ha="center",
                     fontsize="x-small",

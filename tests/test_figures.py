@@ -548,3 +548,23 @@ def test_dollar_signs_render_with_few_runs_and_the_plan_on_paper(
         assert _as_drawn(row.get_text()) == "$\\shops$"
         (note,) = [t for t in ax.texts if t.get_gid() == "probability-better"]
         assert "$\\shops$" in _as_drawn(note.get_text())
+
+
+@pytest.mark.parametrize("kind", ["plan", "five"])
+def test_dashboard_titles_and_point_labels_do_not_collide(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    results: SimulationResults = request.getfixturevalue(kind)
+    page = figures.dashboard(results)
+    FigureCanvasAgg(page)
+    page.draw_without_rendering()
+    titles = [ax.title.get_window_extent() for ax in page.axes]
+    assert all(_inside(title, page.bbox) for title in titles)
+    for i, first in enumerate(titles):
+        for second in titles[i + 1 :]:
+            assert not first.overlaps(second), (first, second)
+    for ax in page.axes:
+        labels = [text.get_window_extent() for text in ax.texts]  # notes and point labels
+        for i, first in enumerate(labels):
+            for second in labels[i + 1 :]:
+                assert not first.overlaps(second), ax.get_title()
