@@ -518,7 +518,7 @@ def _label_offsets(values: Sequence[float]) -> list[tuple[float, float]]:
     span = (max(values) - min(values)) if values else 0.0
     gap = 0.1 * span
     last: dict[float, float] = {}
-    placed = []
+    placed: list[tuple[float, float]] = []
     for value in values:
         row = next((r for r in rows if r not in last or value - last[r] >= gap), rows[0])
         if span == 0.0:  # all at one place: stack them
