@@ -2,8 +2,8 @@
 
 One update re-runs the paired replications, draws the three-panel picture as a PNG and builds
 the headline. Target (the explorer issue): about a second for 500 paired runs on a 2-core
-laptop. Prints figures, best of ``--repeat``; asserts nothing. Needs ipywidgets (the
-``notebook`` or ``dev`` extra) for the end-to-end figure.
+laptop. Prints medians of ``--repeat`` beside a reference measured in the same run; asserts
+nothing. Needs ipywidgets (the ``notebook`` or ``dev`` extra) for the end-to-end figure.
 
 Usage: ``python benchmarks/bench_explorer.py [--runs 500] [--repeat 3] [--scenario PATH]``
 """
@@ -16,7 +16,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from timing import best_of
+from timing import conditions, timed
 
 import franchise_sim
 from franchise_sim.comparison import compare
@@ -38,30 +38,32 @@ def main() -> None:
     cores = os.cpu_count() or 1
     runs = args.runs
     print(f"scenario: {args.scenario.name}, {runs} paired runs, cores: {cores} (default workers)")
+    print(f"conditions: {conditions()}")
 
     with ProcessPoolExecutor(max_workers=cores) as pool:
         franchise_sim.simulate(scenario, runs=4 * cores, workers=cores, executor=pool)  # warm-up
-        kept = best_of(
+        kept = timed(
             lambda: franchise_sim.simulate(scenario, runs=runs, workers=cores, executor=pool),
             args.repeat,
         )
-    fresh = best_of(lambda: franchise_sim.simulate(scenario, runs=runs, workers=cores), args.repeat)
+    fresh = timed(lambda: franchise_sim.simulate(scenario, runs=runs, workers=cores), args.repeat)
 
     def spawned() -> None:  # how a new pool costs where processes are spawned (macOS, Windows)
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=cores, mp_context=context) as pool:
             franchise_sim.simulate(scenario, runs=runs, workers=cores, executor=pool)
 
-    spawn = best_of(spawned, args.repeat)
+    spawn = timed(spawned, args.repeat)
     results = franchise_sim.simulate(scenario, runs=runs, workers=cores)
-    drawing = best_of(lambda: png_bytes(picture(results), dpi=PICTURE_DPI), args.repeat)
-    summary = best_of(lambda: headline(results, compare(results)), args.repeat)
-    print(f"simulate, persistent pool (the explorer's): {kept:.2f} s")
-    print(f"simulate, a new pool per update:             {fresh:.2f} s")
-    print(f"simulate, a new spawned pool per update:     {spawn:.2f} s (macOS, Windows)")
-    print(f"draw the picture and encode the PNG:         {drawing:.2f} s")
-    print(f"headline numbers:                            {summary:.3f} s")
-    print(f"sum of the parts:                            {kept + drawing + summary:.2f} s")
+    drawing = timed(lambda: png_bytes(picture(results), dpi=PICTURE_DPI), args.repeat)
+    summary = timed(lambda: headline(results, compare(results)), args.repeat)
+    print(f"simulate, persistent pool (the explorer's): {kept.text()}")
+    print(f"simulate, a new pool per update:             {fresh.text()}")
+    print(f"simulate, a new spawned pool per update:     {spawn.text()} (macOS, Windows)")
+    print(f"draw the picture and encode the PNG:         {drawing.text()}")
+    print(f"headline numbers:                            {summary.text(3)}")
+    parts = kept.median + drawing.median + summary.median
+    print(f"sum of the parts' medians:                   {parts:.2f} s")
 
     explorer = explore(scenario, runs=runs, debounce_seconds=0.0)
     values = iter([0.07, 0.08, 0.09, 0.10, 0.11, 0.12] * args.repeat)
@@ -72,13 +74,10 @@ def main() -> None:
             raise RuntimeError("the explorer did not finish an update in 120 s")
 
     try:
-        whole = best_of(update, args.repeat)
+        whole = timed(update, args.repeat)
     finally:
         explorer.close()
-    print(
-        f"one explorer update, slider to picture:      {whole:.2f} s "
-        f"(best of {args.repeat}; target about 1 s on 2 cores)"
-    )
+    print(f"one explorer update, slider to picture:      {whole.text()} (target about 1 s)")
 
 
 if __name__ == "__main__":

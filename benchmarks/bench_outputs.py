@@ -16,7 +16,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from timing import best_of
+from timing import conditions, timed
 
 import franchise_sim
 from franchise_sim.archive import load_results, manifest, save_results
@@ -39,29 +39,30 @@ def main() -> None:
     args = parser.parse_args()
     results = franchise_sim.simulate(franchise_sim.load_scenario(SCENARIO), runs=args.runs)
 
-    def timed(step: Callable[[], object]) -> float:
-        return best_of(step, args.repeat)
+    def seconds(step: Callable[[], object]) -> float:
+        return timed(step, args.repeat).median
 
     print(
         f"{results.scenario.name}: {results.runs:,} paired runs x {results.horizon_months} months"
     )
-    print(f"best of {args.repeat}, seconds")
+    print(f"conditions: {conditions()}")
+    print(f"median of {args.repeat}, seconds")
     for spec in FIGURES:
-        seconds = timed(partial(_figure_png, spec, results))
-        print(f"  figure {spec.name:<16} {seconds:6.2f}")
+        one = seconds(partial(_figure_png, spec, results))
+        print(f"  figure {spec.name:<16} {one:6.2f}")
     images = render(results)
     record = manifest(results)
-    print(f"  {'every figure':<23} {timed(lambda: render(results)):6.2f}")
-    print(f"  {'report.html':<23} {timed(lambda: html_report(results, record, images)):6.2f}")
+    print(f"  {'every figure':<23} {seconds(lambda: render(results)):6.2f}")
+    print(f"  {'report.html':<23} {seconds(lambda: html_report(results, record, images)):6.2f}")
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / "results"
 
         def data_only() -> Path:
             return save_results(results, target, figures=False, force=True)
 
-        print(f"  {'data files':<23} {timed(data_only):6.2f}")
-        print(f"  {'read back':<23} {timed(lambda: load_results(target)):6.2f}")
-        full = timed(lambda: save_results(results, target, report=True, force=True))
+        print(f"  {'data files':<23} {seconds(data_only):6.2f}")
+        print(f"  {'read back':<23} {seconds(lambda: load_results(target)):6.2f}")
+        full = seconds(lambda: save_results(results, target, report=True, force=True))
         print(f"  {'folder with report':<23} {full:6.2f}")
 
 

@@ -1,7 +1,8 @@
 """Benchmark: business-years simulated per second per core, and the wall time of the target run.
 
 Target (issue 2): 1,000 paired replications x 60 months of ``scenarios/auto_repair.yaml`` on all
-cores in at most 2 seconds on a 2-core machine. Prints figures; asserts nothing.
+cores in at most 2 seconds on a 2-core machine. Prints medians beside a reference measured in
+the same run, and the machine's load (see ``timing.py``); asserts nothing.
 
 Usage: ``python benchmarks/bench_simulate.py [--runs 1000] [--repeat 3]``
 """
@@ -12,7 +13,7 @@ import argparse
 import os
 from pathlib import Path
 
-from timing import best_of
+from timing import Timing, conditions, timed
 
 import franchise_sim
 
@@ -31,8 +32,8 @@ def main() -> None:
     arms = len(scenario.arm_names)
     franchise_sim.simulate(scenario, runs=20, workers=1, horizon_months=horizon)  # warm-up
 
-    def timed(workers: int, runs: int) -> float:
-        return best_of(
+    def run(workers: int, runs: int) -> Timing:
+        return timed(
             lambda: franchise_sim.simulate(
                 scenario, runs=runs, workers=workers, horizon_months=horizon
             ),
@@ -40,18 +41,16 @@ def main() -> None:
         )
 
     one_core_runs = max(100, args.runs // 4)
-    single = timed(1, one_core_runs)
+    print(f"scenario: {SCENARIO.name}, arms: {arms}, horizon: {horizon} months")
+    print(f"conditions: {conditions()}")
+    single = run(1, one_core_runs)
     business_years = one_core_runs * arms * horizon / 12
-    print(f"scenario: {SCENARIO.name}, arms: {arms}, horizon: {horizon} months, cores: {cores}")
     print(
-        f"one core: {one_core_runs} paired replications in {single:.2f} s "
-        f"= {business_years / single:,.0f} business-years per second per core"
+        f"one core: {one_core_runs} paired replications in {single.text()} "
+        f"= {business_years / single.median:,.0f} business-years per second per core"
     )
-    wall = timed(cores, args.runs)
-    print(
-        f"all {cores} cores: {args.runs} paired replications x {horizon} months in {wall:.2f} s "
-        f"(best of {args.repeat}; target <= 2 s on 2 cores)"
-    )
+    wall = run(cores, args.runs)
+    print(f"all {cores} cores: {args.runs} paired replications x {horizon} months in {wall.text()}")
 
 
 if __name__ == "__main__":

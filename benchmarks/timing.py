@@ -1,16 +1,91 @@
-"""Timing shared by the benchmark scripts: the best wall time of a few repeats."""
+"""Timing shared by the benchmark scripts: medians beside a reference measured in the same run.
+
+This machine is shared and noisy, so a lone wall time says little. Every figure is the median of
+``repeat`` calls, each call interleaved with one call of a fixed reference workload (a bare
+SimPy skeleton shaped like one replication: 20 processes stepping through 400 months of
+events). The ratio of the two medians is what moves when the code changes, and holds whatever
+else the machine is doing; the conditions (cores, load average) are printed beside it.
+"""
 
 from __future__ import annotations
 
+import os
+import platform
+import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+
+REFERENCE_PROCESSES = 20
+REFERENCE_STEPS = 400
 
 
-def best_of(step: Callable[[], object], repeat: int) -> float:
-    """Shortest wall time, in seconds, of ``repeat`` calls of ``step``."""
-    times = []
+def _ticking(env: simpy.Environment, steps: int) -> Generator[simpy.Event, Any, None]:
+    for _ in range(steps):
+        yield env.timeout(1.0)
+
+
+def reference_step() -> None:
+    """The reference workload: a bare SimPy environment, 8,000 timeouts, no model at all."""
+    env = simpy.Environment()
+    for _ in range(REFERENCE_PROCESSES):
+        env.process(_ticking(env, REFERENCE_STEPS))
+    env.run()
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Wall times of a step and of the reference, call by call, in seconds."""
+
+    seconds: tuple[float, ...]
+    reference: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        """Median wall time of the step."""
+        return statistics.median(self.seconds)
+
+    @property
+    def best(self) -> float:
+        """Shortest wall time of the step."""
+        return min(self.seconds)
+
+    @property
+    def ratio(self) -> float:
+        """Median of the step over the median of the reference."""
+        return self.median / statistics.median(self.reference)
+
+    def text(self, digits: int = 2) -> str:
+        """The median, the best and the ratio to the reference, in words."""
+        return (
+            f"{self.median:.{digits}f} s median of {len(self.seconds)} "
+            f"(best {self.best:.{digits}f} s; {self.ratio:,.0f}x the reference)"
+        )
+
+
+def timed(step: Callable[[], object], repeat: int) -> Timing:
+    """Call ``step`` ``repeat`` times, each call after one call of the reference workload."""
+    seconds, reference = [], []
     for _ in range(repeat):
         started = time.perf_counter()
+        reference_step()
+        reference.append(time.perf_counter() - started)
+        started = time.perf_counter()
         step()
-        times.append(time.perf_counter() - started)
-    return min(times)
+        seconds.append(time.perf_counter() - started)
+    return Timing(tuple(seconds), tuple(reference))
+
+
+def conditions() -> str:
+    """The machine as the figures were taken: cores, load average, Python, the reference."""
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    floor = statistics.median(timed(lambda: None, 5).reference)
+    return (
+        f"{os.cpu_count()} cores, load average {load} (1, 5, 15 min), "
+        f"Python {platform.python_version()}, simpy {simpy.__version__}; "
+        f"reference (bare SimPy, {REFERENCE_PROCESSES * REFERENCE_STEPS:,} events): "
+        f"{floor * 1000:.1f} ms"
+    )
