@@ -6,6 +6,7 @@ import csv
 import math
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -202,7 +203,8 @@ def test_loan_check_passes_the_lenders_books_and_fails_a_two_cent_slip() -> None
         slipped,
     )
     assert not loan_check([bad]).passed
-    empty = LoanBooks("shop", *(np.zeros(0) for _ in range(3)), *(np.zeros((0, 12)),) * 3)
+    none, no_months = np.zeros(0), np.zeros((0, 12))
+    empty = LoanBooks("shop", none, none, none, no_months, no_months, no_months)
     assert not loan_check([empty]).passed  # no open run: nothing shown to agree
 
 
@@ -228,7 +230,7 @@ def test_franchisor_failure_check_wants_both_npv_and_survival_lower() -> None:
     npv = rng.normal(100_000, 50_000, 400)
     safe = cohort([10] * 100, 400, 60)  # 100 of 400 close
     risky = cohort([10] * 100 + [30] * 60, 400, 60)  # the same 100 and 60 more
-    args = {"label": "F", "arm": "franchise", "safe_rate": 0.0, "risky_rate": 0.5}
+    args: dict[str, Any] = {"label": "F", "arm": "franchise", "safe_rate": 0.0, "risky_rate": 0.5}
     lower = franchisor_failure_check(npv, npv - 20_000 - rng.random(400), safe, risky, **args)
     assert lower.passed
     assert lower.measures[2].simulated == pytest.approx(75.0)
