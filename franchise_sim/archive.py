@@ -50,16 +50,27 @@ MANIFEST_FILE = "manifest.json"
 REPORT_FILE = "report.html"
 SWEEP_FILE = "sweep.csv"
 MARKER_FILE = ".franchise-sim.json"
-"""The marker only franchise-sim writes: ``{"kind": "results" | "sweep", ...}``."""
+"""The marker only franchise-sim writes: ``{"kind": "results" | "sweep" | "model-check", ...}``."""
 
-FolderKind = Literal["results", "sweep"]
+FolderKind = Literal["results", "sweep", "model-check"]
+FOLDER_KINDS: tuple[FolderKind, ...] = ("results", "sweep", "model-check")
+"""Every kind of folder franchise-sim writes."""
 
 _MANIFEST_BYTES = 10_000_000
 """Largest manifest.json read (one is a few kilobytes: the scenario and the run settings)."""
 _SHOWN_CHARACTERS = 120
 """Longest value or path quoted whole in a message; longer ones are cut in the middle."""
-_KIND_WORDS: dict[str, str] = {"results": "a run's results", "sweep": "a sweep"}
-_EARLIER: dict[str, str] = {"results": "an earlier run", "sweep": "an earlier sweep"}
+_KIND_WORDS: dict[str, str] = {
+    "results": "a run's results",
+    "sweep": "a sweep",
+    "model-check": "a model check",
+}
+_EARLIER: dict[str, str] = {
+    "results": "an earlier run",
+    "sweep": "an earlier sweep",
+    "model-check": "an earlier model check",
+}
+_DOERS: dict[str, str] = {"results": "run", "sweep": "sweep", "model-check": "model check"}
 
 
 class OutputFolderError(Exception):
@@ -163,7 +174,7 @@ def shown(value: object, *, limit: int = _SHOWN_CHARACTERS) -> str:
 
 
 def folder_kind(folder: str | Path) -> FolderKind | None:
-    """What franchise-sim wrote in ``folder`` ("results" or "sweep"), or None without a marker.
+    """What franchise-sim wrote in ``folder`` (see ``FOLDER_KINDS``), or None without a marker.
 
     Raises:
         OutputFolderError: The marker is there but unreadable or names no known kind.
@@ -177,10 +188,9 @@ def folder_kind(folder: str | Path) -> FolderKind | None:
         kind = json.loads(marker.read_text(encoding="utf-8")).get("kind")
     except (OSError, ValueError, RecursionError, AttributeError):
         kind = None
-    if kind == "results":
-        return "results"
-    if kind == "sweep":
-        return "sweep"
+    for known in FOLDER_KINDS:
+        if kind == known:
+            return known
     raise OutputFolderError(
         f"{shown(folder)}: its {MARKER_FILE} cannot be read, so the folder is never replaced; "
         "choose another output folder"
@@ -277,7 +287,7 @@ def _destination(
             "never replaced; choose another output folder"
         )
     if found != kind:
-        doer = "run" if kind == "results" else "sweep"
+        doer = _DOERS[kind]
         raise OutputFolderError(
             f"{name}: holds {_KIND_WORDS[found]}, which a {doer} never replaces, forced or not; "
             "choose another output folder"

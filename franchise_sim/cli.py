@@ -234,7 +234,7 @@ def _output_folder(target: Path, *, kind: FolderKind, force: bool, scenario_file
 def _say_where(asked: Path, written: Path, kind: FolderKind) -> None:
     """Tell the user that an earlier folder was kept and where this one went instead."""
     if written.resolve() != asked.resolve():
-        what = "run" if kind == "results" else "sweep"
+        what = {"results": "run", "sweep": "sweep"}.get(kind, "model check")
         click.echo(
             f"{shown(asked)} holds an earlier {what}; this {what} is in {shown(written)} "
             "(pass --force to replace)",
@@ -623,3 +623,74 @@ def _sweep_grid(settings: tuple[str, ...]) -> dict[str, list[object]]:
             values.append(value)
         grid[path] = values
     return grid
+
+
+EXIT_CHECK_FAILED = 1
+"""Exit code of ``check-model --strict`` when a check fails."""
+
+
+@main.command("check-model")
+@click.argument("scenarios", nargs=-1, type=click.Path(dir_okay=False))
+@click.option(
+    "--runs",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    help="Paired replications per simulation.",
+)
+@click.option("--seed", type=click.IntRange(min=0), help="Master seed [default: each file's].")
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Worker processes [default: all cores]."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default="results/model_check",
+    show_default=True,
+    help="Folder for model_check.html and model_check.csv.",
+)
+@_force_option("an earlier model check")
+@click.option("--strict", is_flag=True, help="Exit 1 if any check fails [default: exit 0].")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no printed table.")
+def check_model(
+    scenarios: tuple[str, ...],
+    runs: int,
+    seed: int | None,
+    workers: int | None,
+    out_dir: str,
+    force: bool,
+    strict: bool,
+    quiet: bool,
+) -> None:
+    """Check the model against published figures for each SCENARIO (all shipped if none).
+
+    Survival by year against the scenario's BLS sector (years 1-5 judged, later ones shown, not
+    fitted), when closures happen, the Bass closed form, the loan schedule, the franchise gap
+    band and the directions of effect of franchisor failure and the brand. Writes a
+    self-contained model_check.html and model_check.csv, prints the table and exits 0 when the
+    checks ran, whatever they found (1 with --strict if any fails).
+    """
+    from franchise_sim.model_check import check_model as run_checks
+    from franchise_sim.model_check import check_table, simulations_needed
+    from franchise_sim.model_check_page import PAGE_FILE, save_model_check
+    from franchise_sim.shelf import shipped_scenarios
+
+    named = {name: _scenario_path(name) for name in scenarios} or shipped_scenarios()
+    models = [(_load(str(path)), name) for name, path in named.items()]
+    target = Path(out_dir)
+    for path in named.values():  # a folder holding a scenario file is never written
+        _output_folder(target, kind="model-check", force=force, scenario_file=path)
+    total = sum(runs * simulations_needed(model) for model, _ in models)
+    with _progress_bar(total, quiet=quiet) as progress:
+        checked = run_checks(models, runs=runs, seed=seed, workers=workers, progress=progress)
+    try:
+        written = save_model_check(checked, target, force=force)
+    except OutputFolderError as exc:
+        _fail(str(exc))
+    _say_where(target, written, "model-check")
+    if not quiet:
+        click.echo(_printable(check_table(checked)))
+        click.echo(f"\nOpen {shown(written / PAGE_FILE)} in a browser.")
+    if strict and not checked.passed:
+        sys.exit(EXIT_CHECK_FAILED)
