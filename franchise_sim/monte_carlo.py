@@ -22,8 +22,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from franchise_sim.outcomes import outcome_table
-from franchise_sim.plan import plan_replication
-from franchise_sim.replication import SHOCK_NAMES, monthly_columns, run_replication
+from franchise_sim.plan import needs_planned_earnings, plan_replication
+from franchise_sim.replication import (
+    SHOCK_NAMES,
+    monthly_columns,
+    planned_earnings,
+    run_replication,
+)
 from franchise_sim.results import SimulationResults
 from franchise_sim.scenario import Scenario
 
@@ -42,7 +47,12 @@ class _Batch:
 
 
 def _run_batch(
-    scenario: Scenario, seed: int, replications: range, horizon: int, deterministic: bool
+    scenario: Scenario,
+    seed: int,
+    replications: range,
+    horizon: int,
+    deterministic: bool,
+    planned: dict[str, tuple[float, ...]] | None = None,
 ) -> _Batch:
     records = [
         run_replication(
@@ -52,6 +62,7 @@ def _run_batch(
                 replication=r,
                 horizon_months=horizon,
                 deterministic=deterministic,
+                planned_earnings=planned,
             )
         )
         for r in replications
@@ -112,11 +123,16 @@ def simulate(
     if runs < 1 or horizon < 1 or workers < 1 or seed < 0:
         raise ValueError("runs, horizon_months and workers must be >= 1 and seed >= 0")
     started = time.perf_counter()
+    planned = (  # what owners who review against the plan on paper expect
+        planned_earnings(scenario, seed, horizon)
+        if needs_planned_earnings(scenario) and not deterministic
+        else None
+    )
     batches = _batches(runs, workers)
     results: list[_Batch] = []
     if executor is None and (workers == 1 or len(batches) == 1):
         for batch in batches:
-            results.append(_run_batch(scenario, seed, batch, horizon, deterministic))
+            results.append(_run_batch(scenario, seed, batch, horizon, deterministic, planned))
             if progress:
                 progress(len(batch))
     else:
@@ -125,7 +141,7 @@ def simulate(
         try:
             for batch in batches:
                 futures.append(
-                    pool.submit(_run_batch, scenario, seed, batch, horizon, deterministic)
+                    pool.submit(_run_batch, scenario, seed, batch, horizon, deterministic, planned)
                 )
             for batch, future in zip(batches, futures, strict=True):
                 results.append(future.result())
@@ -150,6 +166,8 @@ def simulate(
         monthly,
         np.concatenate([b.franchisor_failed_month for b in results], axis=0).T,
         np.concatenate([b.brand_shocks for b in results], axis=0).T,
+        seed=seed,
+        deterministic=deterministic,
     )
     return SimulationResults(
         scenario=scenario,

@@ -116,6 +116,8 @@ Months = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_MONTHS))]
 """A duration in months, fixed or uncertain."""
 UsdAmount = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_USD))]
 """A one-off amount of money, fixed or uncertain."""
+UsdPerMonth = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_USD_PER_MONTH))]
+"""A monthly amount of money, fixed or uncertain."""
 PerMonth = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_P_PER_MONTH))]
 """A Bass p term (a monthly chance), fixed or uncertain."""
 BassQ = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_Q_PER_MONTH))]
@@ -204,6 +206,35 @@ class Section(BaseModel):
     )
 
 
+class TerminalValue(Section):
+    """How the going business is valued at the horizon (its terminal value in the NPV).
+
+    ``multiple``: a stated multiple of the last twelve months' operating profit (the seller's
+    discretionary earnings, the owner's own pay included), whose implied capitalisation rate is
+    ``1 / multiple``. ``capitalised``: those earnings less twelve months of the owner's outside
+    wage (what running it costs a buyer who hires a manager), capitalised at the discount rate
+    less a growth rate, ``E (1 + g) / (r - g)``: consistent with the NPV's own discount rate.
+    """
+
+    method: Literal["multiple", "capitalised"] = Field(
+        description="`multiple` (today's rule, the multiple given here) or `capitalised`."
+    )
+    multiple_of_earnings: float = Field(
+        2.0,
+        ge=0,
+        le=100,
+        description="For `multiple`: value as a multiple of yearly operating profit. Small "
+        "businesses sell for about 2-3x seller's discretionary earnings [A].",
+    )
+    growth_rate_per_year: float = Field(
+        0.0,
+        ge=-1,
+        le=1,
+        description="For `capitalised`: yearly growth of earnings after the horizon [A: 0, "
+        "no real growth; below the discount rate].",
+    )
+
+
 class RunSettings(Section):
     """How long to simulate, how often, and how to value money over time."""
 
@@ -215,6 +246,27 @@ class RunSettings(Section):
     discount_rate_per_year: float = Field(
         0.10, ge=0, le=1, description="Owner's discount rate for NPV (effective annual)."
     )
+    terminal_value: TerminalValue | None = Field(
+        None,
+        description="How a business still open at the horizon is valued; absent: "
+        "`owner.valuation_multiple_of_profit` times the last twelve months' operating profit.",
+    )
+
+    @model_validator(mode="after")
+    def _growth_below_discount(self) -> RunSettings:
+        tv = self.terminal_value
+        if (
+            tv is not None
+            and tv.method == "capitalised"
+            and tv.growth_rate_per_year >= self.discount_rate_per_year
+        ):
+            raise PydanticCustomError(
+                "growth_rate",
+                "terminal_value.growth_rate_per_year {g} must be below the discount rate "
+                "{r}: earnings growing as fast as the discount rate have no finite value",
+                {"g": f"{tv.growth_rate_per_year:g}", "r": f"{self.discount_rate_per_year:g}"},
+            )
+        return self
 
 
 class Market(Section):
@@ -277,6 +329,36 @@ class Customers(Section):
     )
 
 
+class ClosureCosts(Section):
+    """What a business owes when it closes, settled in the books of its closing month.
+
+    Its equipment and stock are sold (``investment.liquidation_recovery_share`` of their
+    cost), the lease is settled, the wind-down paid, and the loan repaid; with a personal
+    guarantee the owner pays in whatever the business cannot, without one the lender bears it.
+    Whatever cash is left goes to the owner. A business sold as a going concern (``owner.sale``)
+    passes its lease to the buyer and owes neither.
+    """
+
+    lease_months: int | None = Field(
+        None,
+        ge=1,
+        le=1200,
+        description="Length of the lease from opening, renewed for as long at each end; the "
+        "rent for the rest of the current term is owed at closure. Small commercial leases run "
+        "3-10 years [A].",
+    )
+    lease_break_fee_usd: UsdAmount | None = Field(
+        None,
+        description="Fee that ends the lease early; caps what is owed under it (the smaller "
+        "is paid). Alone, the fee is owed at closure [A].",
+    )
+    wind_down_cost_usd: UsdAmount = Field(
+        0.0,
+        description="One-off cost of closing: final payroll and notices, removal, restoring "
+        "the premises, accounting [A].",
+    )
+
+
 class Operations(Section):
     """Capacity and running costs of the business."""
 
@@ -301,6 +383,12 @@ class Operations(Section):
     )
     advertising_half_life_months: float = Field(
         0.8, gt=0, le=MAX_MONTHS, description="Half-life of advertising's effect (adstock)."
+    )
+    closure: ClosureCosts | None = Field(
+        None,
+        description="What closing costs, settled in the closing month's books; absent: a "
+        "closed business is valued at its liquidation in the NPV, with no lease or wind-down "
+        "cost.",
     )
 
 
@@ -347,6 +435,41 @@ class Investment(Section):
     )
 
 
+class FloatingRate(Section):
+    """A variable-rate loan: prime plus a spread, reset every few months (most 7(a) loans)."""
+
+    spread_over_prime_per_year: Annotated[Uncertain, AfterValidator(Within(0.0, 0.5))] = Field(
+        description="Margin over the prime rate; SBA 7(a) caps it at 3-6.5 points by loan "
+        "size [SBA]."
+    )
+    reset_months: int = Field(
+        3,
+        ge=1,
+        le=120,
+        description="Months between rate resets; the payment is re-amortised over the months "
+        "left at each (7(a) variable rates reset monthly or quarterly) [A: quarterly].",
+    )
+
+
+class GuaranteeFee(Section):
+    """The SBA's up-front fee for guaranteeing a 7(a) loan, on the guaranteed portion."""
+
+    rate_of_guaranteed_portion: Share | None = Field(
+        None,
+        description="Fee as a share of the guaranteed portion; absent: the SBA's tiers for "
+        "fiscal year 2025 (2% up to 150k, 3% to 700k, 3.5% above) [A: check the current "
+        "notice].",
+    )
+    guaranteed_share: Share | None = Field(
+        None, description="Share of the loan guaranteed; absent: 85% up to 150k, 75% above [SBA]."
+    )
+    financed: bool = Field(
+        True,
+        description="Added to the loan (true, the usual practice) or paid by the owner at "
+        "signing (false).",
+    )
+
+
 class Financing(Section):
     """Owner equity plus an amortising term loan (SBA 7(a) style) for the rest."""
 
@@ -361,6 +484,84 @@ class Financing(Section):
     personal_guarantee: bool = Field(
         True, description="Owner covers any debt left after liquidation (usual for SBA loans)."
     )
+    floating_rate: FloatingRate | None = Field(
+        None,
+        description="A variable rate, prime plus a spread, instead of `loan_rate_per_year`; "
+        "absent: a fixed rate.",
+    )
+    guarantee_fee: GuaranteeFee | None = Field(
+        None, description="The SBA's up-front guarantee fee; absent: none is paid."
+    )
+
+
+class OwnerReview(Section):
+    """The owner's monthly review: earnings against what they expected, or an outside wage.
+
+    Each month the owner sets the business's earnings (operating profit less debt service)
+    against what they expected for that month and keeps the running shortfall
+    ``S = max(0, S + expected - slack - earnings)`` (Page's CUSUM: a shortfall within the
+    slack is shrugged off, good months pay back earlier shortfalls but bank no credit). When
+    it exceeds ``give_up_shortfall_usd`` the owner closes. A poor site or concept piles up its
+    shortfall within months and closes early; a middling one late; a good one never.
+
+    What the owner expects: ``plan``, the arm's own plan on paper (every input at its mean, no
+    random events: the earnings path of ``--deterministic``), month by month, ramp-up losses
+    included; ``expected``, a stated level; ``outside_wage``, the owner's outside wage. A stated
+    level is expected to be reached in a straight line from ``opening_earnings_usd_per_month``
+    in month 1 to the level in month ``ramp_months + 1``.
+    """
+
+    benchmark: Literal["plan", "expected", "outside_wage"] = Field(
+        "plan",
+        description="`plan`: the arm's plan on paper; `expected`: "
+        "`expected_earnings_usd_per_month`; `outside_wage`: `owner.outside_wage_usd_per_month`.",
+    )
+    expected_earnings_usd_per_month: UsdPerMonth | None = Field(
+        None,
+        description="For `expected`: earnings the owner expects once the business has ramped "
+        "up (from their business plan).",
+    )
+    opening_earnings_usd_per_month: float = Field(
+        0.0,
+        ge=-MAX_USD_PER_MONTH,
+        le=MAX_USD_PER_MONTH,
+        description="For a stated level: earnings expected in month 1 (negative: the start-up "
+        "losses the owner is ready for) [A].",
+    )
+    ramp_months: float = Field(
+        6.0,
+        ge=0,
+        le=MAX_MONTHS,
+        description="For a stated level: months until it is expected to be reached [A].",
+    )
+    slack_usd_per_month: UsdPerMonth = Field(
+        0.0,
+        description="Monthly shortfall the owner shrugs off (the CUSUM's allowance): plans "
+        "are optimistic and months vary [A].",
+    )
+    give_up_shortfall_usd: UsdAmount = Field(
+        description="Running shortfall against the expectation at which the owner closes; "
+        "owners differ, so give a range [A]."
+    )
+
+
+class BusinessSale(Section):
+    """A personal exit sells the going business to a new owner, who takes over the lease.
+
+    The price is ``multiple_of_earnings`` times the yearly run rate of its operating profit
+    (the last twelve months, or fewer scaled to a year); the costs are the broker's share of
+    the price, any stated costs and the franchisor's transfer fee. A business whose price
+    would not beat its liquidation value finds no buyer and is closed instead.
+    """
+
+    multiple_of_earnings: Annotated[Uncertain, AfterValidator(Within(0.0, 100.0))] = Field(
+        description="Price as a multiple of yearly seller's discretionary earnings: small "
+        "businesses sell for about 2-3x [A]."
+    )
+    broker_fee_rate: Share = Field(
+        0.10, description="Business broker's commission, share of the price: about 10% [A]."
+    )
+    other_costs_usd: UsdAmount = Field(0.0, description="Legal and other costs of the sale [A].")
 
 
 class Owner(Section):
@@ -399,6 +600,38 @@ class Owner(Section):
     valuation_multiple_of_profit: float = Field(
         2.0, ge=0, le=100, description="Value of a going business as a multiple of yearly profit."
     )
+    outside_wage_usd_per_month: UsdPerMonth | None = Field(
+        None,
+        description="What the owner would earn in a job instead, while the business is open: "
+        "their opportunity cost, deducted in the NPV; absent: none.",
+    )
+    review: OwnerReview | None = Field(
+        None,
+        description="The owner compares earnings with a benchmark and closes when the "
+        "shortfall mounts; replaces `patience_months` and `living_share_of_draw` when given.",
+    )
+    sale: BusinessSale | None = Field(
+        None,
+        description="A personal exit sells the going business; absent: it is liquidated.",
+    )
+
+    @model_validator(mode="after")
+    def _benchmark_given(self) -> Owner:
+        review = self.review
+        if review is None:
+            return self
+        if review.benchmark == "outside_wage" and self.outside_wage_usd_per_month is None:
+            raise PydanticCustomError(
+                "benchmark",
+                "review.benchmark is outside_wage but no outside_wage_usd_per_month is given",
+            )
+        if review.benchmark == "expected" and review.expected_earnings_usd_per_month is None:
+            raise PydanticCustomError(
+                "benchmark",
+                "review.benchmark is expected but no review.expected_earnings_usd_per_month is "
+                "given",
+            )
+        return self
 
 
 class CompetitorEntry(Section):
@@ -442,6 +675,33 @@ class Events(Section):
     recession: Recession
     equipment_breakdown: EquipmentBreakdown
     key_staff_loss: KeyStaffLoss
+
+
+class PrimeRate(Section):
+    """The US prime rate over the run: one path per replication, the same for every arm.
+
+    A mean-reverting random walk in monthly steps, kept between a floor and a cap (see
+    ``money.prime_rate_path``). Only floating-rate loans use it.
+    """
+
+    start_per_year: float = Field(
+        0.085, ge=0, le=0.5, description="Prime at opening: 8.50% in October 2023 [SBA]."
+    )
+    long_run_per_year: float = Field(
+        0.065, ge=0, le=0.5, description="Level it reverts to [A: its 1990-2024 average]."
+    )
+    reversion_per_year: float = Field(
+        0.3, ge=0, le=12, description="Speed of reversion, share of the gap closed a year [A]."
+    )
+    volatility_per_year: float = Field(
+        0.015, ge=0, le=0.5, description="Standard deviation of yearly moves [A]."
+    )
+    floor_per_year: float = Field(
+        0.0325, ge=0, le=0.5, description="Lowest prime: 3.25% (2008-15, 2020-22) [A]."
+    )
+    cap_per_year: float = Field(
+        0.215, ge=0, le=0.5, description="Highest prime: 21.5% (December 1980) [A]."
+    )
 
 
 class Template(Section):
@@ -645,6 +905,11 @@ class Scenario(Section):
     financing: Financing
     owner: Owner
     events: Events
+    prime_rate: PrimeRate | None = Field(
+        None,
+        description="The prime rate's path, shared by every arm, for floating-rate loans; "
+        "absent: `PrimeRate`'s defaults.",
+    )
     arms: dict[str, ArmSpec] = Field(
         description="Ways of starting the business; needs `independent` and a franchise arm."
     )
