@@ -195,7 +195,7 @@ class UnitMoney:
 def plan_money(arm: Arm, draw: Draw) -> UnitMoney:
     """One arm's money at opening: equity, loan, fees and the owner's outside wage."""
     fin, own = arm.financing, arm.owner
-    loan = arm.loan_usd()
+    loan = arm.loan_usd(draw)
     fee = 0.0
     gf = fin.guarantee_fee
     if gf is not None and loan > 0:
@@ -215,11 +215,11 @@ def plan_money(arm: Arm, draw: Draw) -> UnitMoney:
     financed = gf is not None and gf.financed
     wage = own.outside_wage_usd_per_month
     return UnitMoney(
-        upfront_usd=arm.equity_usd() + (0.0 if financed else fee),
+        upfront_usd=arm.equity_usd(draw) + (0.0 if financed else fee),
         loan_usd=loan + (fee if financed else 0.0),
-        opening_cash_usd=arm.opening_cash_usd(),
+        opening_cash_usd=arm.opening_cash_usd(draw),
         guarantee_fee_usd=fee,
-        liquidation_value_usd=arm.liquidation_value_usd(),
+        liquidation_value_usd=arm.liquidation_value_usd(draw),
         outside_wage_usd_per_month=0.0
         if wage is None
         else draw(wage, "owner.outside_wage_usd_per_month"),
@@ -529,11 +529,13 @@ def _plan_unit(
         )
         fr = terms.franchisor
         franchise = FranchisePlan(
-            royalty_rate=terms.royalty_rate,
-            ad_fund_rate=terms.ad_fund_rate,
-            fixed_fees_usd_per_month=terms.fixed_fees_usd_per_month,
+            royalty_rate=draw(terms.royalty_rate, "franchise.royalty_rate"),
+            ad_fund_rate=draw(terms.ad_fund_rate, "franchise.ad_fund_rate"),
+            fixed_fees_usd_per_month=draw(
+                terms.fixed_fees_usd_per_month, "franchise.fixed_fees_usd_per_month"
+            ),
             term_months=round(terms.term_years * 12),
-            renewal_fee_usd=terms.renewal_fee_usd,
+            renewal_fee_usd=draw(terms.renewal_fee_usd, "franchise.renewal_fee_usd"),
             local_marketing_min_rate=terms.local_marketing_min_rate,
             brand_awareness_p_per_month=draw(
                 terms.brand_awareness_p_per_month, "franchise.brand_awareness_p_per_month"
@@ -572,10 +574,14 @@ def _plan_unit(
             o.capacity_visits_per_month, "operations.capacity_visits_per_month"
         ),
         variable_cost_rate=variable_cost_rate,
-        payroll_usd_per_month=o.payroll_usd_per_month,
-        rent_usd_per_month=o.rent_usd_per_month,
-        other_fixed_usd_per_month=o.other_fixed_usd_per_month,
-        marketing_usd_per_month=o.marketing_usd_per_month,
+        payroll_usd_per_month=draw(o.payroll_usd_per_month, "operations.payroll_usd_per_month"),
+        rent_usd_per_month=draw(o.rent_usd_per_month, "operations.rent_usd_per_month"),
+        other_fixed_usd_per_month=draw(
+            o.other_fixed_usd_per_month, "operations.other_fixed_usd_per_month"
+        ),
+        marketing_usd_per_month=draw(
+            o.marketing_usd_per_month, "operations.marketing_usd_per_month"
+        ),
         marketing_p_per_1000usd=o.marketing_p_per_1000usd,
         advertising_half_life_months=o.advertising_half_life_months,
         quality_potential=quality,
@@ -585,7 +591,7 @@ def _plan_unit(
         mismatch_floor=mismatch_floor,
         adaptation_months=arm.concept.adaptation_months,
         loan_usd=money.loan_usd,
-        loan_rate_per_year=fin.loan_rate_per_year,
+        loan_rate_per_year=draw(fin.loan_rate_per_year, "financing.loan_rate_per_year"),
         loan_term_months=fin.loan_term_months,
         working_capital_usd=money.opening_cash_usd,
         draw_usd_per_month=own.draw_usd_per_month,

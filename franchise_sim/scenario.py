@@ -9,7 +9,7 @@ franchise terms. Units are in the field names (``_usd``, ``_per_month``, ``_rate
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
@@ -29,6 +29,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from franchise_sim.distributions import LogNormal, Normal, Uncertain, draw_range, mean_of
+from franchise_sim.money import sba_max_spread
 
 BlsSector = Literal[
     "total_private", "other_services_naics81", "retail_trade", "accommodation_food_services"
@@ -138,16 +139,17 @@ class SalesRateCap:
     published: str
     high: float
 
-    def __call__(self, value: float) -> float:
+    def __call__(self, value: Uncertain) -> Uncertain:
         """Return the value, or raise the error pydantic reports for it."""
-        if value > self.high:
+        top = draw_range(value)[1]
+        if top > self.high:
             raise PydanticCustomError(
                 "implausible",
                 "{value} is no {kind} a franchisor charges: published ones run {published} "
                 "of sales (franchise_sim/data/franchise_terms.csv), and at most {cap} is "
                 "accepted; a share is written as a fraction (7% is 0.07)",
                 {
-                    "value": f"{value:g}",
+                    "value": f"{top:g}",
                     "kind": self.kind,
                     "published": self.published,
                     "cap": f"{self.high:g}",
@@ -366,16 +368,12 @@ class Operations(Section):
         Uncertain, AfterValidator(Within(0.0, MAX_CAPACITY_VISITS))
     ] = Field(description="Most visits the unit can serve.")
     variable_cost_rate: Share = Field(description="Parts, materials or food as a share of sales.")
-    payroll_usd_per_month: float = Field(
-        ge=0, le=MAX_USD_PER_MONTH, description="Staff wages and payroll taxes."
+    payroll_usd_per_month: UsdPerMonth = Field(description="Staff wages and payroll taxes.")
+    rent_usd_per_month: UsdPerMonth = Field(description="Occupancy cost.")
+    other_fixed_usd_per_month: UsdPerMonth = Field(
+        description="Utilities, insurance, software, accounting."
     )
-    rent_usd_per_month: float = Field(ge=0, le=MAX_USD_PER_MONTH, description="Occupancy cost.")
-    other_fixed_usd_per_month: float = Field(
-        ge=0, le=MAX_USD_PER_MONTH, description="Utilities, insurance, software, accounting."
-    )
-    marketing_usd_per_month: float = Field(
-        ge=0, le=MAX_USD_PER_MONTH, description="Planned local advertising."
-    )
+    marketing_usd_per_month: UsdPerMonth = Field(description="Planned local advertising.")
     marketing_p_per_1000usd: float = Field(
         ge=0,
         le=MAX_P_PER_MONTH,
@@ -424,12 +422,10 @@ class Concept(Section):
 class Investment(Section):
     """Start-up investment, spent before opening."""
 
-    buildout_usd: float = Field(ge=0, le=MAX_USD, description="Leasehold improvements and signage.")
-    equipment_usd: float = Field(ge=0, le=MAX_USD, description="Equipment and fixtures.")
-    initial_inventory_usd: float = Field(ge=0, le=MAX_USD, description="Opening stock.")
-    working_capital_usd: float = Field(
-        ge=0, le=MAX_USD, description="Cash in the bank on opening day."
-    )
+    buildout_usd: UsdAmount = Field(description="Leasehold improvements and signage.")
+    equipment_usd: UsdAmount = Field(description="Equipment and fixtures.")
+    initial_inventory_usd: UsdAmount = Field(description="Opening stock.")
+    working_capital_usd: UsdAmount = Field(description="Cash in the bank on opening day.")
     liquidation_recovery_share: float = Field(
         0.25, ge=0, le=1, description="Share of equipment and stock recovered at closure."
     )
@@ -473,13 +469,13 @@ class GuaranteeFee(Section):
 class Financing(Section):
     """Owner equity plus an amortising term loan (SBA 7(a) style) for the rest."""
 
-    owner_equity_usd: float = Field(
-        ge=0,
-        le=MAX_USD,
+    owner_equity_usd: UsdAmount = Field(
         description="Owner's own money put in at the start; any beyond the investment is kept "
         "as cash in the business.",
     )
-    loan_rate_per_year: float = Field(ge=0, le=0.5, description="Nominal annual interest rate.")
+    loan_rate_per_year: Annotated[Uncertain, AfterValidator(Within(0.0, 0.5))] = Field(
+        description="Nominal annual interest rate."
+    )
     loan_term_months: int = Field(ge=1, le=300, description="Monthly payments to repay the loan.")
     personal_guarantee: bool = Field(
         True, description="Owner covers any debt left after liquidation (usual for SBA loans)."
@@ -739,24 +735,24 @@ class Franchisor(Section):
 class FranchiseTerms(Section):
     """What the franchise disclosure document says, and what the brand brings."""
 
-    initial_fee_usd: float = Field(
-        ge=0, le=MAX_USD, description="Initial franchise fee, paid at signing."
-    )
+    initial_fee_usd: UsdAmount = Field(description="Initial franchise fee, paid at signing.")
     royalty_rate: Annotated[
-        float, AfterValidator(SalesRateCap("royalty", "1-15%", MAX_ROYALTY_RATE))
-    ] = Field(ge=0, description="Royalty as a share of gross sales.")
+        Uncertain,
+        AfterValidator(SalesRateCap("royalty", "1-15%", MAX_ROYALTY_RATE)),
+        AfterValidator(Within(0.0, MAX_ROYALTY_RATE)),
+    ] = Field(description="Royalty as a share of gross sales.")
     ad_fund_rate: Annotated[
-        float, AfterValidator(SalesRateCap("ad-fund rate", "1-4%", MAX_AD_FUND_RATE))
-    ] = Field(ge=0, description="Ad-fund contribution, share of sales.")
-    fixed_fees_usd_per_month: float = Field(
-        0.0, ge=0, le=MAX_USD_PER_MONTH, description="Technology and other fixed monthly fees."
+        Uncertain,
+        AfterValidator(SalesRateCap("ad-fund rate", "1-4%", MAX_AD_FUND_RATE)),
+        AfterValidator(Within(0.0, MAX_AD_FUND_RATE)),
+    ] = Field(description="Ad-fund contribution, share of sales.")
+    fixed_fees_usd_per_month: UsdPerMonth = Field(
+        0.0, description="Technology and other fixed monthly fees."
     )
     term_years: float = Field(
         gt=0, le=MAX_TERM_YEARS, description="Initial term of the franchise agreement."
     )
-    renewal_fee_usd: float = Field(
-        0.0, ge=0, le=MAX_USD, description="Fee to renew at the end of the term."
-    )
+    renewal_fee_usd: UsdAmount = Field(0.0, description="Fee to renew at the end of the term.")
     local_marketing_min_rate: Annotated[
         float,
         AfterValidator(SalesRateCap("local-advertising minimum", "1-3%", MAX_LOCAL_MARKETING_RATE)),
@@ -834,6 +830,15 @@ class ArmSpec(Section):
     owner: OwnerOverride | None = None
 
 
+Valuer = Callable[[Uncertain, str], float]
+"""Turns a scenario value and its draw key into a number (see ``plan.Draw``)."""
+
+
+def at_mean(value: Uncertain, key: str) -> float:
+    """A value's mean: the number a report shows for an uncertain amount."""
+    return mean_of(value)
+
+
 class Arm(Section):
     """One arm with every shared section resolved: what the model runs."""
 
@@ -852,38 +857,49 @@ class Arm(Section):
         """Whether this arm runs under franchise terms."""
         return self.franchise is not None
 
-    def total_investment_usd(self) -> float:
+    # Each money method reads uncertain amounts through ``value`` (a value and its draw key to
+    # a number): their means by default, a replication's draws when the model plans it.
+
+    def total_investment_usd(self, value: Valuer = at_mean) -> float:
         """Everything spent before opening, the franchise fee included, plus working capital."""
         inv = self.investment
-        fee = self.franchise.initial_fee_usd if self.franchise else 0.0
+        fee = (
+            value(self.franchise.initial_fee_usd, "franchise.initial_fee_usd")
+            if self.franchise
+            else 0.0
+        )
         return (
-            inv.buildout_usd
-            + inv.equipment_usd
-            + inv.initial_inventory_usd
-            + inv.working_capital_usd
+            value(inv.buildout_usd, "investment.buildout_usd")
+            + value(inv.equipment_usd, "investment.equipment_usd")
+            + value(inv.initial_inventory_usd, "investment.initial_inventory_usd")
+            + value(inv.working_capital_usd, "investment.working_capital_usd")
             + fee
         )
 
-    def equity_usd(self) -> float:
+    def equity_usd(self, value: Valuer = at_mean) -> float:
         """The owner's equity put in, all of it (see `surplus_equity_usd`)."""
-        return self.financing.owner_equity_usd
+        return value(self.financing.owner_equity_usd, "financing.owner_equity_usd")
 
-    def surplus_equity_usd(self) -> float:
+    def surplus_equity_usd(self, value: Valuer = at_mean) -> float:
         """Equity beyond the total investment: kept as cash in the business on opening day."""
-        return max(0.0, self.financing.owner_equity_usd - self.total_investment_usd())
+        return max(0.0, self.equity_usd(value) - self.total_investment_usd(value))
 
-    def opening_cash_usd(self) -> float:
+    def opening_cash_usd(self, value: Valuer = at_mean) -> float:
         """Cash in the bank on opening day: the working capital plus any surplus equity."""
-        return self.investment.working_capital_usd + self.surplus_equity_usd()
+        working = value(self.investment.working_capital_usd, "investment.working_capital_usd")
+        return working + self.surplus_equity_usd(value)
 
-    def loan_usd(self) -> float:
+    def loan_usd(self, value: Valuer = at_mean) -> float:
         """The loan that finances what the owner's equity does not cover."""
-        return max(0.0, self.total_investment_usd() - self.financing.owner_equity_usd)
+        return max(0.0, self.total_investment_usd(value) - self.equity_usd(value))
 
-    def liquidation_value_usd(self) -> float:
+    def liquidation_value_usd(self, value: Valuer = at_mean) -> float:
         """What the equipment and opening stock fetch if the business is wound up."""
         inv = self.investment
-        return inv.liquidation_recovery_share * (inv.equipment_usd + inv.initial_inventory_usd)
+        return inv.liquidation_recovery_share * (
+            value(inv.equipment_usd, "investment.equipment_usd")
+            + value(inv.initial_inventory_usd, "investment.initial_inventory_usd")
+        )
 
 
 class Scenario(Section):
@@ -1057,7 +1073,9 @@ def unusual_values(scenario: Scenario) -> list[str]:
         if terms is not None:
             notes.extend(_unusual_terms(terms, f"{where}.franchise"))
             sales_cut = (
-                terms.royalty_rate + terms.ad_fund_rate + mean_of(arm.operations.variable_cost_rate)
+                mean_of(terms.royalty_rate)
+                + mean_of(terms.ad_fund_rate)
+                + mean_of(arm.operations.variable_cost_rate)
             )
             if sales_cut >= 1.0:
                 notes.append(
@@ -1065,7 +1083,7 @@ def unusual_values(scenario: Scenario) -> list[str]:
                     "sales, so every sale loses money before any fixed cost"
                 )
         investment = arm.total_investment_usd()
-        equity = arm.financing.owner_equity_usd
+        equity = arm.equity_usd()
         if arm.surplus_equity_usd() > 0.0:
             notes.append(
                 f"{where}: owner equity {equity:,.0f} USD exceeds the total investment "
@@ -1078,8 +1096,18 @@ def unusual_values(scenario: Scenario) -> list[str]:
                 f"{investment:,.0f} USD investment; SBA 7(a) lenders ask at least "
                 f"{SBA_MIN_EQUITY_SHARE:.0%} of a start-up"
             )
-        rate = arm.financing.loan_rate_per_year
-        if rate > SBA_TOP_RATE and arm.loan_usd() > 0.0:
+        rate = mean_of(arm.financing.loan_rate_per_year)
+        floating = arm.financing.floating_rate
+        if floating is not None and arm.loan_usd() > 0.0:
+            cap = sba_max_spread(arm.loan_usd())
+            spread = draw_range(floating.spread_over_prime_per_year)[1]
+            if spread > cap:
+                notes.append(
+                    f"{where}.financing.floating_rate: a spread over prime of up to "
+                    f"{spread:.2%} is above the SBA 7(a) cap of {cap:.2%} for a loan of "
+                    f"{arm.loan_usd():,.0f} USD (sba_7a_loans.csv)"
+                )
+        elif rate > SBA_TOP_RATE and arm.loan_usd() > 0.0:
             notes.append(
                 f"{where}: a loan rate of {rate:.1%} is above the SBA 7(a) cap of "
                 f"{SBA_TOP_RATE:.1%} (prime 8.50% plus 6.5%)"
@@ -1091,14 +1119,16 @@ def _unusual_terms(terms: FranchiseTerms, where: str) -> list[str]:
     """Franchise terms outside the published ranges of franchise_terms.csv."""
     notes: list[str] = []
     source = "(franchise_sim/data/franchise_terms.csv)"
-    if terms.royalty_rate > ROYALTY_TOP:
+    royalty, ad_fund = mean_of(terms.royalty_rate), mean_of(terms.ad_fund_rate)
+    initial_fee = mean_of(terms.initial_fee_usd)
+    if royalty > ROYALTY_TOP:
         notes.append(
-            f"{where}.royalty_rate: {terms.royalty_rate:.1%} is above the published range of "
+            f"{where}.royalty_rate: {royalty:.1%} is above the published range of "
             f"royalties, 4.6-{ROYALTY_TOP:.1%} of sales {source}; check the disclosure document"
         )
-    if terms.ad_fund_rate > AD_FUND_TOP:
+    if ad_fund > AD_FUND_TOP:
         notes.append(
-            f"{where}.ad_fund_rate: {terms.ad_fund_rate:.1%} is above the usual 1-"
+            f"{where}.ad_fund_rate: {ad_fund:.1%} is above the usual 1-"
             f"{AD_FUND_TOP:.0%} of sales {source}"
         )
     if terms.local_marketing_min_rate > LOCAL_MARKETING_TOP:
@@ -1106,9 +1136,9 @@ def _unusual_terms(terms: FranchiseTerms, where: str) -> list[str]:
             f"{where}.local_marketing_min_rate: {terms.local_marketing_min_rate:.1%} is above the "
             f"usual 1-{LOCAL_MARKETING_TOP:.0%} of sales {source}"
         )
-    if terms.initial_fee_usd > INITIAL_FEE_TOP_USD:
+    if initial_fee > INITIAL_FEE_TOP_USD:
         notes.append(
-            f"{where}.initial_fee_usd: {terms.initial_fee_usd:,.0f} USD is above the published "
+            f"{where}.initial_fee_usd: {initial_fee:,.0f} USD is above the published "
             f"range of initial fees, 10,000-{INITIAL_FEE_TOP_USD:,.0f} USD {source}"
         )
     low, high = TERM_YEARS_RANGE

@@ -448,3 +448,64 @@ def test_switched_off_fields_give_todays_books(auto_repair: Scenario, variant: V
     np.testing.assert_array_equal(a.trajectories, b.trajectories)
     for name, values in a.outcomes.items():
         np.testing.assert_array_equal(values, b.outcomes[name], err_msg=name)
+
+
+# --- money inputs that may be uncertain ------------------------------------------------------
+
+
+def test_uncertain_money_inputs_are_drawn_per_run_and_shared_by_arms(variant: Variant) -> None:
+    scenario = variant(
+        {
+            "operations.other_fixed_usd_per_month": {"dist": "uniform", "low": 4000, "high": 5000},
+            "financing.owner_equity_usd": {"dist": "uniform", "low": 40_000, "high": 70_000},
+            "financing.loan_rate_per_year": {"dist": "uniform", "low": 0.10, "high": 0.12},
+            "arms.franchise.franchise.royalty_rate": {"dist": "uniform", "low": 0.05, "high": 0.07},
+            "investment.buildout_usd": {
+                "dist": "triangular",
+                "low": 50e3,
+                "mode": 60e3,
+                "high": 80e3,
+            },
+        }
+    )
+    res = simulate(scenario, runs=30, workers=1, horizon_months=6, seed=5)
+    s = res.series
+    other = s("other_fixed")[..., 0]
+    assert np.ptp(other[0]) > 100  # varies between runs
+    np.testing.assert_array_equal(other[0], other[1])  # the same draw in both arms
+    independent = scenario.arm("independent")
+    for r in range(30):
+        draw = Draw(5, r)
+        equity = draw(independent.financing.owner_equity_usd, "financing.owner_equity_usd")
+        rate = draw(independent.financing.loan_rate_per_year, "financing.loan_rate_per_year")
+        loan = independent.loan_usd(draw)
+        assert loan == pytest.approx(independent.total_investment_usd(draw) - equity)
+        assert s("interest")[0, r, 0] == pytest.approx(loan * rate / 12)
+        assert res.outcomes["owner_money_in"][0, r] == pytest.approx(
+            equity + s("owner_injection")[0, r].sum()
+        )
+        royalty = draw(
+            scenario.arm("franchise").franchise.royalty_rate,  # type: ignore[union-attr]
+            "franchise.royalty_rate",
+        )
+        np.testing.assert_allclose(s("royalty")[1, r], royalty * s("revenue")[1, r])
+    assert np.ptp(s("royalty")[1, :, 0] / s("revenue")[1, :, 0]) > 0.005
+
+
+def test_a_fixed_distribution_gives_the_same_books_as_the_number(
+    auto_repair: Scenario, variant: Variant
+) -> None:
+    fixed = variant({"operations.rent_usd_per_month": {"dist": "fixed", "value": 5500}})
+    a = simulate(auto_repair, runs=20, workers=1, horizon_months=12, seed=5)
+    b = simulate(fixed, runs=20, workers=1, horizon_months=12, seed=5)
+    np.testing.assert_array_equal(a.trajectories, b.trajectories)
+
+
+def test_a_floating_spread_above_the_sba_cap_is_flagged(variant: Variant) -> None:
+    from franchise_sim.scenario import unusual_values
+
+    wide = variant({"financing.floating_rate": {"spread_over_prime_per_year": 0.07}})
+    notes = [n for n in unusual_values(wide) if "floating_rate" in n]
+    assert len(notes) == 2  # both arms borrow 50-250k: a 6.00% cap
+    assert "6.00%" in notes[0]
+    assert not [n for n in unusual_values(variant({})) if "floating_rate" in n]
