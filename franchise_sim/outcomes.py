@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from franchise_sim.money import (
+    implied_capitalisation_rate,
     monthly_discount_factor,
     outside_wage_present_value_usd,
     terminal_value_usd,
@@ -129,6 +130,30 @@ def going_concern_basis(
         return tv.multiple_of_earnings, trailing_year_profit_usd
     g, r = tv.growth_rate_per_year, run.discount_rate_per_year
     return (1.0 + g) / (r - g), trailing_year_profit_usd - 12.0 * outside_wage_usd
+
+
+def terminal_value_rule(scenario: Scenario, arm: str) -> str:
+    """How a business of ``arm`` still open at the horizon is valued, in words.
+
+    States the multiple of a year's operating profit and the capitalisation rate it implies
+    beside the NPV's discount rate, so that a 2x multiple shows as the 50% a year it means.
+    """
+    run, owner = scenario.run, scenario.arm(arm).owner
+    r = run.discount_rate_per_year
+    tv = run.terminal_value
+    if tv is not None and tv.method == "capitalised":
+        g = tv.growth_rate_per_year
+        multiple = (1.0 + g) / (r - g)
+        return (
+            f"a year's operating profit less the owner's outside wage, capitalised at the "
+            f"{r:.0%} discount rate less {g:.1%} growth: {multiple:.1f}x "
+            f"(implied capitalisation rate {implied_capitalisation_rate(multiple):.1%})"
+        )
+    multiple = owner.valuation_multiple_of_profit if tv is None else tv.multiple_of_earnings
+    return (
+        f"{multiple:g}x a year's operating profit (implied capitalisation rate "
+        f"{implied_capitalisation_rate(multiple):.0%} a year, against a {r:.0%} discount rate)"
+    )
 
 
 def outcome_table(

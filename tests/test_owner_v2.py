@@ -509,3 +509,18 @@ def test_a_floating_spread_above_the_sba_cap_is_flagged(variant: Variant) -> Non
     assert len(notes) == 2  # both arms borrow 50-250k: a 6.00% cap
     assert "6.00%" in notes[0]
     assert not [n for n in unusual_values(variant({})) if "floating_rate" in n]
+
+
+def test_terminal_value_rule_shows_the_implied_capitalisation_rate(
+    auto_repair: Scenario, variant: Variant
+) -> None:
+    from franchise_sim.outcomes import terminal_value_rule
+
+    assert terminal_value_rule(auto_repair, "independent") == (
+        "2x a year's operating profit (implied capitalisation rate 50% a year, against a 10% "
+        "discount rate)"
+    )
+    capitalised = variant({"run.terminal_value": {"method": "capitalised"}})
+    assert "10.0x (implied capitalisation rate 10.0%)" in terminal_value_rule(
+        capitalised, "franchise"
+    )
