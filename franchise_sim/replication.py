@@ -80,7 +80,7 @@ def planned_earnings(
     return {unit.arm: tuple(float(x) for x in earned[i]) for i, unit in enumerate(plan.units)}
 
 
-def _prime_path(plan: ReplicationPlan, streams: ReplicationStreams) -> list[float]:
+def prime_path(plan: ReplicationPlan, streams: ReplicationStreams) -> list[float]:
     """The prime rate in each month, shared by every arm (empty when no loan floats).
 
     Its steps come from the replication's own ``prime_rate`` stream; the plan on paper takes
@@ -116,7 +116,7 @@ def run_replication(plan: ReplicationPlan) -> ReplicationRecord:
     uniforms = streams.generator("customers").random((horizon, UNIFORMS_PER_MONTH)).tolist()
     lines = cost_lines()
     exit_u = streams.uniform("owner.personal_exit")
-    prime = _prime_path(plan, streams)
+    prime = prime_path(plan, streams)
     businesses: list[Business] = []
     partners: list[list[object]] = []
     for unit in plan.units:
