@@ -42,6 +42,8 @@ MONTH_TAIL = (
     "principal",
     "owner_injection",
     "owner_draw",
+    "asset_sale",
+    "closure_costs",
     "cash_flow",
     "cash",
     "loan_balance",
@@ -49,7 +51,15 @@ MONTH_TAIL = (
     "alive",
 )
 """Last columns of a business's monthly record, after the cost lines."""
-_FLOWS = ("revenue", "interest", "principal", "owner_injection", "owner_draw")
+_FLOWS = (
+    "revenue",
+    "interest",
+    "principal",
+    "owner_injection",
+    "owner_draw",
+    "asset_sale",
+    "closure_costs",
+)
 
 
 class Business:
@@ -116,6 +126,8 @@ class Business:
         self._advertising_p = 0.0
         self._last_marketing_usd = plan.marketing_usd_per_month
         self.local_marketing_min_rate = 0.0
+        self.sale_costs_usd = 0.0
+        """Costs a partner adds to a sale of the business (a franchisor's transfer fee)."""
 
         self.cash = plan.working_capital_usd
         self.loan_balance = plan.loan_usd
@@ -265,6 +277,8 @@ class Business:
             principal_usd=f["principal"],
             owner_injection_usd=f["owner_injection"],
             owner_draw_usd=f["owner_draw"],
+            asset_sale_usd=f["asset_sale"],
+            closure_costs_usd=f["closure_costs"],
         )
 
     @property
@@ -279,6 +293,20 @@ class Business:
     def owner_draws(self, usd: float) -> None:
         """The owner takes money home."""
         self._flows["owner_draw"] += usd
+
+    def sells(self, usd: float) -> None:
+        """Book what selling the business, or its equipment and stock, brings in."""
+        self._flows["asset_sale"] += usd
+
+    def pays_closure_costs(self, usd: float) -> None:
+        """Book what closing costs: the lease settled, the wind-down."""
+        self._flows["closure_costs"] += usd
+
+    def operating_profits(self) -> list[float]:
+        """Operating profit of every month traded so far, this month's included."""
+        column = len(MONTH_HEAD) + len(self.cost_lines) + MONTH_TAIL.index("operating_profit")
+        past = [row[column] for row in self.records]
+        return [*past, self.ledger().operating_profit_usd]
 
     def close(self, reason: str) -> None:
         """Close the business at the end of this month; it has no flows afterwards."""
@@ -301,6 +329,8 @@ class Business:
                 f["principal"],
                 f["owner_injection"],
                 f["owner_draw"],
+                f["asset_sale"],
+                f["closure_costs"],
                 ledger.cash_flow_usd,
                 self.cash,
                 self.loan_balance,

@@ -36,8 +36,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from franchise_sim.outcomes import outcome_table
-from franchise_sim.plan import plan_replication
-from franchise_sim.replication import SHOCK_NAMES, monthly_columns, run_replication
+from franchise_sim.plan import needs_planned_earnings, plan_replication
+from franchise_sim.replication import (
+    SHOCK_NAMES,
+    monthly_columns,
+    planned_earnings,
+    run_replication,
+)
 from franchise_sim.results import SimulationResults
 from franchise_sim.scenario import RunSettings, Scenario
 
@@ -56,12 +61,22 @@ class _Batch:
 
 
 def _run_batch(
-    scenario: Scenario, seed: int, replications: range, horizon: int, deterministic: bool
+    scenario: Scenario,
+    seed: int,
+    replications: range,
+    horizon: int,
+    deterministic: bool,
+    planned: dict[str, tuple[float, ...]] | None = None,
 ) -> _Batch | _Breakdown:
     records = []
     for r in replications:
         plan = plan_replication(
-            scenario, seed=seed, replication=r, horizon_months=horizon, deterministic=deterministic
+            scenario,
+            seed=seed,
+            replication=r,
+            horizon_months=horizon,
+            deterministic=deterministic,
+            planned_earnings=planned,
         )
         try:
             records.append(run_replication(plan))
@@ -392,6 +407,11 @@ def simulate(
     started = time.perf_counter()
     arms = scenario.arm_names
     columns = monthly_columns()
+    planned = (  # what owners who review against the plan on paper expect
+        planned_earnings(scenario, seed, horizon)
+        if needs_planned_earnings(scenario) and not deterministic
+        else None
+    )
     results: list[_Batch] = []
 
     def take(batch: range, done: _Batch | _Breakdown) -> None:
@@ -406,7 +426,7 @@ def simulate(
     batches = _batches(runs, workers if executor else min(workers, available_cores()))
     if executor is None and (workers == 1 or len(batches) == 1):
         for batch in batches:
-            take(batch, _run_batch(scenario, seed, batch, horizon, deterministic))
+            take(batch, _run_batch(scenario, seed, batch, horizon, deterministic, planned))
     else:
         pool = executor or _own_pool(pool_workers(runs, workers))
         futures: list[Future[_Batch | _Breakdown]] = []
@@ -414,7 +434,9 @@ def simulate(
             with _sigint_blocked() if executor is None else nullcontext():
                 for batch in batches:
                     futures.append(
-                        pool.submit(_run_batch, scenario, seed, batch, horizon, deterministic)
+                        pool.submit(
+                            _run_batch, scenario, seed, batch, horizon, deterministic, planned
+                        )
                     )
             for batch, future in zip(batches, futures, strict=True):
                 take(batch, future.result())
@@ -436,6 +458,8 @@ def simulate(
         monthly,
         np.concatenate([b.franchisor_failed_month for b in results], axis=0).T,
         np.concatenate([b.brand_shocks for b in results], axis=0).T,
+        seed=seed,
+        deterministic=deterministic,
     )
     _check_finite_outcomes(table, arms)
     return SimulationResults(

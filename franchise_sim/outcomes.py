@@ -14,9 +14,14 @@ from 1; a month that is never reached is NaN.
   equity and any savings put in) reaches zero, i.e. the owner has got back what they put in.
   Draws can return that money while loss months still lie ahead: a later loss month moves the
   break-even month past it but does not undo payback, so break-even can come after payback.
-* ``npv``: present value of the owner's cash flows: equity out at opening, draws in and
-  injections out each month, and the terminal value (going-concern value at the horizon, or the
-  liquidation result at closure) at the end.
+* ``npv``: present value of the owner's cash flows: equity (and a guarantee fee paid at
+  signing) out at opening, draws in and injections out each month, and the terminal value
+  (going-concern value at the horizon, or the liquidation result at closure) at the end, less
+  the present value of the owner's outside wage over the months the business was open (their
+  opportunity cost; none unless ``owner.outside_wage_usd_per_month`` is stated). Where closures
+  are settled in the books (``operations.closure`` or ``owner.sale``), a closed business's
+  sale, liquidation, lease, wind-down and guarantee call are already in its last month's
+  draws and injections, so its terminal value is what is left: nothing.
 """
 
 from __future__ import annotations
@@ -24,8 +29,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from franchise_sim.money import monthly_discount_factor, terminal_value_usd
-from franchise_sim.scenario import Scenario
+from franchise_sim.money import (
+    implied_capitalisation_rate,
+    monthly_discount_factor,
+    outside_wage_present_value_usd,
+    terminal_value_usd,
+)
+from franchise_sim.plan import owner_money
+from franchise_sim.scenario import Arm, RunSettings, Scenario
 
 Array = NDArray[np.float64]
 
@@ -101,6 +112,50 @@ def trailing_year_profit(operating_profit: Array, end_month: Array) -> Array:
     return np.asarray((operating_profit * window).sum(axis=-1), dtype=float)
 
 
+def going_concern_basis(
+    arm: Arm, run: RunSettings, trailing_year_profit_usd: Array, outside_wage_usd: Array
+) -> tuple[float, Array]:
+    """The multiple and the yearly earnings a business open at the horizon is valued on.
+
+    Today's rule (``run.terminal_value`` absent): ``owner.valuation_multiple_of_profit`` times
+    the trailing year's operating profit. ``multiple``: the stated multiple of the same. A
+    multiple ``M`` implies a capitalisation rate of ``1 / M``. ``capitalised``: the trailing
+    year's profit less twelve months of the owner's outside wage, times ``(1 + g) / (r - g)``
+    with ``r`` the NPV's discount rate: the Gordon value of those earnings.
+    """
+    tv = run.terminal_value
+    if tv is None:
+        return arm.owner.valuation_multiple_of_profit, trailing_year_profit_usd
+    if tv.method == "multiple":
+        return tv.multiple_of_earnings, trailing_year_profit_usd
+    g, r = tv.growth_rate_per_year, run.discount_rate_per_year
+    return (1.0 + g) / (r - g), trailing_year_profit_usd - 12.0 * outside_wage_usd
+
+
+def terminal_value_rule(scenario: Scenario, arm: str) -> str:
+    """How a business of ``arm`` still open at the horizon is valued, in words.
+
+    States the multiple of a year's operating profit and the capitalisation rate it implies
+    beside the NPV's discount rate, so that a 2x multiple shows as the 50% a year it means.
+    """
+    run, owner = scenario.run, scenario.arm(arm).owner
+    r = run.discount_rate_per_year
+    tv = run.terminal_value
+    if tv is not None and tv.method == "capitalised":
+        g = tv.growth_rate_per_year
+        multiple = (1.0 + g) / (r - g)
+        return (
+            f"a year's operating profit less the owner's outside wage, capitalised at the "
+            f"{r:.0%} discount rate less {g:.1%} growth: {multiple:.1f}x "
+            f"(implied capitalisation rate {implied_capitalisation_rate(multiple):.1%})"
+        )
+    multiple = owner.valuation_multiple_of_profit if tv is None else tv.multiple_of_earnings
+    return (
+        f"{multiple:g}x a year's operating profit (implied capitalisation rate "
+        f"{implied_capitalisation_rate(multiple):.0%} a year, against a {r:.0%} discount rate)"
+    )
+
+
 def outcome_table(
     scenario: Scenario,
     arms: tuple[str, ...],
@@ -108,6 +163,9 @@ def outcome_table(
     monthly: Array,
     franchisor_failed_month: Array,
     brand_shocks: Array,
+    *,
+    seed: int,
+    deterministic: bool,
 ) -> dict[str, Array]:
     """Every per-(arm, replication) outcome, from the monthly books and the franchise events.
 
@@ -118,6 +176,8 @@ def outcome_table(
         monthly: Array (arm, replication, month, column) of the monthly books.
         franchisor_failed_month: Array (arm, replication): month the franchisor failed, or 0.
         brand_shocks: Array (arm, replication): brand shocks suffered.
+        seed: Master seed of the run (uncertain money inputs are drawn again from it).
+        deterministic: Whether it was the plan on paper (inputs at their means).
 
     Returns:
         Arrays (arm, replication) named by ``results.SUMMARY_COLUMNS``.
@@ -130,7 +190,10 @@ def outcome_table(
     runs = monthly.shape[1]
     end = last_operating_month(alive)
     end_index = (end - 1).astype(int)[..., None]
-    equity = np.repeat(np.array([[scenario.arm(a).equity_usd()] for a in arms]), runs, axis=1)
+    money = owner_money(scenario, arms, seed, runs, deterministic=deterministic)
+    equity = money["upfront_usd"]
+    wage = money["outside_wage_usd_per_month"]
+    liquidation = np.where(money["settles_in_ledger"], 0.0, money["liquidation_value_usd"])
     draw, injection = col("owner_draw"), col("owner_injection")
     cumulative = owner_cash_flow(draw, injection, equity)
     cash = np.take_along_axis(col("cash"), end_index, axis=-1)[..., 0]
@@ -140,14 +203,20 @@ def outcome_table(
     terminal = np.empty_like(cash)
     for i, name in enumerate(arms):
         arm = scenario.arm(name)
+        multiple, earnings = going_concern_basis(arm, scenario.run, trailing[i], wage[i])
         terminal[i] = terminal_value_usd(
             cash[i],
             debt[i],
-            trailing[i],
-            arm.owner.valuation_multiple_of_profit,
+            earnings,
+            multiple,
             alive=survived[i],
-            liquidation_value_usd=arm.liquidation_value_usd(),
+            liquidation_value_usd=liquidation[i],
             personal_guarantee=arm.financing.personal_guarantee,
+        )
+    value = owner_npv(draw, injection, equity, terminal, end, scenario.run.discount_rate_per_year)
+    if np.any(wage != 0.0):
+        value = value - outside_wage_present_value_usd(
+            wage, end, scenario.run.discount_rate_per_year
         )
     return {
         "survived": survived.astype(float),
@@ -160,9 +229,7 @@ def outcome_table(
         "cumulative_owner_cash_flow": cumulative[..., -1],
         "owner_money_in": equity + injection.sum(axis=-1),
         "terminal_value": terminal,
-        "npv": owner_npv(
-            draw, injection, equity, terminal, end, scenario.run.discount_rate_per_year
-        ),
+        "npv": value,
         "franchisor_failed_month": franchisor_failed_month,
         "brand_shocks": brand_shocks,
     }

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from franchise_sim.distributions import Uncertain
+from franchise_sim.money import guarantee_fee_usd
 from franchise_sim.randomness import keyed_uniform
-from franchise_sim.scenario import Arm, Scenario
+from franchise_sim.scenario import Arm, PrimeRate, Scenario
 
 
 class Draw:
@@ -88,6 +89,243 @@ class FranchisePlan:
 
 
 @dataclass(frozen=True, slots=True)
+class FloatingRatePlan:
+    """A variable-rate loan of one arm: prime plus a spread, reset every few months."""
+
+    spread_per_year: float
+    reset_months: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPlan:
+    """The owner's review of earnings against a benchmark (see ``scenario.OwnerReview``).
+
+    Attributes:
+        expected_usd_per_month: Earnings the owner expects in each month, from month 1.
+        slack_usd_per_month: Monthly shortfall the owner shrugs off.
+        give_up_shortfall_usd: Running shortfall at which the owner closes.
+    """
+
+    expected_usd_per_month: tuple[float, ...]
+    slack_usd_per_month: float
+    give_up_shortfall_usd: float
+
+
+def expected_earnings_path(
+    level_usd: float, opening_usd: float, ramp_months: float, months: int
+) -> tuple[float, ...]:
+    """Earnings expected in months ``1..months``: from ``opening`` to ``level`` in a line.
+
+    Month ``t`` expects ``level + (opening - level) * max(0, 1 - (t - 1) / ramp)``: the opening
+    figure in month 1, the level from month ``ramp + 1`` on (from month 1 without a ramp).
+    """
+    if ramp_months <= 0:
+        return (level_usd,) * months
+    return tuple(
+        level_usd + (opening_usd - level_usd) * max(0.0, 1.0 - t / ramp_months)
+        for t in range(months)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SalePlan:
+    """How a personal exit sells the going business."""
+
+    multiple_of_earnings: float
+    broker_fee_rate: float
+    other_costs_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class ClosurePlan:
+    """What a closure settles in the closing month's books (see ``scenario.ClosureCosts``)."""
+
+    lease_months: int | None
+    lease_break_fee_usd: float | None
+    wind_down_cost_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class EndPlan:
+    """How one arm's business may end, and how its books are then squared.
+
+    Attributes:
+        settles_in_ledger: Whether a closure or sale is settled in the closing month's books
+            (assets sold, lease and wind-down paid, loan repaid or guarantee called, the rest
+            paid out), rather than valued by the liquidation rule in the NPV.
+        liquidation_value_usd: What the equipment and stock fetch at closure.
+        personal_guarantee: Whether the owner pays what the business cannot.
+        review: The owner's earnings review, or None for the patience rule.
+        sale: How a personal exit sells the business, or None to liquidate it.
+        closure: What a closure costs, or None for nothing.
+    """
+
+    settles_in_ledger: bool
+    liquidation_value_usd: float
+    personal_guarantee: bool
+    review: ReviewPlan | None
+    sale: SalePlan | None
+    closure: ClosurePlan | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitMoney:
+    """One arm's money at opening in one replication, from its (possibly drawn) inputs.
+
+    Attributes:
+        upfront_usd: What the owner pays in at opening: equity, and the guarantee fee when it
+            is paid rather than financed.
+        loan_usd: The loan, a financed guarantee fee included.
+        opening_cash_usd: Cash in the business on opening day.
+        guarantee_fee_usd: The SBA guarantee fee (0 without one).
+        liquidation_value_usd: What the equipment and stock fetch at closure.
+        outside_wage_usd_per_month: The owner's outside wage (0 if none is stated).
+        settles_in_ledger: Whether closures are settled in the books (see `EndPlan`).
+    """
+
+    upfront_usd: float
+    loan_usd: float
+    opening_cash_usd: float
+    guarantee_fee_usd: float
+    liquidation_value_usd: float
+    outside_wage_usd_per_month: float
+    settles_in_ledger: bool
+
+
+def plan_money(arm: Arm, draw: Draw) -> UnitMoney:
+    """One arm's money at opening: equity, loan, fees and the owner's outside wage."""
+    fin, own = arm.financing, arm.owner
+    loan = arm.loan_usd(draw)
+    fee = 0.0
+    gf = fin.guarantee_fee
+    if gf is not None and loan > 0:
+        share = (
+            None
+            if gf.guaranteed_share is None
+            else draw(gf.guaranteed_share, "financing.guarantee_fee.guaranteed_share")
+        )
+        rate = (
+            None
+            if gf.rate_of_guaranteed_portion is None
+            else draw(
+                gf.rate_of_guaranteed_portion, "financing.guarantee_fee.rate_of_guaranteed_portion"
+            )
+        )
+        fee = guarantee_fee_usd(loan, share, rate)
+    financed = gf is not None and gf.financed
+    wage = own.outside_wage_usd_per_month
+    return UnitMoney(
+        upfront_usd=arm.equity_usd(draw) + (0.0 if financed else fee),
+        loan_usd=loan + (fee if financed else 0.0),
+        opening_cash_usd=arm.opening_cash_usd(draw),
+        guarantee_fee_usd=fee,
+        liquidation_value_usd=arm.liquidation_value_usd(draw),
+        outside_wage_usd_per_month=0.0
+        if wage is None
+        else draw(wage, "owner.outside_wage_usd_per_month"),
+        settles_in_ledger=arm.operations.closure is not None or own.sale is not None,
+    )
+
+
+def _plan_end(
+    arm: Arm,
+    money: UnitMoney,
+    draw: Draw,
+    horizon_months: int,
+    planned: tuple[float, ...] | None,
+) -> EndPlan:
+    """How one arm's business may end: the owner's review, a sale, the closure's costs.
+
+    ``planned`` is the arm's earnings on paper, the expectation of a ``plan`` review; without
+    it (the plan on paper itself) such a review is left out: the plan never falls short of
+    itself.
+    """
+    own, closure = arm.owner, arm.operations.closure
+    review = own.review
+    review_plan = None
+    if review is not None:
+        if review.benchmark == "plan":
+            expected = planned
+        else:
+            if review.benchmark == "outside_wage":
+                level = money.outside_wage_usd_per_month
+            else:
+                assert review.expected_earnings_usd_per_month is not None  # schema checks it
+                level = draw(
+                    review.expected_earnings_usd_per_month,
+                    "owner.review.expected_earnings_usd_per_month",
+                )
+            expected = expected_earnings_path(
+                level, review.opening_earnings_usd_per_month, review.ramp_months, horizon_months
+            )
+        if expected is not None:
+            review_plan = ReviewPlan(
+                expected_usd_per_month=expected,
+                slack_usd_per_month=draw(
+                    review.slack_usd_per_month, "owner.review.slack_usd_per_month"
+                ),
+                give_up_shortfall_usd=draw(
+                    review.give_up_shortfall_usd, "owner.review.give_up_shortfall_usd"
+                ),
+            )
+    sale = own.sale
+    return EndPlan(
+        settles_in_ledger=money.settles_in_ledger,
+        liquidation_value_usd=money.liquidation_value_usd,
+        personal_guarantee=arm.financing.personal_guarantee,
+        review=review_plan,
+        sale=None
+        if sale is None
+        else SalePlan(
+            multiple_of_earnings=draw(sale.multiple_of_earnings, "owner.sale.multiple_of_earnings"),
+            broker_fee_rate=draw(sale.broker_fee_rate, "owner.sale.broker_fee_rate"),
+            other_costs_usd=draw(sale.other_costs_usd, "owner.sale.other_costs_usd"),
+        ),
+        closure=None
+        if closure is None
+        else ClosurePlan(
+            lease_months=closure.lease_months,
+            lease_break_fee_usd=None
+            if closure.lease_break_fee_usd is None
+            else draw(closure.lease_break_fee_usd, "operations.closure.lease_break_fee_usd"),
+            wind_down_cost_usd=draw(
+                closure.wind_down_cost_usd, "operations.closure.wind_down_cost_usd"
+            ),
+        ),
+    )
+
+
+def needs_planned_earnings(scenario: Scenario) -> bool:
+    """Whether some arm's owner reviews its earnings against the plan on paper."""
+    return any(
+        arm.owner.review is not None and arm.owner.review.benchmark == "plan"
+        for arm in scenario.resolved_arms()
+    )
+
+
+def owner_money(
+    scenario: Scenario, arms: tuple[str, ...], seed: int, runs: int, *, deterministic: bool
+) -> dict[str, np.ndarray]:
+    """Every arm's `UnitMoney` in every replication, as arrays (arm, replication).
+
+    The same draws as `plan_replication` makes, so the outcomes computed from saved books
+    agree with those of the run.
+    """
+    names = ("upfront_usd", "outside_wage_usd_per_month", "liquidation_value_usd")
+    out = {name: np.zeros((len(arms), runs)) for name in names}
+    settled = np.zeros((len(arms), runs), dtype=bool)
+    for r in range(runs):
+        draw = Draw(seed, r, at_mean=deterministic)
+        for i, name in enumerate(arms):
+            money = plan_money(scenario.arm(name), draw)
+            for key in names:
+                out[key][i, r] = getattr(money, key)
+            settled[i, r] = money.settles_in_ledger
+    out["settles_in_ledger"] = settled
+    return out
+
+
+@dataclass(frozen=True, slots=True)
 class UnitPlan:
     """Everything one business (one arm) needs for one replication, as plain numbers."""
 
@@ -132,6 +370,9 @@ class UnitPlan:
     living_share_of_draw: float
     personal_exit_rate_per_year: float
     franchise: FranchisePlan | None
+    # v2: a variable-rate loan, and how the business may end
+    floating_rate: FloatingRatePlan | None = None
+    end: EndPlan | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +387,8 @@ class ReplicationPlan:
     events: EventPlan
     units: tuple[UnitPlan, ...]
     demand_noise: bool
+    prime_rate: PrimeRate | None = None
+    """The prime rate's path settings, when some arm has a floating-rate loan."""
 
 
 def plan_replication(
@@ -155,6 +398,7 @@ def plan_replication(
     replication: int,
     horizon_months: int,
     deterministic: bool = False,
+    planned_earnings: dict[str, tuple[float, ...]] | None = None,
 ) -> ReplicationPlan:
     """Draw one replication's inputs.
 
@@ -165,6 +409,9 @@ def plan_replication(
         horizon_months: Months to simulate.
         deterministic: Replace every distribution by its mean, switch random events off and
             advance customers and visits at their expected values.
+        planned_earnings: Per arm, its earnings month by month on paper (see
+            ``replication.planned_earnings``), what an owner reviewing against the plan
+            expects; None leaves such reviews out.
 
     Returns:
         The realised plan.
@@ -185,10 +432,20 @@ def plan_replication(
         market=market_plan,
         events=_plan_events(scenario, draw, enabled=scenario.events.enabled and not deterministic),
         units=tuple(
-            _plan_unit(arm, market_plan, draw, chance=not deterministic)
+            _plan_unit(
+                arm,
+                market_plan,
+                draw,
+                chance=not deterministic,
+                horizon_months=horizon_months,
+                planned=(planned_earnings or {}).get(arm.name),
+            )
             for arm in scenario.resolved_arms()
         ),
         demand_noise=not deterministic,
+        prime_rate=(scenario.prime_rate or PrimeRate())
+        if any(arm.financing.floating_rate is not None for arm in scenario.resolved_arms())
+        else None,
     )
 
 
@@ -230,7 +487,15 @@ def _plan_events(scenario: Scenario, draw: Draw, *, enabled: bool) -> EventPlan:
     )
 
 
-def _plan_unit(arm: Arm, market: MarketPlan, draw: Draw, *, chance: bool) -> UnitPlan:
+def _plan_unit(
+    arm: Arm,
+    market: MarketPlan,
+    draw: Draw,
+    *,
+    chance: bool,
+    horizon_months: int,
+    planned: tuple[float, ...] | None,
+) -> UnitPlan:
     """One arm's realised unit; without ``chance`` no event at a random time can befall it.
 
     The plan on paper (``chance`` False) has no personal exit, franchisor failure or brand
@@ -264,11 +529,13 @@ def _plan_unit(arm: Arm, market: MarketPlan, draw: Draw, *, chance: bool) -> Uni
         )
         fr = terms.franchisor
         franchise = FranchisePlan(
-            royalty_rate=terms.royalty_rate,
-            ad_fund_rate=terms.ad_fund_rate,
-            fixed_fees_usd_per_month=terms.fixed_fees_usd_per_month,
+            royalty_rate=draw(terms.royalty_rate, "franchise.royalty_rate"),
+            ad_fund_rate=draw(terms.ad_fund_rate, "franchise.ad_fund_rate"),
+            fixed_fees_usd_per_month=draw(
+                terms.fixed_fees_usd_per_month, "franchise.fixed_fees_usd_per_month"
+            ),
             term_months=round(terms.term_years * 12),
-            renewal_fee_usd=terms.renewal_fee_usd,
+            renewal_fee_usd=draw(terms.renewal_fee_usd, "franchise.renewal_fee_usd"),
             local_marketing_min_rate=terms.local_marketing_min_rate,
             brand_awareness_p_per_month=draw(
                 terms.brand_awareness_p_per_month, "franchise.brand_awareness_p_per_month"
@@ -288,6 +555,8 @@ def _plan_unit(arm: Arm, market: MarketPlan, draw: Draw, *, chance: bool) -> Uni
                 fr.brand_shock_months, "franchise.franchisor.brand_shock_months"
             ),
         )
+    money = plan_money(arm, draw)
+    floating = fin.floating_rate
     return UnitPlan(
         arm=arm.name,
         innovation_p_per_month=draw(c.innovation_p_per_month, "customers.innovation_p_per_month"),
@@ -305,10 +574,14 @@ def _plan_unit(arm: Arm, market: MarketPlan, draw: Draw, *, chance: bool) -> Uni
             o.capacity_visits_per_month, "operations.capacity_visits_per_month"
         ),
         variable_cost_rate=variable_cost_rate,
-        payroll_usd_per_month=o.payroll_usd_per_month,
-        rent_usd_per_month=o.rent_usd_per_month,
-        other_fixed_usd_per_month=o.other_fixed_usd_per_month,
-        marketing_usd_per_month=o.marketing_usd_per_month,
+        payroll_usd_per_month=draw(o.payroll_usd_per_month, "operations.payroll_usd_per_month"),
+        rent_usd_per_month=draw(o.rent_usd_per_month, "operations.rent_usd_per_month"),
+        other_fixed_usd_per_month=draw(
+            o.other_fixed_usd_per_month, "operations.other_fixed_usd_per_month"
+        ),
+        marketing_usd_per_month=draw(
+            o.marketing_usd_per_month, "operations.marketing_usd_per_month"
+        ),
         marketing_p_per_1000usd=o.marketing_p_per_1000usd,
         advertising_half_life_months=o.advertising_half_life_months,
         quality_potential=quality,
@@ -317,10 +590,10 @@ def _plan_unit(arm: Arm, market: MarketPlan, draw: Draw, *, chance: bool) -> Uni
         starting_mismatch=starting_mismatch,
         mismatch_floor=mismatch_floor,
         adaptation_months=arm.concept.adaptation_months,
-        loan_usd=arm.loan_usd(),
-        loan_rate_per_year=fin.loan_rate_per_year,
+        loan_usd=money.loan_usd,
+        loan_rate_per_year=draw(fin.loan_rate_per_year, "financing.loan_rate_per_year"),
         loan_term_months=fin.loan_term_months,
-        working_capital_usd=arm.opening_cash_usd(),
+        working_capital_usd=money.opening_cash_usd,
         draw_usd_per_month=own.draw_usd_per_month,
         cash_floor_usd=own.cash_floor_usd,
         cash_ceiling_usd=own.cash_ceiling_usd,
@@ -329,4 +602,14 @@ def _plan_unit(arm: Arm, market: MarketPlan, draw: Draw, *, chance: bool) -> Uni
         living_share_of_draw=own.living_share_of_draw,
         personal_exit_rate_per_year=on * own.personal_exit_rate_per_year,
         franchise=franchise,
+        floating_rate=None
+        if floating is None
+        else FloatingRatePlan(
+            spread_per_year=draw(
+                floating.spread_over_prime_per_year,
+                "financing.floating_rate.spread_over_prime_per_year",
+            ),
+            reset_months=floating.reset_months,
+        ),
+        end=_plan_end(arm, money, draw, horizon_months, planned),
     )

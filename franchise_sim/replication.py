@@ -19,10 +19,12 @@ from franchise_sim.calendar import Calendar
 from franchise_sim.franchisor import Franchisor
 from franchise_sim.lender import Lender
 from franchise_sim.market import Market
+from franchise_sim.money import prime_rate_path
 from franchise_sim.owner import Owner
-from franchise_sim.plan import ReplicationPlan
+from franchise_sim.plan import ReplicationPlan, plan_replication
 from franchise_sim.randomness import ReplicationStreams
 from franchise_sim.relationships import RELATIONSHIPS, relationship_cost_lines
+from franchise_sim.scenario import Scenario
 from franchise_sim.shocks import Shocks
 
 SHOCK_NAMES = ("competitor_entry", "recession", "equipment_breakdown", "key_staff_loss")
@@ -58,6 +60,52 @@ class ReplicationRecord:
     brand_shocks: tuple[int, ...]
 
 
+def planned_earnings(
+    scenario: Scenario, seed: int, horizon_months: int
+) -> dict[str, tuple[float, ...]]:
+    """Each arm's earnings (operating profit less debt service) month by month on paper.
+
+    The plan on paper: every input at its mean, no random events, customers at their
+    expected values. An owner who reviews against the plan expects these.
+    """
+    plan = plan_replication(
+        scenario, seed=seed, replication=0, horizon_months=horizon_months, deterministic=True
+    )
+    record = run_replication(plan)
+    columns = monthly_columns()
+    books = record.monthly
+    earned = books[..., columns.index("operating_profit")] - (
+        books[..., columns.index("interest")] + books[..., columns.index("principal")]
+    )
+    return {unit.arm: tuple(float(x) for x in earned[i]) for i, unit in enumerate(plan.units)}
+
+
+def prime_path(plan: ReplicationPlan, streams: ReplicationStreams) -> list[float]:
+    """The prime rate in each month, shared by every arm (empty when no loan floats).
+
+    Its steps come from the replication's own ``prime_rate`` stream; the plan on paper takes
+    the expected path (no steps' noise).
+    """
+    pr = plan.prime_rate
+    if pr is None:
+        return []
+    steps = plan.horizon_months - 1
+    normals = (
+        streams.generator("prime_rate").standard_normal(steps).tolist()
+        if plan.demand_noise
+        else [0.0] * steps
+    )
+    return prime_rate_path(
+        pr.start_per_year,
+        pr.long_run_per_year,
+        pr.reversion_per_year,
+        pr.volatility_per_year,
+        pr.floor_per_year,
+        pr.cap_per_year,
+        normals,
+    )
+
+
 def run_replication(plan: ReplicationPlan) -> ReplicationRecord:
     """Build one replication's world, run it to the horizon and collect the books."""
     env = simpy.Environment()
@@ -68,11 +116,12 @@ def run_replication(plan: ReplicationPlan) -> ReplicationRecord:
     uniforms = streams.generator("customers").random((horizon, UNIFORMS_PER_MONTH)).tolist()
     lines = cost_lines()
     exit_u = streams.uniform("owner.personal_exit")
+    prime = prime_path(plan, streams)
     businesses: list[Business] = []
     partners: list[list[object]] = []
     for unit in plan.units:
         business = Business(env, calendar, market, unit, uniforms, lines, noisy=plan.demand_noise)
-        Lender(env, calendar, business)
+        Lender(env, calendar, business, prime)
         attached = [rel.attach(env, calendar, business, streams) for rel in RELATIONSHIPS.values()]
         Owner(env, calendar, business, exit_u)
         businesses.append(business)

@@ -25,7 +25,7 @@ from franchise_sim.comparison import (
 )
 from franchise_sim.distributions import mean_of
 from franchise_sim.figures import FIGURES
-from franchise_sim.owner import GAVE_UP, INSOLVENT, OWNER_EXIT
+from franchise_sim.owner import GAVE_UP, INSOLVENT, OWNER_EXIT, SOLD
 from franchise_sim.reference import BLS_SECTOR_NAMES, BLS_SOURCE
 from franchise_sim.results import SimulationResults
 from franchise_sim.scenario import Arm
@@ -222,6 +222,7 @@ CLOSURE_REASONS = (
     (INSOLVENT, "ran out of cash and savings"),
     (GAVE_UP, "owner gave up (no living earned)"),
     (OWNER_EXIT, "owner left for personal reasons"),
+    (SOLD, "owner left and sold the going business"),
 )
 
 

@@ -9,7 +9,7 @@ franchise terms. Units are in the field names (``_usd``, ``_per_month``, ``_rate
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
@@ -29,6 +29,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from franchise_sim.distributions import LogNormal, Normal, Uncertain, draw_range, mean_of
+from franchise_sim.money import sba_max_spread
 
 BlsSector = Literal[
     "total_private", "other_services_naics81", "retail_trade", "accommodation_food_services"
@@ -116,6 +117,8 @@ Months = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_MONTHS))]
 """A duration in months, fixed or uncertain."""
 UsdAmount = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_USD))]
 """A one-off amount of money, fixed or uncertain."""
+UsdPerMonth = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_USD_PER_MONTH))]
+"""A monthly amount of money, fixed or uncertain."""
 PerMonth = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_P_PER_MONTH))]
 """A Bass p term (a monthly chance), fixed or uncertain."""
 BassQ = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_Q_PER_MONTH))]
@@ -136,16 +139,17 @@ class SalesRateCap:
     published: str
     high: float
 
-    def __call__(self, value: float) -> float:
+    def __call__(self, value: Uncertain) -> Uncertain:
         """Return the value, or raise the error pydantic reports for it."""
-        if value > self.high:
+        top = draw_range(value)[1]
+        if top > self.high:
             raise PydanticCustomError(
                 "implausible",
                 "{value} is no {kind} a franchisor charges: published ones run {published} "
                 "of sales (franchise_sim/data/franchise_terms.csv), and at most {cap} is "
                 "accepted; a share is written as a fraction (7% is 0.07)",
                 {
-                    "value": f"{value:g}",
+                    "value": f"{top:g}",
                     "kind": self.kind,
                     "published": self.published,
                     "cap": f"{self.high:g}",
@@ -204,6 +208,35 @@ class Section(BaseModel):
     )
 
 
+class TerminalValue(Section):
+    """How the going business is valued at the horizon (its terminal value in the NPV).
+
+    ``multiple``: a stated multiple of the last twelve months' operating profit (the seller's
+    discretionary earnings, the owner's own pay included), whose implied capitalisation rate is
+    ``1 / multiple``. ``capitalised``: those earnings less twelve months of the owner's outside
+    wage (what running it costs a buyer who hires a manager), capitalised at the discount rate
+    less a growth rate, ``E (1 + g) / (r - g)``: consistent with the NPV's own discount rate.
+    """
+
+    method: Literal["multiple", "capitalised"] = Field(
+        description="`multiple` (today's rule, the multiple given here) or `capitalised`."
+    )
+    multiple_of_earnings: float = Field(
+        2.0,
+        ge=0,
+        le=100,
+        description="For `multiple`: value as a multiple of yearly operating profit. Small "
+        "businesses sell for about 2-3x seller's discretionary earnings [A].",
+    )
+    growth_rate_per_year: float = Field(
+        0.0,
+        ge=-1,
+        le=1,
+        description="For `capitalised`: yearly growth of earnings after the horizon [A: 0, "
+        "no real growth; below the discount rate].",
+    )
+
+
 class RunSettings(Section):
     """How long to simulate, how often, and how to value money over time."""
 
@@ -215,6 +248,27 @@ class RunSettings(Section):
     discount_rate_per_year: float = Field(
         0.10, ge=0, le=1, description="Owner's discount rate for NPV (effective annual)."
     )
+    terminal_value: TerminalValue | None = Field(
+        None,
+        description="How a business still open at the horizon is valued; absent: "
+        "`owner.valuation_multiple_of_profit` times the last twelve months' operating profit.",
+    )
+
+    @model_validator(mode="after")
+    def _growth_below_discount(self) -> RunSettings:
+        tv = self.terminal_value
+        if (
+            tv is not None
+            and tv.method == "capitalised"
+            and tv.growth_rate_per_year >= self.discount_rate_per_year
+        ):
+            raise PydanticCustomError(
+                "growth_rate",
+                "terminal_value.growth_rate_per_year {g} must be below the discount rate "
+                "{r}: earnings growing as fast as the discount rate have no finite value",
+                {"g": f"{tv.growth_rate_per_year:g}", "r": f"{self.discount_rate_per_year:g}"},
+            )
+        return self
 
 
 class Market(Section):
@@ -277,6 +331,36 @@ class Customers(Section):
     )
 
 
+class ClosureCosts(Section):
+    """What a business owes when it closes, settled in the books of its closing month.
+
+    Its equipment and stock are sold (``investment.liquidation_recovery_share`` of their
+    cost), the lease is settled, the wind-down paid, and the loan repaid; with a personal
+    guarantee the owner pays in whatever the business cannot, without one the lender bears it.
+    Whatever cash is left goes to the owner. A business sold as a going concern (``owner.sale``)
+    passes its lease to the buyer and owes neither.
+    """
+
+    lease_months: int | None = Field(
+        None,
+        ge=1,
+        le=1200,
+        description="Length of the lease from opening, renewed for as long at each end; the "
+        "rent for the rest of the current term is owed at closure. Small commercial leases run "
+        "3-10 years [A].",
+    )
+    lease_break_fee_usd: UsdAmount | None = Field(
+        None,
+        description="Fee that ends the lease early; caps what is owed under it (the smaller "
+        "is paid). Alone, the fee is owed at closure [A].",
+    )
+    wind_down_cost_usd: UsdAmount = Field(
+        0.0,
+        description="One-off cost of closing: final payroll and notices, removal, restoring "
+        "the premises, accounting [A].",
+    )
+
+
 class Operations(Section):
     """Capacity and running costs of the business."""
 
@@ -284,16 +368,12 @@ class Operations(Section):
         Uncertain, AfterValidator(Within(0.0, MAX_CAPACITY_VISITS))
     ] = Field(description="Most visits the unit can serve.")
     variable_cost_rate: Share = Field(description="Parts, materials or food as a share of sales.")
-    payroll_usd_per_month: float = Field(
-        ge=0, le=MAX_USD_PER_MONTH, description="Staff wages and payroll taxes."
+    payroll_usd_per_month: UsdPerMonth = Field(description="Staff wages and payroll taxes.")
+    rent_usd_per_month: UsdPerMonth = Field(description="Occupancy cost.")
+    other_fixed_usd_per_month: UsdPerMonth = Field(
+        description="Utilities, insurance, software, accounting."
     )
-    rent_usd_per_month: float = Field(ge=0, le=MAX_USD_PER_MONTH, description="Occupancy cost.")
-    other_fixed_usd_per_month: float = Field(
-        ge=0, le=MAX_USD_PER_MONTH, description="Utilities, insurance, software, accounting."
-    )
-    marketing_usd_per_month: float = Field(
-        ge=0, le=MAX_USD_PER_MONTH, description="Planned local advertising."
-    )
+    marketing_usd_per_month: UsdPerMonth = Field(description="Planned local advertising.")
     marketing_p_per_1000usd: float = Field(
         ge=0,
         le=MAX_P_PER_MONTH,
@@ -301,6 +381,12 @@ class Operations(Section):
     )
     advertising_half_life_months: float = Field(
         0.8, gt=0, le=MAX_MONTHS, description="Half-life of advertising's effect (adstock)."
+    )
+    closure: ClosureCosts | None = Field(
+        None,
+        description="What closing costs, settled in the closing month's books; absent: a "
+        "closed business is valued at its liquidation in the NPV, with no lease or wind-down "
+        "cost.",
     )
 
 
@@ -336,31 +422,142 @@ class Concept(Section):
 class Investment(Section):
     """Start-up investment, spent before opening."""
 
-    buildout_usd: float = Field(ge=0, le=MAX_USD, description="Leasehold improvements and signage.")
-    equipment_usd: float = Field(ge=0, le=MAX_USD, description="Equipment and fixtures.")
-    initial_inventory_usd: float = Field(ge=0, le=MAX_USD, description="Opening stock.")
-    working_capital_usd: float = Field(
-        ge=0, le=MAX_USD, description="Cash in the bank on opening day."
-    )
+    buildout_usd: UsdAmount = Field(description="Leasehold improvements and signage.")
+    equipment_usd: UsdAmount = Field(description="Equipment and fixtures.")
+    initial_inventory_usd: UsdAmount = Field(description="Opening stock.")
+    working_capital_usd: UsdAmount = Field(description="Cash in the bank on opening day.")
     liquidation_recovery_share: float = Field(
         0.25, ge=0, le=1, description="Share of equipment and stock recovered at closure."
+    )
+
+
+class FloatingRate(Section):
+    """A variable-rate loan: prime plus a spread, reset every few months (most 7(a) loans)."""
+
+    spread_over_prime_per_year: Annotated[Uncertain, AfterValidator(Within(0.0, 0.5))] = Field(
+        description="Margin over the prime rate; SBA 7(a) caps it at 3-6.5 points by loan "
+        "size [SBA]."
+    )
+    reset_months: int = Field(
+        3,
+        ge=1,
+        le=120,
+        description="Months between rate resets; the payment is re-amortised over the months "
+        "left at each (7(a) variable rates reset monthly or quarterly) [A: quarterly].",
+    )
+
+
+class GuaranteeFee(Section):
+    """The SBA's up-front fee for guaranteeing a 7(a) loan, on the guaranteed portion."""
+
+    rate_of_guaranteed_portion: Share | None = Field(
+        None,
+        description="Fee as a share of the guaranteed portion; absent: the SBA's tiers for "
+        "fiscal year 2025 (2% up to 150k, 3% to 700k, 3.5% above) [A: check the current "
+        "notice].",
+    )
+    guaranteed_share: Share | None = Field(
+        None, description="Share of the loan guaranteed; absent: 85% up to 150k, 75% above [SBA]."
+    )
+    financed: bool = Field(
+        True,
+        description="Added to the loan (true, the usual practice) or paid by the owner at "
+        "signing (false).",
     )
 
 
 class Financing(Section):
     """Owner equity plus an amortising term loan (SBA 7(a) style) for the rest."""
 
-    owner_equity_usd: float = Field(
-        ge=0,
-        le=MAX_USD,
+    owner_equity_usd: UsdAmount = Field(
         description="Owner's own money put in at the start; any beyond the investment is kept "
         "as cash in the business.",
     )
-    loan_rate_per_year: float = Field(ge=0, le=0.5, description="Nominal annual interest rate.")
+    loan_rate_per_year: Annotated[Uncertain, AfterValidator(Within(0.0, 0.5))] = Field(
+        description="Nominal annual interest rate."
+    )
     loan_term_months: int = Field(ge=1, le=300, description="Monthly payments to repay the loan.")
     personal_guarantee: bool = Field(
         True, description="Owner covers any debt left after liquidation (usual for SBA loans)."
     )
+    floating_rate: FloatingRate | None = Field(
+        None,
+        description="A variable rate, prime plus a spread, instead of `loan_rate_per_year`; "
+        "absent: a fixed rate.",
+    )
+    guarantee_fee: GuaranteeFee | None = Field(
+        None, description="The SBA's up-front guarantee fee; absent: none is paid."
+    )
+
+
+class OwnerReview(Section):
+    """The owner's monthly review: earnings against what they expected, or an outside wage.
+
+    Each month the owner sets the business's earnings (operating profit less debt service)
+    against what they expected for that month and keeps the running shortfall
+    ``S = max(0, S + expected - slack - earnings)`` (Page's CUSUM: a shortfall within the
+    slack is shrugged off, good months pay back earlier shortfalls but bank no credit). When
+    it exceeds ``give_up_shortfall_usd`` the owner closes. A poor site or concept piles up its
+    shortfall within months and closes early; a middling one late; a good one never.
+
+    What the owner expects: ``plan``, the arm's own plan on paper (every input at its mean, no
+    random events: the earnings path of ``--deterministic``), month by month, ramp-up losses
+    included; ``expected``, a stated level; ``outside_wage``, the owner's outside wage. A stated
+    level is expected to be reached in a straight line from ``opening_earnings_usd_per_month``
+    in month 1 to the level in month ``ramp_months + 1``.
+    """
+
+    benchmark: Literal["plan", "expected", "outside_wage"] = Field(
+        "plan",
+        description="`plan`: the arm's plan on paper; `expected`: "
+        "`expected_earnings_usd_per_month`; `outside_wage`: `owner.outside_wage_usd_per_month`.",
+    )
+    expected_earnings_usd_per_month: UsdPerMonth | None = Field(
+        None,
+        description="For `expected`: earnings the owner expects once the business has ramped "
+        "up (from their business plan).",
+    )
+    opening_earnings_usd_per_month: float = Field(
+        0.0,
+        ge=-MAX_USD_PER_MONTH,
+        le=MAX_USD_PER_MONTH,
+        description="For a stated level: earnings expected in month 1 (negative: the start-up "
+        "losses the owner is ready for) [A].",
+    )
+    ramp_months: float = Field(
+        6.0,
+        ge=0,
+        le=MAX_MONTHS,
+        description="For a stated level: months until it is expected to be reached [A].",
+    )
+    slack_usd_per_month: UsdPerMonth = Field(
+        0.0,
+        description="Monthly shortfall the owner shrugs off (the CUSUM's allowance): plans "
+        "are optimistic and months vary [A].",
+    )
+    give_up_shortfall_usd: UsdAmount = Field(
+        description="Running shortfall against the expectation at which the owner closes; "
+        "owners differ, so give a range [A]."
+    )
+
+
+class BusinessSale(Section):
+    """A personal exit sells the going business to a new owner, who takes over the lease.
+
+    The price is ``multiple_of_earnings`` times the yearly run rate of its operating profit
+    (the last twelve months, or fewer scaled to a year); the costs are the broker's share of
+    the price, any stated costs and the franchisor's transfer fee. A business whose price
+    would not beat its liquidation value finds no buyer and is closed instead.
+    """
+
+    multiple_of_earnings: Annotated[Uncertain, AfterValidator(Within(0.0, 100.0))] = Field(
+        description="Price as a multiple of yearly seller's discretionary earnings: small "
+        "businesses sell for about 2-3x [A]."
+    )
+    broker_fee_rate: Share = Field(
+        0.10, description="Business broker's commission, share of the price: about 10% [A]."
+    )
+    other_costs_usd: UsdAmount = Field(0.0, description="Legal and other costs of the sale [A].")
 
 
 class Owner(Section):
@@ -399,6 +596,38 @@ class Owner(Section):
     valuation_multiple_of_profit: float = Field(
         2.0, ge=0, le=100, description="Value of a going business as a multiple of yearly profit."
     )
+    outside_wage_usd_per_month: UsdPerMonth | None = Field(
+        None,
+        description="What the owner would earn in a job instead, while the business is open: "
+        "their opportunity cost, deducted in the NPV; absent: none.",
+    )
+    review: OwnerReview | None = Field(
+        None,
+        description="The owner compares earnings with a benchmark and closes when the "
+        "shortfall mounts; replaces `patience_months` and `living_share_of_draw` when given.",
+    )
+    sale: BusinessSale | None = Field(
+        None,
+        description="A personal exit sells the going business; absent: it is liquidated.",
+    )
+
+    @model_validator(mode="after")
+    def _benchmark_given(self) -> Owner:
+        review = self.review
+        if review is None:
+            return self
+        if review.benchmark == "outside_wage" and self.outside_wage_usd_per_month is None:
+            raise PydanticCustomError(
+                "benchmark",
+                "review.benchmark is outside_wage but no outside_wage_usd_per_month is given",
+            )
+        if review.benchmark == "expected" and review.expected_earnings_usd_per_month is None:
+            raise PydanticCustomError(
+                "benchmark",
+                "review.benchmark is expected but no review.expected_earnings_usd_per_month is "
+                "given",
+            )
+        return self
 
 
 class CompetitorEntry(Section):
@@ -444,6 +673,33 @@ class Events(Section):
     key_staff_loss: KeyStaffLoss
 
 
+class PrimeRate(Section):
+    """The US prime rate over the run: one path per replication, the same for every arm.
+
+    A mean-reverting random walk in monthly steps, kept between a floor and a cap (see
+    ``money.prime_rate_path``). Only floating-rate loans use it.
+    """
+
+    start_per_year: float = Field(
+        0.085, ge=0, le=0.5, description="Prime at opening: 8.50% in October 2023 [SBA]."
+    )
+    long_run_per_year: float = Field(
+        0.065, ge=0, le=0.5, description="Level it reverts to [A: its 1990-2024 average]."
+    )
+    reversion_per_year: float = Field(
+        0.3, ge=0, le=12, description="Speed of reversion, share of the gap closed a year [A]."
+    )
+    volatility_per_year: float = Field(
+        0.015, ge=0, le=0.5, description="Standard deviation of yearly moves [A]."
+    )
+    floor_per_year: float = Field(
+        0.0325, ge=0, le=0.5, description="Lowest prime: 3.25% (2008-15, 2020-22) [A]."
+    )
+    cap_per_year: float = Field(
+        0.215, ge=0, le=0.5, description="Highest prime: 21.5% (December 1980) [A]."
+    )
+
+
 class Template(Section):
     """The franchisor's proven operating template."""
 
@@ -479,24 +735,24 @@ class Franchisor(Section):
 class FranchiseTerms(Section):
     """What the franchise disclosure document says, and what the brand brings."""
 
-    initial_fee_usd: float = Field(
-        ge=0, le=MAX_USD, description="Initial franchise fee, paid at signing."
-    )
+    initial_fee_usd: UsdAmount = Field(description="Initial franchise fee, paid at signing.")
     royalty_rate: Annotated[
-        float, AfterValidator(SalesRateCap("royalty", "1-15%", MAX_ROYALTY_RATE))
-    ] = Field(ge=0, description="Royalty as a share of gross sales.")
+        Uncertain,
+        AfterValidator(SalesRateCap("royalty", "1-15%", MAX_ROYALTY_RATE)),
+        AfterValidator(Within(0.0, MAX_ROYALTY_RATE)),
+    ] = Field(description="Royalty as a share of gross sales.")
     ad_fund_rate: Annotated[
-        float, AfterValidator(SalesRateCap("ad-fund rate", "1-4%", MAX_AD_FUND_RATE))
-    ] = Field(ge=0, description="Ad-fund contribution, share of sales.")
-    fixed_fees_usd_per_month: float = Field(
-        0.0, ge=0, le=MAX_USD_PER_MONTH, description="Technology and other fixed monthly fees."
+        Uncertain,
+        AfterValidator(SalesRateCap("ad-fund rate", "1-4%", MAX_AD_FUND_RATE)),
+        AfterValidator(Within(0.0, MAX_AD_FUND_RATE)),
+    ] = Field(description="Ad-fund contribution, share of sales.")
+    fixed_fees_usd_per_month: UsdPerMonth = Field(
+        0.0, description="Technology and other fixed monthly fees."
     )
     term_years: float = Field(
         gt=0, le=MAX_TERM_YEARS, description="Initial term of the franchise agreement."
     )
-    renewal_fee_usd: float = Field(
-        0.0, ge=0, le=MAX_USD, description="Fee to renew at the end of the term."
-    )
+    renewal_fee_usd: UsdAmount = Field(0.0, description="Fee to renew at the end of the term.")
     local_marketing_min_rate: Annotated[
         float,
         AfterValidator(SalesRateCap("local-advertising minimum", "1-3%", MAX_LOCAL_MARKETING_RATE)),
@@ -574,6 +830,15 @@ class ArmSpec(Section):
     owner: OwnerOverride | None = None
 
 
+Valuer = Callable[[Uncertain, str], float]
+"""Turns a scenario value and its draw key into a number (see ``plan.Draw``)."""
+
+
+def at_mean(value: Uncertain, key: str) -> float:
+    """A value's mean: the number a report shows for an uncertain amount."""
+    return mean_of(value)
+
+
 class Arm(Section):
     """One arm with every shared section resolved: what the model runs."""
 
@@ -592,38 +857,49 @@ class Arm(Section):
         """Whether this arm runs under franchise terms."""
         return self.franchise is not None
 
-    def total_investment_usd(self) -> float:
+    # Each money method reads uncertain amounts through ``value`` (a value and its draw key to
+    # a number): their means by default, a replication's draws when the model plans it.
+
+    def total_investment_usd(self, value: Valuer = at_mean) -> float:
         """Everything spent before opening, the franchise fee included, plus working capital."""
         inv = self.investment
-        fee = self.franchise.initial_fee_usd if self.franchise else 0.0
+        fee = (
+            value(self.franchise.initial_fee_usd, "franchise.initial_fee_usd")
+            if self.franchise
+            else 0.0
+        )
         return (
-            inv.buildout_usd
-            + inv.equipment_usd
-            + inv.initial_inventory_usd
-            + inv.working_capital_usd
+            value(inv.buildout_usd, "investment.buildout_usd")
+            + value(inv.equipment_usd, "investment.equipment_usd")
+            + value(inv.initial_inventory_usd, "investment.initial_inventory_usd")
+            + value(inv.working_capital_usd, "investment.working_capital_usd")
             + fee
         )
 
-    def equity_usd(self) -> float:
+    def equity_usd(self, value: Valuer = at_mean) -> float:
         """The owner's equity put in, all of it (see `surplus_equity_usd`)."""
-        return self.financing.owner_equity_usd
+        return value(self.financing.owner_equity_usd, "financing.owner_equity_usd")
 
-    def surplus_equity_usd(self) -> float:
+    def surplus_equity_usd(self, value: Valuer = at_mean) -> float:
         """Equity beyond the total investment: kept as cash in the business on opening day."""
-        return max(0.0, self.financing.owner_equity_usd - self.total_investment_usd())
+        return max(0.0, self.equity_usd(value) - self.total_investment_usd(value))
 
-    def opening_cash_usd(self) -> float:
+    def opening_cash_usd(self, value: Valuer = at_mean) -> float:
         """Cash in the bank on opening day: the working capital plus any surplus equity."""
-        return self.investment.working_capital_usd + self.surplus_equity_usd()
+        working = value(self.investment.working_capital_usd, "investment.working_capital_usd")
+        return working + self.surplus_equity_usd(value)
 
-    def loan_usd(self) -> float:
+    def loan_usd(self, value: Valuer = at_mean) -> float:
         """The loan that finances what the owner's equity does not cover."""
-        return max(0.0, self.total_investment_usd() - self.financing.owner_equity_usd)
+        return max(0.0, self.total_investment_usd(value) - self.equity_usd(value))
 
-    def liquidation_value_usd(self) -> float:
+    def liquidation_value_usd(self, value: Valuer = at_mean) -> float:
         """What the equipment and opening stock fetch if the business is wound up."""
         inv = self.investment
-        return inv.liquidation_recovery_share * (inv.equipment_usd + inv.initial_inventory_usd)
+        return inv.liquidation_recovery_share * (
+            value(inv.equipment_usd, "investment.equipment_usd")
+            + value(inv.initial_inventory_usd, "investment.initial_inventory_usd")
+        )
 
 
 class Scenario(Section):
@@ -645,6 +921,11 @@ class Scenario(Section):
     financing: Financing
     owner: Owner
     events: Events
+    prime_rate: PrimeRate | None = Field(
+        None,
+        description="The prime rate's path, shared by every arm, for floating-rate loans; "
+        "absent: `PrimeRate`'s defaults.",
+    )
     arms: dict[str, ArmSpec] = Field(
         description="Ways of starting the business; needs `independent` and a franchise arm."
     )
@@ -792,7 +1073,9 @@ def unusual_values(scenario: Scenario) -> list[str]:
         if terms is not None:
             notes.extend(_unusual_terms(terms, f"{where}.franchise"))
             sales_cut = (
-                terms.royalty_rate + terms.ad_fund_rate + mean_of(arm.operations.variable_cost_rate)
+                mean_of(terms.royalty_rate)
+                + mean_of(terms.ad_fund_rate)
+                + mean_of(arm.operations.variable_cost_rate)
             )
             if sales_cut >= 1.0:
                 notes.append(
@@ -800,7 +1083,7 @@ def unusual_values(scenario: Scenario) -> list[str]:
                     "sales, so every sale loses money before any fixed cost"
                 )
         investment = arm.total_investment_usd()
-        equity = arm.financing.owner_equity_usd
+        equity = arm.equity_usd()
         if arm.surplus_equity_usd() > 0.0:
             notes.append(
                 f"{where}: owner equity {equity:,.0f} USD exceeds the total investment "
@@ -813,8 +1096,18 @@ def unusual_values(scenario: Scenario) -> list[str]:
                 f"{investment:,.0f} USD investment; SBA 7(a) lenders ask at least "
                 f"{SBA_MIN_EQUITY_SHARE:.0%} of a start-up"
             )
-        rate = arm.financing.loan_rate_per_year
-        if rate > SBA_TOP_RATE and arm.loan_usd() > 0.0:
+        rate = mean_of(arm.financing.loan_rate_per_year)
+        floating = arm.financing.floating_rate
+        if floating is not None and arm.loan_usd() > 0.0:
+            cap = sba_max_spread(arm.loan_usd())
+            spread = draw_range(floating.spread_over_prime_per_year)[1]
+            if spread > cap:
+                notes.append(
+                    f"{where}.financing.floating_rate: a spread over prime of up to "
+                    f"{spread:.2%} is above the SBA 7(a) cap of {cap:.2%} for a loan of "
+                    f"{arm.loan_usd():,.0f} USD (sba_7a_loans.csv)"
+                )
+        elif rate > SBA_TOP_RATE and arm.loan_usd() > 0.0:
             notes.append(
                 f"{where}: a loan rate of {rate:.1%} is above the SBA 7(a) cap of "
                 f"{SBA_TOP_RATE:.1%} (prime 8.50% plus 6.5%)"
@@ -826,14 +1119,16 @@ def _unusual_terms(terms: FranchiseTerms, where: str) -> list[str]:
     """Franchise terms outside the published ranges of franchise_terms.csv."""
     notes: list[str] = []
     source = "(franchise_sim/data/franchise_terms.csv)"
-    if terms.royalty_rate > ROYALTY_TOP:
+    royalty, ad_fund = mean_of(terms.royalty_rate), mean_of(terms.ad_fund_rate)
+    initial_fee = mean_of(terms.initial_fee_usd)
+    if royalty > ROYALTY_TOP:
         notes.append(
-            f"{where}.royalty_rate: {terms.royalty_rate:.1%} is above the published range of "
+            f"{where}.royalty_rate: {royalty:.1%} is above the published range of "
             f"royalties, 4.6-{ROYALTY_TOP:.1%} of sales {source}; check the disclosure document"
         )
-    if terms.ad_fund_rate > AD_FUND_TOP:
+    if ad_fund > AD_FUND_TOP:
         notes.append(
-            f"{where}.ad_fund_rate: {terms.ad_fund_rate:.1%} is above the usual 1-"
+            f"{where}.ad_fund_rate: {ad_fund:.1%} is above the usual 1-"
             f"{AD_FUND_TOP:.0%} of sales {source}"
         )
     if terms.local_marketing_min_rate > LOCAL_MARKETING_TOP:
@@ -841,9 +1136,9 @@ def _unusual_terms(terms: FranchiseTerms, where: str) -> list[str]:
             f"{where}.local_marketing_min_rate: {terms.local_marketing_min_rate:.1%} is above the "
             f"usual 1-{LOCAL_MARKETING_TOP:.0%} of sales {source}"
         )
-    if terms.initial_fee_usd > INITIAL_FEE_TOP_USD:
+    if initial_fee > INITIAL_FEE_TOP_USD:
         notes.append(
-            f"{where}.initial_fee_usd: {terms.initial_fee_usd:,.0f} USD is above the published "
+            f"{where}.initial_fee_usd: {initial_fee:,.0f} USD is above the published "
             f"range of initial fees, 10,000-{INITIAL_FEE_TOP_USD:,.0f} USD {source}"
         )
     low, high = TERM_YEARS_RANGE

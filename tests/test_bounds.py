@@ -204,8 +204,8 @@ def test_a_count_beyond_its_limit_raises_instead_of_searching_forever(draw: Any)
     [
         (("market", "households"), 1e308, "market.households: 1e+308 lies outside"),
         (("market", "households"), 0, "0 households leaves no market"),
-        (("operations", "rent_usd_per_month"), 1e308, "rent_usd_per_month: 1e+308 should be"),
-        (("investment", "buildout_usd"), 1e308, "investment.buildout_usd: 1e+308 should be"),
+        (("operations", "rent_usd_per_month"), 1e308, "rent_usd_per_month: 1e+308 lies outside"),
+        (("investment", "buildout_usd"), 1e308, "investment.buildout_usd: 1e+308 lies outside"),
         (("customers", "spend_per_visit_usd"), 1e308, "spend_per_visit_usd: 1e+308 lies"),
         (
             ("market", "households"),
@@ -274,7 +274,9 @@ def test_equity_beyond_the_investment_is_opening_cash_not_lost() -> None:
     assert arm.equity_usd() == 300_000
     assert arm.loan_usd() == 0.0
     assert arm.surplus_equity_usd() == pytest.approx(300_000 - investment)
-    assert arm.opening_cash_usd() == arm.investment.working_capital_usd + 300_000 - investment
+    working = arm.investment.working_capital_usd
+    assert isinstance(working, float)
+    assert arm.opening_cash_usd() == working + 300_000 - investment
     plain = parse_scenario(
         yaml.safe_dump(_set(BASE, ("financing", "owner_equity_usd"), investment)), "x.yaml"
     )

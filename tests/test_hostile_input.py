@@ -206,14 +206,13 @@ def test_long_values_are_cut_in_messages_about_data_built_in_python(
 
 def test_a_field_that_cannot_be_uncertain_says_so(tmp_path: Path) -> None:
     text = with_line(
-        r"^  payroll_usd_per_month:.*$",
-        "  payroll_usd_per_month: {dist: uniform, low: 10000, high: 14000}",
+        r"^  cash_floor_usd:.*$",
+        "  cash_floor_usd: {dist: uniform, low: 10000, high: 14000}",
     )
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(text, "x.yaml")
     assert str(caught.value).endswith(
-        "operations.payroll_usd_per_month: cannot be uncertain: give one fixed number, "
-        "not a distribution"
+        "owner.cash_floor_usd: cannot be uncertain: give one fixed number, not a distribution"
     )
 
 

@@ -357,8 +357,8 @@ def test_an_overflowing_outcome_stops_the_run(
 ) -> None:
     real = outcome_table
 
-    def overflowing(*args: Any) -> dict[str, Any]:
-        table = real(*args)
+    def overflowing(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        table = real(*args, **kwargs)
         table["npv"][0, 2] = np.inf
         return table
 

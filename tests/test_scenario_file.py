@@ -521,10 +521,10 @@ def test_yes_no_words_read_as_booleans_are_explained(tmp_path: Path, base: dict[
 
 
 def test_exponent_without_dot_is_explained(tmp_path: Path, base: dict[str, Any]) -> None:
-    text, line = with_raw(base, ("operations", "rent_usd_per_month"), "5.5e3")
+    text, line = with_raw(base, ("owner", "cash_floor_usd"), "5.5e3")
     message, _ = error_for(tmp_path, text)
     assert message.endswith(
-        f"line {line}: operations.rent_usd_per_month: "
+        f"line {line}: owner.cash_floor_usd: "
         '"5.5e3" should be a number; YAML reads `5.5e3` as text: write `5500`'
     )
 
