@@ -238,9 +238,9 @@ class Business:
         plan, fit = self.plan, self._taste_fit
         if elapsed >= len(fit):
             return
-        start = cx.mismatch_after(
-            plan.starting_mismatch, plan.mismatch_floor, elapsed, plan.adaptation_months
-        )
+        start = plan.starting_mismatch  # at opening, exactly: as if there never was a limit
+        if elapsed > 0:
+            start = cx.mismatch_after(start, plan.mismatch_floor, elapsed, plan.adaptation_months)
         for t in range(elapsed, len(fit)):
             fit[t] = 1.0 - cx.mismatch_after(start, 0.0, t - elapsed, plan.adaptation_months)
 
