@@ -677,6 +677,7 @@ class FranchiseTerms(Section):
     ) = Field(
         None,
         ge=0,
+        le=MAX_ROYALTY_RATE,
         description="Royalty from the first renewal on, when the franchisor renews at changed "
         "terms. Absent: the royalty_rate. [A]",
     )
