@@ -2,13 +2,17 @@
 
 A ``Business`` wins and loses customers, serves visits up to its capacity, pays its running
 costs and records each month. Other actors act on it through a small surface: they add to its
-awareness (``innovation_boosts``), scale its customers' satisfaction (``satisfaction_factors``),
-charge cost lines (``charge``), collect debt service (``pay_debt``), and the owner injects cash,
-draws it and closes the business. A new kind of partner plugs in through the same surface.
+awareness (``innovation_boosts``), scale its customers' satisfaction (``satisfaction_factors``)
+and its variable-cost rate (``variable_cost_factors``), add to the costs of selling it
+(``sale_costs_usd``), charge cost lines (``charge``), collect debt service (``pay_debt``), set
+the offer customers meet (``set_offer``) and lift the limit on adapting it to local tastes
+(``free_to_adapt``); the owner injects cash, draws it and closes the business. A new kind of
+partner plugs in through the same surface.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Generator, Sequence
 from typing import Any, ClassVar
@@ -118,6 +122,9 @@ class Business:
         self.casual = 0.0
         self.innovation_boosts: dict[str, float] = {}
         self.satisfaction_factors: dict[str, float] = {}
+        self.variable_cost_factors: dict[str, float] = {}
+        self.sale_costs_usd: dict[str, float] = {}
+        """Costs partners add to a sale of the business, by name (a franchisor's transfer fee)."""
         self.staff_vacancies: list[float] = []
         self.capacity_lost_share = 0.0
         self.satisfaction = 0.0
@@ -126,8 +133,6 @@ class Business:
         self._advertising_p = 0.0
         self._last_marketing_usd = plan.marketing_usd_per_month
         self.local_marketing_min_rate = 0.0
-        self.sale_costs_usd = 0.0
-        """Costs a partner adds to a sale of the business (a franchisor's transfer fee)."""
 
         self.cash = plan.working_capital_usd
         self.loan_balance = plan.loan_usd
@@ -224,6 +229,32 @@ class Business:
         self._flows["revenue"] = served * plan.spend_per_visit_usd
         self._counts = (self.customers, new, lost, visits, served)
 
+    def set_offer(
+        self, spend_per_visit_usd: float, visits_per_customer_per_month: float, loyal_share: float
+    ) -> None:
+        """From now on customers meet this offer: its ticket, visit rate and loyal share."""
+        self.plan = dataclasses.replace(
+            self.plan,
+            spend_per_visit_usd=spend_per_visit_usd,
+            visits_per_customer_per_month=visits_per_customer_per_month,
+            loyal_share=loyal_share,
+        )
+
+    def free_to_adapt(self, elapsed: int) -> None:
+        """The limit on local customization lifts: the offer adapts freely from now on.
+
+        From ``elapsed`` months after opening, the mismatch with local tastes falls from
+        where it stands towards zero, with no floor, over ``adaptation_months``.
+        """
+        plan, fit = self.plan, self._taste_fit
+        if elapsed >= len(fit):
+            return
+        start = plan.starting_mismatch  # at opening, exactly: as if there never was a limit
+        if elapsed > 0:
+            start = cx.mismatch_after(start, plan.mismatch_floor, elapsed, plan.adaptation_months)
+        for t in range(elapsed, len(fit)):
+            fit[t] = 1.0 - cx.mismatch_after(start, 0.0, t - elapsed, plan.adaptation_months)
+
     def lose_customers(self, share: float) -> None:
         """A share of current customers switches away (to a new competitor)."""
         lost_loyal = round(self.loyal * share) if self._noisy else self.loyal * share
@@ -255,7 +286,10 @@ class Business:
             plan.marketing_usd_per_month, revenue, self.local_marketing_min_rate
         )
         self._last_marketing_usd = marketing
-        self.charge("variable_costs", revenue * plan.variable_cost_rate)
+        rate = plan.variable_cost_rate
+        for factor in self.variable_cost_factors.values():
+            rate *= factor
+        self.charge("variable_costs", revenue * rate)
         self.charge("payroll", plan.payroll_usd_per_month)
         self.charge("rent", plan.rent_usd_per_month)
         self.charge("other_fixed", plan.other_fixed_usd_per_month)

@@ -145,7 +145,7 @@ class Owner:
                 annual_earnings_usd(business.operating_profits()),
                 sale.multiple_of_earnings,
                 sale.broker_fee_rate,
-                sale.other_costs_usd + business.sale_costs_usd,
+                sale.other_costs_usd + sum(business.sale_costs_usd.values()),
             )
             if price.price_usd > end.liquidation_value_usd:  # a buyer takes over the lease
                 return _Proceeds(price.proceeds_usd, True), 0.0

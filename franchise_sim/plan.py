@@ -8,14 +8,18 @@ different distributions for it draw from the same uniform: common random numbers
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
 from franchise_sim.distributions import Uncertain
 from franchise_sim.money import guarantee_fee_usd
 from franchise_sim.randomness import keyed_uniform
-from franchise_sim.scenario import Arm, PrimeRate, Scenario
+from franchise_sim.scenario import Arm, Concept, PrimeRate, Scenario
+
+_STANDARD_NORMAL = NormalDist()
 
 
 class Draw:
@@ -38,6 +42,27 @@ class Draw:
             u = keyed_uniform(self._seed, self._replication, "input:" + key)
             drawn = self._drawn[key, value] = float(value.ppf(np.array([u]))[0])
         return drawn
+
+    def coupled(
+        self, value: Uncertain, key: str, partner: Uncertain, partner_key: str, correlation: float
+    ) -> float:
+        """A draw of ``value`` rank-correlated with the draw of ``partner`` (Gaussian copula).
+
+        The uniform of ``key`` is mixed with the partner's uniform in normal scores,
+        ``z = rho z_partner + sqrt(1 - rho^2) z_own``; each keeps its own distribution. With a
+        correlation of 0, or a fixed value or partner, it is the plain draw of ``value``.
+        """
+        if correlation == 0.0 or isinstance(value, int | float) or isinstance(partner, int | float):
+            return self(value, key)
+        if self._at_mean:
+            return value.mean()
+        own = _STANDARD_NORMAL.inv_cdf(keyed_uniform(self._seed, self._replication, "input:" + key))
+        with_partner = _STANDARD_NORMAL.inv_cdf(
+            keyed_uniform(self._seed, self._replication, "input:" + partner_key)
+        )
+        z = correlation * with_partner + math.sqrt(1.0 - correlation * correlation) * own
+        u = min(max(_STANDARD_NORMAL.cdf(z), 1e-16), 1.0 - 1e-16)
+        return float(value.ppf(np.array([u]))[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +111,18 @@ class FranchisePlan:
     brand_shock_awareness_drop: float
     brand_shock_satisfaction_drop: float
     brand_shock_months: float
+    # what the system brings beyond the fees and the brand (model v2); zero or inf is "none"
+    purchasing_discount_rate: float
+    brand_fade_half_life_months: float  # inf: the brand's pull never fades with time
+    brand_fade_half_customer_share: float  # inf: nor with the unit's own customer base
+    support_quality_share: float
+    renewal_royalty_rate: float
+    transfer_fee_usd: float
+    failure_withdraws_system: bool
+    # the unit's demand without the system's format: what is left after a failure
+    own_spend_per_visit_usd: float
+    own_visits_per_customer_per_month: float
+    own_loyal_share: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,6 +471,7 @@ def plan_replication(
         units=tuple(
             _plan_unit(
                 arm,
+                scenario,
                 market_plan,
                 draw,
                 chance=not deterministic,
@@ -447,6 +485,11 @@ def plan_replication(
         if any(arm.financing.floating_rate is not None for arm in scenario.resolved_arms())
         else None,
     )
+
+
+def _optional(draw: Draw, value: Uncertain | None, key: str) -> float:
+    """A draw of an optional input; ``inf`` when it is absent (the mechanism never acts)."""
+    return math.inf if value is None else draw(value, key)
 
 
 def _plan_events(scenario: Scenario, draw: Draw, *, enabled: bool) -> EventPlan:
@@ -487,8 +530,23 @@ def _plan_events(scenario: Scenario, draw: Draw, *, enabled: bool) -> EventPlan:
     )
 
 
+def _own_mismatch(concept: Concept, scenario: Scenario, draw: Draw) -> float:
+    """An untested concept's starting distance from local tastes (the independent's rule)."""
+    rho = concept.mismatch_taste_gap_correlation
+    if rho is None:
+        return draw(concept.starting_mismatch, "concept.starting_mismatch")
+    return draw.coupled(
+        concept.starting_mismatch,
+        "concept.starting_mismatch",
+        scenario.market.local_taste_gap,
+        "market.local_taste_gap",
+        rho,
+    )
+
+
 def _plan_unit(
     arm: Arm,
+    scenario: Scenario,
     market: MarketPlan,
     draw: Draw,
     *,
@@ -500,50 +558,58 @@ def _plan_unit(
 
     The plan on paper (``chance`` False) has no personal exit, franchisor failure or brand
     shock, as it has no shared random events: every run of it is the same single path.
+
+    A franchise arm draws each input with the key the independent draws it with, so a
+    mechanism switched off gives the independent's value, draw for draw.
     """
     on = 1.0 if chance else 0.0
     c, o, fin, own = arm.customers, arm.operations, arm.financing, arm.owner
     terms = arm.franchise
+    concept = arm.concept
+    # Same key for the template's quality as for the concept's: the same owner's operating
+    # talent ranks the same in both worlds, though the template narrows its spread.
+    quality = draw(concept.quality, "concept.quality")
+    starting_quality_share = concept.starting_quality_share
+    learning_months = concept.learning_months
+    mismatch_floor = 0.0
+    franchise = None
+    variable_cost_rate = draw(o.variable_cost_rate, "operations.variable_cost_rate")
     if terms is None:
-        concept = arm.concept
-        quality = draw(concept.quality, "concept.quality")
-        starting_quality_share = concept.starting_quality_share
-        learning_months = concept.learning_months
-        starting_mismatch = draw(concept.starting_mismatch, "concept.starting_mismatch")
-        mismatch_floor = 0.0
-        franchise = None
-        variable_cost_rate = draw(o.variable_cost_rate, "operations.variable_cost_rate")
+        starting_mismatch = _own_mismatch(concept, scenario, draw)
     else:
+        switch = terms.mechanisms
         template = terms.template
-        # Same key as the independent's concept quality: the same owner's operating talent
-        # ranks the same in both worlds, though the template narrows its spread.
-        quality = draw(template.quality, "concept.quality")
-        starting_quality_share = template.starting_quality_share
-        learning_months = template.learning_months
-        starting_mismatch = market.local_taste_gap
-        limit = draw(terms.customization_limit, "franchise.customization_limit")
-        mismatch_floor = max(0.0, starting_mismatch - limit)
-        discount = draw(terms.purchasing_discount_rate, "franchise.purchasing_discount_rate")
-        variable_cost_rate = draw(o.variable_cost_rate, "operations.variable_cost_rate") * (
-            1.0 - discount
-        )
+        if switch.template:
+            quality = draw(template.quality, "concept.quality")
+            starting_quality_share = template.starting_quality_share
+            learning_months = template.learning_months
+            starting_mismatch = market.local_taste_gap
+        else:
+            starting_mismatch = _own_mismatch(concept, scenario, draw)
+        if switch.customization_limit:
+            limit = draw(terms.customization_limit, "franchise.customization_limit")
+            mismatch_floor = max(0.0, starting_mismatch - limit)
+        fee = 1.0 if switch.fees else 0.0
+        brand = 1.0 if switch.brand else 0.0
+        risk = on if switch.franchisor_risk else 0.0
         fr = terms.franchisor
+        shared = scenario.customers
+        royalty_rate = draw(terms.royalty_rate, "franchise.royalty_rate")
         franchise = FranchisePlan(
-            royalty_rate=draw(terms.royalty_rate, "franchise.royalty_rate"),
-            ad_fund_rate=draw(terms.ad_fund_rate, "franchise.ad_fund_rate"),
-            fixed_fees_usd_per_month=draw(
-                terms.fixed_fees_usd_per_month, "franchise.fixed_fees_usd_per_month"
-            ),
+            royalty_rate=fee * royalty_rate,
+            ad_fund_rate=fee * draw(terms.ad_fund_rate, "franchise.ad_fund_rate"),
+            fixed_fees_usd_per_month=fee
+            * draw(terms.fixed_fees_usd_per_month, "franchise.fixed_fees_usd_per_month"),
             term_months=round(terms.term_years * 12),
-            renewal_fee_usd=draw(terms.renewal_fee_usd, "franchise.renewal_fee_usd"),
-            local_marketing_min_rate=terms.local_marketing_min_rate,
-            brand_awareness_p_per_month=draw(
-                terms.brand_awareness_p_per_month, "franchise.brand_awareness_p_per_month"
-            ),
-            ad_fund_p_per_month=draw(terms.ad_fund_p_per_month, "franchise.ad_fund_p_per_month"),
-            failure_rate_per_year=on * fr.failure_rate_per_year,
+            renewal_fee_usd=fee * draw(terms.renewal_fee_usd, "franchise.renewal_fee_usd"),
+            local_marketing_min_rate=fee * terms.local_marketing_min_rate,
+            brand_awareness_p_per_month=brand
+            * draw(terms.brand_awareness_p_per_month, "franchise.brand_awareness_p_per_month"),
+            ad_fund_p_per_month=brand
+            * draw(terms.ad_fund_p_per_month, "franchise.ad_fund_p_per_month"),
+            failure_rate_per_year=risk * fr.failure_rate_per_year,
             rebranding_cost_usd=fr.rebranding_cost_usd,
-            brand_shock_rate_per_year=on * fr.brand_shock_rate_per_year,
+            brand_shock_rate_per_year=risk * fr.brand_shock_rate_per_year,
             brand_shock_awareness_drop=draw(
                 fr.brand_shock_awareness_drop, "franchise.franchisor.brand_shock_awareness_drop"
             ),
@@ -554,6 +620,35 @@ def _plan_unit(
             brand_shock_months=draw(
                 fr.brand_shock_months, "franchise.franchisor.brand_shock_months"
             ),
+            purchasing_discount_rate=draw(
+                terms.purchasing_discount_rate, "franchise.purchasing_discount_rate"
+            )
+            if switch.purchasing
+            else 0.0,
+            brand_fade_half_life_months=_optional(
+                draw, terms.brand_fade_half_life_months, "franchise.brand_fade_half_life_months"
+            ),
+            brand_fade_half_customer_share=_optional(
+                draw,
+                terms.brand_fade_half_customer_share,
+                "franchise.brand_fade_half_customer_share",
+            ),
+            support_quality_share=draw(
+                template.support_quality_share, "franchise.template.support_quality_share"
+            )
+            if switch.template
+            else 0.0,
+            renewal_royalty_rate=fee
+            * (royalty_rate if terms.renewal_royalty_rate is None else terms.renewal_royalty_rate),
+            transfer_fee_usd=fee * terms.transfer_fee_usd,
+            failure_withdraws_system=fr.failure_withdraws_system,
+            own_spend_per_visit_usd=draw(
+                shared.spend_per_visit_usd, "customers.spend_per_visit_usd"
+            ),
+            own_visits_per_customer_per_month=draw(
+                shared.visits_per_customer_per_month, "customers.visits_per_customer_per_month"
+            ),
+            own_loyal_share=draw(shared.loyal_share, "customers.loyal_share"),
         )
     money = plan_money(arm, draw)
     floating = fin.floating_rate

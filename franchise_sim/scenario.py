@@ -417,6 +417,15 @@ class Concept(Section):
         le=MAX_MONTHS,
         description="Time constant of adapting the offering to local tastes.",
     )
+    mismatch_taste_gap_correlation: float | None = Field(
+        None,
+        ge=-1,
+        le=1,
+        description="Rank correlation (Gaussian copula) between this concept's starting "
+        "mismatch and the market's local_taste_gap: how far peculiar local tastes also put an "
+        "untested concept off. Absent: drawn independently of the taste gap, as before model "
+        "v2. [A]",
+    )
 
 
 class Investment(Section):
@@ -710,6 +719,12 @@ class Template(Section):
     learning_months: float = Field(
         6.0, gt=0, le=MAX_MONTHS, description="Learning-curve time constant."
     )
+    support_quality_share: Share = Field(
+        0.0,
+        description="Share of the unit's quality kept up by the franchisor's ongoing support "
+        "(field visits, audits, updated manuals, training of new hires); lost if the "
+        "franchisor fails. 0: support adds nothing beyond the training already given. [A]",
+    )
 
 
 class Franchisor(Section):
@@ -722,7 +737,15 @@ class Franchisor(Section):
         0.0,
         ge=0,
         le=MAX_USD,
-        description="Cost to the unit of going on alone after franchisor failure.",
+        description="De-identification cost: what the unit pays to go on alone under its own "
+        "name after the franchisor fails (new signs, systems, uniforms, website).",
+    )
+    failure_withdraws_system: bool = Field(
+        True,
+        description="A failure takes away all the system brings: besides the brand's pull and "
+        "the fees, the purchasing discount, support, the demand side of the format (ticket, "
+        "visit rate, loyal share) and the limit on local customization. False keeps them, as "
+        "before model v2 (for comparison only).",
     )
     brand_shock_rate_per_year: float = Field(
         ge=0, le=12, description="Expected brand scandals or recalls per year."
@@ -730,6 +753,124 @@ class Franchisor(Section):
     brand_shock_awareness_drop: Share = Field(description="Fall in brand pull during a shock.")
     brand_shock_satisfaction_drop: Share = Field(description="Fall in satisfaction during it.")
     brand_shock_months: Months = Field(description="How long a brand shock lasts.")
+
+
+class Mechanisms(Section):
+    """Switches for what the franchise system brings, one per mechanism; all on by default.
+
+    A franchise arm with every switch off runs exactly as the independent arm (the same
+    books, draw for draw), so a counterfactual arm that adds one mechanism at a time is only
+    a scenario change, e.g. ``arms.franchise.mechanisms.brand: false``.
+    """
+
+    fees: bool = Field(
+        True,
+        description="Initial fee, royalty (and renewal royalty), ad-fund contribution, fixed "
+        "fees, renewal fee, transfer fee and the required local advertising. Off: none.",
+    )
+    format: bool = Field(
+        True,
+        description="The system's prescribed format (`franchise.format` and the arm's own "
+        "values of the format's fields). Off: the shared sections' values of those fields.",
+    )
+    brand: bool = Field(
+        True,
+        description="The brand's awareness head start and the ad fund's pull. Off: neither.",
+    )
+    template: bool = Field(
+        True,
+        description="The template's quality, training, learning speed and support, starting "
+        "from the local taste gap. Off: the shared `concept`, as the independent.",
+    )
+    purchasing: bool = Field(
+        True, description="The system's purchasing discount. Off: the independent's costs."
+    )
+    customization_limit: bool = Field(
+        True,
+        description="The limit on adapting the offer to local tastes. Off: adapts freely.",
+    )
+    franchisor_risk: bool = Field(
+        True, description="Franchisor failure and brand shocks. Off: the franchisor stands."
+    )
+    financing: bool = Field(
+        True,
+        description="The arm's own financing section and working capital (the system's "
+        "lenders and reserve requirement). Off: the shared sections' values.",
+    )
+
+
+SpendPerVisit = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_SPEND_PER_VISIT_USD))]
+"""An average ticket, fixed or uncertain."""
+VisitsPerCustomer = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_VISITS_PER_CUSTOMER))]
+"""Visits per customer per month, fixed or uncertain."""
+CapacityVisits = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_CAPACITY_VISITS))]
+"""Most visits a unit can serve in a month, fixed or uncertain."""
+
+
+class Format(Section):
+    """The system's prescribed format: part of the franchise's terms, benefits with their costs.
+
+    Each field given replaces the arm's value of the field of the same name (in ``customers``,
+    ``operations`` or ``investment``); an absent one leaves it. The demand side (ticket, visit
+    rate, loyal share) depends on the system and goes if the franchisor fails; the physical
+    side (capacity, build-out, equipment, stock, rent, payroll, other fixed costs) stays.
+    """
+
+    spend_per_visit_usd: SpendPerVisit | None = Field(
+        None, description="The system's average ticket (menu pricing, brand premium). Demand side."
+    )
+    visits_per_customer_per_month: VisitsPerCustomer | None = Field(
+        None,
+        description="Visits per customer under the system (app, loyalty scheme). Demand side.",
+    )
+    loyal_share: Share | None = Field(
+        None,
+        description="Share of new customers who turn loyal under the system's membership or "
+        "loyalty programme. Demand side.",
+    )
+    capacity_visits_per_month: CapacityVisits | None = Field(
+        None, description="Most visits the prescribed unit can serve. Physical side."
+    )
+    buildout_usd: float | None = Field(
+        None, ge=0, le=MAX_USD, description="Prescribed build-out and signage. Physical side."
+    )
+    equipment_usd: float | None = Field(
+        None, ge=0, le=MAX_USD, description="Prescribed equipment package. Physical side."
+    )
+    initial_inventory_usd: float | None = Field(
+        None, ge=0, le=MAX_USD, description="Prescribed opening stock. Physical side."
+    )
+    rent_usd_per_month: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_USD_PER_MONTH,
+        description="Rent of a site meeting the system's criteria. Physical side.",
+    )
+    payroll_usd_per_month: float | None = Field(
+        None, ge=0, le=MAX_USD_PER_MONTH, description="Staffing the system requires. Physical side."
+    )
+    other_fixed_usd_per_month: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_USD_PER_MONTH,
+        description="Other fixed costs of the format "
+        "(insurance, uniforms, software). Physical side.",
+    )
+
+
+FORMAT_FIELDS: dict[str, tuple[str, ...]] = {
+    "customers": ("spend_per_visit_usd", "visits_per_customer_per_month", "loyal_share"),
+    "operations": (
+        "capacity_visits_per_month",
+        "payroll_usd_per_month",
+        "rent_usd_per_month",
+        "other_fixed_usd_per_month",
+    ),
+    "investment": ("buildout_usd", "equipment_usd", "initial_inventory_usd"),
+}
+"""The format's fields by the section they set; an arm's own values of them are its format."""
+SYSTEM_FORMAT_FIELDS = FORMAT_FIELDS["customers"]
+"""The demand side of the format: it depends on the system and goes if the franchisor fails."""
 
 
 class FranchiseTerms(Section):
@@ -764,6 +905,20 @@ class FranchiseTerms(Section):
     brand_awareness_p_per_month: PerMonth = Field(
         description="Bass p added by an already known brand: the awareness head start."
     )
+    brand_fade_half_life_months: Months | None = Field(
+        None,
+        description="Months after opening by which the brand's pull (awareness and ad fund) "
+        "has halved, as the unit becomes known locally in its own right. Absent: never fades. "
+        "[A]",
+    )
+    brand_fade_half_customer_share: (
+        Annotated[Uncertain, AfterValidator(Within(1e-6, 1.0))] | None
+    ) = Field(
+        None,
+        description="The unit's own customer base, as a share of the market's potential "
+        "customers, at which the brand's pull has halved: its own reputation and word of mouth "
+        "take over. Absent: never fades. [A]",
+    )
     ad_fund_p_per_month: PerMonth = Field(
         description="Bass p added by the system's regional and national advertising."
     )
@@ -773,8 +928,30 @@ class FranchiseTerms(Section):
     customization_limit: Share = Field(
         description="How far the unit may adapt the offering to local tastes (1 = fully)."
     )
+    renewal_royalty_rate: (
+        Annotated[float, AfterValidator(SalesRateCap("royalty", "1-15%", MAX_ROYALTY_RATE))] | None
+    ) = Field(
+        None,
+        ge=0,
+        le=MAX_ROYALTY_RATE,
+        description="Royalty from the first renewal on, when the franchisor renews at changed "
+        "terms. Absent: the royalty_rate. [A]",
+    )
+    transfer_fee_usd: float = Field(
+        0.0,
+        ge=0,
+        le=MAX_USD,
+        description="Fee the franchisor charges when the unit is sold to a new owner (a cost "
+        "of the sale, `Business.sale_costs_usd`). [A]",
+    )
     template: Template
     franchisor: Franchisor
+    format: Format | None = Field(
+        None, description="The system's prescribed format; absent: the arm's own values."
+    )
+    mechanisms: Mechanisms = Field(
+        Mechanisms(), description="Switch each franchise mechanism off for a counterfactual."
+    )
 
 
 _S = TypeVar("_S", bound=Section)
@@ -839,6 +1016,49 @@ def at_mean(value: Uncertain, key: str) -> float:
     return mean_of(value)
 
 
+FINANCING_FIELDS: dict[str, tuple[str, ...] | None] = {
+    "investment": ("working_capital_usd",),
+    "financing": None,  # the whole section
+}
+"""What the ``financing`` mechanism holds: an arm's own financing and working capital."""
+
+
+def _system_changes(
+    terms: FranchiseTerms, section: str, changes: dict[str, Any], where: str
+) -> dict[str, Any]:
+    """A franchise arm's changes to a shared section, its format in, switched-off parts out.
+
+    With ``format`` on, the fields ``franchise.format`` gives join the arm's own changes (a
+    field may not be given in both); with it off, the arm's own values of the format's fields
+    are dropped too, and with ``financing`` off its own financing and working capital.
+    """
+    switches = terms.mechanisms
+    format_fields = FORMAT_FIELDS.get(section, ())
+    own = dict(changes)
+    if not switches.format:
+        own = {k: v for k, v in own.items() if k not in format_fields}
+    elif terms.format is not None:
+        given = terms.format.model_dump(by_alias=True, exclude_none=True)
+        for field in format_fields:
+            if field not in given:
+                continue
+            if field in own:
+                raise PydanticCustomError(
+                    "arm_override",
+                    "{where}: {msg}",
+                    {
+                        "where": f"{where}.{section}.{field}",
+                        "msg": "also given in franchise.format; give the format's values once, "
+                        "in franchise.format",
+                    },
+                )
+            own[field] = given[field]
+    if not switches.financing and section in FINANCING_FIELDS:
+        held = FINANCING_FIELDS[section]
+        own = {} if held is None else {k: v for k, v in own.items() if k not in held}
+    return own
+
+
 class Arm(Section):
     """One arm with every shared section resolved: what the model runs."""
 
@@ -863,9 +1083,10 @@ class Arm(Section):
     def total_investment_usd(self, value: Valuer = at_mean) -> float:
         """Everything spent before opening, the franchise fee included, plus working capital."""
         inv = self.investment
+        terms = self.franchise
         fee = (
-            value(self.franchise.initial_fee_usd, "franchise.initial_fee_usd")
-            if self.franchise
+            value(terms.initial_fee_usd, "franchise.initial_fee_usd")
+            if terms is not None and terms.mechanisms.fees
             else 0.0
         )
         return (
@@ -978,10 +1199,14 @@ class Scenario(Section):
             for section in OVERRIDABLE_SECTIONS:
                 shared: Section = getattr(self, section)
                 override: BaseModel | None = getattr(spec, section)
-                if override is None:
+                changes: dict[str, Any] = {}
+                if override is not None:
+                    changes = override.model_dump(by_alias=True, exclude_none=True)
+                if spec.franchise is not None:
+                    changes = _system_changes(spec.franchise, section, changes, f"arms.{name}")
+                if not changes:
                     sections[section] = shared
                     continue
-                changes = override.model_dump(by_alias=True, exclude_none=True)
                 merged = shared.model_dump(by_alias=True) | changes
                 try:
                     sections[section] = type(shared).model_validate(merged)

@@ -1,0 +1,389 @@
+"""What the franchise system brings, each mechanism switchable, and what its failure takes away."""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+import simpy
+from scipy import stats
+
+from franchise_sim import SimulationResults, load_scenario, simulate
+from franchise_sim.business import UNIFORMS_PER_MONTH, Business
+from franchise_sim.calendar import Calendar
+from franchise_sim.franchisor import Franchisor, brand_fade_factor
+from franchise_sim.market import Market
+from franchise_sim.plan import plan_replication
+from franchise_sim.randomness import ReplicationStreams
+from franchise_sim.replication import cost_lines
+from franchise_sim.scenario import FORMAT_FIELDS, Mechanisms, Scenario
+from franchise_sim.scenario_file import ScenarioError
+from tests.conftest import SCENARIOS, Variant
+
+EVERY_MECHANISM = tuple(Mechanisms.model_fields)
+"""The switch names, as the paths ``arms.franchise.mechanisms.<name>`` use them."""
+
+
+def _off(*names: str, arm: str = "franchise") -> dict[str, Any]:
+    return {f"arms.{arm}.mechanisms.{name}": False for name in names}
+
+
+def _same_books(run: SimulationResults, a: int, b: int) -> None:
+    np.testing.assert_array_equal(run.trajectories[a], run.trajectories[b])
+    np.testing.assert_array_equal(run.closure_reasons[a], run.closure_reasons[b])
+    for name, values in run.outcomes.items():
+        np.testing.assert_array_equal(values[a], values[b], err_msg=name)
+
+
+def _cash_identity(run: SimulationResults) -> None:
+    """The checks of test_model's cash identity, on any run."""
+    s = run.series
+    opening = np.array([run.scenario.arm(a).opening_cash_usd() for a in run.arms])
+    np.testing.assert_array_equal(s("cash")[..., 0], opening[:, None] + s("cash_flow")[..., 0])
+    np.testing.assert_array_equal(s("cash")[..., 1:], s("cash")[..., :-1] + s("cash_flow")[..., 1:])
+    lines = sum(s(line) for line in cost_lines())
+    np.testing.assert_allclose(s("operating_costs"), lines, atol=1e-6)
+    expected = (
+        s("revenue")
+        - s("operating_costs")
+        - s("interest")
+        - s("principal")
+        + s("owner_injection")
+        - s("owner_draw")
+    )
+    np.testing.assert_allclose(s("cash_flow"), expected, atol=1e-6)
+
+
+# --- The switches -------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_every_mechanism_off_gives_the_independents_books(path: Any) -> None:
+    # The base of the attribution: a franchise arm with nothing of the system is the
+    # independent, draw for draw, in the same run.
+    scenario = load_scenario(path).with_changes(_off(*EVERY_MECHANISM))
+    run = simulate(scenario, runs=16, seed=5, workers=1, horizon_months=48)
+    _same_books(run, run.arm_index("independent"), run.arm_index("franchise"))
+
+
+def test_each_mechanism_alone_makes_the_arm_differ(auto_repair: Scenario) -> None:
+    # No switch is dead: the arm with only one mechanism on differs from the independent.
+    for name in EVERY_MECHANISM:
+        rest = [m for m in EVERY_MECHANISM if m != name]
+        scenario = auto_repair.with_changes(
+            _off(*rest) | {"arms.franchise.franchisor.failure_rate_per_year": 0.3}
+        )
+        run = simulate(scenario, runs=8, seed=5, workers=1, horizon_months=36)
+        assert not np.array_equal(run.trajectories[0], run.trajectories[1]), name
+
+
+def test_switched_off_mechanisms_take_the_independents_inputs(auto_repair: Scenario) -> None:
+    on = plan_replication(auto_repair, seed=3, replication=1, horizon_months=12)
+    off = plan_replication(
+        auto_repair.with_changes(_off("template", "customization_limit", "brand", "fees")),
+        seed=3,
+        replication=1,
+        horizon_months=12,
+    )
+    independent, franchise = on.units
+    bare = off.units[1]
+    assert franchise.quality_potential != independent.quality_potential
+    assert bare.quality_potential == independent.quality_potential
+    assert bare.starting_mismatch == independent.starting_mismatch
+    assert bare.learning_months == independent.learning_months
+    assert bare.mismatch_floor == 0.0 < franchise.mismatch_floor
+    assert bare.franchise is not None
+    assert bare.franchise.royalty_rate == bare.franchise.brand_awareness_p_per_month == 0.0
+    fees_off = auto_repair.with_changes(_off("fees")).arm("franchise")
+    full = auto_repair.arm("franchise")
+    assert fees_off.total_investment_usd() == full.total_investment_usd() - 35000.0
+
+
+def test_format_and_financing_switches_drop_the_arms_own_values(auto_repair: Scenario) -> None:
+    shared = auto_repair.arm("independent")
+    arm = auto_repair.with_changes(_off("format")).arm("franchise")
+    assert arm.operations.capacity_visits_per_month == shared.operations.capacity_visits_per_month
+    assert arm.customers.spend_per_visit_usd == shared.customers.spend_per_visit_usd
+    assert arm.investment.buildout_usd == shared.investment.buildout_usd
+    assert arm.investment.working_capital_usd == 65000.0  # financing, not format
+    arm = auto_repair.with_changes(_off("financing")).arm("franchise")
+    assert arm.investment.working_capital_usd == shared.investment.working_capital_usd
+    assert arm.financing == shared.financing
+    assert arm.operations.capacity_visits_per_month == 230.0
+
+
+# --- The format as franchise terms --------------------------------------------------------------
+def _format_moved(data: dict[str, Any]) -> dict[str, Any]:
+    """The franchise arm's overrides of format fields moved into ``franchise.format``."""
+    arm = data["arms"]["franchise"]
+    moved: dict[str, Any] = {}
+    for section, fields in FORMAT_FIELDS.items():
+        own = arm.get(section, {})
+        for field in fields:
+            if field in own:
+                moved[field] = own.pop(field)
+    arm["franchise"]["format"] = moved
+    return data
+
+
+def test_the_format_as_terms_gives_the_same_books_as_the_arms_overrides(
+    auto_repair: Scenario, auto_repair_data: dict[str, Any]
+) -> None:
+    data = _format_moved(copy.deepcopy(auto_repair_data))
+    assert set(data["arms"]["franchise"]["franchise"]["format"]) >= {"capacity_visits_per_month"}
+    moved = Scenario.model_validate(data)
+    assert moved.arm("franchise").operations == auto_repair.arm("franchise").operations
+    a = simulate(auto_repair, runs=10, seed=2, workers=1, horizon_months=36)
+    b = simulate(moved, runs=10, seed=2, workers=1, horizon_months=36)
+    np.testing.assert_array_equal(a.trajectories, b.trajectories)
+    off = simulate(
+        moved.with_changes(_off("format")), runs=10, seed=2, workers=1, horizon_months=36
+    )
+    served = off.series("visits_served")[off.arm_index("franchise")]
+    assert served.max() <= 170.0
+
+
+def test_a_format_field_given_twice_is_refused(auto_repair: Scenario) -> None:
+    with pytest.raises(
+        ScenarioError, match=r"operations\.capacity_visits_per_month.*franchise\.format"
+    ):
+        auto_repair.with_changes({"arms.franchise.format.capacity_visits_per_month": 300.0})
+
+
+# --- The brand as a head start ------------------------------------------------------------------
+def test_brand_fade_factor_by_hand() -> None:
+    assert brand_fade_factor(0.0, 0.0, 12.0, math.inf) == 1.0
+    assert brand_fade_factor(12.0, 0.3, 12.0, math.inf) == 0.5
+    assert brand_fade_factor(24.0, 0.0, 12.0, math.inf) == 0.25
+    assert brand_fade_factor(0.0, 0.1, math.inf, 0.05) == 0.25
+    assert brand_fade_factor(6.0, 0.025, 12.0, 0.05) == pytest.approx(0.5)
+    assert brand_fade_factor(1e6, 1.0, math.inf, math.inf) == 1.0
+
+
+@pytest.mark.parametrize(
+    "fade",
+    [
+        {"arms.franchise.brand_fade_half_life_months": 12.0},
+        {"arms.franchise.brand_fade_half_customer_share": 0.02},
+    ],
+    ids=["with time", "with its own customers"],
+)
+def test_a_fading_brand_leaves_early_customers_and_lowers_late_ones(
+    variant: Variant, fade: dict[str, Any]
+) -> None:
+    base = variant(
+        {"events.enabled": False, "arms.franchise.franchise.franchisor.failure_rate_per_year": 0.0}
+    )
+    runs = dict(runs=200, seed=11, workers=1, horizon_months=36)
+    keep = simulate(base, **runs)  # type: ignore[arg-type]
+    fading = simulate(base.with_changes(fade), **runs)  # type: ignore[arg-type]
+    i = keep.arm_index("franchise")
+    before, after = keep.series("customers")[i], fading.series("customers")[i]
+    np.testing.assert_array_equal(before[:, 0], after[:, 0])
+    assert after[:, 35].mean() < before[:, 35].mean()
+    _same_books_of(keep, fading, keep.arm_index("independent"))
+    _cash_identity(fading)
+
+
+def _same_books_of(a: SimulationResults, b: SimulationResults, arm: int) -> None:
+    np.testing.assert_array_equal(a.trajectories[arm], b.trajectories[arm])
+
+
+# --- What a failure takes away ------------------------------------------------------------------
+def test_a_failure_before_trading_leaves_the_unit_without_the_system(
+    auto_repair: Scenario,
+) -> None:
+    # The franchisor fails before the first month's trade (at 100%/yr it fails within the
+    # first month in most runs): the unit is then exactly the arm that never had the system's
+    # fees, brand, purchasing, demand-side format or customization limit, nor its risk.
+    fails = {
+        "arms.franchise.franchisor.failure_rate_per_year": 1.0,
+        "arms.franchise.franchisor.rebranding_cost_usd": 0.0,
+    }
+    never = {f"arms.franchise.{fee}": 0.0 for fee in ("royalty_rate", "ad_fund_rate")} | {
+        "arms.franchise.fixed_fees_usd_per_month": 0.0,
+        "arms.franchise.local_marketing_min_rate": 0.0,
+        "arms.franchise.customers.spend_per_visit_usd": auto_repair.customers.spend_per_visit_usd,
+        **_off("brand", "purchasing", "customization_limit", "franchisor_risk"),
+    }
+    scenario = auto_repair.with_changes(fails)
+    data = scenario.model_dump(by_alias=True, exclude_none=True)
+    data["arms"]["bare"] = (
+        Scenario.model_validate(
+            auto_repair.with_changes(never).model_dump(by_alias=True, exclude_none=True)
+        )
+        .arms["franchise"]
+        .model_dump(by_alias=True, exclude_none=True)
+    )
+    run = simulate(Scenario.model_validate(data), runs=40, seed=4, workers=1, horizon_months=48)
+    i, bare = run.arm_index("franchise"), run.arm_index("bare")
+    first = run.outcomes["franchisor_failed_month"][i] == 1
+    assert first.sum() >= 25
+    np.testing.assert_array_equal(run.trajectories[i][first], run.trajectories[bare][first])
+    _cash_identity(run)
+
+
+def test_a_failure_removes_the_purchasing_discount_and_the_premium_ticket(
+    variant: Variant,
+) -> None:
+    scenario = variant(
+        {
+            "arms.franchise.franchise.franchisor.failure_rate_per_year": 0.5,
+            "customers.spend_per_visit_usd": 380.0,
+            "arms.franchise.customers.spend_per_visit_usd": 400.0,
+        }
+    )
+    run = simulate(scenario, runs=60, seed=8, workers=1, horizon_months=48)
+    i = run.arm_index("franchise")
+    failed = run.outcomes["franchisor_failed_month"][i]
+    revenue, served = run.series("revenue")[i], run.series("visits_served")[i]
+    variable, royalty = run.series("variable_costs")[i], run.series("royalty")[i]
+    checked = 0
+    for r in np.flatnonzero(failed > 0):
+        month = int(failed[r])
+        trading = revenue[r] > 0
+        before, after = trading.copy(), trading.copy()
+        before[month - 1 :] = False
+        after[: month - 1] = False
+        np.testing.assert_allclose(revenue[r][before] / served[r][before], 400.0)
+        np.testing.assert_allclose(revenue[r][after] / served[r][after], 380.0)
+        np.testing.assert_allclose(variable[r][before] / revenue[r][before], 0.52 * 0.94)
+        np.testing.assert_allclose(variable[r][after] / revenue[r][after], 0.52)
+        assert (royalty[r][month - 1 :] == 0).all()
+        checked += int(after.any() and before.any())
+    assert checked >= 5
+    _cash_identity(run)
+
+
+def test_the_old_failure_rule_keeps_what_the_system_brought(auto_repair: Scenario) -> None:
+    # The pre-v2 rule is kept only for comparison: a failure then costs the unit less.
+    fails = {"arms.franchise.franchisor.failure_rate_per_year": 0.5}
+    old = fails | {"arms.franchise.franchisor.failure_withdraws_system": False}
+    runs = dict(runs=150, seed=6, workers=1, horizon_months=60)
+    new_run = simulate(auto_repair.with_changes(fails), **runs)  # type: ignore[arg-type]
+    old_run = simulate(auto_repair.with_changes(old), **runs)  # type: ignore[arg-type]
+    i = new_run.arm_index("franchise")
+    assert new_run.outcomes["npv"][i].mean() < old_run.outcomes["npv"][i].mean()
+    _same_books_of(new_run, old_run, new_run.arm_index("independent"))
+
+
+def test_franchisor_failure_lowers_npv_and_survival_when_the_system_earns_its_fees(
+    variant: Variant,
+) -> None:
+    # At a 3% royalty the system is worth more than its fees (at the shipped 6% it is not,
+    # so a failure there frees the unit of fees worth more than what it loses).
+    runs = dict(runs=300, seed=12, workers=2, horizon_months=60)
+    outcome = {}
+    for rate in (0.0, 1.0):
+        scenario = variant(
+            {
+                "arms.franchise.franchise.royalty_rate": 0.03,
+                "arms.franchise.franchise.franchisor.failure_rate_per_year": rate,
+            }
+        )
+        run = simulate(scenario, **runs)  # type: ignore[arg-type]
+        i = run.arm_index("franchise")
+        outcome[rate] = (run.outcomes["npv"][i].mean(), run.series("alive")[i][:, 59].mean())
+    assert outcome[1.0][0] < outcome[0.0][0]
+    assert outcome[1.0][1] < outcome[0.0][1]
+
+
+def _world(scenario: Scenario, horizon: int = 24) -> tuple[simpy.Environment, Business, Franchisor]:
+    """One franchise unit and its franchisor in a SimPy world, as run_replication builds it."""
+    plan = plan_replication(scenario, seed=1, replication=0, horizon_months=horizon)
+    env = simpy.Environment()
+    streams = ReplicationStreams(1, 0)
+    calendar = Calendar(env, horizon)
+    market = Market(env, calendar, plan.market)
+    uniforms = [[0.5] * UNIFORMS_PER_MONTH for _ in range(horizon)]
+    unit = plan.units[1]
+    business = Business(env, calendar, market, unit, uniforms, cost_lines(), noisy=False)
+    assert unit.franchise is not None
+    return env, business, Franchisor(env, calendar, business, unit.franchise, streams)
+
+
+def test_renewal_royalty_and_transfer_fee(auto_repair: Scenario) -> None:
+    scenario = auto_repair.with_changes(
+        {
+            "arms.franchise.term_years": 1.0,
+            "arms.franchise.renewal_royalty_rate": 0.09,
+            "arms.franchise.transfer_fee_usd": 12000.0,
+            "arms.franchise.franchisor.failure_rate_per_year": 0.0,
+        }
+    )
+    env, business, _ = _world(scenario)
+    assert business.sale_costs_usd == {"transfer_fee": 12000.0}
+    env.run(until=24.5)
+    royalty = cost_lines().index("royalty")
+    rows = np.asarray(business.records)
+    head = 6  # MONTH_HEAD: the cost lines start after revenue
+    revenue = rows[:, head - 1]
+    np.testing.assert_allclose(rows[:12, head + royalty], 0.06 * revenue[:12])
+    np.testing.assert_allclose(rows[12:, head + royalty], 0.09 * revenue[12:])
+
+
+def test_a_failure_ends_the_transfer_fee_and_the_customization_limit(
+    auto_repair: Scenario,
+) -> None:
+    scenario = auto_repair.with_changes(
+        {
+            "arms.franchise.transfer_fee_usd": 12000.0,
+            "arms.franchise.franchisor.failure_rate_per_year": 0.0,
+            "arms.franchise.template.support_quality_share": 0.1,
+            "market.local_taste_gap": 0.3,
+        }
+    )
+    env, business, franchisor = _world(scenario, horizon=60)
+    env.process(franchisor.fail_after(11.5))
+    env.run(until=60.5)
+    assert franchisor.failed_month == 12
+    assert business.sale_costs_usd == {}
+    assert business.satisfaction_factors == {"support": 0.9}
+    plan = business.plan
+    assert plan.mismatch_floor > 0
+    fit = np.array([1.0 - business._taste_fit[t] for t in range(60)])
+    assert fit[11] == pytest.approx(
+        plan.mismatch_floor
+        + (plan.starting_mismatch - plan.mismatch_floor) * math.exp(-11 / plan.adaptation_months)
+    )
+    assert fit[59] < plan.mismatch_floor  # adapts below the old floor, towards none
+    assert fit[59] == pytest.approx(fit[11] * math.exp(-48 / plan.adaptation_months))
+
+
+# --- The independent's mismatch and the local taste gap -----------------------------------------
+def test_the_independents_mismatch_can_follow_the_taste_gap(variant: Variant) -> None:
+    def draws(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+        plans = [
+            plan_replication(scenario, seed=2, replication=r, horizon_months=1) for r in range(200)
+        ]
+        gaps = np.array([p.market.local_taste_gap for p in plans])
+        return gaps, np.array([p.units[0].starting_mismatch for p in plans])
+
+    gap, plain = draws(variant({}))
+    assert abs(stats.spearmanr(gap, plain).statistic) < 0.2
+    _, zero = draws(variant({"concept.mismatch_taste_gap_correlation": 0.0}))
+    np.testing.assert_array_equal(plain, zero)
+    _, coupled = draws(variant({"concept.mismatch_taste_gap_correlation": 0.9}))
+    assert stats.spearmanr(gap, coupled).statistic > 0.8
+    # each keeps its own distribution: Beta(2, 6), mean 0.25
+    assert abs(coupled.mean() - 0.25) < 0.03
+
+
+def test_mechanisms_on_give_identical_results_for_one_and_two_workers(variant: Variant) -> None:
+    scenario = variant(
+        {
+            "concept.mismatch_taste_gap_correlation": 0.5,
+            "arms.franchise.franchise.brand_fade_half_customer_share": 0.03,
+            "arms.franchise.franchise.renewal_royalty_rate": 0.08,
+            "arms.franchise.franchise.term_years": 2,
+            "arms.franchise.franchise.template.support_quality_share": 0.1,
+            "arms.franchise.franchise.franchisor.failure_rate_per_year": 0.2,
+        }
+    )
+    one = simulate(scenario, runs=24, seed=3, workers=1, horizon_months=48)
+    two = simulate(scenario, runs=24, seed=3, workers=2, horizon_months=48)
+    np.testing.assert_array_equal(one.trajectories, two.trajectories)
+    for name in one.outcomes:
+        np.testing.assert_array_equal(one.outcomes[name], two.outcomes[name])
+    _cash_identity(one)
