@@ -46,6 +46,7 @@ class MarketPlan:
     potential_customers: float
     local_taste_gap: float
     season_factors: tuple[float, ...]
+    size_trend_per_year: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,12 @@ class EventPlan:
     staff_loss_quality_drop: float
     staff_loss_months_to_replace: float
     staff_loss_recruiting_cost_usd: float
+    # competitors that leave, and entry that follows saturation (0: off)
+    competitor_exit_rate_per_year: float = 0.0
+    competitor_rivals_at_start: int = 0
+    competitor_entry_threshold_customers_per_firm: float = 0.0
+    """Bresnahan-Reiss entry threshold in potential customers per firm (households per firm
+    times the addressable share); 0 keeps entry at its constant rate."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +139,9 @@ class UnitPlan:
     living_share_of_draw: float
     personal_exit_rate_per_year: float
     franchise: FranchisePlan | None
+    # customers and learning (None: off, today's behaviour)
+    lapsed_winback_share: float | None = None
+    learning_visits: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,11 +181,12 @@ def plan_replication(
     """
     draw = Draw(seed, replication, at_mean=deterministic)
     market = scenario.market
+    addressable_share = draw(market.addressable_share, "market.addressable_share")
     market_plan = MarketPlan(
-        potential_customers=draw(market.households, "market.households")
-        * draw(market.addressable_share, "market.addressable_share"),
+        potential_customers=draw(market.households, "market.households") * addressable_share,
         local_taste_gap=draw(market.local_taste_gap, "market.local_taste_gap"),
         season_factors=market.season_factors(),
+        size_trend_per_year=draw(market.size_trend_per_year, "market.size_trend_per_year"),
     )
     return ReplicationPlan(
         replication=replication,
@@ -183,7 +194,12 @@ def plan_replication(
         horizon_months=horizon_months,
         discount_rate_per_year=scenario.run.discount_rate_per_year,
         market=market_plan,
-        events=_plan_events(scenario, draw, enabled=scenario.events.enabled and not deterministic),
+        events=_plan_events(
+            scenario,
+            draw,
+            enabled=scenario.events.enabled and not deterministic,
+            addressable_share=addressable_share,
+        ),
         units=tuple(
             _plan_unit(arm, market_plan, draw, chance=not deterministic)
             for arm in scenario.resolved_arms()
@@ -192,9 +208,13 @@ def plan_replication(
     )
 
 
-def _plan_events(scenario: Scenario, draw: Draw, *, enabled: bool) -> EventPlan:
+def _plan_events(
+    scenario: Scenario, draw: Draw, *, enabled: bool, addressable_share: float
+) -> EventPlan:
     ev = scenario.events
     on = 1.0 if enabled else 0.0
+    entry = ev.competitor_entry
+    threshold = entry.households_per_firm_threshold
     return EventPlan(
         competitor_rate_per_year=on * ev.competitor_entry.rate_per_year,
         competitor_market_share_taken=draw(
@@ -227,6 +247,11 @@ def _plan_events(scenario: Scenario, draw: Draw, *, enabled: bool) -> EventPlan:
         staff_loss_recruiting_cost_usd=draw(
             ev.key_staff_loss.recruiting_cost_usd, "events.key_staff_loss.recruiting_cost_usd"
         ),
+        competitor_exit_rate_per_year=on * entry.exit_rate_per_year,
+        competitor_rivals_at_start=entry.rivals_at_start,
+        competitor_entry_threshold_customers_per_firm=(
+            0.0 if threshold is None else threshold * addressable_share
+        ),
     )
 
 
@@ -244,6 +269,7 @@ def _plan_unit(arm: Arm, market: MarketPlan, draw: Draw, *, chance: bool) -> Uni
         quality = draw(concept.quality, "concept.quality")
         starting_quality_share = concept.starting_quality_share
         learning_months = concept.learning_months
+        learning_visits = concept.learning_visits
         starting_mismatch = draw(concept.starting_mismatch, "concept.starting_mismatch")
         mismatch_floor = 0.0
         franchise = None
@@ -255,6 +281,7 @@ def _plan_unit(arm: Arm, market: MarketPlan, draw: Draw, *, chance: bool) -> Uni
         quality = draw(template.quality, "concept.quality")
         starting_quality_share = template.starting_quality_share
         learning_months = template.learning_months
+        learning_visits = template.learning_visits
         starting_mismatch = market.local_taste_gap
         limit = draw(terms.customization_limit, "franchise.customization_limit")
         mismatch_floor = max(0.0, starting_mismatch - limit)
@@ -329,4 +356,6 @@ def _plan_unit(arm: Arm, market: MarketPlan, draw: Draw, *, chance: bool) -> Uni
         living_share_of_draw=own.living_share_of_draw,
         personal_exit_rate_per_year=on * own.personal_exit_rate_per_year,
         franchise=franchise,
+        lapsed_winback_share=c.lapsed_winback_share,
+        learning_visits=learning_visits,
     )

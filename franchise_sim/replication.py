@@ -25,7 +25,13 @@ from franchise_sim.randomness import ReplicationStreams
 from franchise_sim.relationships import RELATIONSHIPS, relationship_cost_lines
 from franchise_sim.shocks import Shocks
 
-SHOCK_NAMES = ("competitor_entry", "recession", "equipment_breakdown", "key_staff_loss")
+SHOCK_NAMES = (
+    "competitor_entry",
+    "recession",
+    "equipment_breakdown",
+    "key_staff_loss",
+    "competitor_exit",
+)
 """Random events shared by all arms, in the order their counts are reported."""
 
 
@@ -49,6 +55,8 @@ class ReplicationRecord:
         shock_counts: How many of each shared random event happened.
         franchisor_failed_month: Per arm, the month its franchisor failed (0 if none).
         brand_shocks: Per arm, brand shocks suffered.
+        market_customers: Per month, the potential customers of the shared market the month
+            traded with (its trend and the rivals present at the month's opening).
     """
 
     monthly: NDArray[np.float64]
@@ -56,6 +64,7 @@ class ReplicationRecord:
     shock_counts: tuple[int, ...]
     franchisor_failed_month: tuple[int, ...]
     brand_shocks: tuple[int, ...]
+    market_customers: tuple[float, ...] = ()
 
 
 def run_replication(plan: ReplicationPlan) -> ReplicationRecord:
@@ -64,14 +73,34 @@ def run_replication(plan: ReplicationPlan) -> ReplicationRecord:
     horizon = plan.horizon_months
     streams = ReplicationStreams(plan.seed, plan.replication)
     calendar = Calendar(env, horizon)
-    market = Market(env, calendar, plan.market)
+    market = Market(
+        env,
+        calendar,
+        plan.market,
+        rivals_at_start=plan.events.competitor_rivals_at_start,
+        rival_share=plan.events.competitor_market_share_taken,
+    )
     uniforms = streams.generator("customers").random((horizon, UNIFORMS_PER_MONTH)).tolist()
+    # Lapsed customers won back: a stream of its own, so the customers' uniforms stay as they are
+    winning_back = any(unit.lapsed_winback_share is not None for unit in plan.units)
+    winback = (
+        streams.generator("customers.winback").random(horizon).tolist() if winning_back else []
+    )
     lines = cost_lines()
     exit_u = streams.uniform("owner.personal_exit")
     businesses: list[Business] = []
     partners: list[list[object]] = []
     for unit in plan.units:
-        business = Business(env, calendar, market, unit, uniforms, lines, noisy=plan.demand_noise)
+        business = Business(
+            env,
+            calendar,
+            market,
+            unit,
+            uniforms,
+            lines,
+            noisy=plan.demand_noise,
+            winback_uniforms=winback,
+        )
         Lender(env, calendar, business)
         attached = [rel.attach(env, calendar, business, streams) for rel in RELATIONSHIPS.values()]
         Owner(env, calendar, business, exit_u)
@@ -105,4 +134,5 @@ def run_replication(plan: ReplicationPlan) -> ReplicationRecord:
             (f.failed_month or 0) if f is not None else 0 for f in franchisors
         ),
         brand_shocks=tuple(f.brand_shocks if f is not None else 0 for f in franchisors),
+        market_customers=tuple(market.history),
     )
