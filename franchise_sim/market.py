@@ -39,6 +39,7 @@ class Market:
         taste_gap: How far local tastes sit from a standard national offering.
         rivals: Rival firms present now, those there at opening included.
         history: Per month, the potential customers the month traded with.
+        rivals_history: Per month, the rivals present at the month's opening.
     """
 
     def __init__(
@@ -66,6 +67,7 @@ class Market:
         self.season_factor = 1.0
         self.economy_factor = 1.0
         self.history: list[float] = []
+        self.rivals_history: list[int] = []
         self._seasons = plan.season_factors
         self._recession_drops: list[float] = []
         env.process(self.run())
@@ -79,6 +81,7 @@ class Market:
                 self._size_factor = market_size_factor(self._trend, month)
                 self._refresh()
             self.history.append(self.potential_customers)
+            self.rivals_history.append(self.rivals)
 
     @property
     def size_factor(self) -> float:

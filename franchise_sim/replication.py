@@ -67,19 +67,63 @@ class ReplicationRecord:
     market_customers: tuple[float, ...] = ()
 
 
-def run_replication(plan: ReplicationPlan) -> ReplicationRecord:
-    """Build one replication's world, run it to the horizon and collect the books."""
-    env = simpy.Environment()
-    horizon = plan.horizon_months
-    streams = ReplicationStreams(plan.seed, plan.replication)
-    calendar = Calendar(env, horizon)
-    market = Market(
+@dataclass(frozen=True, slots=True)
+class MarketRecord:
+    """The shared market of one replication, month by month.
+
+    Attributes:
+        potential_customers: Per month, the potential customers the month traded with.
+        rivals: Per month, the rival firms present at the month's opening.
+        shock_counts: How many of each shared random event happened, as in `SHOCK_NAMES`.
+    """
+
+    potential_customers: tuple[float, ...]
+    rivals: tuple[int, ...]
+    shock_counts: tuple[int, ...]
+
+
+def _open_market(env: simpy.Environment, calendar: Calendar, plan: ReplicationPlan) -> Market:
+    """The replication's one market, with the rivals already in it at opening."""
+    return Market(
         env,
         calendar,
         plan.market,
         rivals_at_start=plan.events.competitor_rivals_at_start,
         rival_share=plan.events.competitor_market_share_taken,
     )
+
+
+def _shock_streams(streams: ReplicationStreams) -> dict[str, np.random.Generator]:
+    """One stream per shared random event."""
+    return {name: streams.generator("shock:" + name) for name in SHOCK_NAMES}
+
+
+def simulate_market(plan: ReplicationPlan) -> MarketRecord:
+    """Run one replication's market and shared events alone, without any business.
+
+    Nothing a business does changes the market, its competitors or the events, so this is
+    the market every arm of ``run_replication`` meets, month for month, only faster.
+    """
+    env = simpy.Environment()
+    calendar = Calendar(env, plan.horizon_months)
+    market = _open_market(env, calendar, plan)
+    streams = ReplicationStreams(plan.seed, plan.replication)
+    shocks = Shocks(env, plan.events, market, [], _shock_streams(streams))
+    env.run(until=plan.horizon_months + 0.5)
+    return MarketRecord(
+        potential_customers=tuple(market.history),
+        rivals=tuple(market.rivals_history),
+        shock_counts=tuple(shocks.counts[name] for name in SHOCK_NAMES),
+    )
+
+
+def run_replication(plan: ReplicationPlan) -> ReplicationRecord:
+    """Build one replication's world, run it to the horizon and collect the books."""
+    env = simpy.Environment()
+    horizon = plan.horizon_months
+    streams = ReplicationStreams(plan.seed, plan.replication)
+    calendar = Calendar(env, horizon)
+    market = _open_market(env, calendar, plan)
     uniforms = streams.generator("customers").random((horizon, UNIFORMS_PER_MONTH)).tolist()
     # Lapsed customers won back: a stream of its own, so the customers' uniforms stay as they are
     winning_back = any(unit.lapsed_winback_share is not None for unit in plan.units)
@@ -106,13 +150,7 @@ def run_replication(plan: ReplicationPlan) -> ReplicationRecord:
         Owner(env, calendar, business, exit_u)
         businesses.append(business)
         partners.append([actor for actor in attached if actor is not None])
-    shocks = Shocks(
-        env,
-        plan.events,
-        market,
-        businesses,
-        {name: streams.generator("shock:" + name) for name in SHOCK_NAMES},
-    )
+    shocks = Shocks(env, plan.events, market, businesses, _shock_streams(streams))
     env.run(until=horizon + 0.5)
 
     width = len(MONTH_HEAD) + len(lines) + len(MONTH_TAIL)
