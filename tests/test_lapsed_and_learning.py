@@ -66,8 +66,8 @@ def test_lapsed_customers_won_back_more_slowly_leave_fewer_customers(variant: Va
 
 
 def test_slower_win_back_lowers_survival(variant: Variant) -> None:
-    today = simulate(variant({}), runs=200, horizon_months=60, workers=1)
-    slow = simulate(variant({WINBACK: 0.2}), runs=200, horizon_months=60, workers=1)
+    today = simulate(variant({}), runs=150, horizon_months=48, workers=1)
+    slow = simulate(variant({WINBACK: 0.2}), runs=150, horizon_months=48, workers=1)
     assert (slow.outcomes["survived"].mean(axis=1) < today.outcomes["survived"].mean(axis=1)).all()
     assert (slow.outcomes["npv"].mean(axis=1) < today.outcomes["npv"].mean(axis=1)).all()
 

@@ -112,7 +112,7 @@ def test_a_trend_moves_survival_its_way(variant: Variant) -> None:
     survival = {}
     for trend in (-0.08, 0.0, 0.08):
         results = simulate(
-            variant({"market.size_trend_per_year": trend}), runs=200, horizon_months=60, workers=1
+            variant({"market.size_trend_per_year": trend}), runs=150, horizon_months=48, workers=1
         )
         survival[trend] = results.outcomes["survived"].mean(axis=1)
     assert (survival[-0.08] < survival[0.0]).all()
@@ -130,7 +130,7 @@ def test_a_trend_moves_survival_its_way(variant: Variant) -> None:
 def test_the_expected_market_follows_its_closed_form(
     variant: Variant, changes: dict[str, Any], rivals: int, exits: bool
 ) -> None:
-    markets = _markets(variant(changes), runs=1500)
+    markets = _markets(variant(changes), runs=800)
     for years in (2, 5, 10):
         values = markets[:, 12 * years - 1]
         expected = expected_market(years, rivals_at_start=rivals, exits=exits)
@@ -143,9 +143,9 @@ def test_with_exits_the_market_after_ten_years_stays_closer_to_its_start(
 ) -> None:
     # Closed forms: 0.497 of the start without exits; 0.648 when entrants leave; 1.02 when the
     # three rivals there at opening may leave too.
-    without = _markets(variant({}), runs=600)[:, -1].mean()
-    leaving = _markets(variant(EXITS), runs=600)[:, -1].mean()
-    incumbents = _markets(variant(INCUMBENTS), runs=600)[:, -1].mean()
+    without = _markets(variant({}), runs=300)[:, -1].mean()
+    leaving = _markets(variant(EXITS), runs=300)[:, -1].mean()
+    incumbents = _markets(variant(INCUMBENTS), runs=300)[:, -1].mean()
     assert without < leaving < 1.0
     assert abs(incumbents - 1.0) < 0.1
     assert abs(incumbents - 1.0) < abs(leaving - 1.0) < abs(without - 1.0)
@@ -167,8 +167,8 @@ def test_a_rival_leaving_gives_its_share_back() -> None:
 
 
 def test_rivals_leaving_raise_survival(variant: Variant) -> None:
-    off = simulate(variant({}), runs=200, horizon_months=60, workers=1)
-    on = simulate(variant(INCUMBENTS), runs=200, horizon_months=60, workers=1)
+    off = simulate(variant({}), runs=150, horizon_months=48, workers=1)
+    on = simulate(variant(INCUMBENTS), runs=150, horizon_months=48, workers=1)
     assert (on.outcomes["survived"].mean(axis=1) > off.outcomes["survived"].mean(axis=1)).all()
     exits = on.shock_counts["competitor_exit"]
     assert exits.sum() > 0
@@ -211,7 +211,7 @@ def test_entry_slows_as_the_market_saturates_and_quickens_in_a_larger_one(
             "market.households": households,
             ENTRY + "households_per_firm_threshold": threshold,
         }
-        return _entries(variant(changes), runs=300)
+        return _entries(variant(changes), runs=150)
 
     assert entries(25000, 12800) < entries(25000, 6400) < entries(25000, 3200)
     assert entries(15000, 6400) < entries(25000, 6400) < entries(40000, 6400)
@@ -220,7 +220,7 @@ def test_entry_slows_as_the_market_saturates_and_quickens_in_a_larger_one(
 def test_entry_near_the_threshold_keeps_the_market_near_its_start(variant: Variant) -> None:
     # 3 rivals and the unit share about 25,700 households: 6,400 a firm is the threshold, so
     # entry (0.35 a year) about balances three rivals closing at 10% a year.
-    markets = _markets(variant(SATURATION), runs=600)[:, -1]
+    markets = _markets(variant(SATURATION), runs=300)[:, -1]
     assert abs(markets.mean() - 1.0) < 0.1
 
 
