@@ -90,6 +90,7 @@ class Business:
         cost_lines: tuple[str, ...],
         *,
         noisy: bool,
+        winback_uniforms: Sequence[float] = (),
     ) -> None:
         self.env = env
         self.calendar = calendar
@@ -97,6 +98,7 @@ class Business:
         self.plan = plan
         self.cost_lines = cost_lines
         self._uniforms = uniforms
+        self._winback_uniforms = winback_uniforms
         self._noisy = noisy
         self._loyal_hazard = cx.retention_hazard_per_month(plan.loyal_retention_per_year)
         self._casual_hazard = cx.retention_hazard_per_month(plan.casual_retention_per_year)
@@ -120,6 +122,8 @@ class Business:
         self.closure_reason = ""
         self.loyal = 0.0
         self.casual = 0.0
+        self.lapsed = 0.0
+        self.visits_served_to_date = 0.0
         self.innovation_boosts: dict[str, float] = {}
         self.satisfaction_factors: dict[str, float] = {}
         self.variable_cost_factors: dict[str, float] = {}
@@ -168,7 +172,11 @@ class Business:
 
     def _customer_satisfaction(self, elapsed: int) -> float:
         """Quality (learning curve, staff gaps) x fit to local tastes x service x partners."""
-        quality = self._learned_quality[elapsed]
+        visits_to_learn = self.plan.learning_visits
+        if visits_to_learn is None:
+            quality = self._learned_quality[elapsed]
+        else:
+            quality = self.learned_by_doing(visits_to_learn)
         for drop in self.staff_vacancies:
             quality *= 1.0 - drop
         served_share = 1.0 - self.plan.overload_penalty * self._overload_share
@@ -176,6 +184,16 @@ class Business:
         for factor in self.satisfaction_factors.values():
             satisfaction *= factor
         return satisfaction
+
+    def learned_by_doing(self, visits_to_learn: float) -> float:
+        """Quality learnt from the visits served so far: work done, not months open."""
+        plan = self.plan
+        return cx.learning_curve(
+            plan.quality_potential,
+            plan.starting_quality_share,
+            self.visits_served_to_date,
+            visits_to_learn,
+        )
 
     def _win_and_lose_customers(self, u: Sequence[float]) -> tuple[float, float]:
         """Bass adoption among non-customers; departures from each loyalty segment."""
@@ -186,8 +204,12 @@ class Business:
         ) * plan.marketing_p_per_1000usd * (self._last_marketing_usd / 1000.0)
         p = plan.innovation_p_per_month + self._advertising_p + sum(self.innovation_boosts.values())
         q = plan.imitation_q_per_month * max(0.0, self.satisfaction)
-        potential, start = self.market.potential_customers, self.customers
-        mean_new = cx.expected_new_customers(potential, start, p, q)
+        potential = self.market.potential_customers
+        winback = plan.lapsed_winback_share
+        if winback is None:
+            new = self._win_new(u, potential, p, q)
+        else:
+            new = self._win_new_and_lapsed(u, potential, p, q, winback)
         churn_loyal = cx.churn_probability(
             self._loyal_hazard, self.satisfaction, plan.churn_sensitivity
         )
@@ -195,12 +217,10 @@ class Business:
             self._casual_hazard, self.satisfaction, plan.churn_sensitivity
         )
         if self._noisy:
-            new = float(min(poisson_count(u[U_NEW], mean_new), max(0.0, potential - start)))
             new_loyal = float(math.floor(new * plan.loyal_share + u[U_SPLIT]))
             lost_loyal = float(binomial_count(u[U_LOSS_LOYAL], int(self.loyal), churn_loyal))
             lost_casual = float(binomial_count(u[U_LOSS_CASUAL], int(self.casual), churn_casual))
         else:
-            new = mean_new
             new_loyal = new * plan.loyal_share
             lost_loyal = self.loyal * churn_loyal
             lost_casual = self.casual * churn_casual
@@ -209,7 +229,44 @@ class Business:
         self._retained = self.customers
         self.loyal += new_loyal
         self.casual += new - new_loyal
+        if winback is not None:
+            self.lapsed += lost_loyal + lost_casual
         return new, lost_loyal + lost_casual
+
+    def _win_new(self, u: Sequence[float], potential: float, p: float, q: float) -> float:
+        """Bass adopters among everyone in the market who is not a customer."""
+        start = self.customers
+        mean_new = cx.expected_new_customers(potential, start, p, q)
+        if self._noisy:
+            return float(min(poisson_count(u[U_NEW], mean_new), max(0.0, potential - start)))
+        return mean_new
+
+    def _win_new_and_lapsed(
+        self, u: Sequence[float], potential: float, p: float, q: float, winback: float
+    ) -> float:
+        """Adopters among those never customers, and lapsed customers won back more slowly.
+
+        Everyone outside the business who is not lapsed adopts at the Bass step's share; the
+        lapsed come back at ``lapsed_winback_share`` of that hazard. The lapsed pool never holds
+        more than the market leaves outside the business (a shrinking market takes them too).
+        """
+        start = self.customers
+        outside = max(0.0, potential - start)
+        lapsed = min(self.lapsed, outside)
+        if self._noisy:
+            lapsed = float(math.floor(lapsed))
+        never = outside - lapsed
+        adoption = cx.adoption_share(potential, start, p, q)
+        back_share = cx.win_back_share(adoption, winback)
+        if self._noisy:
+            fresh = float(min(poisson_count(u[U_NEW], never * adoption), math.floor(never)))
+            month = self.calendar.month
+            back = float(binomial_count(self._winback_uniforms[month - 1], int(lapsed), back_share))
+        else:
+            fresh = never * adoption
+            back = lapsed * back_share
+        self.lapsed = lapsed - back
+        return fresh + back
 
     def _serve_visits(self, u: Sequence[float], new: float, lost: float) -> None:
         """New customers come in once; the rest return at their rate; capacity caps service."""
@@ -224,6 +281,7 @@ class Business:
         visits = new + returning
         capacity = plan.capacity_visits_per_month * (1.0 - self.capacity_lost_share)
         served = min(visits, capacity)
+        self.visits_served_to_date += served
         self._overload_share = (visits - served) / visits if visits > 0 else 0.0
         self.capacity_lost_share = 0.0
         self._flows["revenue"] = served * plan.spend_per_visit_usd
@@ -261,6 +319,8 @@ class Business:
         lost_casual = round(self.casual * share) if self._noisy else self.casual * share
         self.loyal -= lost_loyal
         self.casual -= lost_casual
+        if self.plan.lapsed_winback_share is not None:
+            self.lapsed += lost_loyal + lost_casual
 
     # -- the books ---------------------------------------------------------------------------
     def _start_month(self) -> None:

@@ -11,6 +11,8 @@ Pure functions and one small state class, advanced a month at a time as aggregat
   retention. A cohort's retention therefore rises over time as its casual members leave first,
   as in Fader and Hardie's shifted-beta-geometric evidence (about 63% in year one rising to 85%).
 * Dissatisfaction raises every customer's exit hazard and weakens word of mouth.
+* Former customers may form a lapsed pool, won back at a fraction of the adoption hazard
+  (Libai, Muller & Peres 2009), instead of rejoining the potential customers at the full rate.
 """
 
 from __future__ import annotations
@@ -56,6 +58,30 @@ def expected_new_customers(potential: float, customers: float, p: float, q: floa
     return potential * (bass_step_share(share, p, q) - share)
 
 
+def adoption_share(potential: float, customers: float, p: float, q: float) -> float:
+    """Share of this month's non-customers who adopt, by the exact Bass step.
+
+    ``(F1 - F0) / (1 - F0)`` with ``F0 = customers / potential`` and ``F1`` one month on.
+    """
+    if potential <= 0.0 or customers >= potential:
+        return 0.0
+    share = customers / potential
+    return (bass_step_share(share, p, q) - share) / (1.0 - share)
+
+
+def win_back_share(adoption: float, winback_share: float) -> float:
+    """Share of lapsed customers won back this month, at a fraction of the adoption hazard.
+
+    A non-customer adopting with probability ``a`` in a month meets the integrated hazard
+    ``-ln(1 - a)``; a lapsed customer meets ``winback_share`` of it, so comes back with
+    probability ``1 - (1 - a)^winback_share`` (Libai, Muller & Peres 2009: lapsed customers
+    return far more slowly than new ones adopt).
+    """
+    if adoption >= 1.0:
+        return 1.0 if winback_share > 0.0 else 0.0
+    return float(1.0 - (1.0 - adoption) ** winback_share)
+
+
 def retention_hazard_per_month(retention_per_year: float) -> float:
     """Constant monthly exit hazard that keeps ``retention_per_year`` of customers a year."""
     return -math.log(retention_per_year) / 12.0
@@ -71,7 +97,11 @@ def churn_probability(hazard_per_month: float, satisfaction: float, sensitivity:
 
 
 def learning_curve(potential: float, starting_share: float, months: float, tau: float) -> float:
-    """Quality after ``months`` of learning: ``potential (1 - (1 - s0) e^{-t/tau})``."""
+    """Quality after ``months`` of learning: ``potential (1 - (1 - s0) e^{-t/tau})``.
+
+    Learning by doing uses the same curve with cumulative visits served for ``months`` and
+    the visits it takes to learn for ``tau`` (Argote & Epple 1990).
+    """
     return potential * (1.0 - (1.0 - starting_share) * math.exp(-months / tau))
 
 

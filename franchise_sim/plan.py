@@ -72,6 +72,7 @@ class MarketPlan:
     potential_customers: float
     local_taste_gap: float
     season_factors: tuple[float, ...]
+    size_trend_per_year: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,12 @@ class EventPlan:
     staff_loss_quality_drop: float
     staff_loss_months_to_replace: float
     staff_loss_recruiting_cost_usd: float
+    # competitors that leave, and entry that follows saturation (0: off)
+    competitor_exit_rate_per_year: float = 0.0
+    competitor_rivals_at_start: int = 0
+    competitor_entry_threshold_customers_per_firm: float = 0.0
+    """Bresnahan-Reiss entry threshold in potential customers per firm (households per firm
+    times the addressable share); 0 keeps entry at its constant rate."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,6 +417,9 @@ class UnitPlan:
     # v2: a variable-rate loan, and how the business may end
     floating_rate: FloatingRatePlan | None = None
     end: EndPlan | None = None
+    # customers and learning (None: off, today's behaviour)
+    lapsed_winback_share: float | None = None
+    learning_visits: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,11 +465,12 @@ def plan_replication(
     """
     draw = Draw(seed, replication, at_mean=deterministic)
     market = scenario.market
+    addressable_share = draw(market.addressable_share, "market.addressable_share")
     market_plan = MarketPlan(
-        potential_customers=draw(market.households, "market.households")
-        * draw(market.addressable_share, "market.addressable_share"),
+        potential_customers=draw(market.households, "market.households") * addressable_share,
         local_taste_gap=draw(market.local_taste_gap, "market.local_taste_gap"),
         season_factors=market.season_factors(),
+        size_trend_per_year=draw(market.size_trend_per_year, "market.size_trend_per_year"),
     )
     return ReplicationPlan(
         replication=replication,
@@ -467,7 +478,12 @@ def plan_replication(
         horizon_months=horizon_months,
         discount_rate_per_year=scenario.run.discount_rate_per_year,
         market=market_plan,
-        events=_plan_events(scenario, draw, enabled=scenario.events.enabled and not deterministic),
+        events=_plan_events(
+            scenario,
+            draw,
+            enabled=scenario.events.enabled and not deterministic,
+            addressable_share=addressable_share,
+        ),
         units=tuple(
             _plan_unit(
                 arm,
@@ -492,9 +508,13 @@ def _optional(draw: Draw, value: Uncertain | None, key: str) -> float:
     return math.inf if value is None else draw(value, key)
 
 
-def _plan_events(scenario: Scenario, draw: Draw, *, enabled: bool) -> EventPlan:
+def _plan_events(
+    scenario: Scenario, draw: Draw, *, enabled: bool, addressable_share: float
+) -> EventPlan:
     ev = scenario.events
     on = 1.0 if enabled else 0.0
+    entry = ev.competitor_entry
+    threshold = entry.households_per_firm_threshold
     return EventPlan(
         competitor_rate_per_year=on * ev.competitor_entry.rate_per_year,
         competitor_market_share_taken=draw(
@@ -526,6 +546,11 @@ def _plan_events(scenario: Scenario, draw: Draw, *, enabled: bool) -> EventPlan:
         ),
         staff_loss_recruiting_cost_usd=draw(
             ev.key_staff_loss.recruiting_cost_usd, "events.key_staff_loss.recruiting_cost_usd"
+        ),
+        competitor_exit_rate_per_year=on * entry.exit_rate_per_year,
+        competitor_rivals_at_start=entry.rivals_at_start,
+        competitor_entry_threshold_customers_per_firm=(
+            0.0 if threshold is None else threshold * addressable_share
         ),
     )
 
@@ -571,6 +596,7 @@ def _plan_unit(
     quality = draw(concept.quality, "concept.quality")
     starting_quality_share = concept.starting_quality_share
     learning_months = concept.learning_months
+    learning_visits = concept.learning_visits
     mismatch_floor = 0.0
     franchise = None
     variable_cost_rate = draw(o.variable_cost_rate, "operations.variable_cost_rate")
@@ -583,6 +609,7 @@ def _plan_unit(
             quality = draw(template.quality, "concept.quality")
             starting_quality_share = template.starting_quality_share
             learning_months = template.learning_months
+            learning_visits = template.learning_visits
             starting_mismatch = market.local_taste_gap
         else:
             starting_mismatch = _own_mismatch(concept, scenario, draw)
@@ -707,4 +734,6 @@ def _plan_unit(
             reset_months=floating.reset_months,
         ),
         end=_plan_end(arm, money, draw, horizon_months, planned),
+        lapsed_winback_share=c.lapsed_winback_share,
+        learning_visits=learning_visits,
     )

@@ -27,7 +27,13 @@ from franchise_sim.relationships import RELATIONSHIPS, relationship_cost_lines
 from franchise_sim.scenario import Scenario
 from franchise_sim.shocks import Shocks
 
-SHOCK_NAMES = ("competitor_entry", "recession", "equipment_breakdown", "key_staff_loss")
+SHOCK_NAMES = (
+    "competitor_entry",
+    "recession",
+    "equipment_breakdown",
+    "key_staff_loss",
+    "competitor_exit",
+)
 """Random events shared by all arms, in the order their counts are reported."""
 
 
@@ -51,6 +57,8 @@ class ReplicationRecord:
         shock_counts: How many of each shared random event happened.
         franchisor_failed_month: Per arm, the month its franchisor failed (0 if none).
         brand_shocks: Per arm, brand shocks suffered.
+        market_customers: Per month, the potential customers of the shared market the month
+            traded with (its trend and the rivals present at the month's opening).
     """
 
     monthly: NDArray[np.float64]
@@ -58,6 +66,57 @@ class ReplicationRecord:
     shock_counts: tuple[int, ...]
     franchisor_failed_month: tuple[int, ...]
     brand_shocks: tuple[int, ...]
+    market_customers: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MarketRecord:
+    """The shared market of one replication, month by month.
+
+    Attributes:
+        potential_customers: Per month, the potential customers the month traded with.
+        rivals: Per month, the rival firms present at the month's opening.
+        shock_counts: How many of each shared random event happened, as in `SHOCK_NAMES`.
+    """
+
+    potential_customers: tuple[float, ...]
+    rivals: tuple[int, ...]
+    shock_counts: tuple[int, ...]
+
+
+def _open_market(env: simpy.Environment, calendar: Calendar, plan: ReplicationPlan) -> Market:
+    """The replication's one market, with the rivals already in it at opening."""
+    return Market(
+        env,
+        calendar,
+        plan.market,
+        rivals_at_start=plan.events.competitor_rivals_at_start,
+        rival_share=plan.events.competitor_market_share_taken,
+    )
+
+
+def _shock_streams(streams: ReplicationStreams) -> dict[str, np.random.Generator]:
+    """One stream per shared random event."""
+    return {name: streams.generator("shock:" + name) for name in SHOCK_NAMES}
+
+
+def simulate_market(plan: ReplicationPlan) -> MarketRecord:
+    """Run one replication's market and shared events alone, without any business.
+
+    Nothing a business does changes the market, its competitors or the events, so this is
+    the market every arm of ``run_replication`` meets, month for month, only faster.
+    """
+    env = simpy.Environment()
+    calendar = Calendar(env, plan.horizon_months)
+    market = _open_market(env, calendar, plan)
+    streams = ReplicationStreams(plan.seed, plan.replication)
+    shocks = Shocks(env, plan.events, market, [], _shock_streams(streams))
+    env.run(until=plan.horizon_months + 0.5)
+    return MarketRecord(
+        potential_customers=tuple(market.history),
+        rivals=tuple(market.rivals_history),
+        shock_counts=tuple(shocks.counts[name] for name in SHOCK_NAMES),
+    )
 
 
 def planned_earnings(
@@ -112,27 +171,35 @@ def run_replication(plan: ReplicationPlan) -> ReplicationRecord:
     horizon = plan.horizon_months
     streams = ReplicationStreams(plan.seed, plan.replication)
     calendar = Calendar(env, horizon)
-    market = Market(env, calendar, plan.market)
+    market = _open_market(env, calendar, plan)
     uniforms = streams.generator("customers").random((horizon, UNIFORMS_PER_MONTH)).tolist()
+    # Lapsed customers won back: a stream of its own, so the customers' uniforms stay as they are
+    winning_back = any(unit.lapsed_winback_share is not None for unit in plan.units)
+    winback = (
+        streams.generator("customers.winback").random(horizon).tolist() if winning_back else []
+    )
     lines = cost_lines()
     exit_u = streams.uniform("owner.personal_exit")
     prime = prime_path(plan, streams)
     businesses: list[Business] = []
     partners: list[list[object]] = []
     for unit in plan.units:
-        business = Business(env, calendar, market, unit, uniforms, lines, noisy=plan.demand_noise)
+        business = Business(
+            env,
+            calendar,
+            market,
+            unit,
+            uniforms,
+            lines,
+            noisy=plan.demand_noise,
+            winback_uniforms=winback,
+        )
         Lender(env, calendar, business, prime)
         attached = [rel.attach(env, calendar, business, streams) for rel in RELATIONSHIPS.values()]
         Owner(env, calendar, business, exit_u)
         businesses.append(business)
         partners.append([actor for actor in attached if actor is not None])
-    shocks = Shocks(
-        env,
-        plan.events,
-        market,
-        businesses,
-        {name: streams.generator("shock:" + name) for name in SHOCK_NAMES},
-    )
+    shocks = Shocks(env, plan.events, market, businesses, _shock_streams(streams))
     env.run(until=horizon + 0.5)
 
     width = len(MONTH_HEAD) + len(lines) + len(MONTH_TAIL)
@@ -154,4 +221,5 @@ def run_replication(plan: ReplicationPlan) -> ReplicationRecord:
             (f.failed_month or 0) if f is not None else 0 for f in franchisors
         ),
         brand_shocks=tuple(f.brand_shocks if f is not None else 0 for f in franchisors),
+        market_customers=tuple(market.history),
     )

@@ -75,6 +75,12 @@ MAX_SEASON_FACTOR = 1000.0
 """Largest relative demand of one month (the twelve are rescaled to average 1)."""
 MAX_SEED = 2**64 - 1
 """Largest master seed."""
+MAX_TREND_PER_YEAR = 0.2
+"""Largest yearly growth or decline of a market's size: 20% a year, either way."""
+MAX_RIVALS = 1000
+"""Most rival firms already in a market at opening."""
+MAX_VISITS_TO_LEARN = MAX_CAPACITY_VISITS * MAX_MONTHS
+"""Largest number of visits a learning curve may take: a century at the largest capacity."""
 
 
 @dataclass(frozen=True)
@@ -286,6 +292,14 @@ class Market(Section):
         0.2,
         description="How far local tastes sit from a standard national offering (0 = none).",
     )
+    size_trend_per_year: Annotated[
+        Uncertain, AfterValidator(Within(-MAX_TREND_PER_YEAR, MAX_TREND_PER_YEAR))
+    ] = Field(
+        0.0,
+        description="Yearly growth (or, below 0, decline) of the market's size: 0.01 adds 1% "
+        "a year, compounding, so after t years the market is (1 + trend)^t of its start "
+        "(before competitors' shares) [A]. 0 (absent): a market of constant size.",
+    )
     seasonality: tuple[Annotated[float, Field(gt=0, le=MAX_SEASON_FACTOR)], ...] = Field(
         (1.0,) * 12,
         strict=False,
@@ -328,6 +342,16 @@ class Customers(Section):
     )
     overload_penalty: float = Field(
         1.0, ge=0, le=1, description="Satisfaction lost per unit share of demand turned away."
+    )
+    lapsed_winback_share: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Former customers (those who left or switched to a competitor) form a "
+        "lapsed pool won back at this fraction of the adoption hazard a never-customer meets; "
+        "lapsed customers come back far more slowly than new ones adopt (Libai, Muller & Peres "
+        "2009) [EV], the fraction itself [A]. Absent: they rejoin the pool of potential "
+        "customers and are won at the full rate.",
     )
 
 
@@ -407,6 +431,14 @@ class Concept(Section):
         gt=0,
         le=MAX_MONTHS,
         description="Time constant of the learning curve towards full quality.",
+    )
+    learning_visits: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_VISITS_TO_LEARN,
+        description="Learning by doing: the learning curve's constant in cumulative visits "
+        "served instead of months, so a busier unit learns faster (Argote & Epple 1990) [EV]. "
+        "Absent: quality learns with calendar time (learning_months).",
     )
     starting_mismatch: Share = Field(
         description="How far the untested offering sits from local tastes at opening."
@@ -640,11 +672,44 @@ class Owner(Section):
 
 
 class CompetitorEntry(Section):
-    """A new competitor opens nearby."""
+    """A new competitor opens nearby; with an exit rate, rivals also close and give back share."""
 
-    rate_per_year: float = Field(ge=0, le=12, description="Expected entries per year.")
+    rate_per_year: float = Field(
+        ge=0,
+        le=12,
+        description="Expected entries per year; with households_per_firm_threshold, the rate "
+        "while the market holds exactly that many households per firm.",
+    )
     market_share_taken: Share = Field(description="Share of the addressable market it takes.")
     customers_lost_share: Share = Field(description="Share of current customers who switch.")
+    exit_rate_per_year: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Yearly chance that each rival present (an entrant or one of "
+        "rivals_at_start) closes; its share of the market returns to the pool of potential "
+        "customers. BLS: 43-45% of new establishments close within 5 years (about 11-12% a "
+        "year on average, 8% in year 5) [BLS]. 0 (absent): competitors never leave.",
+    )
+    rivals_at_start: int = Field(
+        0,
+        ge=0,
+        le=MAX_RIVALS,
+        description="Rival firms already in the market at opening, each holding the same share "
+        "an entrant takes (already out of the addressable share); with exit_rate_per_year they "
+        "may leave too, giving their share back [A].",
+    )
+    households_per_firm_threshold: float | None = Field(
+        None,
+        ge=1,
+        le=MAX_HOUSEHOLDS,
+        description="Entry follows saturation (Bresnahan & Reiss 1991) [EV]: the entry rate "
+        "is rate_per_year x (households per firm) / this threshold, households per firm being "
+        "the market's households (with its trend) over the rivals present plus this unit, so "
+        "entry quickens as the market grows or rivals leave and slows as it fills; the "
+        "threshold itself [A]; the rate never exceeds 12 a year. Absent: entries at the "
+        "constant rate_per_year.",
+    )
 
 
 class Recession(Section):
@@ -724,6 +789,13 @@ class Template(Section):
         description="Share of the unit's quality kept up by the franchisor's ongoing support "
         "(field visits, audits, updated manuals, training of new hires); lost if the "
         "franchisor fails. 0: support adds nothing beyond the training already given. [A]",
+    )
+    learning_visits: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_VISITS_TO_LEARN,
+        description="Learning by doing: the learning curve's constant in cumulative visits "
+        "served instead of months (Argote & Epple 1990) [EV]. Absent: learning_months.",
     )
 
 

@@ -3,10 +3,18 @@
 Events arrive as Poisson processes at continuous times. All arms of a replication meet the same
 events at the same times (common random numbers); each event draws its times from its own
 stream, so changing one event's rate leaves the others' timing untouched.
+
+Competitors come and go. An entrant takes its share of the market; with an exit rate each rival
+present (an entrant, or one already there at opening) lives for a random time drawn from its
+own stream when it appears, then closes and gives its share back. With an entry threshold, entry
+follows the market's saturation (Bresnahan & Reiss 1991): its rate scales with the households per
+firm against the threshold. Both read only the shared market, never an arm's own business, so
+every arm meets the same competitors.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator, Sequence
 from typing import Any
 
@@ -17,9 +25,12 @@ from franchise_sim.business import Business
 from franchise_sim.market import Market
 from franchise_sim.plan import EventPlan
 
+MAX_ENTRY_RATE_PER_YEAR = 12.0
+"""Fastest competitor entry, however empty the market: one a month (rate_per_year's bound)."""
+
 
 class Shocks:
-    """Competitor entry, recessions, equipment breakdowns and the loss of key staff."""
+    """Competitor entry and exit, recessions, equipment breakdowns and the loss of key staff."""
 
     def __init__(
         self,
@@ -43,6 +54,9 @@ class Shocks:
         ):
             if rate > 0:
                 env.process(process())
+        if plan.competitor_exit_rate_per_year > 0:
+            for rival in range(plan.competitor_rivals_at_start):
+                self._rival_opened(rival)
 
     def _next_arrival(self, name: str, rate_per_year: float) -> Generator[simpy.Event, Any, None]:
         """Wait for the next arrival of a Poisson process and count it."""
@@ -53,13 +67,68 @@ class Shocks:
         return [b for b in self.businesses if b.is_open]
 
     def competitor_entries(self) -> Generator[simpy.Event, Any, None]:
-        """A competitor opens: the market shrinks and some customers switch."""
+        """Competitors open, at a constant rate or one that follows the market's saturation."""
         plan = self.plan
+        if plan.competitor_entry_threshold_customers_per_firm > 0:
+            yield from self._entries_following_saturation()
+            return
         while True:
             yield from self._next_arrival("competitor_entry", plan.competitor_rate_per_year)
-            self.market.competitor_enters(plan.competitor_market_share_taken)
-            for business in self._open():
-                business.lose_customers(plan.competitor_customers_lost_share)
+            self._competitor_opens()
+
+    def entry_rate_per_month(self) -> float:
+        """Bresnahan-Reiss entry: the rate at the threshold, scaled by customers per firm.
+
+        Capped at `MAX_ENTRY_RATE_PER_YEAR`.
+        """
+        plan = self.plan
+        per_firm = self.market.customers_per_firm()
+        ratio = per_firm / plan.competitor_entry_threshold_customers_per_firm
+        return min(plan.competitor_rate_per_year * ratio, MAX_ENTRY_RATE_PER_YEAR) / 12.0
+
+    def _entries_following_saturation(self) -> Generator[simpy.Event, Any, None]:
+        """Entries whose rate is re-read from the market at each month's start and each entry.
+
+        Between those moments the rate is constant, so the wait to the next entry is exact:
+        a unit exponential of the entry stream is spent against the rate month by month.
+        """
+        stream = self._streams["competitor_entry"]
+        needed = stream.exponential()
+        while True:
+            rate = self.entry_rate_per_month()
+            to_month_end = math.floor(self.env.now) + 1.0 - self.env.now
+            if rate * to_month_end >= needed:
+                yield self.env.timeout(needed / rate)
+                self.counts["competitor_entry"] += 1
+                self._competitor_opens()
+                needed = stream.exponential()
+            else:
+                needed -= rate * to_month_end
+                yield self.env.timeout(to_month_end)
+
+    def _competitor_opens(self) -> None:
+        """A competitor opens: the market shrinks and some customers switch."""
+        plan = self.plan
+        rival = self.market.competitor_enters(plan.competitor_market_share_taken)
+        for business in self._open():
+            business.lose_customers(plan.competitor_customers_lost_share)
+        if plan.competitor_exit_rate_per_year > 0:
+            self._rival_opened(rival)
+
+    def _rival_opened(self, rival: int) -> None:
+        """Draw how long a rival lasts from the exit stream, the moment it is in the market."""
+        chance = min(self.plan.competitor_exit_rate_per_year, 1.0 - 1e-12)
+        hazard_per_month = -math.log1p(-chance) / 12.0
+        lasts = self._streams["competitor_exit"].exponential(1.0 / hazard_per_month)
+        self.env.process(self.competitor_exits(rival, lasts))
+
+    def competitor_exits(
+        self, rival: int, after_months: float
+    ) -> Generator[simpy.Event, Any, None]:
+        """A rival closes after its time: its share of the market returns to the pool."""
+        yield self.env.timeout(after_months)
+        self.counts["competitor_exit"] += 1
+        self.market.competitor_leaves(rival)
 
     def recessions(self) -> Generator[simpy.Event, Any, None]:
         """A recession starts; it ends after its duration while the next may already loom."""

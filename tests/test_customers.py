@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from franchise_sim.customers import (
+    adoption_share,
     adstock_decay,
     bass_share,
     bass_step_share,
@@ -18,6 +19,7 @@ from franchise_sim.customers import (
     learning_curve,
     mismatch_after,
     retention_hazard_per_month,
+    win_back_share,
 )
 
 ps = st.floats(min_value=1e-4, max_value=0.5)
@@ -312,3 +314,42 @@ def test_adstock_hand_cases() -> None:
     assert adstock_decay(1.0) == 0.5
     assert adstock_decay(2.0) == pytest.approx(math.sqrt(0.5), rel=1e-15)
     assert adstock_decay(1.0) < adstock_decay(2.0) < adstock_decay(6.0)
+
+
+# --- lapsed customers -------------------------------------------------------------------------
+
+
+def test_adoption_share_is_the_bass_step_among_non_customers() -> None:
+    # Without word of mouth a non-customer adopts with 1 - e^{-p} a month.
+    assert adoption_share(1000.0, 0.0, 0.1, 0.0) == pytest.approx(1 - math.exp(-0.1), rel=1e-14)
+    # 400 of 1,000 are customers: the expected adopters are the Bass step's, over the 600 left.
+    new = expected_new_customers(1000.0, 400.0, 0.02, 0.3)
+    assert adoption_share(1000.0, 400.0, 0.02, 0.3) * 600.0 == pytest.approx(new, rel=1e-12)
+    assert adoption_share(1000.0, 1000.0, 0.02, 0.3) == 0.0
+    assert adoption_share(0.0, 0.0, 0.02, 0.3) == 0.0
+
+
+def test_win_back_share_is_a_fraction_of_the_adoption_hazard() -> None:
+    # Adoption 0.19 a month is a hazard of -ln(0.81); half of it wins back 1 - 0.9 = 0.1.
+    assert win_back_share(0.19, 0.5) == pytest.approx(0.1, rel=1e-12)
+    assert win_back_share(0.19, 1.0) == pytest.approx(0.19, rel=1e-14)
+    assert win_back_share(0.19, 0.0) == 0.0
+    assert win_back_share(1.0, 0.3) == 1.0
+    assert win_back_share(1.0, 0.0) == 0.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(a=st.floats(min_value=0.0, max_value=1.0), w=st.floats(min_value=0.0, max_value=1.0))
+def test_win_back_never_beats_adoption(a: float, w: float) -> None:
+    assert 0.0 <= win_back_share(a, w) <= a + 1e-15
+
+
+# --- learning by doing ------------------------------------------------------------------------
+
+
+def test_learning_by_visits_uses_the_same_curve() -> None:
+    # After as many visits as it takes to learn, 1 - e^{-1} of the gap is closed.
+    assert learning_curve(0.8, 0.7, 2000.0, 2000.0) == pytest.approx(
+        0.8 * (1 - 0.3 * math.exp(-1.0)), rel=1e-14
+    )
+    assert learning_curve(0.8, 0.7, 0.0, 2000.0) == pytest.approx(0.56, rel=1e-14)
