@@ -345,3 +345,24 @@ def test_cli_never_writes_into_a_folder_it_did_not_make(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+
+
+def test_bass_and_loan_checks_pass_with_the_v2_mechanisms_switched_on(
+    auto_repair: Scenario,
+) -> None:
+    # The pure-diffusion variant switches off what v2 adds to the market, the customers and
+    # the owner, and the loan check leaves a floating-rate loan to its own schedule.
+    busy = auto_repair.with_changes(
+        {
+            "market.size_trend_per_year": 0.03,
+            "events.competitor_entry.rivals_at_start": 3,
+            "events.competitor_entry.exit_rate_per_year": 0.1,
+            "customers.lapsed_winback_share": 0.5,
+            "owner.review": {"benchmark": "plan", "give_up_shortfall_usd": 20000},
+            "arms.franchise.financing.floating_rate": {"spread_over_prime_per_year": 0.0275},
+        }
+    )
+    checks = {c.key: c for c in check_scenario(busy, runs=30, workers=1).checks}
+    assert checks["bass"].passed, checks["bass"].compared
+    assert checks["loan"].passed, checks["loan"].measures
+    assert all("Automotive-service" not in m.label for m in checks["loan"].measures)
