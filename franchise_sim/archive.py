@@ -968,6 +968,40 @@ def _row_keys(
     return key
 
 
+@dataclass(frozen=True)
+class _Added:
+    """Columns a version added that are zero in every folder written before it."""
+
+    version: tuple[int, ...]
+    monthly_columns: tuple[str, ...]
+    summary_columns: tuple[str, ...]
+
+
+ADDED_IN_0_2 = _Added((0, 2), ("asset_sale", "closure_costs"), ("competitor_exit",))
+"""Model v2's new columns: a closure's asset sale and costs, the count of rivals that left.
+
+Before 0.2 no business sold its assets or paid closure costs in its books and no rival ever
+left, so a folder written by 0.1 reads with these at zero.
+"""
+
+
+def _written_before(record: dict[str, Any], version: tuple[int, ...]) -> bool:
+    """Whether the manifest says an older franchise-sim than ``version`` wrote the folder."""
+    written = str(record.get("franchise_sim_version", ""))
+    parts = []
+    for part in written.split(".")[: len(version)]:
+        if not part.isdigit():
+            return False  # unknown: read as it is, the checks below say what is missing
+        parts.append(int(part))
+    return bool(parts) and tuple(parts) < version
+
+
+def _with_zeros(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``table`` with every missing one of ``columns`` added, all zeros."""
+    missing = {name: 0.0 for name in columns if name not in table.columns}
+    return table.assign(**missing) if missing else table
+
+
 def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
     """The results in a folder and its manifest, after checking every file against the others."""
     import numpy as np
@@ -987,6 +1021,9 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
         SUMMARY_FILE,
         lambda path: pd.read_csv(path, keep_default_na=False, na_values=[""]),
     )
+    older = _written_before(record, ADDED_IN_0_2.version)
+    if older:
+        summary = _with_zeros(summary, ADDED_IN_0_2.summary_columns)
     months = tuple(name for name in SUMMARY_COLUMNS if name.endswith("_month"))  # NaN: never
     events = ("franchisor_failed_month", "brand_shocks", "closure_reason", *SHOCK_NAMES)
     _check_columns(  # the outcomes are recomputed from the books: only these are needed
@@ -1006,6 +1043,8 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
     summary = summary.iloc[np.argsort(keys)]
 
     monthly = _read_table(folder, MONTHLY_FILE, pd.read_parquet)
+    if older:
+        monthly = _with_zeros(monthly, ADDED_IN_0_2.monthly_columns)
     _check_columns(
         folder,
         MONTHLY_FILE,

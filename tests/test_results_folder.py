@@ -404,3 +404,22 @@ def test_a_folder_of_an_older_version_without_the_marker_still_reads(
     np.testing.assert_array_equal(loaded.trajectories, original.trajectories)
     result = CliRunner().invoke(main, ["plot", str(folder), "--only", "npv"])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(("version", "reads"), [("0.1.0", True), ("0.2.0", False)])
+def test_a_folder_from_before_model_v2_reads_with_its_new_columns_at_zero(
+    good_folder: Path, tmp_path: Path, version: str, reads: bool
+) -> None:
+    # 0.1 wrote no asset sale, closure costs or rival exits: its folders still read, at zero.
+    folder = tmp_path / "old"
+    shutil.copytree(good_folder, folder)
+    _table("monthly.parquet", lambda t: t.drop(columns=["asset_sale", "closure_costs"]))(folder)
+    _table("summary.csv", lambda t: t.drop(columns=["competitor_exit"]))(folder)
+    _manifest(lambda r: r.update(franchise_sim_version=version))(folder)
+    if not reads:
+        with pytest.raises(ResultsFolderError, match="competitor_exit"):
+            load_results(folder)
+        return
+    again, first = load_results(folder), load_results(good_folder)
+    np.testing.assert_array_equal(again.trajectories, first.trajectories)
+    assert (again.shock_counts["competitor_exit"] == 0).all()
