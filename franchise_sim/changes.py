@@ -29,7 +29,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from franchise_sim.scenario import OVERRIDABLE_SECTIONS, ArmSpec, FranchiseTerms, Scenario
+from franchise_sim.scenario import (
+    FINANCING_FIELDS,
+    FORMAT_FIELDS,
+    OVERRIDABLE_SECTIONS,
+    ArmSpec,
+    FranchiseTerms,
+    Scenario,
+)
 from franchise_sim.scenario_file import (
     ScenarioError,
     _allowed_keys,
@@ -310,12 +317,19 @@ def _every_arm(scenario: Scenario, dotted: str, rest: list[str]) -> _Reach:
 
 
 def _uses(scenario: Scenario, arm: str, path: Path) -> bool:
-    """Whether ``arm`` uses the shared field at ``path`` at all (a franchise arm's concept)."""
-    franchise = scenario.arms[arm].franchise is not None
+    """Whether ``arm`` uses the shared field at ``path`` at all.
+
+    A franchise arm takes its concept from the template, unless its ``template`` mechanism is
+    switched off; the local taste gap is where a template starts, and an independent's own
+    starting mismatch depends on it only when the two are correlated.
+    """
+    terms = scenario.arms[arm].franchise
+    own_concept = terms is None or not terms.mechanisms.template
     if path[0] == "concept" and len(path) > 1 and path[1] not in TEMPLATE_CONCEPT_FIELDS:
-        return not franchise
+        return own_concept
     if path[:2] in FRANCHISE_ONLY_FIELDS:
-        return franchise
+        correlated = bool(scenario.arm(arm).concept.mismatch_taste_gap_correlation)
+        return not own_concept or correlated
     return True
 
 
@@ -323,15 +337,35 @@ def _own_values(scenario: Scenario, arm: str, path: Path) -> tuple[Path, ...]:
     """The paths where ``arm`` sets its own value of the shared field (or section) at ``path``.
 
     An arm's override replaces a field whole, so an override of ``spend_per_visit_usd`` is
-    the arm's own value of ``spend_per_visit_usd.mode`` too.
+    the arm's own value of ``spend_per_visit_usd.mode`` too. A franchise arm's format
+    (``franchise.format``) is its own value of the fields it gives; with the ``format`` or
+    ``financing`` mechanism switched off, the arm's own values of those fields are dropped and
+    it takes the shared ones.
     """
-    override = getattr(scenario.arms[arm], path[0])
-    if not isinstance(override, BaseModel):
-        return ()
-    fields = override.model_dump(by_alias=True, exclude_none=True)
-    if len(path) == 1:
-        return tuple(("arms", arm, path[0], field) for field in fields)
-    return (("arms", arm, *path[:2]),) if path[1] in fields else ()
+    spec = scenario.arms[arm]
+    terms, section = spec.franchise, path[0]
+    override = getattr(spec, section, None)
+    fields = (
+        list(override.model_dump(by_alias=True, exclude_none=True))
+        if isinstance(override, BaseModel)
+        else []
+    )
+    found: list[Path] = []
+    if terms is not None:
+        if not terms.mechanisms.format:
+            fields = [f for f in fields if f not in FORMAT_FIELDS.get(section, ())]
+        if not terms.mechanisms.financing and section in FINANCING_FIELDS:
+            held = FINANCING_FIELDS[section]
+            fields = [] if held is None else [f for f in fields if f not in held]
+        if terms.mechanisms.format and terms.format is not None:
+            given = terms.format.model_dump(by_alias=True, exclude_none=True)
+            found += [
+                ("arms", arm, "franchise", "format", field)
+                for field in FORMAT_FIELDS.get(section, ())
+                if field in given
+            ]
+    found += [("arms", arm, section, field) for field in fields]
+    return tuple(found) if len(path) == 1 else tuple(p for p in found if p[-1] == path[1])
 
 
 def _missed_message(

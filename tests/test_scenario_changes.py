@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -290,3 +291,39 @@ def test_a_scenario_can_be_built_in_python_without_a_file(auto_repair: Scenario)
     built = Scenario(market=market, **data)
     assert built == auto_repair
     assert built.with_changes({"market.households": 5000}).market.households == 5000
+
+
+def test_reach_follows_the_franchise_mechanism_switches(auto_repair: Scenario) -> None:
+    # With its template off a franchise arm runs on the shared concept, so a change to the
+    # concept reaches it; with financing off it takes the shared equity, so that change is no
+    # longer refused.
+    plain = auto_repair.with_changes(
+        {"arms.franchise.mechanisms.template": False, "arms.franchise.mechanisms.financing": False}
+    )
+    assert reached_arms(auto_repair, "concept.quality") == ("independent",)
+    assert reached_arms(plain, "concept.quality") == ("independent", "franchise")
+    with pytest.raises(ScenarioError, match="arm `franchise` sets its own value"):
+        auto_repair.with_changes({"financing.owner_equity_usd": 70000})
+    changed = plain.with_changes({"financing.owner_equity_usd": 70000})
+    assert reached_arms(plain, "financing.owner_equity_usd") == ("independent", "franchise")
+    assert changed.value_at("arms.franchise.financing.owner_equity_usd") == 70000
+
+
+def test_a_field_in_the_franchise_format_is_the_arms_own_value(
+    auto_repair_data: dict[str, Any],
+) -> None:
+    data = copy.deepcopy(auto_repair_data)
+    rent = data["arms"]["franchise"]["operations"].pop("rent_usd_per_month")
+    data["arms"]["franchise"]["franchise"]["format"] = {"rent_usd_per_month": rent}
+    scenario = Scenario.model_validate(data)
+    assert reached_arms(scenario, "operations.rent_usd_per_month") == ("independent",)
+    with pytest.raises(ScenarioError, match=r"arms\.franchise\.franchise\.format\.rent_usd"):
+        scenario.with_changes({"operations.rent_usd_per_month": 6000})
+
+
+def test_a_correlated_mismatch_makes_the_taste_gap_reach_the_independent(
+    auto_repair: Scenario,
+) -> None:
+    assert reached_arms(auto_repair, "market.local_taste_gap") == ("franchise",)
+    coupled = auto_repair.with_changes({"concept.mismatch_taste_gap_correlation": 0.4})
+    assert reached_arms(coupled, "market.local_taste_gap") == ("independent", "franchise")
