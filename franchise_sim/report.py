@@ -61,7 +61,9 @@ class Assumption:
 
 
 ASSUMPTIONS: tuple[Assumption, ...] = (
-    Assumption("Investment", "Initial franchise fee", lambda a: _terms(a, "initial_fee_usd")),
+    Assumption(
+        "Investment", "Initial franchise fee", lambda a: _terms(a, "initial_fee_usd", "fees")
+    ),
     Assumption("Investment", "Build-out", lambda a: a.investment.buildout_usd),
     Assumption("Investment", "Equipment", lambda a: a.investment.equipment_usd),
     Assumption("Investment", "Opening inventory", lambda a: a.investment.initial_inventory_usd),
@@ -76,54 +78,58 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption("Financing", "Loan rate a year", lambda a: a.financing.loan_rate_per_year, "rate"),
     Assumption("Financing", "Loan term", lambda a: a.financing.loan_term_months, "months"),
     Assumption("Financing", "Owner's reserve", lambda a: a.owner.reserve_usd),
-    Assumption("Fees", "Royalty (of sales)", lambda a: _terms(a, "royalty_rate"), "rate"),
-    Assumption("Fees", "Ad fund (of sales)", lambda a: _terms(a, "ad_fund_rate"), "rate"),
+    Assumption("Fees", "Royalty (of sales)", lambda a: _terms(a, "royalty_rate", "fees"), "rate"),
+    Assumption("Fees", "Ad fund (of sales)", lambda a: _terms(a, "ad_fund_rate", "fees"), "rate"),
     Assumption(
-        "Fees", "Fixed fees a month", lambda a: _terms(a, "fixed_fees_usd_per_month"), "usd"
+        "Fees", "Fixed fees a month", lambda a: _terms(a, "fixed_fees_usd_per_month", "fees"), "usd"
     ),
     Assumption(
         "Fees",
         "Local marketing minimum (of sales)",
-        lambda a: _terms(a, "local_marketing_min_rate"),
+        lambda a: _terms(a, "local_marketing_min_rate", "fees"),
         "rate",
     ),
-    Assumption("Fees", "Term, years", lambda a: _terms(a, "term_years"), "number"),
+    Assumption("Fees", "Term, years", lambda a: _terms(a, "term_years", "fees"), "number"),
     Assumption(
         "Brand",
         "Brand awareness pull (Bass p a month)",
-        lambda a: _terms(a, "brand_awareness_p_per_month"),
+        lambda a: _terms(a, "brand_awareness_p_per_month", "brand"),
         "number",
     ),
     Assumption(
         "Brand",
         "Ad-fund pull (Bass p a month)",
-        lambda a: _terms(a, "ad_fund_p_per_month"),
+        lambda a: _terms(a, "ad_fund_p_per_month", "brand"),
         "number",
     ),
     Assumption(
         "Brand",
         "Franchisor failure rate a year",
-        lambda a: a.franchise.franchisor.failure_rate_per_year if a.franchise else None,
+        lambda a: _terms(a, "franchisor", "franchisor_risk", "failure_rate_per_year"),
         "rate",
     ),
     Assumption(
         "Concept",
         "Operating quality (0-1)",
-        lambda a: a.franchise.template.quality if a.franchise else a.concept.quality,
+        lambda a: _terms(a, "template", "template", "quality", a.concept.quality),
         "number",
     ),
     Assumption(
         "Concept",
         "Learning months",
-        lambda a: (
-            a.franchise.template.learning_months if a.franchise else a.concept.learning_months
-        ),
+        lambda a: _terms(a, "template", "template", "learning_months", a.concept.learning_months),
         "number",
     ),
     Assumption(
         "Concept",
         "Customization limit (share of taste gap it may close)",
-        lambda a: a.franchise.customization_limit if a.franchise else 1.0,
+        lambda a: _terms(a, "customization_limit", "customization_limit", otherwise=1.0),
+        "rate",
+    ),
+    Assumption(
+        "Operations",
+        "System purchasing discount (of variable costs)",
+        lambda a: _terms(a, "purchasing_discount_rate", "purchasing"),
         "rate",
     ),
     Assumption("Concept", "Adaptation months", lambda a: a.concept.adaptation_months, "number"),
@@ -153,8 +159,19 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
 """The assumptions table, row by row; ``None`` shows as a dash (e.g. fees of the independent)."""
 
 
-def _terms(arm: Arm, name: str) -> Any:
-    return getattr(arm.franchise, name) if arm.franchise else None
+def _terms(
+    arm: Arm, name: str, mechanism: str, part: str | None = None, otherwise: Any = None
+) -> Any:
+    """A franchise term (or a ``part`` of it) the arm runs on, else ``otherwise``.
+
+    ``otherwise`` (None shows as a dash) stands for an arm without franchise terms and for a
+    franchise arm with that mechanism switched off, which runs on the shared value instead.
+    """
+    terms = arm.franchise
+    if terms is None or not getattr(terms.mechanisms, mechanism):
+        return otherwise
+    value = getattr(terms, name)
+    return value if part is None else getattr(value, part)
 
 
 def _plain(value: float, kind: str) -> str:

@@ -387,3 +387,23 @@ def test_mechanisms_on_give_identical_results_for_one_and_two_workers(variant: V
     for name in one.outcomes:
         np.testing.assert_array_equal(one.outcomes[name], two.outcomes[name])
     _cash_identity(one)
+
+
+def test_the_report_shows_what_an_arm_runs_on_with_mechanisms_off(auto_repair: Scenario) -> None:
+    from franchise_sim.report import ASSUMPTIONS
+
+    plain = auto_repair.with_changes(
+        {
+            "arms.franchise.mechanisms.fees": False,
+            "arms.franchise.mechanisms.template": False,
+            "arms.franchise.mechanisms.purchasing": False,
+        }
+    )
+    rows = {row.name: row.read for row in ASSUMPTIONS}
+    franchise, before = plain.arm("franchise"), auto_repair.arm("franchise")
+    assert rows["Royalty (of sales)"](before) == before.franchise.royalty_rate  # type: ignore[union-attr]
+    assert rows["Royalty (of sales)"](franchise) is None
+    assert rows["Initial franchise fee"](franchise) is None
+    assert rows["Operating quality (0-1)"](franchise) == plain.arm("independent").concept.quality
+    assert rows["System purchasing discount (of variable costs)"](franchise) is None
+    assert rows["System purchasing discount (of variable costs)"](before) is not None
