@@ -21,6 +21,7 @@ from franchise_sim.randomness import ReplicationStreams
 from franchise_sim.replication import cost_lines
 from franchise_sim.scenario import FORMAT_FIELDS, Mechanisms, Scenario
 from franchise_sim.scenario_file import ScenarioError
+from tests.books import assert_books_balance
 from tests.conftest import SCENARIOS, Variant
 
 EVERY_MECHANISM = tuple(Mechanisms.model_fields)
@@ -36,25 +37,6 @@ def _same_books(run: SimulationResults, a: int, b: int) -> None:
     np.testing.assert_array_equal(run.closure_reasons[a], run.closure_reasons[b])
     for name, values in run.outcomes.items():
         np.testing.assert_array_equal(values[a], values[b], err_msg=name)
-
-
-def _cash_identity(run: SimulationResults) -> None:
-    """The checks of test_model's cash identity, on any run."""
-    s = run.series
-    opening = np.array([run.scenario.arm(a).opening_cash_usd() for a in run.arms])
-    np.testing.assert_array_equal(s("cash")[..., 0], opening[:, None] + s("cash_flow")[..., 0])
-    np.testing.assert_array_equal(s("cash")[..., 1:], s("cash")[..., :-1] + s("cash_flow")[..., 1:])
-    lines = sum(s(line) for line in cost_lines())
-    np.testing.assert_allclose(s("operating_costs"), lines, atol=1e-6)
-    expected = (
-        s("revenue")
-        - s("operating_costs")
-        - s("interest")
-        - s("principal")
-        + s("owner_injection")
-        - s("owner_draw")
-    )
-    np.testing.assert_allclose(s("cash_flow"), expected, atol=1e-6)
 
 
 # --- The switches -------------------------------------------------------------------------------
@@ -183,7 +165,7 @@ def test_a_fading_brand_leaves_early_customers_and_lowers_late_ones(
     np.testing.assert_array_equal(before[:, 0], after[:, 0])
     assert after[:, 35].mean() < before[:, 35].mean()
     _same_books_of(keep, fading, keep.arm_index("independent"))
-    _cash_identity(fading)
+    assert_books_balance(fading)
 
 
 def _same_books_of(a: SimulationResults, b: SimulationResults, arm: int) -> None:
@@ -221,7 +203,7 @@ def test_a_failure_before_trading_leaves_the_unit_without_the_system(
     first = run.outcomes["franchisor_failed_month"][i] == 1
     assert first.sum() >= 25
     np.testing.assert_array_equal(run.trajectories[i][first], run.trajectories[bare][first])
-    _cash_identity(run)
+    assert_books_balance(run)
 
 
 def test_a_failure_removes_the_purchasing_discount_and_the_premium_ticket(
@@ -253,7 +235,7 @@ def test_a_failure_removes_the_purchasing_discount_and_the_premium_ticket(
         assert (royalty[r][month - 1 :] == 0).all()
         checked += int(after.any() and before.any())
     assert checked >= 5
-    _cash_identity(run)
+    assert_books_balance(run)
 
 
 def test_the_old_failure_rule_keeps_what_the_system_brought(auto_repair: Scenario) -> None:
@@ -386,7 +368,7 @@ def test_mechanisms_on_give_identical_results_for_one_and_two_workers(variant: V
     np.testing.assert_array_equal(one.trajectories, two.trajectories)
     for name in one.outcomes:
         np.testing.assert_array_equal(one.outcomes[name], two.outcomes[name])
-    _cash_identity(one)
+    assert_books_balance(one)
 
 
 def test_the_report_shows_what_an_arm_runs_on_with_mechanisms_off(auto_repair: Scenario) -> None:

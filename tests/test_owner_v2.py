@@ -32,8 +32,8 @@ from franchise_sim.money import (
 )
 from franchise_sim.owner import GAVE_UP, INSOLVENT, OWNER_EXIT, SOLD
 from franchise_sim.plan import Draw, expected_earnings_path, plan_money
-from franchise_sim.replication import cost_lines
 from franchise_sim.scenario import Scenario
+from tests.books import assert_books_balance
 from tests.conftest import Variant
 
 # --- hand-computed money ---------------------------------------------------------------------
@@ -206,23 +206,8 @@ def _closed(results: SimulationResults, i: int) -> list[tuple[int, int]]:
 
 def test_cash_identity_with_every_mechanism_on(all_on: SimulationResults) -> None:
     s = all_on.series
+    assert_books_balance(all_on)
     cash, flow = s("cash"), s("cash_flow")
-    opening = np.array([all_on.scenario.arm(a).opening_cash_usd() for a in all_on.arms])
-    np.testing.assert_array_equal(cash[..., 0], opening[:, None] + flow[..., 0])
-    np.testing.assert_array_equal(cash[..., 1:], cash[..., :-1] + flow[..., 1:])
-    lines = sum(s(line) for line in cost_lines())
-    np.testing.assert_allclose(s("operating_costs"), lines, atol=1e-6)
-    expected = (
-        s("revenue")
-        - s("operating_costs")
-        - s("interest")
-        - s("principal")
-        + s("owner_injection")
-        - s("owner_draw")
-        + s("asset_sale")
-        - s("closure_costs")
-    )
-    np.testing.assert_allclose(flow, expected, atol=1e-6)
     draw = Draw(11, 0)
     for i, arm in enumerate(all_on.arms):
         loan = plan_money(all_on.scenario.arm(arm), draw).loan_usd  # the fee financed

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from franchise_sim import simulate
+from tests.books import assert_books_balance
 from tests.conftest import Variant
 
 scenario_changes = st.fixed_dictionaries(
@@ -30,17 +31,7 @@ scenario_changes = st.fixed_dictionaries(
 def test_books_balance_for_any_scenario(variant: Variant, changes: dict[str, object]) -> None:
     results = simulate(variant(changes), runs=6, workers=1, horizon_months=36)
     s = results.series
-    cash, flow = s("cash"), s("cash_flow")
-    np.testing.assert_array_equal(cash[..., 1:], cash[..., :-1] + flow[..., 1:])
-    expected = (
-        s("revenue")
-        - s("operating_costs")
-        - s("interest")
-        - s("principal")
-        + s("owner_injection")
-        - s("owner_draw")
-    )
-    np.testing.assert_allclose(flow, expected, atol=1e-6)
+    assert_books_balance(results, opening=False)
     assert (s("owner_draw") >= 0).all()
     assert (s("owner_injection") >= 0).all()
     assert (s("customers") >= 0).all()

@@ -1,0 +1,42 @@
+"""The cash identity of the monthly books, checked the same way by every test that needs it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from franchise_sim import SimulationResults
+from franchise_sim.replication import cost_lines
+
+
+def assert_books_balance(results: SimulationResults, *, opening: bool = True) -> None:
+    """Every month's cash flow is the sum of its lines, and cash moves by exactly that flow.
+
+    ``cash_flow = revenue - operating_costs - interest - principal + owner_injection
+    - owner_draw + asset_sale - closure_costs``, with ``operating_costs`` the sum of the cost
+    lines and ``operating_profit`` revenue less them; ``cash[m] = cash[m-1] + cash_flow[m]``
+    to the cent's last bit, from the opening cash in month 1.
+
+    Args:
+        results: Any simulation's results.
+        opening: Also check month 1 against each arm's opening cash (at its mean: leave this
+            off when the opening cash is uncertain).
+    """
+    s = results.series
+    cash, flow = s("cash"), s("cash_flow")
+    if opening:
+        start = np.array([results.scenario.arm(a).opening_cash_usd() for a in results.arms])
+        np.testing.assert_array_equal(cash[..., 0], start[:, None] + flow[..., 0])
+    np.testing.assert_array_equal(cash[..., 1:], cash[..., :-1] + flow[..., 1:])
+    lines = sum(s(line) for line in cost_lines())
+    np.testing.assert_allclose(s("operating_costs"), lines, atol=1e-6)
+    np.testing.assert_allclose(s("operating_profit"), s("revenue") - s("operating_costs"))
+    expected = (
+        s("operating_profit")
+        - s("interest")
+        - s("principal")
+        + s("owner_injection")
+        - s("owner_draw")
+        + s("asset_sale")
+        - s("closure_costs")
+    )
+    np.testing.assert_allclose(flow, expected, atol=1e-6)
