@@ -206,7 +206,8 @@ class Attribution:
 
     def to_text(self) -> str:
         """The attribution as a plain-text table, with the order used and any order flags."""
-        head = f"{'':<24}{'NPV (USD)':>14}{'95% interval':>26}{'Survival':>12}{'95% interval':>18}"
+        w = min(40, max(24, len(self.arm_label) + 2))
+        head = f"{'':<{w}}{'NPV (USD)':>14}{'95% interval':>26}{'Survival':>12}{'95% interval':>18}"
         lines = [
             f"Where the difference comes from: {self.arm_label} against the independent, "
             f"{self.scenario}",
@@ -216,17 +217,17 @@ class Attribution:
             f"{', '.join(MECHANISM_LABELS.get(m, m) for m in self.order)}.",
             "",
             head,
-            f"{'Independent':<24}{_usd(self.start_npv):>14}{'':>26}"
+            f"{'Independent':<{w}}{_usd(self.start_npv):>14}{'':>26}"
             f"{self.start_survival:>11.1f}%{'':>18}",
         ]
         for step in self.steps:
             name = step.label + ("" if step.in_arm else " (off)")
-            lines.append(_row(f"+ {name}", step.npv, step.survival))
+            lines.append(_row(f"+ {name}", step.npv, step.survival, w))
         lines.append(
-            f"{self.arm_label[:23]:<24}{_usd(self.end_npv):>14}{'':>26}"
+            f"{self.arm_label[: w - 1]:<{w}}{_usd(self.end_npv):>14}{'':>26}"
             f"{self.end_survival:>11.1f}%{'':>18}"
         )
-        lines.append(_row("Total difference", self.total_npv, self.total_survival))
+        lines.append(_row("Total difference", self.total_npv, self.total_survival, w))
         lines.append("")
         lines.append(
             "Each step is the paired mean change when the mechanism is switched on (survival "
@@ -234,7 +235,7 @@ class Attribution:
         )
         flags = self.order_flags
         if flags:
-            lines.append("In reverse order some steps differ by more than their noise: ")
+            lines.append("In reverse order some steps differ by more than their noise:")
             lines.extend(f"  {flag}" for flag in flags)
         else:
             lines.append("In reverse order no step differs by more than its noise.")
@@ -312,11 +313,11 @@ def _signed(value: float, unit: str) -> str:
     return f"{sign}{abs(value):.1f} points"
 
 
-def _row(name: str, npv: Interval, survival: Interval) -> str:
+def _row(name: str, npv: Interval, survival: Interval, width: int) -> str:
     npv_range = f"{_signed(npv.low, 'usd')} to {_signed(npv.high, 'usd')}"
     survival_range = f"{_signed_points(survival.low)} to {_signed_points(survival.high)}"
     return (
-        f"{name[:23]:<24}{_signed(npv.estimate, 'usd').removesuffix(' USD'):>14}"
+        f"{name[: width - 1]:<{width}}{_signed(npv.estimate, 'usd').removesuffix(' USD'):>14}"
         f"{npv_range.replace(' USD', ''):>26}{_signed_points(survival.estimate):>12}"
         f"{survival_range:>18}"
     )
