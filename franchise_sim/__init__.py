@@ -5,8 +5,9 @@ The public API: ``load_scenario`` reads a scenario file (or a shipped one by nam
 every arm over the same market and random events, and returns frozen ``SimulationResults``
 (``compare`` gives their headline comparison); ``save_results`` writes them to a folder (data,
 figures, report) and ``load_results`` reads one back. ``sweep`` runs a grid of changes with
-common random numbers and ``explore`` opens the interactive explorer in Jupyter. The figures
-are in ``franchise_sim.figures``.
+common random numbers, ``attribute`` shows where a franchise's difference from the
+independent comes from (its mechanisms switched on one at a time) and ``explore`` opens the
+interactive explorer in Jupyter. The figures are in ``franchise_sim.figures``.
 """
 
 from importlib import import_module
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from franchise_sim.archive import load_results, save_results
+    from franchise_sim.attribution import attribute
     from franchise_sim.comparison import compare
     from franchise_sim.explorer import explore
     from franchise_sim.monte_carlo import simulate
@@ -27,6 +29,7 @@ _LAZY = {
     "Scenario": "franchise_sim.scenario",
     "ScenarioError": "franchise_sim.scenario_file",
     "SimulationResults": "franchise_sim.results",
+    "attribute": "franchise_sim.attribution",
     "compare": "franchise_sim.comparison",
     "explore": "franchise_sim.explorer",
     "load_results": "franchise_sim.archive",
@@ -55,6 +58,7 @@ __all__ = [
     "ScenarioError",
     "SimulationResults",
     "__version__",
+    "attribute",
     "compare",
     "explore",
     "load_results",

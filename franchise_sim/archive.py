@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from pydantic import ValidationError
 
+    from franchise_sim.attribution import Attribution
     from franchise_sim.scenario import Scenario
 
 SUMMARY_FILE = "summary.csv"
@@ -50,10 +51,12 @@ MANIFEST_FILE = "manifest.json"
 REPORT_FILE = "report.html"
 SWEEP_FILE = "sweep.csv"
 MARKER_FILE = ".franchise-sim.json"
-"""The marker only franchise-sim writes: ``{"kind": "results" | "sweep" | "model-check", ...}``."""
+"""The marker only franchise-sim writes: ``{"kind": "results" | "sweep" | ..., ...}``."""
+ATTRIBUTION_FILE = "attribution.csv"
+"""A run's attribution (``attribution.Attribution.to_csv``), optional beside its results."""
 
-FolderKind = Literal["results", "sweep", "model-check"]
-FOLDER_KINDS: tuple[FolderKind, ...] = ("results", "sweep", "model-check")
+FolderKind = Literal["results", "sweep", "model-check", "attribution"]
+FOLDER_KINDS: tuple[FolderKind, ...] = ("results", "sweep", "model-check", "attribution")
 """Every kind of folder franchise-sim writes."""
 
 _MANIFEST_BYTES = 10_000_000
@@ -64,13 +67,20 @@ _KIND_WORDS: dict[str, str] = {
     "results": "a run's results",
     "sweep": "a sweep",
     "model-check": "a model check",
+    "attribution": "an attribution",
 }
 _EARLIER: dict[str, str] = {
     "results": "an earlier run",
     "sweep": "an earlier sweep",
     "model-check": "an earlier model check",
+    "attribution": "an earlier attribution",
 }
-_DOERS: dict[str, str] = {"results": "run", "sweep": "sweep", "model-check": "model check"}
+_DOERS: dict[str, str] = {
+    "results": "run",
+    "sweep": "sweep",
+    "model-check": "model check",
+    "attribution": "attribution",
+}
 
 
 class OutputFolderError(Exception):
@@ -121,6 +131,7 @@ def save_results(
     report: bool = False,
     xlsx: bool = False,
     force: bool = False,
+    attribution: Attribution | None = None,
 ) -> Path:
     """Write the results folder atomically and return its path.
 
@@ -135,6 +146,9 @@ def save_results(
         force: Replace ``out_dir`` if it holds earlier results of a run. Without it they are
             kept and the new folder is written beside them under the next free name
             (``out_dir-2``, ``out_dir-3``, ...).
+        attribution: Where the franchise's difference comes from (``attribution.attribute``),
+            written as ``attribution.csv`` and shown in the report; optional data beside the
+            results, so ``load_results`` reads a folder with or without it.
 
     Returns:
         The folder written: ``out_dir``, or the free name beside it.
@@ -154,12 +168,20 @@ def save_results(
             from franchise_sim.workbook import write_workbook
 
             write_workbook(results, staging, record)
+        if attribution is not None:
+            (staging / ATTRIBUTION_FILE).write_text(attribution.to_csv(), encoding="utf-8")
         if figures or report:
             from franchise_sim.figures import FIGURE_NAMES
 
             shown = FIGURE_NAMES if figures else ()
             _write_pictures(
-                results, staging, record, names=shown, report=report, write=Path.write_bytes
+                results,
+                staging,
+                record,
+                names=shown,
+                report=report,
+                write=Path.write_bytes,
+                attribution=attribution,
             )
     return staged.destination
 
@@ -606,6 +628,7 @@ def _write_pictures(
     names: tuple[str, ...],
     report: bool,
     write: Callable[[Path, bytes], object],
+    attribution: Attribution | None = None,
 ) -> list[Path]:
     """Write the named figures as PNG and, if asked, the report; each figure is drawn once."""
     from franchise_sim.figures import FIGURE_NAMES, render
@@ -617,7 +640,8 @@ def _write_pictures(
         write(path, images[name])
     if report:
         written.append(folder / REPORT_FILE)
-        write(written[-1], html_report(results, record, images).encode("utf-8"))
+        page = html_report(results, record, images, attribution=attribution)
+        write(written[-1], page.encode("utf-8"))
     return written
 
 
@@ -660,13 +684,44 @@ def redraw(
 
     folder = Path(folder)
     results, record = _read_folder(folder)
+    attribution = read_attribution(folder) if report else None
     wanted = (names or FIGURE_NAMES) if figures else ()
     try:
         return _write_pictures(
-            results, folder, record, names=wanted, report=report, write=_replace_file
+            results,
+            folder,
+            record,
+            names=wanted,
+            report=report,
+            write=_replace_file,
+            attribution=attribution,
         )
     except OSError as exc:
         raise OutputFolderError(f"{folder}: cannot be written ({exc.strerror})") from None
+
+
+def read_attribution(folder: str | Path) -> Attribution | None:
+    """The attribution saved beside a run's results (``attribution.csv``), None without one.
+
+    Raises:
+        ResultsFolderError: The file is there but cannot be read as an attribution.
+    """
+    from franchise_sim.attribution import AttributionError, read_attribution_csv
+
+    folder = Path(folder)
+    path = folder / ATTRIBUTION_FILE
+    if not os.path.lexists(path):
+        return None
+    try:
+        if not path.is_file() or path.stat().st_size > _MANIFEST_BYTES:
+            raise _invalid(folder, f"{ATTRIBUTION_FILE} is not a regular file of a few kilobytes")
+        return read_attribution_csv(path.read_text(encoding="utf-8"), ATTRIBUTION_FILE)
+    except OSError as exc:
+        raise _invalid(folder, f"{ATTRIBUTION_FILE} cannot be read ({_reason(exc)})") from None
+    except UnicodeDecodeError:
+        raise _invalid(folder, f"{ATTRIBUTION_FILE} is not UTF-8 text") from None
+    except AttributionError as exc:
+        raise _invalid(folder, str(exc)) from None
 
 
 def load_results(folder: str | Path) -> SimulationResults:

@@ -44,6 +44,8 @@ from franchise_sim.statistics import probability_better, survival_curve
 if TYPE_CHECKING:
     import pandas as pd
 
+    from franchise_sim.attribution import Attribution
+
 Array = NDArray[np.float64]
 Panel = Callable[[SimulationResults, Axes | None], Axes]
 """A figure drawn on one axes: results and an optional ``ax`` in, the axes drawn on out."""
@@ -995,6 +997,102 @@ def figure_spec(name: str) -> FigureSpec:
         if spec.name == name:
             return spec
     raise KeyError(f"no figure {name!r}; figures are {', '.join(FIGURE_NAMES)}")
+
+
+UP_COLOUR = PALETTE[2]
+"""A waterfall step that raises the outcome."""
+DOWN_COLOUR = PALETTE[1]
+"""A waterfall step that lowers it."""
+END_COLOUR = "#7f7f7f"
+"""The start (independent) and end (franchise) bars of a waterfall."""
+
+
+def attribution_waterfall(
+    attribution: Attribution,
+    ax: Axes | None = None,
+    *,
+    measure: Literal["npv", "survival"] = "npv",
+) -> Axes:
+    """Waterfall from the independent's outcome to the franchise arm's, one bar per mechanism.
+
+    The first bar is the independent's mean (NPV in USD, or survival at the attribution's
+    month in percent), each next one floats from the running total by the step's paired mean
+    change (up green, down orange, with its value printed), and the last is the franchise
+    arm's. The order the mechanisms were switched on in is in the title.
+
+    Args:
+        attribution: What ``attribution.attribute`` returned.
+        ax: Axes to draw on; a new figure's if not given.
+        measure: ``npv`` or ``survival``.
+
+    Returns:
+        The axes drawn on.
+    """
+    ax = _new_axes(ax)
+    npv = measure == "npv"
+    start = attribution.start_npv if npv else attribution.start_survival
+    end = attribution.end_npv if npv else attribution.end_survival
+    values = [getattr(step, measure).estimate for step in attribution.steps]
+    names = ["Independent", *(step.label for step in attribution.steps), attribution.arm_label]
+
+    def shown(value: float, signed: bool) -> str:
+        if npv:
+            return _signed_usd_short(value) if signed else _usd(value)
+        return (f"{value:+.1f} pts" if signed else f"{value:.1f}%").replace("-", "\u2212")
+
+    ax.bar(0, start, color=END_COLOUR, gid="attribution-start")
+    ax.text(0, start, literal_text(shown(start, False)), ha="center", va="bottom", fontsize=8)
+    level = start
+    for i, value in enumerate(values, start=1):
+        colour = UP_COLOUR if value >= 0 else DOWN_COLOUR
+        ax.bar(i, value, bottom=level, color=colour, gid="attribution-step")
+        top = level + max(value, 0.0)
+        ax.text(i, top, literal_text(shown(value, True)), ha="center", va="bottom", fontsize=8)
+        ax.plot([i - 0.4, i + 1.4], [level + value] * 2, color="#999999", linewidth=0.6)
+        level += value
+    last = len(values) + 1
+    ax.bar(last, end, color=END_COLOUR, gid="attribution-end")
+    ax.text(last, end, literal_text(shown(end, False)), ha="center", va="bottom", fontsize=8)
+    levels = [0.0, start, end, *np.cumsum([start, *values])]
+    low, high = min(levels), max(levels)
+    pad = 0.12 * (high - low) if high > low else 1.0
+    ax.set_ylim(low - (pad if low < 0 else 0.0), high + pad)
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.set_xticks(range(last + 1))
+    ax.set_xticklabels(
+        [literal_text(_wrapped(name, 14)) for name in names], rotation=45, ha="right", fontsize=8
+    )
+    if npv:
+        _money_axis(ax, "y")
+        ax.set_ylabel("Owner's mean NPV (USD)")
+    else:
+        ax.set_ylabel(f"Open at month {attribution.survival_month} (%)")
+    order = ", ".join(step.label.lower() for step in attribution.steps)
+    what = "owner's NPV" if npv else f"survival at month {attribution.survival_month}"
+    ax.set_title(
+        literal_text(
+            _wrapped(
+                f"Where the difference in {what} comes from ({attribution.runs:,} paired runs); "
+                f"mechanisms added in this order: {order}",
+                75,
+            )
+        ),
+        fontsize=9,
+    )
+    ax.grid(axis="y", alpha=0.3)
+    return ax
+
+
+def attribution_figure(attribution: Attribution) -> Figure:
+    """The NPV and survival waterfalls of an attribution side by side."""
+    page = Figure(figsize=(13.0, 5.2), layout="constrained")
+    left, right = page.subplots(1, 2)
+    attribution_waterfall(attribution, left, measure="npv")
+    attribution_waterfall(attribution, right, measure="survival")
+    page.suptitle(
+        literal_text(f"{attribution.scenario}: {attribution.arm_label} against the independent")
+    )
+    return page
 
 
 def png_bytes(figure: Figure, dpi: int = DPI) -> bytes:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from franchise_sim.attribution import Attribution
     from franchise_sim.comparison import Comparison
 
 SUMMARY_COLUMNS = (
@@ -152,6 +153,7 @@ class SimulationResults:
         report: bool = False,
         xlsx: bool = False,
         force: bool = False,
+        attribution: Attribution | None = None,
     ) -> Path:
         """Write the same results folder as ``franchise-sim run`` (read back by ``load_results``).
 
@@ -162,6 +164,9 @@ class SimulationResults:
             xlsx: Also write ``workbook.xlsx`` for spreadsheets.
             force: Replace ``out_dir`` if it holds earlier results. Without it they are kept
                 and the new folder is written beside them (``out_dir-2``, ``out_dir-3``, ...).
+            attribution: Where the franchise's difference comes from
+                (``franchise_sim.attribution.attribute``), written as ``attribution.csv`` and
+                shown in the report, as ``franchise-sim run --report`` does.
 
         Returns:
             The folder written: ``out_dir``, or the free name beside it.
@@ -174,7 +179,15 @@ class SimulationResults:
         """
         from franchise_sim.archive import save_results
 
-        return save_results(self, out_dir, figures=figures, report=report, xlsx=xlsx, force=force)
+        return save_results(
+            self,
+            out_dir,
+            figures=figures,
+            report=report,
+            xlsx=xlsx,
+            force=force,
+            attribution=attribution,
+        )
 
     def _repr_html_(self) -> str:
         """The headline comparison as HTML, for Jupyter."""

@@ -112,7 +112,7 @@ def test_save_writes_the_files_the_cli_writes_and_loads_back(
         main,
         [
             *("run", str(AUTO_REPAIR), "--runs", "60", "--seed", "11", "--workers", "1"),
-            *("--quiet", "--report", "--out", str(cli)),
+            *("--quiet", "--report", "--no-attribution", "--out", str(cli)),
         ],
     )
     assert outcome.exit_code == 0, outcome.output
