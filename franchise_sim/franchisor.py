@@ -129,8 +129,8 @@ class Franchisor:
         """The franchisor fails: the unit loses all the system brought and de-identifies."""
         yield self.env.timeout(months)
         business, terms = self.business, self.terms
-        if not business.is_open:
-            return
+        if not business.is_open or self.env.now > self.calendar.horizon_months:
+            return  # closed already, or after the last month's books: beyond the horizon
         self.failed = True
         self.failed_month = math.ceil(self.env.now)
         business.innovation_boosts.pop("brand", None)

@@ -389,3 +389,19 @@ def test_the_report_shows_what_an_arm_runs_on_with_mechanisms_off(auto_repair: S
     assert rows["Operating quality (0-1)"](franchise) == plain.arm("independent").concept.quality
     assert rows["System purchasing discount (of variable costs)"](franchise) is None
     assert rows["System purchasing discount (of variable costs)"](before) is not None
+
+
+def test_a_failure_after_the_last_months_books_is_beyond_the_horizon(
+    auto_repair: Scenario, tmp_path: Any
+) -> None:
+    # The run ends half a month after the horizon; a failure in that half month touches no
+    # recorded month, so it is no failure within the horizon (it read as month 61 of 60).
+    fragile = auto_repair.with_changes({"arms.franchise.franchisor.failure_rate_per_year": 0.999})
+    run = simulate(fragile, runs=100, seed=3, workers=1, horizon_months=2)
+    failed = run.outcomes["franchisor_failed_month"]
+    assert failed.max() <= 2
+    assert (failed > 0).any()
+    from franchise_sim import load_results
+
+    again = load_results(run.save(tmp_path / "saved", figures=False))
+    np.testing.assert_array_equal(again.outcomes["franchisor_failed_month"], failed)
