@@ -429,25 +429,14 @@ def attribution_from_results(
     base, top = results.arm_index(BASELINE), results.arm_index(arm)
     has = results.scenario.arms[arm].franchise
     assert has is not None
-    forward = {
-        m: (n, s)
-        for m, n, s in zip(
-            order,
-            _steps(npv, chains["forward"], results),
-            _steps(alive, chains["forward"], results),
-            strict=True,
-        )
-    }
-    backward = list(reversed(order))
-    reverse = {
-        m: (n, s)
-        for m, n, s in zip(
-            backward,
-            _steps(npv, chains["reverse"], results),
-            _steps(alive, chains["reverse"], results),
-            strict=True,
-        )
-    }
+
+    def by_mechanism(mechanisms: Sequence[str], chain: Any) -> dict[str, Any]:
+        """Each mechanism's NPV and survival step along one chain of arms."""
+        steps = zip(_steps(npv, chain, results), _steps(alive, chain, results), strict=True)
+        return dict(zip(mechanisms, steps, strict=True))
+
+    forward = by_mechanism(order, chains["forward"])
+    reverse = by_mechanism(list(reversed(order)), chains["reverse"])
     steps = tuple(
         Step(
             mechanism=m,
