@@ -290,6 +290,12 @@ def _plan_end(
     if review is not None:
         if review.benchmark == "plan":
             expected = planned
+        elif review.benchmark == "plan_or_outside_wage":
+            expected = (
+                None
+                if planned is None
+                else capped_expectation(planned, money.outside_wage_usd_per_month)
+            )
         else:
             if review.benchmark == "outside_wage":
                 level = money.outside_wage_usd_per_month
@@ -339,10 +345,23 @@ def _plan_end(
     )
 
 
+PLAN_BENCHMARKS = ("plan", "plan_or_outside_wage")
+"""Review benchmarks that need the arm's plan on paper."""
+
+
+def capped_expectation(planned: tuple[float, ...], cap_usd: float) -> tuple[float, ...]:
+    """The plan's monthly earnings, never more than ``cap_usd`` (the owner's outside wage).
+
+    >>> capped_expectation((-5000.0, 1000.0, 6000.0), 4000.0)
+    (-5000.0, 1000.0, 4000.0)
+    """
+    return tuple(min(month, cap_usd) for month in planned)
+
+
 def needs_planned_earnings(scenario: Scenario) -> bool:
     """Whether some arm's owner reviews its earnings against the plan on paper."""
     return any(
-        arm.owner.review is not None and arm.owner.review.benchmark == "plan"
+        arm.owner.review is not None and arm.owner.review.benchmark in PLAN_BENCHMARKS
         for arm in scenario.resolved_arms()
     )
 

@@ -543,15 +543,19 @@ class OwnerReview(Section):
 
     What the owner expects: ``plan``, the arm's own plan on paper (every input at its mean, no
     random events: the earnings path of ``--deterministic``), month by month, ramp-up losses
-    included; ``expected``, a stated level; ``outside_wage``, the owner's outside wage. A stated
-    level is expected to be reached in a straight line from ``opening_earnings_usd_per_month``
-    in month 1 to the level in month ``ramp_months + 1``.
+    included; ``plan_or_outside_wage``, that plan but never more than the owner's outside wage
+    (the owner is ready for the start-up losses the plan foresees, and then wants at least what
+    a job would pay: a business that earns more than a job is not given up because it earns
+    less than its plan said); ``expected``, a stated level; ``outside_wage``, the owner's
+    outside wage. A stated level is expected to be reached in a straight line from
+    ``opening_earnings_usd_per_month`` in month 1 to the level in month ``ramp_months + 1``.
     """
 
-    benchmark: Literal["plan", "expected", "outside_wage"] = Field(
+    benchmark: Literal["plan", "plan_or_outside_wage", "expected", "outside_wage"] = Field(
         "plan",
-        description="`plan`: the arm's plan on paper; `expected`: "
-        "`expected_earnings_usd_per_month`; `outside_wage`: `owner.outside_wage_usd_per_month`.",
+        description="`plan`: the arm's plan on paper; `plan_or_outside_wage`: the plan, capped "
+        "at `owner.outside_wage_usd_per_month`; `expected`: `expected_earnings_usd_per_month`; "
+        "`outside_wage`: `owner.outside_wage_usd_per_month`.",
     )
     expected_earnings_usd_per_month: UsdPerMonth | None = Field(
         None,
@@ -657,10 +661,12 @@ class Owner(Section):
         review = self.review
         if review is None:
             return self
-        if review.benchmark == "outside_wage" and self.outside_wage_usd_per_month is None:
+        wage_benchmarks = ("outside_wage", "plan_or_outside_wage")
+        if review.benchmark in wage_benchmarks and self.outside_wage_usd_per_month is None:
             raise PydanticCustomError(
                 "benchmark",
-                "review.benchmark is outside_wage but no outside_wage_usd_per_month is given",
+                "review.benchmark is {benchmark} but no outside_wage_usd_per_month is given",
+                {"benchmark": review.benchmark},
             )
         if review.benchmark == "expected" and review.expected_earnings_usd_per_month is None:
             raise PydanticCustomError(

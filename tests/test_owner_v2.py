@@ -509,3 +509,46 @@ def test_terminal_value_rule_shows_the_implied_capitalisation_rate(
     assert "10.0x (implied capitalisation rate 10.0%)" in terminal_value_rule(
         capitalised, "franchise"
     )
+
+
+def test_a_capped_plan_expects_the_plan_but_never_more_than_the_wage() -> None:
+    from franchise_sim.plan import capped_expectation
+
+    assert capped_expectation((-9000.0, 2500.0, 7000.0, 4000.0), 4000.0) == (
+        -9000.0,
+        2500.0,
+        4000.0,
+        4000.0,
+    )
+    assert capped_expectation((), 4000.0) == ()
+
+
+def _review_closures(variant: Variant, benchmark: str, changes: dict[str, Any]) -> np.ndarray:
+    review = {**REVIEW, "benchmark": benchmark, "slack_usd_per_month": 1000}
+    scenario = variant(
+        {"owner.outside_wage_usd_per_month": 4000, "owner.review": review, **changes}
+    )
+    res = simulate(scenario, runs=RUNS, workers=1, horizon_months=MONTHS, seed=3)
+    return np.asarray(res.closure_reasons == GAVE_UP)
+
+
+def test_a_wage_above_the_plan_leaves_the_plan_review_unchanged(variant: Variant) -> None:
+    high = {"owner.outside_wage_usd_per_month": 1e6}
+    np.testing.assert_array_equal(
+        _review_closures(variant, "plan_or_outside_wage", high),
+        _review_closures(variant, "plan", high),
+    )
+
+
+def test_a_capped_plan_lets_a_more_profitable_business_survive_more(variant: Variant) -> None:
+    # Against its own plan a business is judged only by how far it falls short of it, so lower
+    # rent moves the plan with it; against a plan capped at the wage the cheaper one gives up less.
+    cheap = {
+        "operations.rent_usd_per_month": 500,
+        "arms.franchise.operations.rent_usd_per_month": 500,
+    }
+    capped = _review_closures(variant, "plan_or_outside_wage", {})
+    capped_cheap = _review_closures(variant, "plan_or_outside_wage", cheap)
+    assert capped_cheap.mean() < capped.mean() - 0.03
+    with pytest.raises(ValidationError, match="plan_or_outside_wage"):
+        variant({"owner.review": {"benchmark": "plan_or_outside_wage", "give_up_shortfall_usd": 1}})
