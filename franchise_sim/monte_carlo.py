@@ -36,11 +36,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from franchise_sim.outcomes import outcome_table
-from franchise_sim.plan import needs_planned_earnings, plan_replication
+from franchise_sim.plan import PlanOnPaper, needs_planned_earnings, plan_replication
 from franchise_sim.replication import (
     SHOCK_NAMES,
     monthly_columns,
-    planned_earnings,
+    plans_on_paper,
     run_replication,
 )
 from franchise_sim.results import SimulationResults
@@ -66,7 +66,7 @@ def _run_batch(
     replications: range,
     horizon: int,
     deterministic: bool,
-    planned: dict[str, tuple[float, ...]] | None = None,
+    planned: dict[str, PlanOnPaper] | None = None,
 ) -> _Batch | _Breakdown:
     records = []
     for r in replications:
@@ -76,7 +76,7 @@ def _run_batch(
             replication=r,
             horizon_months=horizon,
             deterministic=deterministic,
-            planned_earnings=planned,
+            on_paper=planned,
         )
         try:
             records.append(run_replication(plan))
@@ -408,7 +408,7 @@ def simulate(
     arms = scenario.arm_names
     columns = monthly_columns()
     planned = (  # what owners who review against the plan on paper expect
-        planned_earnings(scenario, seed, horizon)
+        plans_on_paper(scenario, seed, horizon)
         if needs_planned_earnings(scenario) and not deterministic
         else None
     )

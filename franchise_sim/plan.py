@@ -155,6 +155,47 @@ class ReviewPlan:
     give_up_shortfall_usd: float
 
 
+PLAN_BENCHMARKS = ("plan", "plan_or_outside_wage")
+"""Review benchmarks that need the arm's plan on paper."""
+PLAN_SCALE_MONTHS = 12
+"""Months of the plan on paper whose mean sales scale a review (``scaled_to_plan_sales``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOnPaper:
+    """One arm's plan on paper: its books with every input at its mean and no random events.
+
+    Attributes:
+        earnings_usd: Earnings (operating profit less debt service) month by month, what an
+            owner reviewing against the plan expects; at least `PLAN_SCALE_MONTHS` long.
+        revenue_usd: Sales month by month, as long.
+    """
+
+    earnings_usd: tuple[float, ...]
+    revenue_usd: tuple[float, ...]
+
+    @property
+    def first_year_sales_usd_per_month(self) -> float:
+        """Mean monthly sales in the plan's first `PLAN_SCALE_MONTHS` months."""
+        first = self.revenue_usd[:PLAN_SCALE_MONTHS]
+        return sum(first) / len(first) if first else 0.0
+
+
+def review_scale(planned: PlanOnPaper, scaled_to_usd_per_month: float | None) -> float:
+    """The factor on a review's slack and give-up shortfall for a plan of this size.
+
+    Stated for a plan selling ``scaled_to_usd_per_month`` a month in its first year, they are
+    scaled in proportion to this plan's own first-year sales: the owner shrugs off the same
+    share of a bigger or a smaller business's plan. None: 1 (the stated USD in every arm).
+
+    >>> review_scale(PlanOnPaper((0.0,), (50_000.0,)), 40_000.0)
+    1.25
+    """
+    if scaled_to_usd_per_month is None:
+        return 1.0
+    return planned.first_year_sales_usd_per_month / scaled_to_usd_per_month
+
+
 def expected_earnings_path(
     level_usd: float, opening_usd: float, ramp_months: float, months: int
 ) -> tuple[float, ...]:
@@ -276,26 +317,26 @@ def _plan_end(
     money: UnitMoney,
     draw: Draw,
     horizon_months: int,
-    planned: tuple[float, ...] | None,
+    planned: PlanOnPaper | None,
 ) -> EndPlan:
     """How one arm's business may end: the owner's review, a sale, the closure's costs.
 
-    ``planned`` is the arm's earnings on paper, the expectation of a ``plan`` review; without
-    it (the plan on paper itself) such a review is left out: the plan never falls short of
+    ``planned`` is the arm's plan on paper, the expectation of a ``plan`` review; without it
+    (the plan on paper itself) such a review is left out: the plan never falls short of
     itself.
     """
     own, closure = arm.owner, arm.operations.closure
     review = own.review
     review_plan = None
     if review is not None:
-        if review.benchmark == "plan":
-            expected = planned
-        elif review.benchmark == "plan_or_outside_wage":
-            expected = (
-                None
-                if planned is None
-                else capped_expectation(planned, money.outside_wage_usd_per_month)
-            )
+        scale = 1.0
+        if review.benchmark in PLAN_BENCHMARKS:
+            expected = None
+            if planned is not None:
+                expected = planned.earnings_usd
+                if review.benchmark == "plan_or_outside_wage":
+                    expected = capped_expectation(expected, money.outside_wage_usd_per_month)
+                scale = review_scale(planned, review.scaled_to_plan_sales_usd_per_month)
         else:
             if review.benchmark == "outside_wage":
                 level = money.outside_wage_usd_per_month
@@ -311,12 +352,10 @@ def _plan_end(
         if expected is not None:
             review_plan = ReviewPlan(
                 expected_usd_per_month=expected,
-                slack_usd_per_month=draw(
-                    review.slack_usd_per_month, "owner.review.slack_usd_per_month"
-                ),
-                give_up_shortfall_usd=draw(
-                    review.give_up_shortfall_usd, "owner.review.give_up_shortfall_usd"
-                ),
+                slack_usd_per_month=scale
+                * draw(review.slack_usd_per_month, "owner.review.slack_usd_per_month"),
+                give_up_shortfall_usd=scale
+                * draw(review.give_up_shortfall_usd, "owner.review.give_up_shortfall_usd"),
             )
     sale = own.sale
     return EndPlan(
@@ -343,10 +382,6 @@ def _plan_end(
             ),
         ),
     )
-
-
-PLAN_BENCHMARKS = ("plan", "plan_or_outside_wage")
-"""Review benchmarks that need the arm's plan on paper."""
 
 
 def capped_expectation(planned: tuple[float, ...], cap_usd: float) -> tuple[float, ...]:
@@ -464,7 +499,7 @@ def plan_replication(
     replication: int,
     horizon_months: int,
     deterministic: bool = False,
-    planned_earnings: dict[str, tuple[float, ...]] | None = None,
+    on_paper: dict[str, PlanOnPaper] | None = None,
 ) -> ReplicationPlan:
     """Draw one replication's inputs.
 
@@ -475,9 +510,8 @@ def plan_replication(
         horizon_months: Months to simulate.
         deterministic: Replace every distribution by its mean, switch random events off and
             advance customers and visits at their expected values.
-        planned_earnings: Per arm, its earnings month by month on paper (see
-            ``replication.planned_earnings``), what an owner reviewing against the plan
-            expects; None leaves such reviews out.
+        on_paper: Per arm, its plan on paper (see ``replication.plans_on_paper``), what an
+            owner reviewing against the plan expects; None leaves such reviews out.
 
     Returns:
         The realised plan.
@@ -511,7 +545,7 @@ def plan_replication(
                 draw,
                 chance=not deterministic,
                 horizon_months=horizon_months,
-                planned=(planned_earnings or {}).get(arm.name),
+                planned=(on_paper or {}).get(arm.name),
             )
             for arm in scenario.resolved_arms()
         ),
@@ -596,7 +630,7 @@ def _plan_unit(
     *,
     chance: bool,
     horizon_months: int,
-    planned: tuple[float, ...] | None,
+    planned: PlanOnPaper | None,
 ) -> UnitPlan:
     """One arm's realised unit; without ``chance`` no event at a random time can befall it.
 

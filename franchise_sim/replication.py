@@ -21,7 +21,7 @@ from franchise_sim.lender import Lender
 from franchise_sim.market import Market
 from franchise_sim.money import prime_rate_path
 from franchise_sim.owner import Owner
-from franchise_sim.plan import ReplicationPlan, plan_replication
+from franchise_sim.plan import PLAN_SCALE_MONTHS, PlanOnPaper, ReplicationPlan, plan_replication
 from franchise_sim.randomness import ReplicationStreams
 from franchise_sim.relationships import RELATIONSHIPS, relationship_cost_lines
 from franchise_sim.scenario import Scenario
@@ -119,16 +119,17 @@ def simulate_market(plan: ReplicationPlan) -> MarketRecord:
     )
 
 
-def planned_earnings(
-    scenario: Scenario, seed: int, horizon_months: int
-) -> dict[str, tuple[float, ...]]:
-    """Each arm's earnings (operating profit less debt service) month by month on paper.
+def plans_on_paper(scenario: Scenario, seed: int, horizon_months: int) -> dict[str, PlanOnPaper]:
+    """Each arm's earnings (operating profit less debt service) and sales month by month on paper.
 
     The plan on paper: every input at its mean, no random events, customers at their
-    expected values. An owner who reviews against the plan expects these.
+    expected values. An owner who reviews against the plan expects these earnings. It runs
+    for at least `PLAN_SCALE_MONTHS` months, whose sales scale a review, so that the scale does
+    not depend on the horizon.
     """
+    months = max(horizon_months, PLAN_SCALE_MONTHS)
     plan = plan_replication(
-        scenario, seed=seed, replication=0, horizon_months=horizon_months, deterministic=True
+        scenario, seed=seed, replication=0, horizon_months=months, deterministic=True
     )
     record = run_replication(plan)
     columns = monthly_columns()
@@ -136,7 +137,14 @@ def planned_earnings(
     earned = books[..., columns.index("operating_profit")] - (
         books[..., columns.index("interest")] + books[..., columns.index("principal")]
     )
-    return {unit.arm: tuple(float(x) for x in earned[i]) for i, unit in enumerate(plan.units)}
+    revenue = books[..., columns.index("revenue")]
+    return {
+        unit.arm: PlanOnPaper(
+            earnings_usd=tuple(float(x) for x in earned[i]),
+            revenue_usd=tuple(float(x) for x in revenue[i]),
+        )
+        for i, unit in enumerate(plan.units)
+    }
 
 
 def prime_path(plan: ReplicationPlan, streams: ReplicationStreams) -> list[float]:

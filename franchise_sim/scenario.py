@@ -584,6 +584,16 @@ class OwnerReview(Section):
         description="Running shortfall against the expectation at which the owner closes; "
         "owners differ, so give a range [A]."
     )
+    scaled_to_plan_sales_usd_per_month: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_USD_PER_MONTH,
+        description="With a plan benchmark: the plan's mean monthly sales in its first year "
+        "that the slack and give-up shortfall above are stated for. Each arm's are scaled by "
+        "its own plan's first-year sales over this, so the owner shrugs off the same share of "
+        "a bigger or smaller business's plan (a bigger format's months vary by more dollars). "
+        "Absent: the same dollars in every arm.",
+    )
 
 
 class BusinessSale(Section):
@@ -661,6 +671,16 @@ class Owner(Section):
         review = self.review
         if review is None:
             return self
+        if review.scaled_to_plan_sales_usd_per_month is not None and review.benchmark not in (
+            "plan",
+            "plan_or_outside_wage",
+        ):
+            raise PydanticCustomError(
+                "benchmark",
+                "review.scaled_to_plan_sales_usd_per_month needs a plan benchmark (plan or "
+                "plan_or_outside_wage), not {benchmark}",
+                {"benchmark": review.benchmark},
+            )
         wage_benchmarks = ("outside_wage", "plan_or_outside_wage")
         if review.benchmark in wage_benchmarks and self.outside_wage_usd_per_month is None:
             raise PydanticCustomError(

@@ -552,3 +552,38 @@ def test_a_capped_plan_lets_a_more_profitable_business_survive_more(variant: Var
     assert capped_cheap.mean() < capped.mean() - 0.03
     with pytest.raises(ValidationError, match="plan_or_outside_wage"):
         variant({"owner.review": {"benchmark": "plan_or_outside_wage", "give_up_shortfall_usd": 1}})
+
+
+def test_a_scaled_review_gives_a_bigger_plan_proportionally_more_slack(variant: Variant) -> None:
+    from franchise_sim.plan import plan_replication
+    from franchise_sim.replication import plans_on_paper
+
+    review = {
+        "benchmark": "plan",
+        "slack_usd_per_month": 3000,
+        "give_up_shortfall_usd": 20_000,
+        "scaled_to_plan_sales_usd_per_month": 40_000,
+    }
+    scenario = variant({"owner.review": review})
+    paper = plans_on_paper(scenario, 4, 6)  # shorter than a year: the plan still runs for one
+    for _arm, planned in paper.items():
+        assert len(planned.revenue_usd) == 12
+        assert planned.first_year_sales_usd_per_month == pytest.approx(
+            sum(planned.revenue_usd) / 12
+        )
+    plan = plan_replication(scenario, seed=4, replication=0, horizon_months=6, on_paper=paper)
+    for unit in plan.units:
+        assert unit.end is not None
+        assert unit.end.review is not None
+        scale = paper[unit.arm].first_year_sales_usd_per_month / 40_000
+        assert unit.end.review.slack_usd_per_month == pytest.approx(3000 * scale)
+        assert unit.end.review.give_up_shortfall_usd == pytest.approx(20_000 * scale)
+    sizes = {arm: p.first_year_sales_usd_per_month for arm, p in paper.items()}
+    assert sizes["franchise"] > sizes["independent"]  # the bigger format gets more slack
+    with pytest.raises(ValidationError, match="needs a plan benchmark"):
+        variant(
+            {
+                "owner.outside_wage_usd_per_month": 4000,
+                "owner.review": {**review, "benchmark": "outside_wage"},
+            }
+        )
