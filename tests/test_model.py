@@ -10,6 +10,7 @@ import pytest
 
 from franchise_sim import SimulationResults, simulate
 from franchise_sim.customers import bass_share
+from franchise_sim.owner import CLOSURE_REASONS
 from franchise_sim.reference import bls_survival
 from franchise_sim.scenario import Scenario
 from franchise_sim.statistics import paired_difference, unpaired_difference
@@ -65,10 +66,14 @@ def test_survivors_and_closures_agree_with_reasons(stochastic: SimulationResults
     survived = stochastic.outcomes["survived"] > 0.5
     reasons = stochastic.closure_reasons
     assert ((reasons == "") == survived).all()
-    assert set(np.unique(reasons)) <= {"", "insolvent", "gave_up", "owner_exit"}
-    # A business closed as insolvent ended its last month with negative cash.
-    cash = stochastic.outcomes["final_cash"]
-    assert (cash[reasons == "insolvent"] < 0).all()
+    assert set(np.unique(reasons)) <= {"", *CLOSURE_REASONS}
+    # A business closed as insolvent had used up every dollar of the owner's savings first.
+    injected = stochastic.series("owner_injection").sum(axis=-1)
+    for i, arm in enumerate(stochastic.arms):
+        reserve = stochastic.scenario.arm(arm).owner.reserve_usd
+        insolvent = reasons[i] == "insolvent"
+        assert insolvent.any()
+        assert (injected[i][insolvent] >= reserve - 1e-6).all()
 
 
 def test_customers_and_service_stay_physical(stochastic: SimulationResults) -> None:
@@ -106,6 +111,8 @@ def _bass_scenario(variant: Variant) -> Scenario:
             "owner.personal_exit_rate_per_year": 0.0,
             "owner.reserve_usd": 1e9,
             "owner.patience_months": 1000,
+            "owner.review": None,  # nobody gives up: the pure diffusion
+            "market.size_trend_per_year": 0.0,
         }
     )
 
