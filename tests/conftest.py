@@ -15,6 +15,9 @@ from franchise_sim.scenario import Scenario
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 AUTO_REPAIR = ROOT / "scenarios" / "auto_repair.yaml"
+BASE = ROOT / "tests" / "data" / "auto_repair_before_v2.yaml"
+"""The auto repair scenario as shipped before model v2, every v2 mechanism off: the base
+against which a test switches one mechanism on (the shipped file has them all on)."""
 
 Variant = Callable[[dict[str, Any]], Scenario]
 
@@ -29,20 +32,26 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
 
 @pytest.fixture(scope="session")
 def auto_repair_data() -> dict[str, Any]:
-    """The auto repair scenario as plain data."""
-    data: dict[str, Any] = yaml.safe_load(AUTO_REPAIR.read_text(encoding="utf-8"))
+    """The test base (`BASE`: auto repair before model v2) as plain data."""
+    data: dict[str, Any] = yaml.safe_load(BASE.read_text(encoding="utf-8"))
     return data
 
 
 @pytest.fixture(scope="session")
 def auto_repair(auto_repair_data: dict[str, Any]) -> Scenario:
-    """The validated auto repair scenario."""
+    """The validated test base (auto repair before model v2)."""
     return Scenario.model_validate(auto_repair_data)
 
 
 @pytest.fixture(scope="session")
+def shipped_auto_repair() -> Scenario:
+    """The shipped auto repair scenario, every model v2 mechanism on."""
+    return Scenario.model_validate(yaml.safe_load(AUTO_REPAIR.read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="session")
 def variant(auto_repair_data: dict[str, Any]) -> Variant:
-    """Build the auto repair scenario with some fields changed by dotted path."""
+    """Build the test base (auto repair before model v2) with fields changed by dotted path."""
 
     def build(changes: dict[str, Any]) -> Scenario:
         data = copy.deepcopy(auto_repair_data)

@@ -26,6 +26,7 @@ from pydantic.fields import FieldInfo
 from franchise_sim.monte_carlo import simulate
 from franchise_sim.randomness import LARGEST_COUNT_MEAN, binomial_count, poisson_count
 from franchise_sim.scenario import (
+    FORMAT_FIELDS,
     MAX_HOUSEHOLDS,
     MAX_SEASON_FACTOR,
     MAX_VISITS_PER_CUSTOMER,
@@ -89,6 +90,8 @@ def numeric_fields(
             if key in data:  # an arm's override sections only where the arm has them
                 yield from numeric_fields(sub, data[key], (*path, key))
             continue
+        if path[:1] == ("arms",) and key not in data and key in FORMAT_FIELDS.get(path[-1], ()):
+            continue  # the arm's format sets it in franchise.format; twice would be refused
         bounds = _range(info)
         if bounds is not None and name not in ("runs", "horizon_months"):
             yield (*path, key), info, bounds
@@ -130,7 +133,9 @@ def pushed_scenarios(base: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]
     for end in (0, 1):
         data = base
         for path, info, (low, high) in fields:
-            data = _set(data, path, extremes(path, info, low, high)[end])
+            # growth must stay below the discount rate, which is pushed too: always its low end
+            at = 0 if path[-1] == "growth_rate_per_year" else end
+            data = _set(data, path, extremes(path, info, low, high)[at])
         yield f"every field at its {('low', 'high')[end]} end", data
     peak = [MAX_SEASON_FACTOR] + [_TINY] * 11  # all demand in one month: factor 12
     yield "seasonality in one month", _set(base, ("market", "seasonality"), peak)

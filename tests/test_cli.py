@@ -213,7 +213,7 @@ def test_schema_is_json_schema_of_scenarios() -> None:
 
 def test_franchise_arm_cannot_override_the_independents_concept(tmp_path: Path) -> None:
     text = AUTO_REPAIR.read_text()
-    anchor = "    customers:\n      spend_per_visit_usd: {dist: triangular, low: 320"
+    anchor = "    investment:\n      working_capital_usd: 65000"
     assert anchor in text
     bad = tmp_path / "concept.yaml"
     bad.write_text(text.replace(anchor, "    concept:\n      quality: 0.9\n" + anchor, 1))

@@ -19,8 +19,9 @@ from tests.conftest import Variant
 
 
 @pytest.fixture(scope="module")
-def stochastic(auto_repair: Scenario) -> SimulationResults:
-    return simulate(auto_repair, runs=300, workers=1)
+def stochastic(shipped_auto_repair: Scenario) -> SimulationResults:
+    """The shipped auto repair scenario, every model v2 mechanism on."""
+    return simulate(shipped_auto_repair, runs=300, workers=1)
 
 
 def test_cash_changes_by_exactly_the_months_cash_flow(stochastic: SimulationResults) -> None:
@@ -217,9 +218,9 @@ def test_a_replication_does_not_depend_on_the_run_size(auto_repair: Scenario) ->
 
 
 @pytest.fixture(scope="module")
-def calibration_run(auto_repair: Scenario) -> SimulationResults:
+def calibration_run(shipped_auto_repair: Scenario) -> SimulationResults:
     """The shipped auto repair scenario at 4,000 paired runs on all cores."""
-    return simulate(auto_repair, runs=4000)
+    return simulate(shipped_auto_repair, runs=4000)
 
 
 @pytest.mark.slow

@@ -285,11 +285,11 @@ def test_every_bad_change_is_reported_at_once(auto_repair: Scenario) -> None:
     assert len(caught.value.problems) == 2
 
 
-def test_a_scenario_can_be_built_in_python_without_a_file(auto_repair: Scenario) -> None:
+def test_a_scenario_can_be_built_in_python_without_a_file(shipped_auto_repair: Scenario) -> None:
     data = yaml.safe_load(AUTO_REPAIR.read_text(encoding="utf-8"))
     market = Market(**data.pop("market"))
     built = Scenario(market=market, **data)
-    assert built == auto_repair
+    assert built == shipped_auto_repair
     assert built.with_changes({"market.households": 5000}).market.households == 5000
 
 
