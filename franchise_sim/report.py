@@ -28,7 +28,7 @@ from franchise_sim.figures import FIGURES
 from franchise_sim.owner import GAVE_UP, INSOLVENT, OWNER_EXIT, SOLD
 from franchise_sim.reference import BLS_SECTOR_NAMES, BLS_SOURCE
 from franchise_sim.results import SimulationResults
-from franchise_sim.scenario import Arm
+from franchise_sim.scenario import Arm, Scenario
 from franchise_sim.statistics import Interval
 
 if TYPE_CHECKING:
@@ -107,6 +107,18 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     ),
     Assumption(
         "Brand",
+        "Brand's pull halved at (share of the market won)",
+        lambda a: _terms(a, "brand_fade_half_customer_share", "brand"),
+        "rate",
+    ),
+    Assumption(
+        "Brand",
+        "Brand's pull halved after",
+        lambda a: _terms(a, "brand_fade_half_life_months", "brand"),
+        "months",
+    ),
+    Assumption(
+        "Brand",
         "Franchisor failure rate a year",
         lambda a: _terms(a, "franchisor", "franchisor_risk", "failure_rate_per_year"),
         "rate",
@@ -121,6 +133,12 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "Concept",
         "Learning months",
         lambda a: _terms(a, "template", "template", "learning_months", a.concept.learning_months),
+        "number",
+    ),
+    Assumption(
+        "Concept",
+        "Learning by doing: visits to learn (replaces months)",
+        lambda a: _terms(a, "template", "template", "learning_visits", a.concept.learning_visits),
         "number",
     ),
     Assumption(
@@ -158,8 +176,53 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "Cash ceiling: any cash above it is paid out",
         lambda a: max(a.owner.cash_ceiling_usd, a.owner.cash_floor_usd),
     ),
+    Assumption(
+        "Owner",
+        "Outside wage a month (deducted in the NPV)",
+        lambda a: a.owner.outside_wage_usd_per_month,
+    ),
+    Assumption("Owner", "Gives up when earnings fall short of", lambda a: _benchmark(a), "text"),
+    Assumption(
+        "Owner",
+        "Shortfall shrugged off a month",
+        lambda a: None if a.owner.review is None else a.owner.review.slack_usd_per_month,
+    ),
+    Assumption(
+        "Owner",
+        "Running shortfall at which the owner closes",
+        lambda a: None if a.owner.review is None else a.owner.review.give_up_shortfall_usd,
+    ),
+    Assumption(
+        "Owner", "Personal exit a year", lambda a: a.owner.personal_exit_rate_per_year, "rate"
+    ),
+    Assumption(
+        "Owner",
+        "Sold at exit for (times yearly earnings)",
+        lambda a: None if a.owner.sale is None else a.owner.sale.multiple_of_earnings,
+        "number",
+    ),
 )
 """The assumptions table, row by row; ``None`` shows as a dash (e.g. fees of the independent)."""
+
+
+BENCHMARK_WORDS = {
+    "plan": "its plan",
+    "plan_or_outside_wage": "its plan, at most the outside wage",
+    "expected": "a stated level",
+    "outside_wage": "the outside wage",
+}
+"""How the assumptions table names each review benchmark (``owner.review.benchmark``)."""
+
+
+def _benchmark(arm: Arm) -> str:
+    """What the owner sets earnings against, in words (the old patience rule without a review)."""
+    review = arm.owner.review
+    if review is None:
+        return "half the draw, for too many months in a row"
+    words = BENCHMARK_WORDS[review.benchmark]
+    if review.scaled_to_plan_sales_usd_per_month is not None:
+        words += " (allowances scaled to the plan's sales)"
+    return words
 
 
 def _terms(
@@ -228,7 +291,13 @@ def _market_table(results: SimulationResults) -> str:
         ("Households within reach", _value(market.households, "number")),
         ("Share that would use such a business", _value(market.addressable_share, "rate")),
         ("Local taste gap from a national template", _value(market.local_taste_gap, "rate")),
+        ("Market growth a year", _value(market.size_trend_per_year, "rate")),
         ("Competitor entries a year", _value(events.competitor_entry.rate_per_year, "number")),
+        ("Rivals at opening", _value(events.competitor_entry.rivals_at_start, "number")),
+        (
+            "A rival's yearly chance of closing",
+            _value(events.competitor_entry.exit_rate_per_year, "rate"),
+        ),
         ("Recessions a year", _value(events.recession.rate_per_year, "number")),
         ("Equipment breakdowns a year", _value(events.equipment_breakdown.rate_per_year, "number")),
         ("Key staff departures a year", _value(events.key_staff_loss.rate_per_year, "number")),
@@ -236,6 +305,28 @@ def _market_table(results: SimulationResults) -> str:
     )
     body = "".join(f"<tr><td>{name}</td><td>{value}</td></tr>" for name, value in rows)
     return f"<table><tbody>{body}</tbody></table>"
+
+
+def npv_definition(scenario: Scenario) -> str:
+    """What the owner's NPV counts, in words, for this scenario's money rules."""
+    rate = f"{scenario.run.discount_rate_per_year:.0%}"
+    wages = {a.owner.outside_wage_usd_per_month is not None for a in scenario.resolved_arms()}
+    wage = ""
+    if wages == {True}:
+        wage = ", less the outside wage the owner gives up while the business is open"
+    elif True in wages:
+        wage = ", less the outside wage where one is stated"
+    tv = scenario.run.terminal_value
+    end = (
+        "its earnings less the outside wage, capitalised at the discount rate"
+        if tv is not None and tv.method == "capitalised"
+        else "a multiple of its yearly operating profit"
+    )
+    return (
+        "the owner's equity out, draws in, savings put in out"
+        f"{wage}, and at the end the going business valued at {end} (a closed one is settled "
+        f"or liquidated), discounted at {rate} a year."
+    )
 
 
 CLOSURE_REASONS = (
@@ -580,9 +671,8 @@ says where each figure comes from.</p>
 the same random events, so the differences are measured run by run.</p>
 {_contrast_table(comparison)}
 <div class="muted"><p>Definitions.</p><ul><li><em>Open</em>: not closed by running out of
-cash and savings, the owner giving up, or a personal exit.</li><li><em>NPV</em>: the owner's
-equity out, draws in, savings put in out, and the going-concern or liquidation value at the end,
-discounted at {scenario.run.discount_rate_per_year:.0%} a year.</li>{_definitions(comparison)}
+cash and savings, the owner giving up, or a personal exit (a sale counts as an exit, as in
+BLS).</li><li><em>NPV</em>: {npv_definition(scenario)}</li>{_definitions(comparison)}
 </ul></div>
 </section>
 {attribution_section(attribution) if attribution is not None else ""}

@@ -16,7 +16,7 @@ from franchise_sim import SimulationResults, load_results, simulate
 from franchise_sim.cli import main
 from franchise_sim.comparison import compare
 from franchise_sim.scenario import Scenario
-from tests.conftest import AUTO_REPAIR
+from tests.conftest import BASE
 
 matplotlib.use("Agg")
 
@@ -111,7 +111,7 @@ def test_save_writes_the_files_the_cli_writes_and_loads_back(
     outcome = CliRunner().invoke(
         main,
         [
-            *("run", str(AUTO_REPAIR), "--runs", "60", "--seed", "11", "--workers", "1"),
+            *("run", str(BASE), "--runs", "60", "--seed", "11", "--workers", "1"),
             *("--quiet", "--report", "--no-attribution", "--out", str(cli)),
         ],
     )
