@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from franchise_sim.outcomes import outcome_table
-from franchise_sim.plan import PlanOnPaper, needs_planned_earnings, plan_replication
+from franchise_sim.plan import PlanOnPaper, needs_plan_on_paper, plan_replication
 from franchise_sim.replication import (
     SHOCK_NAMES,
     monthly_columns,
@@ -409,7 +409,7 @@ def simulate(
     columns = monthly_columns()
     planned = (  # what owners who review against the plan on paper expect
         plans_on_paper(scenario, seed, horizon)
-        if needs_planned_earnings(scenario) and not deterministic
+        if needs_plan_on_paper(scenario) and not deterministic
         else None
     )
     results: list[_Batch] = []

@@ -17,7 +17,7 @@ import numpy as np
 from franchise_sim.distributions import Uncertain
 from franchise_sim.money import guarantee_fee_usd
 from franchise_sim.randomness import keyed_uniform
-from franchise_sim.scenario import Arm, Concept, PrimeRate, Scenario
+from franchise_sim.scenario import PLAN_BENCHMARKS, Arm, Concept, PrimeRate, Scenario
 
 _STANDARD_NORMAL = NormalDist()
 
@@ -155,8 +155,6 @@ class ReviewPlan:
     give_up_shortfall_usd: float
 
 
-PLAN_BENCHMARKS = ("plan", "plan_or_outside_wage")
-"""Review benchmarks that need the arm's plan on paper."""
 PLAN_SCALE_MONTHS = 12
 """Months of the plan on paper whose mean sales scale a review (``scaled_to_plan_sales``)."""
 
@@ -393,7 +391,7 @@ def capped_expectation(planned: tuple[float, ...], cap_usd: float) -> tuple[floa
     return tuple(min(month, cap_usd) for month in planned)
 
 
-def needs_planned_earnings(scenario: Scenario) -> bool:
+def needs_plan_on_paper(scenario: Scenario) -> bool:
     """Whether some arm's owner reviews its earnings against the plan on paper."""
     return any(
         arm.owner.review is not None and arm.owner.review.benchmark in PLAN_BENCHMARKS

@@ -531,6 +531,12 @@ class Financing(Section):
     )
 
 
+PLAN_BENCHMARKS = ("plan", "plan_or_outside_wage")
+"""Review benchmarks that expect the arm's plan on paper (and may scale with its sales)."""
+WAGE_BENCHMARKS = ("outside_wage", "plan_or_outside_wage")
+"""Review benchmarks that need the owner's outside wage."""
+
+
 class OwnerReview(Section):
     """The owner's monthly review: earnings against what they expected, or an outside wage.
 
@@ -671,18 +677,15 @@ class Owner(Section):
         review = self.review
         if review is None:
             return self
-        if review.scaled_to_plan_sales_usd_per_month is not None and review.benchmark not in (
-            "plan",
-            "plan_or_outside_wage",
-        ):
+        scaled = review.scaled_to_plan_sales_usd_per_month is not None
+        if scaled and review.benchmark not in PLAN_BENCHMARKS:
             raise PydanticCustomError(
                 "benchmark",
                 "review.scaled_to_plan_sales_usd_per_month needs a plan benchmark (plan or "
                 "plan_or_outside_wage), not {benchmark}",
                 {"benchmark": review.benchmark},
             )
-        wage_benchmarks = ("outside_wage", "plan_or_outside_wage")
-        if review.benchmark in wage_benchmarks and self.outside_wage_usd_per_month is None:
+        if review.benchmark in WAGE_BENCHMARKS and self.outside_wage_usd_per_month is None:
             raise PydanticCustomError(
                 "benchmark",
                 "review.benchmark is {benchmark} but no outside_wage_usd_per_month is given",
