@@ -195,7 +195,8 @@ class VectorBusiness:
         self.costs = np.zeros((n, len(cost_lines)))
         self._counts = np.zeros((n, 5))
         width = len(MONTH_HEAD) + len(cost_lines) + len(MONTH_TAIL)
-        self.records = np.zeros((n, horizon, width))
+        self.records = np.zeros((horizon, n, width))
+        """The books, month by month: array (month, replication, column)."""
         self.months_reported = np.zeros(n, dtype=np.int64)
         self._profit_column = len(MONTH_HEAD) + len(cost_lines) + 1
         env.process(self.run())
@@ -439,7 +440,7 @@ class VectorBusiness:
 
     def operating_profits(self, r: int) -> list[float]:
         """Replication ``r``'s operating profit of every month traded so far, this one's too."""
-        past = self.records[r, : self.months_reported[r], self._profit_column].tolist()
+        past = self.records[: self.months_reported[r], r, self._profit_column].tolist()
         now = float(self.flows[r, REVENUE]) - float(self.operating_costs(r))
         return [*past, now]
 
@@ -483,7 +484,10 @@ class VectorBusiness:
                 self.is_open[o].astype(float),
             )
         )
-        self.records[o, month - 1] = row
+        if o.size == self.size:
+            self.records[month - 1] = row
+        else:
+            self.records[month - 1, o] = row
         self.months_reported[o] = month
         self.month_start_cash[o] = cash
         self.flows[o] = 0.0
@@ -491,7 +495,7 @@ class VectorBusiness:
 
     def books(self) -> NDArray[np.float64]:
         """Array (replication, month, column); after a closure, balances frozen, no flows."""
-        books = self.records
+        books = np.ascontiguousarray(self.records.transpose(1, 0, 2))
         width = books.shape[2]
         cash_col = width - len(MONTH_TAIL) + MONTH_TAIL.index("cash")
         loan_col = width - len(MONTH_TAIL) + MONTH_TAIL.index("loan_balance")

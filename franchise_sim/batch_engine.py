@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from franchise_sim.batch_business import VectorBusiness, VectorLender, VectorOwner, same_in_all
 from franchise_sim.batch_franchisor import FRANCHISE
+from franchise_sim.batch_plan import BatchDraw, BatchDraws
 from franchise_sim.batch_market import SHOCK_NAMES, VectorMarket, VectorShocks
 from franchise_sim.batch_randomness import CUSTOMERS, PERSONAL_EXIT, PRIME_RATE, WINBACK
 from franchise_sim.batch_randomness import BatchStreams
@@ -30,7 +31,7 @@ from franchise_sim.batch_relationship import Relationship, Relationships, cost_l
 from franchise_sim.business import MONTH_HEAD, MONTH_TAIL, UNIFORMS_PER_MONTH, Business
 from franchise_sim.calendar import Calendar
 from franchise_sim.money import prime_rate_path
-from franchise_sim.plan import PlanOnPaper, ReplicationPlan, plan_replication
+from franchise_sim.plan import PLAN_SCALE_MONTHS, PlanOnPaper, ReplicationPlan, plan_replication
 from franchise_sim.scenario import Scenario
 
 DEFAULT_RELATIONSHIPS: Relationships = (FRANCHISE,)
@@ -42,6 +43,7 @@ __all__ = [
     "BatchRecord",
     "Relationship",
     "monthly_columns",
+    "plans_on_paper",
     "run_batch",
     "run_plans",
 ]
@@ -101,6 +103,7 @@ def run_batch(
     Returns:
         The batch's books, closures, event counts and relationship counters.
     """
+    draws = BatchDraws(seed, np.array(replications, dtype=np.int64))
     plans = [
         plan_replication(
             scenario,
@@ -109,10 +112,41 @@ def run_batch(
             horizon_months=horizon_months,
             deterministic=deterministic,
             on_paper=on_paper,
+            draw=BatchDraw(draws, i, at_mean=deterministic),
         )
-        for r in replications
+        for i, r in enumerate(replications)
     ]
     return run_plans(plans, relationships)
+
+
+def plans_on_paper(
+    scenario: Scenario,
+    seed: int,
+    horizon_months: int,
+    relationships: Relationships = DEFAULT_RELATIONSHIPS,
+) -> dict[str, PlanOnPaper]:
+    """Each arm's earnings (operating profit less debt service) and sales month by month on paper.
+
+    The plan on paper: every input at its mean, no random events, customers at their
+    expected values. An owner who reviews against the plan expects these earnings. It runs
+    for at least `PLAN_SCALE_MONTHS` months, whose sales scale a review, so that the scale does
+    not depend on the horizon.
+    """
+    months = max(horizon_months, PLAN_SCALE_MONTHS)
+    record = run_batch(scenario, seed, range(1), months, True, None, relationships)
+    columns = monthly_columns(relationships)
+    books = record.monthly[:, 0]
+    earned = books[..., columns.index("operating_profit")] - (
+        books[..., columns.index("interest")] + books[..., columns.index("principal")]
+    )
+    revenue = books[..., columns.index("revenue")]
+    return {
+        arm: PlanOnPaper(
+            earnings_usd=tuple(float(x) for x in earned[i]),
+            revenue_usd=tuple(float(x) for x in revenue[i]),
+        )
+        for i, arm in enumerate(scenario.arm_names)
+    }
 
 
 def _prime_paths(

@@ -363,7 +363,7 @@ def _binomial_search(
     z = special.ndtri(u)
     guess = mean + np.sqrt(mean * q) * z + (q - p) * (z * z - 1.0) / 6.0 + 0.5
     k = np.minimum(n, np.maximum(0.0, np.floor(guess)))
-    cdf = special.bdtr(k, n, p)
+    cdf = special.bdtr(k, n.astype(np.int64), p)
     log_mass = special.gammaln(n + 1.0) - special.gammaln(k + 1.0) - special.gammaln(n - k + 1.0)
     mass = np.exp(log_mass + k * np.log(p) + (n - k) * np.log1p(-p))
     starts_below = cdf < u

@@ -21,6 +21,9 @@ from franchise_sim.scenario import PLAN_BENCHMARKS, Arm, Concept, PrimeRate, Sce
 
 _STANDARD_NORMAL = NormalDist()
 
+INPUT_PREFIX = "input:"
+"""Prefix of the purposes of the uniforms uncertain inputs are drawn from (then the field path)."""
+
 
 class Draw:
     """Turns uncertain values into numbers for one replication."""
@@ -39,7 +42,7 @@ class Draw:
             return value.mean()
         drawn = self._drawn.get((key, value))
         if drawn is None:  # arms sharing a field and its distribution share one draw
-            u = keyed_uniform(self._seed, self._replication, "input:" + key)
+            u = keyed_uniform(self._seed, self._replication, INPUT_PREFIX + key)
             drawn = self._drawn[key, value] = float(value.ppf(np.array([u]))[0])
         return drawn
 
@@ -56,9 +59,9 @@ class Draw:
             return self(value, key)
         if self._at_mean:
             return value.mean()
-        own = _STANDARD_NORMAL.inv_cdf(keyed_uniform(self._seed, self._replication, "input:" + key))
+        own = _STANDARD_NORMAL.inv_cdf(keyed_uniform(self._seed, self._replication, INPUT_PREFIX + key))
         with_partner = _STANDARD_NORMAL.inv_cdf(
-            keyed_uniform(self._seed, self._replication, "input:" + partner_key)
+            keyed_uniform(self._seed, self._replication, INPUT_PREFIX + partner_key)
         )
         z = correlation * with_partner + math.sqrt(1.0 - correlation * correlation) * own
         u = min(max(_STANDARD_NORMAL.cdf(z), 1e-16), 1.0 - 1e-16)
@@ -498,6 +501,7 @@ def plan_replication(
     horizon_months: int,
     deterministic: bool = False,
     on_paper: dict[str, PlanOnPaper] | None = None,
+    draw: Draw | None = None,
 ) -> ReplicationPlan:
     """Draw one replication's inputs.
 
@@ -510,11 +514,14 @@ def plan_replication(
             advance customers and visits at their expected values.
         on_paper: Per arm, its plan on paper (see ``replication.plans_on_paper``), what an
             owner reviewing against the plan expects; None leaves such reviews out.
+        draw: Where the replication's draws come from (the batch engine's, drawn for a whole
+            batch at once); by default a `Draw` of this seed and replication.
 
     Returns:
         The realised plan.
     """
-    draw = Draw(seed, replication, at_mean=deterministic)
+    if draw is None:
+        draw = Draw(seed, replication, at_mean=deterministic)
     market = scenario.market
     addressable_share = draw(market.addressable_share, "market.addressable_share")
     market_plan = MarketPlan(
