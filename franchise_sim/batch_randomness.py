@@ -9,11 +9,14 @@ numpy's own, bit for bit (the tests compare them for many keys).
 
 The count quantiles (`poisson_counts`, `binomial_counts`) are the inverse transforms of
 `randomness.poisson_count` and `randomness.binomial_count` over arrays: the same method, the same
-steps and the same integers. They use ``numpy.exp``/``log`` and ``scipy.special.ndtri``/``gammaln``
-where the scalar versions use ``math`` and ``statistics``; those differ in the last digit for a few
-percent of arguments, which is harmless here because they only place the start of the search and
-the running mass it compares with the uniform: the quantile found is the same unless the uniform
-falls within a rounding error (about 1e-16) of a step of the distribution function.
+steps and the same integers. Summing from zero (small means) they use ``math``'s ``exp`` and
+``pow`` as the scalar versions do. Searching from the mean they use ``numpy.exp``/``log`` and
+``scipy.special.ndtri``/``gammaln`` where the scalar versions use ``math`` and ``statistics``;
+those differ in the last digit for a few percent of arguments, which is harmless because there
+they only place the start of the search and the mass of its steps, against the exact distribution
+function (``scipy.special.pdtr``/``bdtr``, the scalar versions' own): the quantile found is the
+same unless the uniform falls within a rounding error (about 1e-16) of a step of the distribution
+function. This is the one place the batch engine relies on that.
 """
 
 from __future__ import annotations
@@ -274,7 +277,7 @@ def poisson_counts(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray
 
 def _poisson_from_zero(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray[np.float64]:
     k = np.zeros(mean.shape)
-    mass = np.exp(-mean)
+    mass = exact_exp(-mean)  # math's: near u = 1 the sum's last steps depend on its rounding
     cdf = mass.copy()
     go = np.flatnonzero(cdf < u)
     while go.size:
@@ -341,7 +344,7 @@ def _binomial_from_zero(
     q = 1.0 - p
     ratio = p / q
     k = np.zeros(n.shape)
-    mass = q**n
+    mass = exact_pow(q, n)
     cdf = mass.copy()
     go = np.flatnonzero((cdf < u) & (k < n))
     while go.size:
