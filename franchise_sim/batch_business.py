@@ -20,7 +20,7 @@ import simpy
 from numpy.typing import NDArray
 
 from franchise_sim import customers as cx
-from franchise_sim.batch_randomness import binomial_counts, exact_exp, exact_pow, poisson_counts
+from franchise_sim.batch_randomness import CountQuantiles, exact_exp, exact_pow
 from franchise_sim.business import MONTH_HEAD, MONTH_TAIL, U_LOSS_CASUAL, U_LOSS_LOYAL
 from franchise_sim.business import U_NEW, U_SPLIT, U_VISITS, Business
 from franchise_sim.calendar import Calendar, Phase
@@ -117,8 +117,11 @@ class VectorBusiness:
         cost_lines: tuple[str, ...],
         *,
         noisy: bool,
+        books: NDArray[np.float64] | None = None,
+        counts: CountQuantiles | None = None,
     ) -> None:
         self.env = env
+        self._counts_of = counts or CountQuantiles()
         self.calendar = calendar
         self.market = market
         self.units = units
@@ -195,8 +198,8 @@ class VectorBusiness:
         self.costs = np.zeros((n, len(cost_lines)))
         self._counts = np.zeros((n, 5))
         width = len(MONTH_HEAD) + len(cost_lines) + len(MONTH_TAIL)
-        self.records = np.zeros((horizon, n, width))
-        """The books, month by month: array (month, replication, column)."""
+        self.records = np.zeros((n, horizon, width)) if books is None else books
+        """The books: array (replication, month, column)."""
         self.months_reported = np.zeros(n, dtype=np.int64)
         self._profit_column = len(MONTH_HEAD) + len(cost_lines) + 1
         env.process(self.run())
@@ -266,8 +269,8 @@ class VectorBusiness:
         loyal, casual = self.loyal[o], self.casual[o]
         if self._noisy:
             new_loyal = floor(new * self.loyal_share[o] + u[:, U_SPLIT])
-            lost_loyal = binomial_counts(u[:, U_LOSS_LOYAL], whole(loyal), churn_loyal)
-            lost_casual = binomial_counts(u[:, U_LOSS_CASUAL], whole(casual), churn_casual)
+            lost_loyal = self._counts_of.binomial(u[:, U_LOSS_LOYAL], whole(loyal), churn_loyal)
+            lost_casual = self._counts_of.binomial(u[:, U_LOSS_CASUAL], whole(casual), churn_casual)
         else:
             new_loyal = new * self.loyal_share[o]
             lost_loyal = loyal * churn_loyal
@@ -297,7 +300,9 @@ class VectorBusiness:
             stepped = bass_step_share(share, p[room], q[room])
             mean_new[room] = potential[room] * (stepped - share)
         if self._noisy:
-            return np.minimum(poisson_counts(u[:, U_NEW], mean_new), np.maximum(0.0, potential - start))
+            return np.minimum(
+                self._counts_of.poisson(u[:, U_NEW], mean_new), np.maximum(0.0, potential - start)
+            )
         return mean_new
 
     def _win_new_and_lapsed(
@@ -329,8 +334,10 @@ class VectorBusiness:
             back_share[unsure] = 1.0 - exact_pow(1.0 - adoption[unsure], winback)
         if self._noisy:
             assert self._winback_uniforms is not None
-            fresh = np.minimum(poisson_counts(u[:, U_NEW], never * adoption), floor(never))
-            back = binomial_counts(self._winback_uniforms[o, month - 1], whole(lapsed), back_share)
+            fresh = np.minimum(self._counts_of.poisson(u[:, U_NEW], never * adoption), floor(never))
+            back = self._counts_of.binomial(
+                self._winback_uniforms[o, month - 1], whole(lapsed), back_share
+            )
         else:
             fresh = never * adoption
             back = lapsed * back_share
@@ -345,7 +352,11 @@ class VectorBusiness:
         mean_returning = (
             self._retained[o] * self.visit_rate[o] * market.season_factor * market.economy_factor[o]
         )
-        returning = poisson_counts(u[:, U_VISITS], mean_returning) if self._noisy else mean_returning
+        returning = (
+            self._counts_of.poisson(u[:, U_VISITS], mean_returning)
+            if self._noisy
+            else mean_returning
+        )
         visits = new + returning
         capacity = self._capacity[o] * (1.0 - self.capacity_lost_share[o])
         served = np.minimum(visits, capacity)
@@ -440,7 +451,7 @@ class VectorBusiness:
 
     def operating_profits(self, r: int) -> list[float]:
         """Replication ``r``'s operating profit of every month traded so far, this one's too."""
-        past = self.records[: self.months_reported[r], r, self._profit_column].tolist()
+        past = self.records[r, : self.months_reported[r], self._profit_column].tolist()
         now = float(self.flows[r, REVENUE]) - float(self.operating_costs(r))
         return [*past, now]
 
@@ -485,9 +496,9 @@ class VectorBusiness:
             )
         )
         if o.size == self.size:
-            self.records[month - 1] = row
+            self.records[:, month - 1] = row
         else:
-            self.records[month - 1, o] = row
+            self.records[o, month - 1] = row
         self.months_reported[o] = month
         self.month_start_cash[o] = cash
         self.flows[o] = 0.0
@@ -495,7 +506,7 @@ class VectorBusiness:
 
     def books(self) -> NDArray[np.float64]:
         """Array (replication, month, column); after a closure, balances frozen, no flows."""
-        books = np.ascontiguousarray(self.records.transpose(1, 0, 2))
+        books = self.records
         width = books.shape[2]
         cash_col = width - len(MONTH_TAIL) + MONTH_TAIL.index("cash")
         loan_col = width - len(MONTH_TAIL) + MONTH_TAIL.index("loan_balance")
@@ -685,7 +696,9 @@ class VectorOwner:
         flows[r, ASSET_SALE] += proceeds
         flows[r, CLOSURE_COSTS] += costs
         balance = float(business.loan_balance[r])
-        done = settle(cash_usd + proceeds - costs, balance, personal_guarantee=end.personal_guarantee)
+        done = settle(
+            cash_usd + proceeds - costs, balance, personal_guarantee=end.personal_guarantee
+        )
         if done.principal_usd > 0:
             business.pay_debt(r, 0.0, done.principal_usd, balance - done.principal_usd)
         flows[r, INJECTION] += done.guarantee_call_usd

@@ -26,7 +26,7 @@ from franchise_sim.batch_franchisor import FRANCHISE
 from franchise_sim.batch_plan import BatchDraw, BatchDraws
 from franchise_sim.batch_market import SHOCK_NAMES, VectorMarket, VectorShocks
 from franchise_sim.batch_randomness import CUSTOMERS, PERSONAL_EXIT, PRIME_RATE, WINBACK
-from franchise_sim.batch_randomness import BatchStreams
+from franchise_sim.batch_randomness import BatchStreams, CountQuantiles, count_quantiles
 from franchise_sim.batch_relationship import Relationship, Relationships, cost_lines
 from franchise_sim.business import MONTH_HEAD, MONTH_TAIL, UNIFORMS_PER_MONTH, Business
 from franchise_sim.calendar import Calendar
@@ -180,9 +180,18 @@ def _prime_paths(
 
 
 def run_plans(
-    plans: Sequence[ReplicationPlan], relationships: Relationships = DEFAULT_RELATIONSHIPS
+    plans: Sequence[ReplicationPlan],
+    relationships: Relationships = DEFAULT_RELATIONSHIPS,
+    counts: CountQuantiles | None = None,
 ) -> BatchRecord:
-    """Run drawn replications (same seed, horizon and arms) in one environment."""
+    """Run drawn replications (same seed, horizon and arms) in one environment.
+
+    Args:
+        plans: The replications' plans.
+        relationships: The relationships the model is composed of.
+        counts: The count quantiles to draw with; compiled ones for a big batch when numba is
+            installed (`count_quantiles`), numpy's otherwise. The numbers are the same.
+    """
     if not plans:
         raise ValueError("a batch needs at least one replication")
     env = simpy.Environment()
@@ -206,13 +215,24 @@ def run_plans(
     lines = Business.COST_LINES + cost_lines(relationships)
     exit_u = streams.uniforms(PERSONAL_EXIT)
     prime = _prime_paths(plans, streams)
+    counts = counts or count_quantiles(len(plans))
     arms = len(plans[0].units)
+    monthly = np.zeros((arms, len(plans), horizon, len(MONTH_HEAD) + len(lines) + len(MONTH_TAIL)))
     businesses: list[VectorBusiness] = []
     partners: list[list[object | None]] = []
     for a in range(arms):
         units = [p.units[a] for p in plans]
         business = VectorBusiness(
-            env, calendar, market, units, uniforms, winback, lines, noisy=noisy
+            env,
+            calendar,
+            market,
+            units,
+            uniforms,
+            winback,
+            lines,
+            noisy=noisy,
+            books=monthly[a],
+            counts=counts,
         )
         VectorLender(env, calendar, business, prime)
         partners.append([rel.attach(env, calendar, business, streams) for rel in relationships])
@@ -232,9 +252,18 @@ def run_plans(
                     values[:, a] = partner.counter(name)  # type: ignore[attr-defined]
             counters[name] = values
     return BatchRecord(
-        monthly=np.stack([b.books() for b in businesses]),
+        monthly=_closed_books(monthly, businesses),
         closure_reasons=[tuple(b.closure_reason[i] for b in businesses) for i in range(n)],
         shock_counts=shocks.counts,
         counters=counters,
         market_customers=market.history,
     )
+
+
+def _closed_books(
+    monthly: NDArray[np.float64], businesses: Sequence[VectorBusiness]
+) -> NDArray[np.float64]:
+    """The books of every arm, balances frozen after each closure."""
+    for business in businesses:
+        business.books()
+    return monthly

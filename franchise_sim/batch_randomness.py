@@ -119,9 +119,7 @@ def seed_words(
             hash_const[0] = (hash_const[0] * _MULT_A) & _MASK32
             value = (value * np.uint64(hash_const[0])) & mask
             hashed = value ^ (value >> np.uint64(_XSHIFT))
-            result = (
-                np.uint64(_MIX_MULT_L) * pool[i_dst] - np.uint64(_MIX_MULT_R) * hashed
-            ) & mask
+            result = (np.uint64(_MIX_MULT_L) * pool[i_dst] - np.uint64(_MIX_MULT_R) * hashed) & mask
             pool[i_dst] = result ^ (result >> np.uint64(_XSHIFT))
     out = np.empty((reps.size, n_words), dtype=np.uint32)
     const = _INIT_B
@@ -139,16 +137,16 @@ def _uint64_words(words: NDArray[np.uint32]) -> NDArray[np.uint64]:
     return np.asarray(w[:, 0::2] | (w[:, 1::2] << np.uint64(32)), dtype=np.uint64)
 
 
-def keyed_uniforms(
-    seed: int, replications: NDArray[np.int64], purpose: str
-) -> NDArray[np.float64]:
+def keyed_uniforms(seed: int, replications: NDArray[np.int64], purpose: str) -> NDArray[np.float64]:
     """`randomness.keyed_uniform` for every replication at once, bit for bit."""
     word = _uint64_words(seed_words(seed, replications, purpose, 2))[:, 0]
     u = ((word >> np.uint64(11)).astype(np.float64) + 0.5) * _TWO_TO_MINUS_53
     return np.asarray(np.minimum(u, LARGEST_UNIFORM), dtype=np.float64)
 
 
-def pcg64_states(seed: int, replications: NDArray[np.int64], purpose: str) -> list[dict[str, object]]:
+def pcg64_states(
+    seed: int, replications: NDArray[np.int64], purpose: str
+) -> list[dict[str, object]]:
     """The state of ``PCG64(SeedSequence(seed, spawn_key=(r, key)))`` for every replication."""
     words = _uint64_words(seed_words(seed, replications, purpose, 8)).tolist()
     states: list[dict[str, object]] = []
@@ -323,7 +321,7 @@ def binomial_counts(
     n = np.asarray(n, dtype=float)
     p = np.asarray(p, dtype=float)
     out = np.zeros(n.shape)
-    live = (n > 0) & (p > 0.0) & (u > 0.0)
+    live = (n > 0) & ~(p <= 0.0) & (u > 0.0)
     _check_means(np.where(live, n * p, 0.0))
     certain = live & (p >= 1.0)
     out[certain] = n[certain]
@@ -393,7 +391,9 @@ def exact_exp(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.fromiter(map(math.exp, flat.ravel().tolist()), float, flat.size).reshape(flat.shape)
 
 
-def exact_pow(base: NDArray[np.float64] | float, exponent: NDArray[np.float64] | float) -> NDArray[np.float64]:
+def exact_pow(
+    base: NDArray[np.float64] | float, exponent: NDArray[np.float64] | float
+) -> NDArray[np.float64]:
     """Python's ``base ** exponent`` element by element (``numpy.power`` may differ)."""
     b, e = np.broadcast_arrays(np.asarray(base, dtype=float), np.asarray(exponent, dtype=float))
     values = map(float.__pow__, b.ravel().tolist(), e.ravel().tolist())
@@ -430,3 +430,52 @@ class BatchStreams:
     def exponentials(self, purpose: str, expected_draws: float) -> ExponentialStreams:
         """Each replication's ``purpose`` stream of exponentials (see `ExponentialStreams`)."""
         return ExponentialStreams(self.seed, self.replications, purpose, expected_draws)
+
+
+COMPILED_FROM = 4_000
+"""Smallest batch whose counts are drawn by the compiled kernels, when numba is installed.
+
+Importing numba and loading the kernels costs about a second per process: a batch this big
+saves more than that.
+"""
+
+
+class CountQuantiles:
+    """The count quantiles a batch draws with: numpy's, or compiled ones giving the same numbers.
+
+    Args:
+        compiled: Use the numba kernels (`batch_counts_compiled`) if numba is installed.
+    """
+
+    def __init__(self, *, compiled: bool = False) -> None:
+        self.compiled = False
+        if compiled:
+            try:
+                from franchise_sim import batch_counts_compiled as kernels
+            except ImportError:  # numba is an optional extra: numpy's give the same numbers
+                return
+            self._poisson = kernels.poisson_counts
+            self._binomial = kernels.binomial_counts
+            self.compiled = True
+
+    def poisson(self, u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray[np.float64]:
+        """`poisson_counts`."""
+        if not self.compiled:
+            return poisson_counts(u, mean)
+        _check_means(mean)
+        return self._poisson(u, mean)
+
+    def binomial(
+        self, u: NDArray[np.float64], n: NDArray[np.float64], p: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """`binomial_counts`."""
+        if not self.compiled:
+            return binomial_counts(u, n, p)
+        live = (n > 0) & ~(p <= 0.0) & (u > 0.0)
+        _check_means(np.where(live, n * p, 0.0))
+        return self._binomial(u, n, p)
+
+
+def count_quantiles(replications: int) -> CountQuantiles:
+    """The count quantiles for a batch of this many replications (compiled from `COMPILED_FROM`)."""
+    return CountQuantiles(compiled=replications >= COMPILED_FROM)

@@ -32,9 +32,7 @@ class Partner(Protocol):
         ...
 
 
-Attach = Callable[
-    [simpy.Environment, Calendar, "VectorBusiness", "BatchStreams"], Partner | None
-]
+Attach = Callable[[simpy.Environment, Calendar, "VectorBusiness", "BatchStreams"], Partner | None]
 """Builds the relationship's actor for one arm over a batch, or returns None if it has none.
 
 Attach must be a module-level function (it travels to worker processes by reference).
