@@ -273,11 +273,44 @@ def poisson_counts(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray
     return out
 
 
+_STEPS_AT_ONCE = 24
+"""Steps of a sum from zero taken at once, as running products and sums over a block."""
+
+
+def _first_steps(
+    u: NDArray[np.float64],
+    mass: NDArray[np.float64],
+    factors: NDArray[np.float64],
+    last: NDArray[np.float64] | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64]]:
+    """The first steps of summing the mass from zero, as the scalar loop takes them.
+
+    The loop multiplies the mass by each step's factor and adds it to the distribution
+    function until that reaches ``u``, stops changing (``u`` numerically at 1) or ``last`` is
+    reached. Running products and sums (``cumprod``, ``cumsum``) take the same steps in the same
+    order. Returns the count where found, whether found, and the mass and distribution
+    function after the block for those not found.
+    """
+    masses = np.cumprod(np.column_stack((mass, factors)), axis=1)
+    cdf = np.cumsum(masses, axis=1)
+    steps = np.arange(1, factors.shape[1] + 1, dtype=float)
+    hit = (cdf[:, 1:] == cdf[:, :-1]) | (cdf[:, 1:] >= u[:, None])
+    if last is not None:
+        hit = (hit & (steps <= last[:, None])) | (steps == last[:, None])
+    found_at = np.where(cdf[:, 0] >= u, 0.0, steps[np.argmax(hit, axis=1)])
+    found = (cdf[:, 0] >= u) | hit.any(axis=1)
+    if last is not None:
+        found |= last <= 0
+        found_at = np.where(last <= 0, 0.0, found_at)
+    return found_at, found, masses[:, -1], cdf[:, -1]
+
+
 def _poisson_from_zero(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray[np.float64]:
-    k = np.zeros(mean.shape)
+    steps = np.arange(1, _STEPS_AT_ONCE + 1, dtype=float)
     mass = exact_exp(-mean)  # math's: near u = 1 the sum's last steps depend on its rounding
-    cdf = mass.copy()
-    go = np.flatnonzero(cdf < u)
+    k, found, mass, cdf = _first_steps(u, mass, mean[:, None] / steps)
+    go = np.flatnonzero(~found)
+    k[go] = steps[-1]
     while go.size:
         k[go] += 1.0
         mass[go] *= mean[go] / k[go]
@@ -341,10 +374,13 @@ def _binomial_from_zero(
 ) -> NDArray[np.float64]:
     q = 1.0 - p
     ratio = p / q
-    k = np.zeros(n.shape)
+    before = np.arange(_STEPS_AT_ONCE, dtype=float)  # the count before each step
     mass = exact_pow(q, n)
-    cdf = mass.copy()
-    go = np.flatnonzero((cdf < u) & (k < n))
+    factors = (n[:, None] - before) / (before + 1.0) * ratio[:, None]
+    k, found, mass, cdf = _first_steps(u, mass, factors, last=n)
+    go = np.flatnonzero(~found)
+    k[go] = float(_STEPS_AT_ONCE)
+    go = go[k[go] < n[go]]
     while go.size:
         mass[go] *= (n[go] - k[go]) / (k[go] + 1.0) * ratio[go]
         k[go] += 1.0
