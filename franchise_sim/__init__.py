@@ -7,7 +7,7 @@ every arm over the same market and random events, and returns frozen ``Simulatio
 figures, report) and ``load_results`` reads one back. ``sweep`` runs a grid of changes with
 common random numbers, ``attribute`` shows where a franchise's difference from the
 independent comes from (its mechanisms switched on one at a time) and ``explore`` opens the
-interactive explorer in Jupyter. The figures are in ``franchise_sim.figures``.
+interactive explorer in Jupyter. The figures are in ``franchise_sim.outputs.figures``.
 """
 
 from importlib import import_module
@@ -15,28 +15,28 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from franchise_sim.archive import load_results, save_results
-    from franchise_sim.attribution import attribute
-    from franchise_sim.comparison import compare
-    from franchise_sim.explorer import explore
-    from franchise_sim.monte_carlo import simulate
-    from franchise_sim.results import SimulationResults
-    from franchise_sim.scenario import Scenario
-    from franchise_sim.scenario_file import ScenarioError, load_scenario
-    from franchise_sim.sweeps import sweep
+    from franchise_sim.analysis.attribution import attribute
+    from franchise_sim.analysis.comparison import compare
+    from franchise_sim.analysis.sweeps import sweep
+    from franchise_sim.engine.results import SimulationResults
+    from franchise_sim.engine.runner import simulate
+    from franchise_sim.interfaces.explorer import explore
+    from franchise_sim.outputs.folders import load_results, save_results
+    from franchise_sim.scenario.files import ScenarioError, load_scenario
+    from franchise_sim.scenario.schema import Scenario
 
 _LAZY = {
-    "Scenario": "franchise_sim.scenario",
-    "ScenarioError": "franchise_sim.scenario_file",
-    "SimulationResults": "franchise_sim.results",
-    "attribute": "franchise_sim.attribution",
-    "compare": "franchise_sim.comparison",
-    "explore": "franchise_sim.explorer",
-    "load_results": "franchise_sim.archive",
-    "load_scenario": "franchise_sim.scenario_file",
-    "save_results": "franchise_sim.archive",
-    "simulate": "franchise_sim.monte_carlo",
-    "sweep": "franchise_sim.sweeps",
+    "Scenario": "franchise_sim.scenario.schema",
+    "ScenarioError": "franchise_sim.scenario.files",
+    "SimulationResults": "franchise_sim.engine.results",
+    "attribute": "franchise_sim.analysis.attribution",
+    "compare": "franchise_sim.analysis.comparison",
+    "explore": "franchise_sim.interfaces.explorer",
+    "load_results": "franchise_sim.outputs.folders",
+    "load_scenario": "franchise_sim.scenario.files",
+    "save_results": "franchise_sim.outputs.folders",
+    "simulate": "franchise_sim.engine.runner",
+    "sweep": "franchise_sim.analysis.sweeps",
 }
 """Public names imported on first use: importing the package loads neither matplotlib nor
 ipywidgets, and the command line starts (and answers Ctrl-C) before numpy and pydantic load."""

@@ -11,8 +11,7 @@ from click.testing import CliRunner
 from matplotlib.patches import Rectangle
 
 from franchise_sim import SimulationResults, load_scenario, simulate
-from franchise_sim.archive import load_results, read_attribution
-from franchise_sim.attribution import (
+from franchise_sim.analysis.attribution import (
     DEFAULT_ORDER,
     MECHANISM_LABELS,
     Attribution,
@@ -24,10 +23,11 @@ from franchise_sim.attribution import (
     order_matters,
     read_attribution_csv,
 )
-from franchise_sim.cli import main
-from franchise_sim.figures import attribution_waterfall
-from franchise_sim.scenario import Mechanisms, Scenario
-from franchise_sim.statistics import Interval
+from franchise_sim.analysis.statistics import Interval
+from franchise_sim.interfaces.cli import main
+from franchise_sim.outputs.figures import attribution_waterfall
+from franchise_sim.outputs.folders import load_results, read_attribution
+from franchise_sim.scenario.schema import Mechanisms, Scenario
 from tests.conftest import AUTO_REPAIR
 
 RUNS, SEED, HORIZON = 60, 17, 36

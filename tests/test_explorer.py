@@ -18,10 +18,11 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
-from franchise_sim import ScenarioError, load_scenario, monte_carlo
-from franchise_sim.comparison import compare
-from franchise_sim.distributions import Fixed, Triangular, Uniform
-from franchise_sim.explorer import (
+from franchise_sim import ScenarioError, load_scenario
+from franchise_sim.analysis.comparison import compare
+from franchise_sim.engine import runner as monte_carlo
+from franchise_sim.engine.runner import simulate
+from franchise_sim.interfaces.explorer import (
     _POOLS,
     INSTALL_HINT,
     Control,
@@ -32,8 +33,8 @@ from franchise_sim.explorer import (
     headline,
     scenario_for,
 )
-from franchise_sim.monte_carlo import simulate
-from franchise_sim.scenario import Scenario
+from franchise_sim.scenario.distributions import Fixed, Triangular, Uniform
+from franchise_sim.scenario.schema import Scenario
 from tests.conftest import ROOT, SCENARIOS, Variant
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -243,7 +244,7 @@ def test_the_widget_free_part_imports_without_ipywidgets(monkeypatch: pytest.Mon
     code = (
         "import sys; sys.modules['ipywidgets'] = None\n"
         "from franchise_sim import load_scenario\n"
-        "from franchise_sim.explorer import controls_for, scenario_for, explore\n"
+        "from franchise_sim.interfaces.explorer import controls_for, scenario_for, explore\n"
         f"s = load_scenario({str(ROOT / 'scenarios' / 'auto_repair.yaml')!r})\n"
         "assert len(controls_for(s)) == 10\n"
         "scenario_for(s, {'market.households': 30000.0})\n"

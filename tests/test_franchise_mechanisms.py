@@ -12,15 +12,15 @@ import simpy
 from scipy import stats
 
 from franchise_sim import SimulationResults, load_scenario, simulate
-from franchise_sim.business import UNIFORMS_PER_MONTH, Business
-from franchise_sim.calendar import Calendar
-from franchise_sim.franchisor import Franchisor, brand_fade_factor
-from franchise_sim.market import Market
-from franchise_sim.plan import plan_replication
-from franchise_sim.randomness import ReplicationStreams
-from franchise_sim.replication import cost_lines
-from franchise_sim.scenario import FORMAT_FIELDS, Mechanisms, Scenario
-from franchise_sim.scenario_file import ScenarioError
+from franchise_sim.engine.replication import cost_lines
+from franchise_sim.model.business import UNIFORMS_PER_MONTH, Business
+from franchise_sim.model.calendar import Calendar
+from franchise_sim.model.market import Market
+from franchise_sim.model.plan import plan_replication
+from franchise_sim.model.randomness import ReplicationStreams
+from franchise_sim.model.relationships.franchise import Franchisor, brand_fade_factor
+from franchise_sim.scenario.files import ScenarioError
+from franchise_sim.scenario.schema import FORMAT_FIELDS, Mechanisms, Scenario
 from tests.books import assert_books_balance
 from tests.conftest import SCENARIOS, Variant
 
@@ -372,7 +372,7 @@ def test_mechanisms_on_give_identical_results_for_one_and_two_workers(variant: V
 
 
 def test_the_report_shows_what_an_arm_runs_on_with_mechanisms_off(auto_repair: Scenario) -> None:
-    from franchise_sim.report import ASSUMPTIONS
+    from franchise_sim.outputs.report import ASSUMPTIONS
 
     plain = auto_repair.with_changes(
         {

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from franchise_sim.cli import main
-from franchise_sim.scenario_file import MAX_FILE_BYTES, ScenarioError, parse_scenario
-from franchise_sim.shelf import SLUG_CHARS, slug
+from franchise_sim.interfaces.cli import main
+from franchise_sim.scenario.files import MAX_FILE_BYTES, ScenarioError, parse_scenario
+from franchise_sim.scenario.shelf import SLUG_CHARS, slug
 from tests.conftest import AUTO_REPAIR, SCENARIOS
 
 SOURCE = AUTO_REPAIR.read_text(encoding="utf-8")

@@ -12,10 +12,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from franchise_sim.archive import MARKER_FILE
-from franchise_sim.cli import main
-from franchise_sim.customers import bass_share
-from franchise_sim.model_check import (
+from franchise_sim.analysis.model_check import (
     CHECK_NUMBERS,
     LoanBooks,
     ModelCheck,
@@ -33,9 +30,12 @@ from franchise_sim.model_check import (
     scheduled_balance,
     yearly_closure_rates,
 )
-from franchise_sim.model_check_page import PAGE_FILE, TABLE_FILE, save_model_check
-from franchise_sim.money import loan_instalment, loan_payment
-from franchise_sim.scenario import Scenario
+from franchise_sim.interfaces.cli import main
+from franchise_sim.model.customers import bass_share
+from franchise_sim.model.money import loan_instalment, loan_payment
+from franchise_sim.outputs.folders import MARKER_FILE
+from franchise_sim.outputs.model_check_page import PAGE_FILE, TABLE_FILE, save_model_check
+from franchise_sim.scenario.schema import Scenario
 from tests.conftest import AUTO_REPAIR
 
 BLS = {0: 1.0, 1: 0.825, 2: 0.742, 3: 0.671, 4: 0.619, 5: 0.569}

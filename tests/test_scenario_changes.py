@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from franchise_sim import ScenarioError
-from franchise_sim.changes import reached_arms, target_paths
-from franchise_sim.distributions import Triangular
-from franchise_sim.scenario import Market, Scenario
+from franchise_sim.scenario.changes import reached_arms, target_paths
+from franchise_sim.scenario.distributions import Triangular
+from franchise_sim.scenario.schema import Market, Scenario
 from tests.conftest import AUTO_REPAIR, Variant
 
 AUTO_REPAIR_DATA: dict[str, Any] = yaml.safe_load(AUTO_REPAIR.read_text(encoding="utf-8"))

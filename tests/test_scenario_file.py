@@ -17,14 +17,14 @@ import pytest
 import yaml
 from pydantic_core import ErrorDetails
 
-from franchise_sim.scenario import Scenario
-from franchise_sim.scenario_file import (
+from franchise_sim.scenario.files import (
     ScenarioError,
     _explain,
     load_scenario,
     parse_scenario,
     validate_file,
 )
+from franchise_sim.scenario.schema import Scenario
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "scenarios" / "auto_repair.yaml"
 DISTS = "fixed, uniform, triangular, normal, lognormal, beta"

@@ -17,20 +17,16 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-from franchise_sim import ScenarioError, cli, simulate
-from franchise_sim import sweeps as sweep_module
-from franchise_sim.cli import main
-from franchise_sim.figures import arm_colours, sweep_chart
-from franchise_sim.owner import INSOLVENT
-from franchise_sim.scenario import Scenario
-from franchise_sim.statistics import (
+from franchise_sim import ScenarioError, simulate
+from franchise_sim.analysis import sweeps as sweep_module
+from franchise_sim.analysis.statistics import (
     mean_interval,
     median_interval,
     paired_difference,
     probability_better,
     survival_at,
 )
-from franchise_sim.sweeps import (
+from franchise_sim.analysis.sweeps import (
     FRAME_COLUMNS,
     crossing,
     metric_info,
@@ -40,6 +36,11 @@ from franchise_sim.sweeps import (
     sweep_table,
     sweep_text,
 )
+from franchise_sim.interfaces import cli
+from franchise_sim.interfaces.cli import main
+from franchise_sim.model.owner import INSOLVENT
+from franchise_sim.outputs.figures import arm_colours, sweep_chart
+from franchise_sim.scenario.schema import Scenario
 
 ROYALTY = "arms.franchise.royalty_rate"
 ROYALTIES = [0.04, 0.08, 0.12]
