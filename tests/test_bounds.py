@@ -25,7 +25,8 @@ from pydantic.fields import FieldInfo
 
 from franchise_sim.engine.runner import simulate
 from franchise_sim.model.randomness import LARGEST_COUNT_MEAN, binomial_count, poisson_count
-from franchise_sim.scenario.files import ScenarioError, parse_scenario
+from franchise_sim.scenario.errors import ScenarioError
+from franchise_sim.scenario.files import parse_scenario
 from franchise_sim.scenario.schema import (
     FORMAT_FIELDS,
     MAX_HOUSEHOLDS,

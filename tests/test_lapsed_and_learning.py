@@ -113,7 +113,7 @@ def test_the_template_learns_by_visits_too(variant: Variant) -> None:
 
 
 def test_a_franchise_arm_cannot_set_the_concepts_learning_visits(variant: Variant) -> None:
-    from franchise_sim.scenario.files import ScenarioError
+    from franchise_sim.scenario.errors import ScenarioError
 
     with pytest.raises((ScenarioError, ValueError), match="learning_visits"):
         variant({"arms.franchise.concept.learning_visits": 100.0})

@@ -22,7 +22,8 @@ from franchise_sim.model.calendar import Calendar
 from franchise_sim.model.market import Market, market_size_factor
 from franchise_sim.model.plan import MarketPlan, plan_replication
 from franchise_sim.model.shocks import MAX_ENTRY_RATE_PER_YEAR, Shocks
-from franchise_sim.scenario.files import ScenarioError, parse_scenario
+from franchise_sim.scenario.errors import ScenarioError
+from franchise_sim.scenario.files import parse_scenario
 from franchise_sim.scenario.schema import Scenario
 from tests import test_model
 from tests.conftest import Variant

@@ -27,11 +27,11 @@ from franchise_sim.model.money import (
     outside_wage_present_value_usd,
     prime_rate_path,
     sale_price,
-    sba_max_spread,
     settle,
 )
 from franchise_sim.model.owner import GAVE_UP, INSOLVENT, OWNER_EXIT, SOLD
 from franchise_sim.model.plan import Draw, expected_earnings_path, plan_money
+from franchise_sim.scenario.sba_rules import sba_max_spread
 from franchise_sim.scenario.schema import Scenario
 from tests.books import assert_books_balance
 from tests.conftest import Variant

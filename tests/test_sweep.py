@@ -40,6 +40,7 @@ from franchise_sim.interfaces import cli
 from franchise_sim.interfaces.cli import main
 from franchise_sim.model.owner import INSOLVENT
 from franchise_sim.outputs.figures import arm_colours, sweep_chart
+from franchise_sim.scenario.changes import value_at, with_changes
 from franchise_sim.scenario.schema import Scenario
 
 ROYALTY = "arms.franchise.royalty_rate"
@@ -126,7 +127,7 @@ def test_one_value_sweep_is_a_plain_simulation(auto_repair: Scenario) -> None:
         auto_repair, {"market.households": [30_000]}, runs=60, seed=3, workers=1, horizon_months=36
     )
     results = simulate(
-        auto_repair.with_changes(change), runs=60, seed=3, workers=1, horizon_months=36
+        with_changes(auto_repair, change), runs=60, seed=3, workers=1, horizon_months=36
     )
     alive, out = results.series("alive"), results.outcomes
     i, base = results.arm_index("franchise"), results.arm_index("independent")
@@ -189,7 +190,7 @@ def test_two_parameters_give_the_full_grid_in_order(grid_sweep: pd.DataFrame) ->
 def test_sweep_points_builds_every_scenario(auto_repair: Scenario) -> None:
     points = sweep_points(auto_repair, {ROYALTY: np.array([0.05, 0.07])})
     assert [values for values, _ in points] == [(0.05,), (0.07,)]
-    assert [s.value_at(ROYALTY) for _, s in points] == [0.05, 0.07]
+    assert [value_at(s, ROYALTY) for _, s in points] == [0.05, 0.07]
     assert all(type(values[0]) is float for values, _ in points)  # numpy scalars made plain
 
 

@@ -42,6 +42,7 @@ from franchise_sim.engine.results import SimulationResults
 from franchise_sim.engine.runner import Progress, simulate
 from franchise_sim.model.customers import bass_share
 from franchise_sim.model.plan import plan_replication
+from franchise_sim.scenario.changes import with_changes
 from franchise_sim.scenario.schema import Scenario
 
 Array = NDArray[np.float64]
@@ -1093,7 +1094,7 @@ def check_scenario(
     months = max(DIRECTION_HORIZON_MONTHS, scenario.run.horizon_months)
     for arm in franchise_arms:
         checks.append(_failure_direction(scenario, arm.name, arm.label, months, run))
-        plain = run(scenario.with_changes(_no_brand(arm.name)), horizon)
+        plain = run(with_changes(scenario, _no_brand(arm.name)), horizon)
         i = base.arm_index(arm.name)
         checks.append(
             brand_check(alive[i], plain.series("alive")[i], label=arm.label, arm=arm.name)
@@ -1109,7 +1110,7 @@ def check_scenario(
 
 
 def _bass(scenario: Scenario, horizon: int) -> CheckResult:
-    model = scenario.with_changes(BASS_CHANGES)
+    model = with_changes(scenario, BASS_CHANGES)
     plan = plan_replication(
         model, seed=model.run.seed, replication=0, horizon_months=horizon, deterministic=True
     )
@@ -1168,8 +1169,8 @@ def _failure_direction(
     run: Callable[[Scenario, int], SimulationResults],
 ) -> CheckResult:
     failure = f"arms.{arm}.franchise.franchisor.failure_rate_per_year"
-    safe = run(scenario.with_changes({failure: 0.0}), months)
-    risky = run(scenario.with_changes({failure: HIGH_FAILURE_RATE_PER_YEAR}), months)
+    safe = run(with_changes(scenario, {failure: 0.0}), months)
+    risky = run(with_changes(scenario, {failure: HIGH_FAILURE_RATE_PER_YEAR}), months)
     i = safe.arm_index(arm)
     return franchisor_failure_check(
         safe.outcomes["npv"][i],

@@ -20,7 +20,13 @@ from franchise_sim.analysis.statistics import Interval, mean_interval, median_in
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.engine.runner import Progress, simulate
 from franchise_sim.model.owner import INSOLVENT
-from franchise_sim.scenario.changes import ArmField, changed_fields, reached_arms, target_paths
+from franchise_sim.scenario.changes import (
+    ArmField,
+    changed_fields,
+    reached_arms,
+    target_paths,
+    with_changes,
+)
 from franchise_sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -143,7 +149,7 @@ def sweep_points(
                 )
         seen[path] = fields
     points = itertools.product(*values.values())
-    return [(p, scenario.with_changes(dict(zip(values, p, strict=True)))) for p in points]
+    return [(p, with_changes(scenario, dict(zip(values, p, strict=True)))) for p in points]
 
 
 def _overlap(first: frozenset[ArmField], second: frozenset[ArmField]) -> ArmField | None:

@@ -39,9 +39,15 @@ from franchise_sim.outputs.folders import (
     save_results,
     shown,
 )
-from franchise_sim.scenario.files import ScenarioError, load_scenario, safe_text
+from franchise_sim.scenario.errors import ScenarioError, safe_text
 from franchise_sim.scenario.schema import Scenario, unusual_values
-from franchise_sim.scenario.shelf import DEFAULT_STARTER, ShelfError, find_scenario, short_name
+from franchise_sim.scenario.shelf import (
+    DEFAULT_STARTER,
+    ShelfError,
+    find_scenario,
+    load_scenario,
+    short_name,
+)
 
 EXIT_BAD_INPUT = 2
 EXIT_WORKER_LOST = 1

@@ -44,9 +44,11 @@ from franchise_sim.analysis.comparison import (
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.engine.runner import simulate
 from franchise_sim.outputs import figures
-from franchise_sim.scenario.distributions import _Distribution, mean_of, support_of, with_mean
-from franchise_sim.scenario.files import ScenarioError, load_scenario
+from franchise_sim.scenario.changes import value_at, with_changes
+from franchise_sim.scenario.distributions import DistributionModel, mean_of, support_of, with_mean
+from franchise_sim.scenario.errors import ScenarioError
 from franchise_sim.scenario.schema import Scenario
+from franchise_sim.scenario.shelf import load_scenario
 
 Kind = Literal["percent", "usd", "count", "per_month"]
 """How a control's value reads: a share as a percent, dollars, a count, a monthly chance."""
@@ -276,7 +278,7 @@ def _control(
     floor_at_step: bool = False,
 ) -> Control:
     """A control over ``span(value)``, widened to hold the value and aligned to its step."""
-    raw = scenario.value_at(path)
+    raw = value_at(scenario, path)
     value = mean_of(raw)
     lo_support, hi_support = support_of(raw)
     low, high = span(value)
@@ -340,14 +342,14 @@ def scenario_for(scenario: Scenario, values: Mapping[str, float]) -> Scenario:
     changes: dict[str, Any] = {}
     moved: list[str] = []
     for path, value in values.items():
-        current = scenario.value_at(path)
-        if isinstance(current, bool) or not isinstance(current, int | float | _Distribution):
+        current = value_at(scenario, path)
+        if isinstance(current, bool) or not isinstance(current, int | float | DistributionModel):
             raise ScenarioError(f"{path}: not a number or a distribution; a slider cannot move it")
         if mean_of(current) == value:
             continue
         if isinstance(current, int) and float(value).is_integer():
             changes[path] = int(value)
-        elif isinstance(current, _Distribution):
+        elif isinstance(current, DistributionModel):
             try:
                 changes[path] = with_mean(current, float(value))
                 moved.append(path)
@@ -358,16 +360,16 @@ def scenario_for(scenario: Scenario, values: Mapping[str, float]) -> Scenario:
     if not changes:
         return scenario
     try:
-        return scenario.with_changes(changes)
+        return with_changes(scenario, changes)
     except ScenarioError:
         if not moved:
             raise
     for path in moved:  # a moved spread may leave its field's range: fix such fields instead
         try:
-            scenario.with_changes({path: changes[path]})
+            with_changes(scenario, {path: changes[path]})
         except ScenarioError:
             changes[path] = float(values[path])
-    return scenario.with_changes(changes)
+    return with_changes(scenario, changes)
 
 
 # --- what the explorer shows (no widgets) ------------------------------------------------------

@@ -13,6 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from franchise_sim.scenario.sba_rules import (
+    SBA_GUARANTEE_FEE_ABOVE_1M,
+    SBA_GUARANTEE_FEE_TIERS,
+    sba_guaranteed_share,
+    sba_tier,
+)
+
 FloatLike = float | ArrayLike
 """A float or an array of them."""
 BoolLike = bool | ArrayLike
@@ -329,45 +336,6 @@ def outside_wage_present_value_usd(
 
 # --- The loan: variable rates and the SBA guarantee fee ------------------------------------------
 
-SBA_SPREAD_CAPS: tuple[tuple[float, float], ...] = (
-    (50_000.0, 0.065),
-    (250_000.0, 0.06),
-    (350_000.0, 0.045),
-    (math.inf, 0.03),
-)
-"""Largest spread over prime a 7(a) lender may charge, by loan size: (loan up to, cap)
-(sba_7a_loans.csv, 2023 rule) [SBA]."""
-
-SBA_GUARANTEED_SHARE: tuple[tuple[float, float], ...] = ((150_000.0, 0.85), (math.inf, 0.75))
-"""Share of a 7(a) loan the SBA guarantees: 85% up to 150k USD, 75% above (sba_7a_loans.csv)
-[SBA]."""
-
-SBA_GUARANTEE_FEE_TIERS: tuple[tuple[float, float], ...] = (
-    (150_000.0, 0.02),
-    (700_000.0, 0.03),
-    (math.inf, 0.035),
-)
-"""Up-front guarantee fee on the guaranteed portion of a 7(a) loan over 12 months, by loan size:
-2% up to 150k, 3% to 700k, 3.5% above (3.75% on a guaranteed portion over 1M USD). SBA fee
-notice for fiscal year 2025; not in the shipped table, so a stated assumption [A] to check
-against the current year's notice."""
-SBA_GUARANTEE_FEE_ABOVE_1M = 0.0375
-"""Fee rate on the part of the guaranteed portion above 1M USD (fiscal year 2025) [A]."""
-
-
-def _tier(loan_usd: float, tiers: tuple[tuple[float, float], ...]) -> float:
-    return next(value for upper, value in tiers if loan_usd <= upper)
-
-
-def sba_max_spread(loan_usd: float) -> float:
-    """The largest spread over prime allowed on a 7(a) loan of this size."""
-    return _tier(loan_usd, SBA_SPREAD_CAPS)
-
-
-def sba_guaranteed_share(loan_usd: float) -> float:
-    """The share of a 7(a) loan of this size the SBA guarantees."""
-    return _tier(loan_usd, SBA_GUARANTEED_SHARE)
-
 
 def guarantee_fee_usd(
     loan_usd: float, guaranteed_share: float | None = None, fee_rate: float | None = None
@@ -389,7 +357,7 @@ def guarantee_fee_usd(
     guaranteed = share * loan_usd
     if fee_rate is not None:
         return fee_rate * guaranteed
-    rate = _tier(loan_usd, SBA_GUARANTEE_FEE_TIERS)
+    rate = sba_tier(loan_usd, SBA_GUARANTEE_FEE_TIERS)
     if rate == SBA_GUARANTEE_FEE_TIERS[-1][1] and guaranteed > 1e6:
         return rate * 1e6 + SBA_GUARANTEE_FEE_ABOVE_1M * (guaranteed - 1e6)
     return rate * guaranteed

@@ -16,12 +16,10 @@ from statistics import NormalDist
 import numpy as np
 from scipy import special
 
+from franchise_sim.scenario.distributions import LARGEST_UNIFORM
+
 _TWO_TO_MINUS_53 = 2.0**-53
 
-SMALLEST_UNIFORM = 0.5 * _TWO_TO_MINUS_53
-"""The smallest uniform `keyed_uniform` returns (its top 53 bits all zero)."""
-LARGEST_UNIFORM = 1.0 - _TWO_TO_MINUS_53
-"""The largest uniform `keyed_uniform` returns."""
 
 LARGEST_COUNT_MEAN = 1e13
 """Largest mean `poisson_count` and `binomial_count` accept.

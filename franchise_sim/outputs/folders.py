@@ -36,7 +36,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from franchise_sim.engine.results import SimulationResults
-from franchise_sim.scenario.files import safe_text
+from franchise_sim.scenario.errors import safe_text
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -1,11 +1,12 @@
 """Changing a scenario by dotted paths: "what if the royalty were 8%?" as one validated step.
 
-``apply_changes`` is behind ``Scenario.with_changes``. A path names a field the way the scenario
-file writes it (``market.households``, ``arms.franchise.financing.owner_equity_usd``). Under an
-arm with franchise terms the ``franchise.`` step may be left out, so
-``arms.franchise.royalty_rate`` means ``arms.franchise.franchise.royalty_rate``. A field an arm
-does not override yet gets an override. The result is a new scenario validated like a file; the
-original is never touched. A path may step into a distribution (``spend_per_visit_usd.mode``).
+``with_changes`` makes a changed copy of a scenario (changing frozen data is a function). A path
+names a field the way the scenario file writes it (``market.households``,
+``arms.franchise.financing.owner_equity_usd``). Under an arm with franchise terms the
+``franchise.`` step may be left out, so ``arms.franchise.royalty_rate`` means
+``arms.franchise.franchise.royalty_rate``. A field an arm does not override yet gets an override.
+The result is a new scenario validated like a file; the original is never touched. A path may step
+into a distribution (``spend_per_visit_usd.mode``).
 
 A change says which arms it reaches (``reached_arms``) and never skips one silently. A path into
 a shared section (``financing.owner_equity_usd``) reaches the arms that take the shared value;
@@ -29,14 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from franchise_sim.scenario.files import (
-    ScenarioError,
-    _allowed_keys,
-    _explain,
-    _fail,
-    _field,
-    _model_at,
-)
+from franchise_sim.scenario.errors import ScenarioError, scenario_error
 from franchise_sim.scenario.schema import (
     FINANCING_FIELDS,
     FORMAT_FIELDS,
@@ -45,6 +39,7 @@ from franchise_sim.scenario.schema import (
     FranchiseTerms,
     Scenario,
 )
+from franchise_sim.scenario.validation import allowed_keys, explain, field_for, model_at
 
 SOURCE = "with_changes"
 """How errors from a change name their origin (there is no file)."""
@@ -72,7 +67,7 @@ class _Reach:
     missed: tuple[tuple[str, tuple[Path, ...]], ...]  # an arm, its own values the change misses
 
 
-def apply_changes(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
+def with_changes(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
     """A new scenario with the given fields set, validated as a whole.
 
     Args:
@@ -104,7 +99,7 @@ def apply_changes(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise _fail(SOURCE, _explain(exc.errors(), data, None)) from None
+        raise scenario_error(SOURCE, explain(exc.errors(), data, None)) from None
 
 
 def target_paths(scenario: Scenario, dotted: str) -> tuple[Path, ...]:
@@ -394,12 +389,12 @@ def _check(path: Path, data: dict[str, Any]) -> None:
     node: Any = data
     for depth, part in enumerate(path):
         here = path[:depth]
-        model = _model_at(Scenario, here, data)
+        model = model_at(Scenario, here, data)
         if here == ("arms",):
             model = None  # the arm names were checked by the caller
-        elif model is not None and _field(model, part) is None:
+        elif model is not None and field_for(model, part) is None:
             raise ScenarioError(
-                f"{SOURCE}: {'.'.join(path[: depth + 1])}: " + _unknown(part, _allowed_keys(model))
+                f"{SOURCE}: {'.'.join(path[: depth + 1])}: " + _unknown(part, allowed_keys(model))
             )
         elif model is None and not (isinstance(node, dict) and part in node):
             where = ".".join(here)

@@ -17,12 +17,18 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import special
 
-from franchise_sim.model.randomness import LARGEST_UNIFORM, SMALLEST_UNIFORM
+_TWO_TO_MINUS_53 = 2.0**-53
+
+SMALLEST_UNIFORM = 0.5 * _TWO_TO_MINUS_53
+"""The smallest uniform an inverse CDF is given (a keyed uniform with its top 53 bits zero)."""
+LARGEST_UNIFORM = 1.0 - _TWO_TO_MINUS_53
+"""The largest uniform an inverse CDF is given (a keyed uniform keeps below 1)."""
+
 
 FloatArray = NDArray[np.float64]
 
 
-class _Distribution(BaseModel):
+class DistributionModel(BaseModel):
     """Shared configuration of every distribution model."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
@@ -40,7 +46,7 @@ class _Distribution(BaseModel):
         raise NotImplementedError
 
 
-class Fixed(_Distribution):
+class Fixed(DistributionModel):
     """A known value, written ``{dist: fixed, value: 3}`` or just ``3``."""
 
     dist: Literal["fixed"] = "fixed"
@@ -59,7 +65,7 @@ class Fixed(_Distribution):
         return np.full(np.shape(u), self.value)
 
 
-class Uniform(_Distribution):
+class Uniform(DistributionModel):
     """Every value between ``low`` and ``high`` equally likely."""
 
     dist: Literal["uniform"]
@@ -85,7 +91,7 @@ class Uniform(_Distribution):
         return self.low + (self.high - self.low) * np.asarray(u, dtype=float)
 
 
-class Triangular(_Distribution):
+class Triangular(DistributionModel):
     """Three-point estimate: ``low``, most likely ``mode``, ``high``."""
 
     dist: Literal["triangular"]
@@ -118,7 +124,7 @@ class Triangular(_Distribution):
         return np.asarray(np.clip(np.where(u < split, left, right), a, b), dtype=float)
 
 
-class Normal(_Distribution):
+class Normal(DistributionModel):
     """Normal distribution, optionally truncated to ``[low, high]``."""
 
     dist: Literal["normal"]
@@ -180,7 +186,7 @@ log parameters overflow (an sd of 1e300 on a mean of 25,000).
 """
 
 
-class LogNormal(_Distribution):
+class LogNormal(DistributionModel):
     """Positive, right-skewed value given by its own ``mean`` and ``sd``."""
 
     dist: Literal["lognormal"]
@@ -215,7 +221,7 @@ class LogNormal(_Distribution):
         return np.exp(mu + sigma * special.ndtri(np.asarray(u, dtype=float)))
 
 
-class Beta(_Distribution):
+class Beta(DistributionModel):
     """Beta(``a``, ``b``) scaled onto ``[low, high]`` (default ``[0, 1]``)."""
 
     dist: Literal["beta"]
@@ -253,12 +259,12 @@ Uncertain = float | Distribution
 """A scenario value that is either a fixed number or a distribution."""
 
 
-def mean_of(value: float | _Distribution) -> float:
+def mean_of(value: float | DistributionModel) -> float:
     """Return the mean of a fixed number or a distribution."""
     return float(value) if isinstance(value, int | float) else value.mean()
 
 
-def support_of(value: float | _Distribution) -> tuple[float, float]:
+def support_of(value: float | DistributionModel) -> tuple[float, float]:
     """Return the support of a fixed number or a distribution."""
     return (float(value), float(value)) if isinstance(value, int | float) else value.support()
 
@@ -266,7 +272,7 @@ def support_of(value: float | _Distribution) -> tuple[float, float]:
 _EXTREME_UNIFORMS = np.array([SMALLEST_UNIFORM, LARGEST_UNIFORM])
 
 
-def draw_range(value: float | _Distribution) -> tuple[float, float]:
+def draw_range(value: float | DistributionModel) -> tuple[float, float]:
     """Return the smallest and largest value a replication can draw (or infinities).
 
     The support, except for a normal or lognormal without a finite bound: their draws are the
@@ -285,7 +291,7 @@ def draw_range(value: float | _Distribution) -> tuple[float, float]:
     return value.support()
 
 
-_D = TypeVar("_D", bound=_Distribution)
+_D = TypeVar("_D", bound=DistributionModel)
 
 
 @overload
@@ -296,7 +302,7 @@ def with_mean(value: float, mean: float) -> float: ...
 def with_mean(value: _D, mean: float) -> _D: ...
 
 
-def with_mean(value: float | _Distribution, mean: float) -> float | _Distribution:
+def with_mean(value: float | DistributionModel, mean: float) -> float | DistributionModel:
     """The same kind of uncertain value moved so that its mean is ``mean``.
 
     A plain number or a fixed value becomes ``mean``. A distribution keeps its family: one whose
@@ -349,7 +355,7 @@ def with_mean(value: float | _Distribution, mean: float) -> float | _Distributio
 
 
 def _moved_location(
-    value: _Distribution, move: Callable[[float], float], *, scale: float
+    value: DistributionModel, move: Callable[[float], float], *, scale: float
 ) -> dict[str, Any]:
     """The location fields of a uniform, triangular or normal moved by ``move``."""
     if isinstance(value, Uniform):

@@ -9,7 +9,7 @@ franchise terms. Units are in the field names (``_usd``, ``_per_month``, ``_rate
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
@@ -28,8 +28,8 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
-from franchise_sim.model.money import sba_max_spread
 from franchise_sim.scenario.distributions import LogNormal, Normal, Uncertain, draw_range, mean_of
+from franchise_sim.scenario.sba_rules import sba_max_spread
 
 BlsSector = Literal[
     "total_private", "other_services_naics81", "retail_trade", "accommodation_food_services"
@@ -1333,30 +1333,6 @@ class Scenario(Section):
     def resolved_arms(self) -> Iterator[Arm]:
         """Every arm, resolved, `independent` first."""
         return (self._resolved[name] for name in self.arm_names)
-
-    def with_changes(self, changes: Mapping[str, Any]) -> Scenario:
-        """A new, validated scenario with some fields changed; this one is left as it is.
-
-        Args:
-            changes: Dotted field paths and new values, for example
-                ``{"arms.franchise.royalty_rate": 0.08, "market.households": 30000}``. Under
-                a franchise arm the ``franchise.`` step may be left out.
-
-        Returns:
-            The changed scenario.
-
-        Raises:
-            ScenarioError: A path names no field, or a value is invalid.
-        """
-        from franchise_sim.scenario.changes import apply_changes
-
-        return apply_changes(self, changes)
-
-    def value_at(self, path: str) -> Any:
-        """The value at a dotted path, an arm's fields resolved against the shared sections."""
-        from franchise_sim.scenario.changes import value_at
-
-        return value_at(self, path)
 
 
 # --- Values that are allowed but unusual -------------------------------------------------------

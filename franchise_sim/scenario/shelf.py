@@ -1,4 +1,4 @@
-"""The shelf of shipped scenarios, and new scenario files started from one of them.
+"""The shelf of shipped scenarios, loading one by name or a file by path, and new files from one.
 
 The scenarios live in the project's ``scenarios/`` folder; wheels carry them as the package
 data ``franchise_sim.shipped_scenarios``. ``new_scenario_text`` copies one with all its source
@@ -14,8 +14,9 @@ import unicodedata
 from datetime import date
 from pathlib import Path
 
-from franchise_sim.scenario.files import read_scenario_text, safe_text
-from franchise_sim.scenario.schema import control_character
+from franchise_sim.scenario.errors import ScenarioError, safe_text
+from franchise_sim.scenario.files import parse_scenario, read_scenario_text, read_text_or_none
+from franchise_sim.scenario.schema import Scenario, control_character
 
 DEFAULT_STARTER = "auto_repair"
 """The shipped scenario a new file starts from when none is named."""
@@ -144,3 +145,41 @@ def new_scenario_text(
         f"# `franchise-sim run {target} --report`.\n#\n"
     )
     return header + text
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file, or a shipped scenario by name.
+
+    Args:
+        path: The YAML scenario file, encoded as UTF-8, or the name of a shipped scenario
+            (``"auto_repair"``) when no such file exists.
+
+    Returns:
+        The validated, frozen scenario.
+
+    Raises:
+        ScenarioError: The file cannot be read, is not valid YAML or is not a valid scenario;
+            the message names the file, the line and the field of every problem found.
+    """
+    source = str(path)
+    text = read_text_or_none(path, source)
+    if text is None:
+        shipped = shipped_scenario(source)
+        if shipped is not None:
+            return load_scenario(shipped)
+        raise ScenarioError(
+            f"{safe_text(source, None)}: no such scenario file ({unknown_scenario(source)})"
+        )
+    return parse_scenario(text, source)
+
+
+def validate_file(path: str | Path) -> None:
+    """Check a scenario file without keeping the result.
+
+    Args:
+        path: The YAML scenario file.
+
+    Raises:
+        ScenarioError: The file is not a usable scenario; see `load_scenario`.
+    """
+    load_scenario(path)
