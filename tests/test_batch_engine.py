@@ -18,15 +18,16 @@ import numpy as np
 import pytest
 import yaml
 
-from franchise_sim import batch_randomness as br
-from franchise_sim import randomness
-from franchise_sim.batch_engine import BatchRecord, monthly_columns, plans_on_paper, run_batch
-from franchise_sim.monte_carlo import simulate
-from franchise_sim.plan import needs_plan_on_paper, plan_replication
-from franchise_sim.relationships import RELATIONSHIPS
-from franchise_sim.replication import run_replication
-from franchise_sim.scenario import Scenario
-from franchise_sim.scenario_file import parse_scenario
+from franchise_sim.engine.batch import BatchRecord, monthly_columns, plans_on_paper, run_batch
+from franchise_sim.engine.replication import run_replication
+from franchise_sim.engine.runner import simulate
+from franchise_sim.model import batch_randomness as br
+from franchise_sim.model import randomness
+from franchise_sim.model.plan import needs_plan_on_paper, plan_replication
+from franchise_sim.model.relationships import RELATIONSHIPS
+from franchise_sim.scenario.distributions import LARGEST_UNIFORM, SMALLEST_UNIFORM
+from franchise_sim.scenario.files import parse_scenario
+from franchise_sim.scenario.schema import Scenario
 from tests.conftest import ROOT
 
 SHIPPED = ("auto_repair", "fitness_studio", "home_cleaning", "quick_service_restaurant")
@@ -221,8 +222,8 @@ def test_the_keyed_streams_are_numpys_own(seed: int) -> None:
 def _uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
     u = rng.random(n)
     u[:20] = 0.0
-    u[20:40] = randomness.LARGEST_UNIFORM
-    u[40:60] = randomness.SMALLEST_UNIFORM
+    u[20:40] = LARGEST_UNIFORM
+    u[40:60] = SMALLEST_UNIFORM
     return u
 
 

@@ -17,12 +17,12 @@ import simpy
 from numpy.typing import NDArray
 
 from franchise_sim import simulate
-from franchise_sim.batch_business import VectorBusiness
-from franchise_sim.batch_engine import DEFAULT_RELATIONSHIPS
-from franchise_sim.batch_randomness import BatchStreams
-from franchise_sim.batch_relationship import Relationship
-from franchise_sim.calendar import Calendar, Phase
-from franchise_sim.scenario import Scenario
+from franchise_sim.engine.batch import DEFAULT_RELATIONSHIPS
+from franchise_sim.model.batch_business import VectorBusiness
+from franchise_sim.model.batch_randomness import BatchStreams
+from franchise_sim.model.calendar import Calendar, Phase
+from franchise_sim.model.relationships.batch_relationship import Relationship
+from franchise_sim.scenario.schema import Scenario
 
 FEE_USD = 250.0
 LIFT_P = 0.01
@@ -31,7 +31,9 @@ LIFT_P = 0.01
 class MarketingAlliance:
     """A co-op marketing alliance with a complementary business: more awareness, a fee."""
 
-    def __init__(self, env: simpy.Environment, calendar: Calendar, business: VectorBusiness) -> None:
+    def __init__(
+        self, env: simpy.Environment, calendar: Calendar, business: VectorBusiness
+    ) -> None:
         self.calendar = calendar
         self.business = business
         self.months_paid = np.zeros(business.size)

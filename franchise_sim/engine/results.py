@@ -1,0 +1,145 @@
+"""Frozen simulation results: arrays per (arm, replication, month) and tidy tables on demand.
+
+Plain data: the notebook conveniences (the headline shown in Jupyter, ``results.plot``,
+``results.save``) wrap it one floor up, in ``interfaces.notebook``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from franchise_sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def tool_version() -> str:
+    """The franchise-sim release making these results ("0.0.0" from a source tree not installed)."""
+    try:
+        return version("franchise-sim")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return "0.0.0"
+
+
+SUMMARY_COLUMNS = (
+    "survived",
+    "closed_month",
+    "first_profitable_month",
+    "break_even_month",
+    "payback_month",
+    "final_customers",
+    "final_cash",
+    "cumulative_owner_cash_flow",
+    "owner_money_in",
+    "terminal_value",
+    "npv",
+    "franchisor_failed_month",
+    "brand_shocks",
+)
+"""Numeric per-(arm, replication) outcomes, in table order."""
+
+
+@dataclass(frozen=True, eq=False)
+class SimulationResults:
+    """Everything one call of ``simulate`` produced.
+
+    Attributes:
+        scenario: The scenario simulated.
+        seed: Master seed; with ``runs`` and ``horizon_months`` it replays the run exactly.
+        runs: Paired replications per arm.
+        horizon_months: Months simulated.
+        deterministic: Whether inputs were at their means, events off and flows at expectation.
+        arms: Arm names, ``independent`` first.
+        monthly_columns: Names of the last axis of ``trajectories``.
+        trajectories: Array (arm, replication, month, column) of the monthly books.
+        outcomes: Per-(arm, replication) arrays named by ``SUMMARY_COLUMNS``.
+        closure_reasons: Array (arm, replication) of why each business closed ("" if open).
+        shock_counts: Per replication, how many of each shared random event happened.
+        run_seconds: Wall time of the simulation.
+        worker_pids: Process ids that ran batches (the caller's own id when run in-process).
+    """
+
+    scenario: Scenario
+    seed: int
+    runs: int
+    horizon_months: int
+    deterministic: bool
+    arms: tuple[str, ...]
+    monthly_columns: tuple[str, ...]
+    trajectories: NDArray[np.float64]
+    outcomes: dict[str, NDArray[np.float64]]
+    closure_reasons: NDArray[np.str_]
+    shock_counts: dict[str, NDArray[np.int64]]
+    run_seconds: float = 0.0
+    worker_pids: tuple[int, ...] = field(default=())
+
+    def series(self, column: str) -> NDArray[np.float64]:
+        """One monthly variable as an array (arm, replication, month)."""
+        return self.trajectories[..., self.monthly_columns.index(column)]
+
+    def arm_index(self, arm: str) -> int:
+        """Position of an arm in the arrays."""
+        return self.arms.index(arm)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Display label of each arm."""
+        return {arm: self.scenario.arm(arm).label for arm in self.arms}
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """One row per (arm, replication): survival, closure, break-even, cash, NPV, events."""
+        import pandas as pd
+
+        n_arms, runs = len(self.arms), self.runs
+        frame: dict[str, Any] = {
+            "arm": np.repeat(np.array(self.arms, dtype=object), runs),
+            "replication": np.tile(np.arange(runs), n_arms),
+        }
+        for name in SUMMARY_COLUMNS:
+            frame[name] = self.outcomes[name].reshape(-1)
+        frame["survived"] = frame["survived"].astype(bool)
+        frame["closure_reason"] = self.closure_reasons.reshape(-1)
+        for name, counts in self.shock_counts.items():
+            frame[name] = np.tile(counts, n_arms)
+        table = pd.DataFrame(frame)
+        for name in ("closed_month", "first_profitable_month", "break_even_month", "payback_month"):
+            table[name] = table[name].astype("Int64")
+        failed = table["franchisor_failed_month"]
+        table["franchisor_failed_month"] = failed.where(failed > 0).astype("Int64")
+        table["brand_shocks"] = table["brand_shocks"].astype(int)
+        table["arm"] = table["arm"].astype(str)
+        return table
+
+    @cached_property
+    def monthly(self) -> pd.DataFrame:
+        """One row per (arm, replication, month) with every monthly variable."""
+        import pandas as pd
+
+        n_arms, runs, horizon, width = self.trajectories.shape
+        frame: dict[str, Any] = {
+            "arm": np.repeat(np.array(self.arms, dtype=object), runs * horizon),
+            "replication": np.tile(np.repeat(np.arange(runs), horizon), n_arms),
+            "month": np.tile(np.arange(1, horizon + 1), n_arms * runs),
+        }
+        flat = self.trajectories.reshape(-1, width)
+        for i, name in enumerate(self.monthly_columns):
+            frame[name] = flat[:, i]
+        table = pd.DataFrame(frame)
+        table["alive"] = table["alive"].astype(bool)
+        table["arm"] = table["arm"].astype(str)
+        return table
+
+    def __repr__(self) -> str:
+        kind = "deterministic plan" if self.deterministic else f"{self.runs:,} paired runs"
+        return (
+            f"<{type(self).__name__} {self.scenario.name!r}: {', '.join(self.arms)}; {kind} x "
+            f"{self.horizon_months} months, seed {self.seed}>"
+        )
