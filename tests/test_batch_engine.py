@@ -18,11 +18,18 @@ import numpy as np
 import pytest
 import yaml
 
-from franchise_sim.engine.batch import BatchRecord, monthly_columns, plans_on_paper, run_batch
+from franchise_sim.engine.batch import (
+    BatchRecord,
+    monthly_columns,
+    plans_on_paper,
+    run_batch,
+    run_plans,
+)
 from franchise_sim.engine.replication import run_replication
 from franchise_sim.engine.runner import simulate
 from franchise_sim.model import batch_randomness as br
 from franchise_sim.model import randomness
+from franchise_sim.model.batch_plan import BatchDraw, BatchDraws
 from franchise_sim.model.plan import needs_plan_on_paper, plan_replication
 from franchise_sim.model.relationships import RELATIONSHIPS
 from franchise_sim.scenario.distributions import LARGEST_UNIFORM, SMALLEST_UNIFORM
@@ -261,3 +268,40 @@ def test_the_vector_counts_refuse_the_means_the_scalar_ones_refuse() -> None:
         br.poisson_counts(np.array([0.5, 0.5]), np.array([1.0, 1e14]))
     with pytest.raises(ValueError, match="beyond what the simulation can draw"):
         br.binomial_counts(np.array([0.5]), np.array([1e15]), np.array([0.5]))
+
+
+def test_the_compiled_counts_are_the_numpy_ones() -> None:
+    pytest.importorskip("numba")
+    compiled = br.CountQuantiles(compiled=True)
+    assert compiled.compiled
+    rng = np.random.default_rng(5)
+    n = 20_000
+    u = _uniforms(rng, n)
+    mean = np.exp(rng.uniform(-6.0, 12.0, n))
+    np.testing.assert_array_equal(compiled.poisson(u, mean), br.poisson_counts(u, mean))
+    trials = np.floor(np.exp(rng.uniform(0.0, 10.0, n)))
+    p = rng.random(n) ** 3
+    p[80:100] = 1.0
+    np.testing.assert_array_equal(compiled.binomial(u, trials, p), br.binomial_counts(u, trials, p))
+
+
+def test_a_batch_with_compiled_counts_keeps_the_books() -> None:
+    pytest.importorskip("numba")
+    scenario = _scenario("quick_service_restaurant")
+    paper = plans_on_paper(scenario, 6, 24)
+    plain = run_batch(scenario, 6, range(0, 40), 24, False, paper)
+    draws = BatchDraws(6, np.arange(40, dtype=np.int64))
+    plans = [
+        plan_replication(
+            scenario,
+            seed=6,
+            replication=r,
+            horizon_months=24,
+            on_paper=paper,
+            draw=BatchDraw(draws, r),
+        )
+        for r in range(40)
+    ]
+    compiled = run_plans(plans, counts=br.CountQuantiles(compiled=True))
+    np.testing.assert_array_equal(plain.monthly, compiled.monthly)
+    assert plain.closure_reasons == compiled.closure_reasons
