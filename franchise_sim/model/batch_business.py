@@ -21,6 +21,7 @@ import simpy
 from numpy.typing import NDArray
 
 from franchise_sim.model import customers as cx
+from franchise_sim.model.batch_events import later, runs_until
 from franchise_sim.model.batch_randomness import CountQuantiles, exact_exp, exact_pow
 from franchise_sim.model.business import (
     MONTH_HEAD,
@@ -645,11 +646,13 @@ class VectorOwner:
             self._slack = np.array([r.slack_usd_per_month for r in reviews if r is not None])
             self._give_up = np.array([r.give_up_shortfall_usd for r in reviews if r is not None])
         env.process(self.close_books())
+        until = runs_until(calendar.horizon_months)
         for r, unit in enumerate(units):
             rate = unit.personal_exit_rate_per_year
             if rate > 0:
                 hazard = -math.log1p(-min(rate, 1 - 1e-12)) / 12.0
-                env.process(self.life_happens(r, -math.log1p(-float(personal_exit_u[r])) / hazard))
+                after = -math.log1p(-float(personal_exit_u[r])) / hazard
+                later(env, until, after, lambda r=r: self.life_happens(r))  # type: ignore[misc]
 
     def close_books(self) -> Generator[simpy.Event, Any, None]:
         """Each month: cover a shortfall, take a draw, and decide whether to carry on."""
@@ -740,9 +743,8 @@ class VectorOwner:
         )
         return end.liquidation_value_usd, False, lease + closure.wind_down_cost_usd
 
-    def life_happens(self, r: int, after_months: float) -> Generator[simpy.Event, Any, None]:
+    def life_happens(self, r: int) -> None:
         """A personal reason to stop arrives; the business closes at the month's end."""
-        yield self.env.timeout(after_months)
         self.must_stop[r] = True
 
 

@@ -13,7 +13,7 @@ within the month).
 from __future__ import annotations
 
 import math
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ import simpy
 from numpy.typing import NDArray
 
 from franchise_sim.model.batch_business import VectorBusiness, field
+from franchise_sim.model.batch_events import in_time, later, runs_until
 from franchise_sim.model.batch_randomness import SHOCK_PREFIX, ExponentialStreams, exact_pow
 from franchise_sim.model.calendar import Calendar, Phase
 from franchise_sim.model.plan import EventPlan, MarketPlan
@@ -166,6 +167,7 @@ class VectorShocks:
         self.market = market
         self.businesses = businesses
         n = len(plans)
+        self._until = runs_until(horizon_months)
         self.counts = np.zeros((n, len(SHOCK_NAMES)), dtype=np.int64)
         months = horizon_months + 0.5
         self._entry_rate = _events(plans, "competitor_rate_per_year")
@@ -186,19 +188,25 @@ class VectorShocks:
             name: ExponentialStreams(seed, replications, SHOCK_PREFIX + name, expected[name])
             for name in SHOCK_NAMES
         }
+        self._acts: dict[int, Callable[[int], None]] = {
+            COMPETITOR_ENTRY: self._competitor_opens,
+            RECESSION: self.recession,
+            EQUIPMENT_BREAKDOWN: self.equipment_breakdown,
+            KEY_STAFF_LOSS: self.key_staff_loss,
+        }
         saturating: list[int] = []
         for r, plan in enumerate(plans):
             if plan.competitor_rate_per_year > 0:
                 if plan.competitor_entry_threshold_customers_per_firm > 0:
                     saturating.append(r)
                 else:
-                    env.process(self.competitor_entries(r))
+                    self._arrive(COMPETITOR_ENTRY, r, plan.competitor_rate_per_year)
             if plan.recession_rate_per_year > 0:
-                env.process(self.recessions(r))
+                self._arrive(RECESSION, r, plan.recession_rate_per_year)
             if plan.breakdown_rate_per_year > 0:
-                env.process(self.equipment_breakdowns(r))
+                self._arrive(EQUIPMENT_BREAKDOWN, r, plan.breakdown_rate_per_year)
             if plan.staff_loss_rate_per_year > 0:
-                env.process(self.key_staff_losses(r))
+                self._arrive(KEY_STAFF_LOSS, r, plan.staff_loss_rate_per_year)
             if plan.competitor_exit_rate_per_year > 0:
                 for rival in range(plan.competitor_rivals_at_start):
                     self._rival_opened(r, rival)
@@ -207,16 +215,20 @@ class VectorShocks:
         if saturating:
             env.process(self.entries_following_saturation(np.array(saturating, dtype=np.intp)))
 
-    def _wait(self, name: str, r: int, rate_per_year: float) -> float:
-        return self._streams[name].next(r, 12.0 / rate_per_year)
+    def _arrive(self, event: int, r: int, rate_per_year: float) -> None:
+        """The next arrival of one of replication ``r``'s Poisson events, at its own time.
 
-    def competitor_entries(self, r: int) -> Generator[simpy.Event, Any, None]:
-        """Competitors open in replication ``r`` at a constant rate."""
-        rate = self.plans[r].competitor_rate_per_year
-        while True:
-            yield self.env.timeout(self._wait("competitor_entry", r, rate))
-            self.counts[r, COMPETITOR_ENTRY] += 1
-            self._competitor_opens(r)
+        Each arrival is counted, acts and schedules the next, with a wait drawn from the
+        event's own stream (see `shocks.Shocks`).
+        """
+        wait = self._streams[SHOCK_NAMES[event]].next(r, 12.0 / rate_per_year)
+
+        def arrives() -> None:
+            self.counts[r, event] += 1
+            self._acts[event](r)
+            self._arrive(event, r, rate_per_year)
+
+        later(self.env, self._until, wait, arrives)
 
     def entry_rate_per_month(self, where: Any) -> Any:
         """Bresnahan-Reiss entry: the rate at the threshold, scaled by customers per firm."""
@@ -262,6 +274,8 @@ class VectorShocks:
         stream = self._streams["competitor_entry"]
         env = self.env
         while True:
+            if not in_time(env, self._until, needed / rate):
+                return
             yield env.timeout(needed / rate)
             self.counts[r, COMPETITOR_ENTRY] += 1
             self._competitor_opens(r)
@@ -276,6 +290,8 @@ class VectorShocks:
                 if now == math.floor(now):  # a month's start: the monthly round goes on
                     self._needed[r] = needed
                     self._waiting[r] = True
+                    return
+                if not in_time(env, self._until, to_month_end):
                     return
                 yield env.timeout(to_month_end)
 
@@ -294,60 +310,55 @@ class VectorShocks:
         chance = min(self.plans[r].competitor_exit_rate_per_year, 1.0 - 1e-12)
         hazard_per_month = -math.log1p(-chance) / 12.0
         lasts = self._streams["competitor_exit"].next(r, 1.0 / hazard_per_month)
-        self.env.process(self.competitor_exits(r, rival, lasts))
+        later(self.env, self._until, lasts, lambda: self.competitor_exits(r, rival))
 
-    def competitor_exits(
-        self, r: int, rival: int, after_months: float
-    ) -> Generator[simpy.Event, Any, None]:
+    def competitor_exits(self, r: int, rival: int) -> None:
         """A rival closes after its time: its share of the market returns to the pool."""
-        yield self.env.timeout(after_months)
         self.counts[r, COMPETITOR_EXIT] += 1
         self.market.competitor_leaves(r, rival)
 
-    def recessions(self, r: int) -> Generator[simpy.Event, Any, None]:
+    def recession(self, r: int) -> None:
         """A recession starts; it ends after its duration while the next may already loom."""
-        plan = self.plans[r]
-        while True:
-            yield self.env.timeout(self._wait("recession", r, plan.recession_rate_per_year))
-            self.counts[r, RECESSION] += 1
-            self.env.process(self._recession(r, plan.recession_demand_drop))
+        plan, market = self.plans[r], self.market
+        drop = plan.recession_demand_drop
+        market.recession_starts(r, drop)
+        later(
+            self.env,
+            self._until,
+            plan.recession_duration_months,
+            lambda: market.recession_ends(r, drop),
+        )
 
-    def _recession(self, r: int, drop: float) -> Generator[simpy.Event, Any, None]:
-        self.market.recession_starts(r, drop)
-        yield self.env.timeout(self.plans[r].recession_duration_months)
-        self.market.recession_ends(r, drop)
-
-    def equipment_breakdowns(self, r: int) -> Generator[simpy.Event, Any, None]:
+    def equipment_breakdown(self, r: int) -> None:
         """Equipment fails: a repair bill and lost capacity in the month it happens."""
         plan = self.plans[r]
-        while True:
-            yield self.env.timeout(
-                self._wait("equipment_breakdown", r, plan.breakdown_rate_per_year)
-            )
-            self.counts[r, EQUIPMENT_BREAKDOWN] += 1
-            for business in self.businesses:
-                if business.is_open[r]:
-                    business.charge("repairs", r, plan.breakdown_repair_cost_usd)
-                    business.capacity_lost_share[r] = max(
-                        float(business.capacity_lost_share[r]), plan.breakdown_capacity_lost_share
-                    )
+        for business in self.businesses:
+            if business.is_open[r]:
+                business.charge("repairs", r, plan.breakdown_repair_cost_usd)
+                business.capacity_lost_share[r] = max(
+                    float(business.capacity_lost_share[r]), plan.breakdown_capacity_lost_share
+                )
 
-    def key_staff_losses(self, r: int) -> Generator[simpy.Event, Any, None]:
+    def key_staff_loss(self, r: int) -> None:
         """A key employee leaves: quality suffers until a replacement is hired and trained."""
         plan = self.plans[r]
-        while True:
-            yield self.env.timeout(self._wait("key_staff_loss", r, plan.staff_loss_rate_per_year))
-            self.counts[r, KEY_STAFF_LOSS] += 1
-            for business in self.businesses:
-                if business.is_open[r]:
-                    business.charge("recruiting", r, plan.staff_loss_recruiting_cost_usd)
-                    self.env.process(self._vacancy(business, r))
+        vacant = [business for business in self.businesses if business.is_open[r]]
+        for business in vacant:
+            business.charge("recruiting", r, plan.staff_loss_recruiting_cost_usd)
+            business.vacancy_quality_drop[r] = plan.staff_loss_quality_drop
+            business.vacancies[r] += 1
+        later(
+            self.env,
+            self._until,
+            plan.staff_loss_months_to_replace,
+            lambda: self._filled(vacant, r),
+        )
 
-    def _vacancy(self, business: VectorBusiness, r: int) -> Generator[simpy.Event, Any, None]:
-        business.vacancy_quality_drop[r] = self.plans[r].staff_loss_quality_drop
-        business.vacancies[r] += 1
-        yield self.env.timeout(self.plans[r].staff_loss_months_to_replace)
-        business.vacancies[r] -= 1
+    @staticmethod
+    def _filled(vacant: list[VectorBusiness], r: int) -> None:
+        """A replacement is hired and trained: the vacancy's quality drop ends."""
+        for business in vacant:
+            business.vacancies[r] -= 1
 
 
 def rivals_and_shares(plans: Sequence[EventPlan]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:

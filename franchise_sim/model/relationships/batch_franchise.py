@@ -18,6 +18,7 @@ import simpy
 from numpy.typing import NDArray
 
 from franchise_sim.model.batch_business import VectorBusiness
+from franchise_sim.model.batch_events import later, runs_until
 from franchise_sim.model.batch_randomness import (
     BRAND_SHOCK,
     FRANCHISOR_FAILURE,
@@ -82,6 +83,7 @@ class VectorFranchisor:
         business.satisfaction_factors["brand"] = np.ones(n)
         business.satisfaction_factors["support"] = np.ones(n)
         env.process(self.support_unit())
+        self._until = runs_until(calendar.horizon_months)
         self._fading = np.flatnonzero(np.isfinite(self._half_life) | np.isfinite(self._half_share))
         if self._fading.size:
             env.process(self.fade_brand())
@@ -93,9 +95,10 @@ class VectorFranchisor:
         for r, x in enumerate(terms):
             if x.failure_rate_per_year > 0:
                 hazard = -math.log1p(-min(x.failure_rate_per_year, 1 - 1e-12)) / 12.0
-                env.process(self.fail_after(r, -math.log1p(-float(failure_u[r])) / hazard))
+                after = -math.log1p(-float(failure_u[r])) / hazard
+                later(env, self._until, after, lambda r=r: self.fail(r))  # type: ignore[misc]
             if x.brand_shock_rate_per_year > 0:
-                env.process(self.brand_shock_arrivals(r))
+                self.brand_shock_arrivals(r)
 
     def support_unit(self) -> Generator[simpy.Event, Any, None]:
         """Lend the brand from opening day; each month, collect the fees on the month's sales."""
@@ -149,9 +152,8 @@ class VectorFranchisor:
         if renewing.size:
             business.charge("renewal_fee", o[renewing], self._renewal_fee[o[renewing]])
 
-    def fail_after(self, r: int, months: float) -> Generator[simpy.Event, Any, None]:
+    def fail(self, r: int) -> None:
         """Replication ``r``'s franchisor fails: the unit loses all the system brought."""
-        yield self.env.timeout(months)
         business, terms = self.business, self.terms[r]
         if not business.is_open[r] or self.env.now > self.calendar.horizon_months:
             return
@@ -176,22 +178,31 @@ class VectorFranchisor:
             )
             business.free_to_adapt(r, failed_month - 1)
 
-    def brand_shock_arrivals(self, r: int) -> Generator[simpy.Event, Any, None]:
-        """Brand scandals or recalls arrive at random; each fades after its duration."""
-        scale = 12.0 / self.terms[r].brand_shock_rate_per_year
-        while True:
-            yield self.env.timeout(self._shock_stream.next(r, scale))
-            if not self.failed[r]:
-                self.brand_shocks[r] += 1
-                self.env.process(self._brand_shock(r))
+    def brand_shock_arrivals(self, r: int) -> None:
+        """Brand scandals or recalls arrive at random; each fades after its duration.
 
-    def _brand_shock(self, r: int) -> Generator[simpy.Event, Any, None]:
-        where = np.array([r], dtype=np.intp)
-        self._shocks_on[r] += 1
-        self._lend_brand(where)
-        yield self.env.timeout(self.terms[r].brand_shock_months)
-        self._shocks_on[r] -= 1
+        Each arrival schedules the next, with a wait drawn from the brand-shock stream.
+        """
+        wait = self._shock_stream.next(r, 12.0 / self.terms[r].brand_shock_rate_per_year)
+        later(self.env, self._until, wait, lambda: self._brand_shock(r))
+
+    def _brand_shock(self, r: int) -> None:
         if not self.failed[r]:
+            self.brand_shocks[r] += 1
+            self._shocks_on[r] += 1
+            where = np.array([r], dtype=np.intp)
+            self._lend_brand(where)
+            later(
+                self.env,
+                self._until,
+                self.terms[r].brand_shock_months,
+                lambda: self._brand_shock_fades(where),
+            )
+        self.brand_shock_arrivals(r)
+
+    def _brand_shock_fades(self, where: NDArray[np.intp]) -> None:
+        self._shocks_on[where] -= 1
+        if not self.failed[where[0]]:
             self._lend_brand(where)
 
     def counter(self, name: str) -> NDArray[np.float64]:
