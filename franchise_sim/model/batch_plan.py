@@ -34,7 +34,8 @@ class BatchDraws:
         self.seed = seed
         self.replications = replications
         self._uniforms: dict[str, NDArray[np.float64]] = {}
-        self._drawn: dict[tuple[str, int], tuple[Uncertain, list[float]]] = {}
+        self.made: dict[tuple[str, int], tuple[Uncertain, list[float]]] = {}
+        """The draws made so far, by field path and distribution (its id; the value kept)."""
 
     def uniforms(self, key: str) -> NDArray[np.float64]:
         """The uniforms of the input ``key`` in every replication."""
@@ -46,11 +47,11 @@ class BatchDraws:
 
     def drawn(self, value: Uncertain, key: str) -> list[float]:
         """The draws of ``value`` under ``key`` in every replication."""
-        found = self._drawn.get((key, id(value)))
+        found = self.made.get((key, id(value)))
         if found is None:
             assert not isinstance(value, int | float)
             found = (value, np.asarray(value.ppf(self.uniforms(key)), dtype=float).tolist())
-            self._drawn[key, id(value)] = found  # the value kept: its id stays its own
+            self.made[key, id(value)] = found  # the value kept: its id stays its own
         return found[1]
 
 
@@ -60,11 +61,15 @@ class BatchDraw(Draw):
     def __init__(self, draws: BatchDraws, index: int, *, at_mean: bool = False) -> None:
         super().__init__(draws.seed, int(draws.replications[index]), at_mean=at_mean)
         self._draws = draws
+        self._made = draws.made
         self._index = index
         self._mean = at_mean
 
     def __call__(self, value: Uncertain, key: str) -> float:
         """The value itself if fixed; else this replication's draw (or its mean)."""
+        found = self._made.get((key, id(value)))
+        if found is not None:
+            return found[1][self._index]
         if isinstance(value, int | float):
             return float(value)
         if self._mean:

@@ -8,6 +8,7 @@ different distributions for it draw from the same uniform: common random numbers
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -387,6 +388,7 @@ def _plan_end(
     )
 
 
+@functools.lru_cache(maxsize=256)  # every replication of a run caps the same plan alike
 def capped_expectation(planned: tuple[float, ...], cap_usd: float) -> tuple[float, ...]:
     """The plan's monthly earnings, never more than ``cap_usd`` (the owner's outside wage).
 
