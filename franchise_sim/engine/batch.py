@@ -27,7 +27,7 @@ from franchise_sim.model.batch_business import (
     VectorOwner,
     same_in_all,
 )
-from franchise_sim.model.batch_market import SHOCK_NAMES, VectorMarket, VectorShocks
+from franchise_sim.model.batch_market import VectorMarket, VectorShocks
 from franchise_sim.model.batch_plan import BatchDraw, BatchDraws
 from franchise_sim.model.batch_randomness import (
     CUSTOMERS,
@@ -53,6 +53,7 @@ from franchise_sim.model.relationships.batch_relationship import (
     Relationships,
     cost_lines,
 )
+from franchise_sim.model.shocks import SHOCK_NAMES
 from franchise_sim.scenario.schema import Scenario
 
 DEFAULT_RELATIONSHIPS: Relationships = (FRANCHISE,)

@@ -99,12 +99,19 @@ def bass_step_share(
     return out
 
 
-def _steps(
-    potential: NDArray[np.float64], customers: NDArray[np.float64]
-) -> tuple[Index, NDArray[np.float64]]:
-    """Where the market has room for adopters, and the customers' share of it there."""
+def bass_steps(
+    potential: NDArray[np.float64],
+    customers: NDArray[np.float64],
+    p: NDArray[np.float64],
+    q: NDArray[np.float64],
+) -> tuple[Index, NDArray[np.float64], NDArray[np.float64]]:
+    """Where the market has room for adopters, the customers' share there and a month later.
+
+    As `customers.expected_new_customers` and `customers.adoption_share` take the Bass step.
+    """
     room = np.flatnonzero(~((potential <= 0.0) | (customers >= potential)))
-    return room, customers[room] / potential[room]
+    share = customers[room] / potential[room]
+    return room, share, bass_step_share(share, p[room], q[room])
 
 
 class VectorBusiness:
@@ -305,10 +312,8 @@ class VectorBusiness:
         """Bass adopters among everyone in the market who is not a customer."""
         start = self.loyal[o] + self.casual[o]
         mean_new = np.zeros(o.size)
-        room, share = _steps(potential, start)
-        if room.size:
-            stepped = bass_step_share(share, p[room], q[room])
-            mean_new[room] = potential[room] * (stepped - share)
+        room, share, stepped = bass_steps(potential, start, p, q)
+        mean_new[room] = potential[room] * (stepped - share)
         if self._noisy:
             return np.minimum(
                 self._counts_of.poisson(u[:, U_NEW], mean_new), np.maximum(0.0, potential - start)
@@ -333,10 +338,8 @@ class VectorBusiness:
             lapsed = floor(lapsed)
         never = outside - lapsed
         adoption = np.zeros(o.size)
-        room, share = _steps(potential, start)
-        if room.size:
-            stepped = bass_step_share(share, p[room], q[room])
-            adoption[room] = (stepped - share) / (1.0 - share)
+        room, share, stepped = bass_steps(potential, start, p, q)
+        adoption[room] = (stepped - share) / (1.0 - share)
         certain = adoption >= 1.0
         back_share = np.where(certain, 1.0 if winback > 0.0 else 0.0, 0.0)
         unsure = np.flatnonzero(~certain)

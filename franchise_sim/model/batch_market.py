@@ -25,19 +25,11 @@ from franchise_sim.model.batch_events import in_time, later, runs_until
 from franchise_sim.model.batch_randomness import SHOCK_PREFIX, ExponentialStreams, exact_pow
 from franchise_sim.model.calendar import Calendar, Phase
 from franchise_sim.model.plan import EventPlan, MarketPlan
-from franchise_sim.model.shocks import MAX_ENTRY_RATE_PER_YEAR
+from franchise_sim.model.shocks import MAX_ENTRY_RATE_PER_YEAR, SHOCK_NAMES
 from franchise_sim.scenario.schema import MAX_HOUSEHOLDS
 
 COMPETITOR_ENTRY, RECESSION, EQUIPMENT_BREAKDOWN, KEY_STAFF_LOSS, COMPETITOR_EXIT = range(5)
 """Positions of the shared random events in `SHOCK_NAMES` and the counts."""
-SHOCK_NAMES = (
-    "competitor_entry",
-    "recession",
-    "equipment_breakdown",
-    "key_staff_loss",
-    "competitor_exit",
-)
-"""Random events shared by all arms, in the order their counts are reported."""
 _SMALLEST_SHARE_LEFT = 1e-12
 
 
