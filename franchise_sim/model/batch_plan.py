@@ -10,6 +10,7 @@ numbers to `plan.plan_replication`. The numbers are the same as `plan.Draw`'s.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from statistics import NormalDist
 
 import numpy as np
@@ -90,3 +91,9 @@ class BatchDraw(Draw):
         z = correlation * with_partner + math.sqrt(1.0 - correlation * correlation) * own
         u = min(max(_STANDARD_NORMAL.cdf(z), 1e-16), 1.0 - 1e-16)
         return float(value.ppf(np.array([u]))[0])
+
+
+def batch_draws(seed: int, runs: int, *, at_mean: bool = False) -> Callable[[int], Draw]:
+    """Replication ``r``'s draws of a run of ``runs``, all drawn together on first use."""
+    draws = BatchDraws(seed, np.arange(runs, dtype=np.int64))
+    return lambda r: BatchDraw(draws, r, at_mean=at_mean)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -407,18 +408,25 @@ def needs_plan_on_paper(scenario: Scenario) -> bool:
 
 
 def owner_money(
-    scenario: Scenario, arms: tuple[str, ...], seed: int, runs: int, *, deterministic: bool
+    scenario: Scenario,
+    arms: tuple[str, ...],
+    seed: int,
+    runs: int,
+    *,
+    deterministic: bool,
+    draw_for: Callable[[int], Draw] | None = None,
 ) -> dict[str, np.ndarray]:
     """Every arm's `UnitMoney` in every replication, as arrays (arm, replication).
 
     The same draws as `plan_replication` makes, so the outcomes computed from saved books
-    agree with those of the run.
+    agree with those of the run. ``draw_for`` gives replication ``r``'s draws (the batch
+    engine's `batch_plan.batch_draws`, drawn for every replication at once); by default a `Draw`.
     """
     names = ("upfront_usd", "outside_wage_usd_per_month", "liquidation_value_usd")
     out = {name: np.zeros((len(arms), runs)) for name in names}
     settled = np.zeros((len(arms), runs), dtype=bool)
     for r in range(runs):
-        draw = Draw(seed, r, at_mean=deterministic)
+        draw = Draw(seed, r, at_mean=deterministic) if draw_for is None else draw_for(r)
         for i, name in enumerate(arms):
             money = plan_money(scenario.arm(name), draw)
             for key in names:
