@@ -305,3 +305,24 @@ def test_a_batch_with_compiled_counts_keeps_the_books() -> None:
     compiled = run_plans(plans, counts=br.CountQuantiles(compiled=True))
     np.testing.assert_array_equal(plain.monthly, compiled.monthly)
     assert plain.closure_reasons == compiled.closure_reasons
+
+
+ORACLE = ROOT / "tests" / "data" / "batch_oracle.npz"
+"""Books of the per-replication engine, written at commit 42d6fc6 (the ``commit`` entry) from the
+shipped scenarios of that commit and a three-arm variant, whose texts it holds: the batch engine
+is compared with them whether or not the old engine is still there."""
+
+
+def test_the_batch_engine_keeps_the_stored_books_of_the_old_engine() -> None:
+    stored = np.load(ORACLE)
+    assert str(stored["commit"]).startswith("42d6fc6")
+    for name in stored["names"].tolist():
+        scenario = parse_scenario(str(stored[f"{name}:scenario"]), name)
+        seed, first, runs, horizon = (int(x) for x in stored[f"{name}:run"])
+        paper = plans_on_paper(scenario, seed, horizon) if needs_plan_on_paper(scenario) else None
+        new = run_batch(scenario, seed, range(first, first + runs), horizon, False, paper)
+        np.testing.assert_array_equal(new.monthly, stored[f"{name}:monthly"])
+        assert new.closure_reasons == [tuple(r) for r in stored[f"{name}:closure_reasons"].tolist()]
+        np.testing.assert_array_equal(new.shock_counts, stored[f"{name}:shock_counts"])
+        for counter in ("franchisor_failed_month", "brand_shocks"):
+            np.testing.assert_array_equal(new.counters[counter], stored[f"{name}:{counter}"])
