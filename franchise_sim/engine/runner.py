@@ -1,8 +1,11 @@
 """The Monte Carlo runner: paired replications of every arm, in batches over a process pool.
 
-Replication ``r`` draws every random number from streams keyed by ``(r, purpose)`` under the
-master seed, so its result does not depend on the batch it falls in or the worker that runs it:
-the same seed gives identical results whatever the number of workers.
+Each batch runs in the batch engine (`engine.batch`): one SimPy environment for all its
+replications and arms. Replication ``r`` draws every random number from streams keyed by
+``(r, purpose)`` under the master seed, so its result does not depend on the batch it falls in
+or the worker that runs it: the same seed gives identical results whatever the number of
+workers. The model's relationships (`simulate`'s ``relationships``) travel to the workers with
+each batch.
 
 A caller that runs many simulations (the notebook explorer) may pass its own long-lived
 executor instead of paying for a new process pool each time. When a run is abandoned (the
