@@ -146,7 +146,7 @@ def main() -> None:
             continue
         cpu: list[float] = []
 
-        def step(counts: CountQuantiles = counts) -> None:
+        def step(counts: CountQuantiles = counts, cpu: list[float] = cpu) -> None:
             started = time.process_time()
             plan_and_run(counts)()
             cpu.append(time.process_time() - started)
