@@ -286,8 +286,13 @@ class VectorBusiness:
         loyal, casual = self.loyal[o], self.casual[o]
         if self._noisy:
             new_loyal = floor(new * self.loyal_share[o] + u[:, U_SPLIT])
-            lost_loyal = self._counts_of.binomial(u[:, U_LOSS_LOYAL], whole(loyal), churn_loyal)
-            lost_casual = self._counts_of.binomial(u[:, U_LOSS_CASUAL], whole(casual), churn_casual)
+            # both segments' departures in one call: the same counts, element by element
+            lost = self._counts_of.binomial(
+                np.concatenate((u[:, U_LOSS_LOYAL], u[:, U_LOSS_CASUAL])),
+                np.concatenate((whole(loyal), whole(casual))),
+                np.concatenate((churn_loyal, churn_casual)),
+            )
+            lost_loyal, lost_casual = lost[: o.size], lost[o.size :]
         else:
             new_loyal = new * self.loyal_share[o]
             lost_loyal = loyal * churn_loyal
