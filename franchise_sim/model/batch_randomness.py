@@ -21,6 +21,7 @@ function. This is the one place the batch engine relies on that.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -528,6 +529,14 @@ class CountQuantiles:
         return self._binomial(u, n, p)
 
 
+_KERNELS = "franchise_sim.model.batch_counts_compiled"
+
+
 def count_quantiles(replications: int) -> CountQuantiles:
-    """The count quantiles for a batch of this many replications (compiled from `COMPILED_FROM`)."""
-    return CountQuantiles(compiled=replications >= COMPILED_FROM)
+    """The count quantiles for a batch of this many replications.
+
+    Compiled from `COMPILED_FROM` replications, or for any batch once this process has loaded
+    the kernels (an earlier big batch paid for them); numpy's otherwise.
+    """
+    loaded = _KERNELS in sys.modules
+    return CountQuantiles(compiled=loaded or replications >= COMPILED_FROM)
