@@ -26,7 +26,7 @@ import numpy as np
 import simpy
 from timing import Timing, conditions, timed
 
-from franchise_sim.engine.batch import plans_on_paper, run_plans
+from franchise_sim.engine.batch import cyclic_gc_paused, plans_on_paper, run_plans
 from franchise_sim.engine.replication import run_replication
 from franchise_sim.engine.runner import simulate
 from franchise_sim.model.batch_plan import BatchDraw, BatchDraws
@@ -126,10 +126,11 @@ def main() -> None:
 
     def plan_and_run(counts: CountQuantiles) -> Callable[[], object]:
         def step() -> object:
-            started = time.perf_counter()
-            plans = _plans(runs)
-            draws["plan"] = time.perf_counter() - started
-            return run_plans(plans, counts=counts)
+            with cyclic_gc_paused():  # as run_batch does
+                started = time.perf_counter()
+                plans = _plans(runs)
+                draws["plan"] = time.perf_counter() - started
+                return run_plans(plans, counts=counts)
 
         return step
 
