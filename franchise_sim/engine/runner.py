@@ -1,8 +1,11 @@
 """The Monte Carlo runner: paired replications of every arm, in batches over a process pool.
 
-Replication ``r`` draws every random number from streams keyed by ``(r, purpose)`` under the
-master seed, so its result does not depend on the batch it falls in or the worker that runs it:
-the same seed gives identical results whatever the number of workers.
+Each batch runs in the batch engine (`engine.batch`): one SimPy environment for all its
+replications and arms. Replication ``r`` draws every random number from streams keyed by
+``(r, purpose)`` under the master seed, so its result does not depend on the batch it falls in
+or the worker that runs it: the same seed gives identical results whatever the number of
+workers. The model's relationships (`simulate`'s ``relationships``) travel to the workers with
+each batch.
 
 A caller that runs many simulations (the notebook explorer) may pass its own long-lived
 executor instead of paying for a new process pool each time. When a run is abandoned (the
@@ -35,15 +38,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from franchise_sim.engine.outcomes import outcome_table
-from franchise_sim.engine.replication import (
+from franchise_sim.engine.batch import (
+    DEFAULT_RELATIONSHIPS,
     SHOCK_NAMES,
+    BatchRecord,
     monthly_columns,
     plans_on_paper,
-    run_replication,
+    run_batch,
 )
+from franchise_sim.engine.outcomes import outcome_table
 from franchise_sim.engine.results import SimulationResults
-from franchise_sim.model.plan import PlanOnPaper, needs_plan_on_paper, plan_replication
+from franchise_sim.model.plan import PlanOnPaper, needs_plan_on_paper
+from franchise_sim.model.relationships.batch_franchise import BRAND_SHOCKS, FAILED_MONTH
+from franchise_sim.model.relationships.batch_relationship import Relationships
 from franchise_sim.scenario.schema import RunSettings, Scenario
 
 Progress = Callable[[int], None]
@@ -55,8 +62,7 @@ class _Batch:
     monthly: NDArray[np.float64]  # (arm, replication, month, column)
     closure_reasons: list[tuple[str, ...]]
     shock_counts: NDArray[np.int64]  # (replication, shock)
-    franchisor_failed_month: NDArray[np.float64]  # (replication, arm)
-    brand_shocks: NDArray[np.float64]  # (replication, arm)
+    counters: dict[str, NDArray[np.float64]]  # each (replication, arm)
     pid: int
 
 
@@ -67,36 +73,67 @@ def _run_batch(
     horizon: int,
     deterministic: bool,
     planned: dict[str, PlanOnPaper] | None = None,
+    relationships: Relationships = DEFAULT_RELATIONSHIPS,
 ) -> _Batch | _Breakdown:
-    records = []
-    for r in replications:
-        plan = plan_replication(
-            scenario,
-            seed=seed,
-            replication=r,
-            horizon_months=horizon,
-            deterministic=deterministic,
-            on_paper=planned,
+    try:
+        record = run_batch(
+            scenario, seed, replications, horizon, deterministic, planned, relationships
         )
-        try:
-            records.append(run_replication(plan))
-        except (OverflowError, ValueError) as exc:
-            if not _breaks_down(exc):
-                raise
-            return _Breakdown(r, f"{type(exc).__name__}: {exc}")
+    except (OverflowError, ValueError) as exc:
+        if not _breaks_down(exc):
+            raise
+        return _first_breakdown(
+            scenario, seed, replications, horizon, deterministic, planned, relationships, exc
+        )
+    return _batch(record)
+
+
+def _batch(record: BatchRecord) -> _Batch:
     return _Batch(
-        monthly=np.stack([rec.monthly for rec in records], axis=1),
-        closure_reasons=[rec.closure_reasons for rec in records],
-        shock_counts=np.array([rec.shock_counts for rec in records], dtype=np.int64),
-        franchisor_failed_month=np.array([rec.franchisor_failed_month for rec in records], float),
-        brand_shocks=np.array([rec.brand_shocks for rec in records], dtype=float),
+        monthly=record.monthly,
+        closure_reasons=record.closure_reasons,
+        shock_counts=record.shock_counts,
+        counters=record.counters,
         pid=os.getpid(),
     )
 
 
+def _first_breakdown(
+    scenario: Scenario,
+    seed: int,
+    replications: range,
+    horizon: int,
+    deterministic: bool,
+    planned: dict[str, PlanOnPaper] | None,
+    relationships: Relationships,
+    exc: Exception,
+) -> _Breakdown:
+    """The first replication of a batch whose arithmetic breaks down, run one at a time."""
+    for r in replications:
+        try:
+            run_batch(
+                scenario, seed, range(r, r + 1), horizon, deterministic, planned, relationships
+            )
+        except (OverflowError, ValueError) as alone:
+            if _breaks_down(alone):
+                return _Breakdown(r, f"{type(alone).__name__}: {alone}")
+            raise
+    raise exc  # pragma: no cover - a batch breaks down only where one of its replications does
+
+
+BATCH_RUNS = (1_000, 5_000)
+"""Smallest and largest batch the runner aims for: numpy pays about 40-85 ms per batch."""
+
+
 def _batches(runs: int, workers: int) -> list[range]:
-    """Split replications into about eight batches per worker (at least one replication each)."""
-    size = max(1, -(-runs // (workers * 8)))
+    """Split replications into batches of at most 5,000 with at least one batch per worker.
+
+    A run of up to 1,000 replications per worker is one batch per worker; a longer one is cut
+    into batches of 1,000 to 5,000, as many for each worker.
+    """
+    per_worker = -(-runs // workers)
+    rounds = max(1, -(-per_worker // BATCH_RUNS[1]))
+    size = max(1, -(-runs // (workers * rounds)))
     return [range(start, min(runs, start + size)) for start in range(0, runs, size)]
 
 
@@ -342,6 +379,12 @@ def _check_finite_outcomes(table: dict[str, NDArray[np.float64]], arms: tuple[st
             raise NonFiniteResultError(int(replication), arm=arms[arm], column=name, value=value)
 
 
+def _counter(results: list[_Batch], name: str, arms: int) -> NDArray[np.float64]:
+    """A relationship counter over every batch, (arm, replication); zeros if none reports it."""
+    parts = [b.counters.get(name, np.zeros((len(b.closure_reasons), arms))) for b in results]
+    return np.concatenate(parts, axis=0).T
+
+
 def simulate(
     scenario: Scenario,
     *,
@@ -352,6 +395,7 @@ def simulate(
     deterministic: bool = False,
     progress: Progress | None = None,
     executor: Executor | None = None,
+    relationships: Relationships = DEFAULT_RELATIONSHIPS,
 ) -> SimulationResults:
     """Run paired replications of every arm of a scenario.
 
@@ -373,6 +417,8 @@ def simulate(
             across runs); ``workers`` then only sets how finely the runs are split. A new
             process pool is used if not given: shut down at the end, and its workers killed
             at once when the run is abandoned (an exception, Ctrl-C).
+        relationships: The relationships the model is composed of (the franchise unless
+            told); carried to every worker with the batches.
 
     Returns:
         Frozen results with monthly arrays and per-(arm, replication) outcomes.
@@ -406,9 +452,9 @@ def simulate(
     )
     started = time.perf_counter()
     arms = scenario.arm_names
-    columns = monthly_columns()
+    columns = monthly_columns(relationships)
     planned = (  # what owners who review against the plan on paper expect
-        plans_on_paper(scenario, seed, horizon)
+        plans_on_paper(scenario, seed, horizon, relationships)
         if needs_plan_on_paper(scenario) and not deterministic
         else None
     )
@@ -426,7 +472,10 @@ def simulate(
     batches = _batches(runs, workers if executor else min(workers, available_cores()))
     if executor is None and (workers == 1 or len(batches) == 1):
         for batch in batches:
-            take(batch, _run_batch(scenario, seed, batch, horizon, deterministic, planned))
+            take(
+                batch,
+                _run_batch(scenario, seed, batch, horizon, deterministic, planned, relationships),
+            )
     else:
         pool = executor or _own_pool(pool_workers(runs, workers))
         futures: list[Future[_Batch | _Breakdown]] = []
@@ -435,7 +484,14 @@ def simulate(
                 for batch in batches:
                     futures.append(
                         pool.submit(
-                            _run_batch, scenario, seed, batch, horizon, deterministic, planned
+                            _run_batch,
+                            scenario,
+                            seed,
+                            batch,
+                            horizon,
+                            deterministic,
+                            planned,
+                            relationships,
                         )
                     )
             for batch, future in zip(batches, futures, strict=True):
@@ -456,8 +512,8 @@ def simulate(
         arms,
         columns,
         monthly,
-        np.concatenate([b.franchisor_failed_month for b in results], axis=0).T,
-        np.concatenate([b.brand_shocks for b in results], axis=0).T,
+        _counter(results, FAILED_MONTH, len(arms)),
+        _counter(results, BRAND_SHOCKS, len(arms)),
         seed=seed,
         deterministic=deterministic,
     )
