@@ -326,3 +326,19 @@ def test_the_batch_engine_keeps_the_stored_books_of_the_old_engine() -> None:
         np.testing.assert_array_equal(new.shock_counts, stored[f"{name}:shock_counts"])
         for counter in ("franchisor_failed_month", "brand_shocks"):
             np.testing.assert_array_equal(new.counters[counter], stored[f"{name}:{counter}"])
+
+
+def test_a_kept_plan_on_paper_is_the_one_drawn_afresh() -> None:
+    scenario = _scenario("auto_repair")
+    kept = plans_on_paper(scenario, 3, 24)
+    kept.clear()  # the caller's copy: what is kept stays whole
+    again = plans_on_paper(scenario, 3, 24)
+    afresh = plans_on_paper(scenario.model_copy(deep=True), 3, 24)  # another scenario object
+    assert again == afresh
+    assert set(again) == set(scenario.arm_names)
+    assert len(plans_on_paper(scenario, 3, 36)["franchise"].earnings_usd) == 36
+    dearer = _scenario(
+        "auto_repair", lambda d: d["arms"]["franchise"]["franchise"].update(royalty_rate=0.12)
+    )
+    assert plans_on_paper(dearer, 3, 24)["franchise"] != again["franchise"]
+    assert plans_on_paper(dearer, 3, 24)["independent"] == again["independent"]
