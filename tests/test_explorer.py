@@ -7,9 +7,11 @@ check waits on ``Explorer.wait`` rather than on sleeps.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -428,6 +430,29 @@ def test_leases_share_a_pool_and_the_last_one_shuts_it_down() -> None:
     with pytest.raises(RuntimeError):
         pool.submit(int)
     assert PoolLease(1).pool is None
+
+
+def test_explorer_workers_outlive_the_thread_that_started_them_and_ignore_ctrl_c() -> None:
+    lease = PoolLease(2)
+    pool = lease.pool
+    assert pool is not None
+    started: list[int] = []
+    # The explorer's background thread is the first to submit: the workers are started there.
+    starter = threading.Thread(target=lambda: started.append(pool.submit(os.getpid).result()))
+    starter.start()
+    starter.join()
+    try:
+        workers = set(pool._processes)  # type: ignore[attr-defined]
+        assert started[0] in workers
+        for pid in workers:
+            os.kill(pid, signal.SIGINT)  # a worker deaf to Ctrl-C stays
+        time.sleep(0.2)
+        # Had a death signal been tied to the starting thread, these would be dead by now.
+        pids = {pool.submit(os.getpid).result(timeout=WAIT) for _ in range(8)}
+        assert set(pool._processes) == workers  # type: ignore[attr-defined]
+        assert pids <= workers
+    finally:
+        lease.release()
 
 
 # --- simulate on a caller's executor, and abandoned runs ---------------------------------------
