@@ -442,14 +442,14 @@ def test_explorer_workers_outlive_the_thread_that_started_them_and_ignore_ctrl_c
     starter.start()
     starter.join()
     try:
-        workers = set(pool._processes)  # type: ignore[attr-defined]
+        workers = set(pool._processes)
         assert started[0] in workers
         for pid in workers:
             os.kill(pid, signal.SIGINT)  # a worker deaf to Ctrl-C stays
         time.sleep(0.2)
         # Had a death signal been tied to the starting thread, these would be dead by now.
         pids = {pool.submit(os.getpid).result(timeout=WAIT) for _ in range(8)}
-        assert set(pool._processes) == workers  # type: ignore[attr-defined]
+        assert set(pool._processes) == workers
         assert pids <= workers
     finally:
         lease.release()
