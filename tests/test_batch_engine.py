@@ -290,3 +290,28 @@ def test_a_kept_plan_on_paper_is_the_one_drawn_afresh() -> None:
     )
     assert plans_on_paper(dearer, 3, 24)["franchise"] != again["franchise"]
     assert plans_on_paper(dearer, 3, 24)["independent"] == again["independent"]
+
+
+@pytest.mark.parametrize("correlation", [None, 0.9, -0.5])
+def test_a_batch_draws_every_plan_as_the_scalar_draws_do(correlation: float | None) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        if correlation is not None:
+            data["concept"]["mismatch_taste_gap_correlation"] = correlation
+
+    scenario = _scenario("auto_repair", edit)
+    paper = plans_on_paper(scenario, 5, 24)
+    replications = range(7, 57)
+    draws = BatchDraws(5, np.array(replications, dtype=np.int64))
+    for i, r in enumerate(replications):
+        batch = plan_replication(
+            scenario,
+            seed=5,
+            replication=r,
+            horizon_months=24,
+            on_paper=paper,
+            draw=BatchDraw(draws, i),
+        )
+        scalar = plan_replication(
+            scenario, seed=5, replication=r, horizon_months=24, on_paper=paper
+        )
+        assert batch == scalar
