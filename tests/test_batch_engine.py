@@ -315,3 +315,19 @@ def test_a_batch_draws_every_plan_as_the_scalar_draws_do(correlation: float | No
             scenario, seed=5, replication=r, horizon_months=24, on_paper=paper
         )
         assert batch == scalar
+
+
+def test_a_power_of_one_pair_throughout_is_each_elements_own() -> None:
+    cases = [
+        (np.full(50, 1.01), np.array(7 / 12)),
+        (np.full((3, 4), 0.5), np.full((3, 4), 2.5)),
+        (np.array([0.0, -0.0, 0.0]), np.array(3.0)),  # alike in value, not in bits
+        (np.array([1.5, 1.5, 2.0]), np.array(0.3)),
+        (np.array([2.0]), np.array([0.5])),
+    ]
+    for base, exponent in cases:
+        b, e = np.broadcast_arrays(base, exponent)
+        each = np.array([float(x) ** float(y) for x, y in zip(b.ravel(), e.ravel(), strict=True)])
+        powers = br.exact_pow(base, exponent)
+        assert powers.shape == b.shape
+        assert powers.ravel().tobytes() == each.tobytes()
