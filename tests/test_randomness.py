@@ -272,6 +272,7 @@ binomial_ps = st.one_of(
 @example(u=2.0**-54, n=100_000, p=0.3)
 @example(u=1.0 - 1e-12, n=100, p=0.01)
 @example(u=1.0 - 1e-12, n=20, p=0.95)
+@example(u=0.9999999999989999, n=34_780, p=1e-06)  # (1 - p)^n must not be taken as q**n
 def test_binomial_count_is_scipy_ppf(u: float, n: int, p: float) -> None:
     _assert_scipy_quantile(binomial_count(u, n, p), stats.binom(n, p), u)
 

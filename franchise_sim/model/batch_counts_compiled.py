@@ -67,7 +67,7 @@ def _binomial_one(
     mean = n * p
     if mean < _SEARCH_FROM_MEAN:
         k = 0
-        mass = q ** float(n)
+        mass = math.exp(float(n) * math.log1p(-p))
         cdf = mass
         while cdf < u and k < n:
             mass *= (n - k) / (k + 1) * ratio

@@ -392,7 +392,7 @@ def _binomial_from_zero(
     q = 1.0 - p
     ratio = p / q
     before = np.arange(_STEPS_AT_ONCE, dtype=float)  # the count before each step
-    mass = exact_pow(q, n)
+    mass = exact_exp(n * exact_log1p(-p))  # (1 - p)^n as the scalar count takes it
     factors = (n[:, None] - before) / (before + 1.0) * ratio[:, None]
     k, found, mass, cdf = _first_steps(u, mass, factors, last=n)
     go = np.flatnonzero(~found)
@@ -434,6 +434,14 @@ def _binomial_search(
         k[down] -= 1.0
         down = down[(k[down] > 0) & (cdf[down] - mass[down] >= u[down])]
     return k
+
+
+def exact_log1p(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``math.log1p`` element by element (``numpy.log1p`` may differ in the last digit)."""
+    import math
+
+    flat = np.asarray(x, dtype=float)
+    return np.fromiter(map(math.log1p, flat.ravel().tolist()), float, flat.size).reshape(flat.shape)
 
 
 def exact_exp(x: NDArray[np.float64]) -> NDArray[np.float64]:
