@@ -28,9 +28,9 @@ from timing import Timing, against_target, conditions, count_events, event_floor
 
 from franchise_sim.engine.batch import cyclic_gc_paused, plans_on_paper, run_plans
 from franchise_sim.engine.runner import simulate
-from franchise_sim.model.batch_plan import BatchDraw, BatchDraws
-from franchise_sim.model.batch_randomness import CountQuantiles
+from franchise_sim.model.draws import BatchDraw, BatchDraws
 from franchise_sim.model.plan import ReplicationPlan, plan_replication
+from franchise_sim.model.streams import CountQuantiles
 from franchise_sim.scenario.shelf import load_scenario
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "auto_repair.yaml"

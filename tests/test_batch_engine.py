@@ -28,9 +28,9 @@ from franchise_sim.engine.batch import (
     run_plans,
 )
 from franchise_sim.engine.runner import simulate
-from franchise_sim.model import batch_randomness as br
 from franchise_sim.model import randomness
-from franchise_sim.model.batch_plan import BatchDraw, BatchDraws
+from franchise_sim.model import streams as br
+from franchise_sim.model.draws import BatchDraw, BatchDraws
 from franchise_sim.model.plan import needs_plan_on_paper, plan_replication
 from franchise_sim.scenario.distributions import LARGEST_UNIFORM, SMALLEST_UNIFORM
 from franchise_sim.scenario.files import parse_scenario

@@ -13,14 +13,14 @@ from scipy import stats
 
 from franchise_sim import SimulationResults, load_scenario, simulate
 from franchise_sim.engine.batch import all_cost_lines, monthly_columns
-from franchise_sim.model.batch_business import VectorBusiness
-from franchise_sim.model.batch_events import later, runs_until
-from franchise_sim.model.batch_market import VectorMarket
-from franchise_sim.model.batch_randomness import BatchStreams
 from franchise_sim.model.books import UNIFORMS_PER_MONTH
+from franchise_sim.model.business import Business
 from franchise_sim.model.calendar import Calendar
+from franchise_sim.model.market import Market
 from franchise_sim.model.plan import plan_replication
-from franchise_sim.model.relationships.batch_franchise import VectorFranchisor, brand_fade_factor
+from franchise_sim.model.relationships.franchise import Franchisor, brand_fade_factor
+from franchise_sim.model.schedule import later, runs_until
+from franchise_sim.model.streams import BatchStreams
 from franchise_sim.scenario.changes import with_changes
 from franchise_sim.scenario.errors import ScenarioError
 from franchise_sim.scenario.schema import FORMAT_FIELDS, Mechanisms, Scenario
@@ -276,7 +276,7 @@ def test_franchisor_failure_lowers_npv_and_survival_when_the_system_earns_its_fe
 
 def _world(
     scenario: Scenario, horizon: int = 24
-) -> tuple[simpy.Environment, VectorBusiness, VectorFranchisor, np.ndarray]:
+) -> tuple[simpy.Environment, Business, Franchisor, np.ndarray]:
     """One franchise unit and its franchisor in a SimPy world, as the batch engine builds it.
 
     A batch of one replication, every customer uniform at 0.5.
@@ -286,16 +286,16 @@ def _world(
     replications = np.array([0], dtype=np.int64)
     streams = BatchStreams(1, replications, horizon)
     calendar = Calendar(env, horizon)
-    market = VectorMarket(env, calendar, [plan.market], np.zeros(1, dtype=np.int64), np.zeros(1))
+    market = Market(env, calendar, [plan.market], np.zeros(1, dtype=np.int64), np.zeros(1))
     uniforms = np.full((1, horizon, UNIFORMS_PER_MONTH), 0.5)
     unit = plan.units[1]
     lines = all_cost_lines()
     books = np.zeros((1, horizon, len(monthly_columns())))
-    business = VectorBusiness(
+    business = Business(
         env, calendar, market, [unit], uniforms, None, lines, noisy=False, books=books
     )
     assert unit.franchise is not None
-    franchisor = VectorFranchisor(env, calendar, business, [unit.franchise], streams)
+    franchisor = Franchisor(env, calendar, business, [unit.franchise], streams)
     return env, business, franchisor, books[0]
 
 

@@ -18,11 +18,11 @@ import simpy
 
 from franchise_sim import SimulationResults, simulate
 from franchise_sim.engine.batch import BatchRecord, plans_on_paper, run_batch
-from franchise_sim.model.batch_market import MAX_ENTRY_RATE_PER_YEAR, VectorMarket, VectorShocks
-from franchise_sim.model.batch_randomness import exact_pow
 from franchise_sim.model.books import SHOCK_NAMES
 from franchise_sim.model.calendar import Calendar
+from franchise_sim.model.market import MAX_ENTRY_RATE_PER_YEAR, Market, Shocks
 from franchise_sim.model.plan import MarketPlan, needs_plan_on_paper, plan_replication
+from franchise_sim.model.streams import exact_pow
 from franchise_sim.scenario.errors import ScenarioError
 from franchise_sim.scenario.files import parse_scenario
 from franchise_sim.scenario.schema import Scenario
@@ -162,7 +162,7 @@ def test_with_exits_the_market_after_ten_years_stays_closer_to_its_start(
 def test_a_rival_leaving_gives_its_share_back() -> None:
     env = simpy.Environment()
     plan = MarketPlan(potential_customers=1000.0, local_taste_gap=0.0, season_factors=(1.0,) * 12)
-    market = VectorMarket(env, Calendar(env, 12), [plan], np.array([2]), np.array([0.2]))
+    market = Market(env, Calendar(env, 12), [plan], np.array([2]), np.array([0.2]))
     first = market.competitor_enters(0, 0.2)
     second = market.competitor_enters(0, 0.2)
     assert (first, second) == (2, 3)  # rivals there at opening are 0 and 1
@@ -198,15 +198,15 @@ def test_the_entry_rate_scales_with_households_per_firm(variant: Variant) -> Non
     plan = plan_replication(scenario, seed=1, replication=0, horizon_months=12)
     env = simpy.Environment()
     one = np.array([0], dtype=np.int64)
-    market = VectorMarket(env, Calendar(env, 12), [plan.market], np.array([4]), np.array([0.2]))
-    shocks = VectorShocks(env, [plan.events], market, [], 1, one, 12)
+    market = Market(env, Calendar(env, 12), [plan.market], np.array([4]), np.array([0.2]))
+    shocks = Shocks(env, [plan.events], market, [], 1, one, 12)
     # 30,000 households over 4 rivals and this unit: 6,000 a firm, 1.5 times the threshold.
     assert shocks.entry_rate_per_month(0) == pytest.approx(0.35 * 1.5 / 12, rel=1e-12)
     market.competitor_enters(0, 0.2)  # 5,000 a firm now, whatever the entrant took
     assert shocks.entry_rate_per_month(0) == pytest.approx(0.35 * 1.25 / 12, rel=1e-12)
     crowded = dataclasses.replace(plan.events, competitor_entry_threshold_customers_per_firm=1e-6)
-    empty = VectorMarket(env, Calendar(env, 12), [plan.market], np.array([0]), np.array([0.2]))
-    crowded_out = VectorShocks(env, [crowded], empty, [], 1, one, 12)
+    empty = Market(env, Calendar(env, 12), [plan.market], np.array([0]), np.array([0.2]))
+    crowded_out = Shocks(env, [crowded], empty, [], 1, one, 12)
     assert crowded_out.entry_rate_per_month(0) == MAX_ENTRY_RATE_PER_YEAR / 12
 
 

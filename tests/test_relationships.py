@@ -18,10 +18,10 @@ from numpy.typing import NDArray
 
 from franchise_sim import simulate
 from franchise_sim.engine.batch import DEFAULT_RELATIONSHIPS
-from franchise_sim.model.batch_business import VectorBusiness
-from franchise_sim.model.batch_randomness import BatchStreams
+from franchise_sim.model.business import Business
 from franchise_sim.model.calendar import Calendar, Phase
-from franchise_sim.model.relationships.batch_relationship import Relationship
+from franchise_sim.model.relationships.relationship import Relationship
+from franchise_sim.model.streams import BatchStreams
 from franchise_sim.scenario.schema import Scenario
 
 FEE_USD = 250.0
@@ -31,9 +31,7 @@ LIFT_P = 0.01
 class MarketingAlliance:
     """A co-op marketing alliance with a complementary business: more awareness, a fee."""
 
-    def __init__(
-        self, env: simpy.Environment, calendar: Calendar, business: VectorBusiness
-    ) -> None:
+    def __init__(self, env: simpy.Environment, calendar: Calendar, business: Business) -> None:
         self.calendar = calendar
         self.business = business
         self.months_paid = np.zeros(business.size)
@@ -55,7 +53,7 @@ class MarketingAlliance:
 
 
 def attach(
-    env: simpy.Environment, calendar: Calendar, business: VectorBusiness, streams: BatchStreams
+    env: simpy.Environment, calendar: Calendar, business: Business, streams: BatchStreams
 ) -> MarketingAlliance | None:
     return MarketingAlliance(env, calendar, business) if business.arm == "independent" else None
 

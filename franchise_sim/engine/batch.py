@@ -6,7 +6,8 @@ replications, in its phase of the month (`calendar`); a business that has closed
 its arrays' working set. Each replication's random events (competitors, recessions, breakdowns,
 staff losses, a franchisor's failure and brand shocks, a personal exit) keep processes of their
 own, at their own times, drawn from the replication's own keyed streams. The books are those of
-the per-replication engine (`replication.run_replication`) bit for bit, whatever the batch.
+the per-replication engine this one replaced, bit for bit (kept in
+``tests/data/old_engine_books.npz``), and the same whatever the batch.
 
 The set of relationships is a value handed to `run_batch` (`DEFAULT_RELATIONSHIPS` unless told),
 so a worker process runs the model its caller composed, not whatever its imports registered.
@@ -24,23 +25,6 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
-from franchise_sim.model.batch_business import (
-    VectorBusiness,
-    VectorLender,
-    VectorOwner,
-    same_in_all,
-)
-from franchise_sim.model.batch_market import VectorMarket, VectorShocks
-from franchise_sim.model.batch_plan import BatchDraw, BatchDraws
-from franchise_sim.model.batch_randomness import (
-    CUSTOMERS,
-    PERSONAL_EXIT,
-    PRIME_RATE,
-    WINBACK,
-    BatchStreams,
-    CountQuantiles,
-    count_quantiles,
-)
 from franchise_sim.model.books import (
     BUSINESS_COST_LINES,
     MONTH_HEAD,
@@ -48,19 +32,33 @@ from franchise_sim.model.books import (
     SHOCK_NAMES,
     UNIFORMS_PER_MONTH,
 )
+from franchise_sim.model.business import Business, same_in_all
 from franchise_sim.model.calendar import Calendar
+from franchise_sim.model.draws import BatchDraw, BatchDraws
+from franchise_sim.model.lender import Lender
+from franchise_sim.model.market import Market, Shocks
 from franchise_sim.model.money import prime_rate_path
+from franchise_sim.model.owner import Owner
 from franchise_sim.model.plan import (
     PLAN_SCALE_MONTHS,
     PlanOnPaper,
     ReplicationPlan,
     plan_replication,
 )
-from franchise_sim.model.relationships.batch_franchise import FRANCHISE
-from franchise_sim.model.relationships.batch_relationship import (
+from franchise_sim.model.relationships.franchise import FRANCHISE
+from franchise_sim.model.relationships.relationship import (
     Relationship,
     Relationships,
     cost_lines,
+)
+from franchise_sim.model.streams import (
+    CUSTOMERS,
+    PERSONAL_EXIT,
+    PRIME_RATE,
+    WINBACK,
+    BatchStreams,
+    CountQuantiles,
+    count_quantiles,
 )
 from franchise_sim.scenario.schema import Scenario
 
@@ -309,7 +307,7 @@ def _run_plans(
     streams = BatchStreams(seed, replications, horizon)
     calendar = Calendar(env, horizon)
     events = [p.events for p in plans]
-    market = VectorMarket(
+    market = Market(
         env,
         calendar,
         [p.market for p in plans],
@@ -325,11 +323,11 @@ def _run_plans(
     counts = counts or count_quantiles(len(plans))
     arms = len(plans[0].units)
     monthly = np.zeros((arms, len(plans), horizon, len(MONTH_HEAD) + len(lines) + len(MONTH_TAIL)))
-    businesses: list[VectorBusiness] = []
+    businesses: list[Business] = []
     partners: list[list[object | None]] = []
     for a in range(arms):
         units = [p.units[a] for p in plans]
-        business = VectorBusiness(
+        business = Business(
             env,
             calendar,
             market,
@@ -341,11 +339,11 @@ def _run_plans(
             books=monthly[a],
             counts=counts,
         )
-        VectorLender(env, calendar, business, prime)
+        Lender(env, calendar, business, prime)
         partners.append([rel.attach(env, calendar, business, streams) for rel in relationships])
-        VectorOwner(env, calendar, business, exit_u)
+        Owner(env, calendar, business, exit_u)
         businesses.append(business)
-    shocks = VectorShocks(env, events, market, businesses, seed, replications, horizon)
+    shocks = Shocks(env, events, market, businesses, seed, replications, horizon)
     env.run(until=horizon + 0.5)
 
     n = len(plans)
@@ -368,7 +366,7 @@ def _run_plans(
 
 
 def _closed_books(
-    monthly: NDArray[np.float64], businesses: Sequence[VectorBusiness]
+    monthly: NDArray[np.float64], businesses: Sequence[Business]
 ) -> NDArray[np.float64]:
     """The books of every arm, balances frozen after each closure."""
     for business in businesses:

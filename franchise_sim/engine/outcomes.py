@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from franchise_sim.model.batch_plan import batch_draws
+from franchise_sim.model.draws import batch_draws
 from franchise_sim.model.money import (
     implied_capitalisation_rate,
     monthly_discount_factor,

@@ -49,8 +49,8 @@ from franchise_sim.engine.batch import (
 from franchise_sim.engine.outcomes import outcome_table
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.model.plan import PlanOnPaper, needs_plan_on_paper
-from franchise_sim.model.relationships.batch_franchise import BRAND_SHOCKS, FAILED_MONTH
-from franchise_sim.model.relationships.batch_relationship import Relationships
+from franchise_sim.model.relationships.franchise import BRAND_SHOCKS, FAILED_MONTH
+from franchise_sim.model.relationships.relationship import Relationships
 from franchise_sim.scenario.schema import RunSettings, Scenario
 
 Progress = Callable[[int], None]

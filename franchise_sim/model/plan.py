@@ -420,7 +420,7 @@ def owner_money(
 
     The same draws as `plan_replication` makes, so the outcomes computed from saved books
     agree with those of the run. ``draw_for`` gives replication ``r``'s draws (the batch
-    engine's `batch_plan.batch_draws`, drawn for every replication at once); by default a `Draw`.
+    engine's `draws.batch_draws`, drawn for every replication at once); by default a `Draw`.
     """
     names = ("upfront_usd", "outside_wage_usd_per_month", "liquidation_value_usd")
     out = {name: np.zeros((len(arms), runs)) for name in names}

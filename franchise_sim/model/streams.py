@@ -517,14 +517,14 @@ class CountQuantiles:
     """The count quantiles a batch draws with: numpy's, or compiled ones giving the same numbers.
 
     Args:
-        compiled: Use the numba kernels (`batch_counts_compiled`) if numba is installed.
+        compiled: Use the numba kernels (`compiled_counts`) if numba is installed.
     """
 
     def __init__(self, *, compiled: bool = False) -> None:
         self.compiled = False
         if compiled:
             try:
-                from franchise_sim.model import batch_counts_compiled as kernels
+                from franchise_sim.model import compiled_counts as kernels
             except ImportError:  # numba is an optional extra: numpy's give the same numbers
                 return
             self._poisson = kernels.poisson_counts
@@ -549,7 +549,7 @@ class CountQuantiles:
         return self._binomial(u, n, p)
 
 
-_KERNELS = "franchise_sim.model.batch_counts_compiled"
+_KERNELS = "franchise_sim.model.compiled_counts"
 
 
 def count_quantiles(replications: int) -> CountQuantiles:

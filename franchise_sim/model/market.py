@@ -1,12 +1,11 @@
 """The shared market and its random events, over a batch of replications.
 
-`market.Market` and `shocks.Shocks` in vector form. The market holds each replication's
-potential customers, rivals, season and economy in arrays and turns the season for all of them
-at each month's opening. Each replication's random events keep their own SimPy processes and
-their own times, drawn from their own keyed streams, as in `shocks`; only the monthly re-reading
-of a saturation-driven entry rate, which every replication does at each month's start, is done
-for all of them by one process (a replication hands itself over to it at a month's start
-exactly, where the scalar process would wait a whole month, and back when an entry falls
+`Market` holds each replication's potential customers, rivals, season and economy in arrays and
+turns the season for all of them at each month's opening. `Shocks` gives each replication's
+random events (competitor entry and exit, recessions, breakdowns, staff losses) their own times,
+drawn from their own keyed streams; only the monthly re-reading of a saturation-driven entry
+rate, which every replication does at each month's start, is done for all of them by one process
+(a replication hands itself over to it at a month's start exactly, and back when an entry falls
 within the month).
 """
 
@@ -20,12 +19,12 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
-from franchise_sim.model.batch_business import VectorBusiness, field
-from franchise_sim.model.batch_events import in_time, later, runs_until
-from franchise_sim.model.batch_randomness import SHOCK_PREFIX, ExponentialStreams, exact_pow
 from franchise_sim.model.books import SHOCK_NAMES
+from franchise_sim.model.business import Business, field
 from franchise_sim.model.calendar import Calendar, Phase
 from franchise_sim.model.plan import EventPlan, MarketPlan
+from franchise_sim.model.schedule import in_time, later, runs_until
+from franchise_sim.model.streams import SHOCK_PREFIX, ExponentialStreams, exact_pow
 from franchise_sim.scenario.schema import MAX_HOUSEHOLDS
 
 MAX_ENTRY_RATE_PER_YEAR = 12.0
@@ -36,8 +35,8 @@ COMPETITOR_ENTRY, RECESSION, EQUIPMENT_BREAKDOWN, KEY_STAFF_LOSS, COMPETITOR_EXI
 _SMALLEST_SHARE_LEFT = 1e-12
 
 
-class VectorMarket:
-    """The local market of every replication of a batch (see `market.Market`)."""
+class Market:
+    """The local market of every replication of a batch."""
 
     def __init__(
         self,
@@ -144,15 +143,15 @@ def _events(plans: Sequence[EventPlan], name: str) -> NDArray[np.float64]:
     return np.array([getattr(p, name) for p in plans], dtype=float)
 
 
-class VectorShocks:
-    """Competitor entry and exit, recessions, breakdowns and staff losses (see `shocks.Shocks`)."""
+class Shocks:
+    """Competitor entry and exit, recessions, breakdowns and staff losses, shared by every arm."""
 
     def __init__(
         self,
         env: simpy.Environment,
         plans: Sequence[EventPlan],
-        market: VectorMarket,
-        businesses: Sequence[VectorBusiness],
+        market: Market,
+        businesses: Sequence[Business],
         seed: int,
         replications: NDArray[np.int64],
         horizon_months: int,
@@ -214,7 +213,7 @@ class VectorShocks:
         """The next arrival of one of replication ``r``'s Poisson events, at its own time.
 
         Each arrival is counted, acts and schedules the next, with a wait drawn from the
-        event's own stream (see `shocks.Shocks`).
+        event's own stream.
         """
         wait = self._streams[SHOCK_NAMES[event]].next(r, 12.0 / rate_per_year)
 
@@ -350,7 +349,7 @@ class VectorShocks:
         )
 
     @staticmethod
-    def _filled(vacant: list[VectorBusiness], r: int) -> None:
+    def _filled(vacant: list[Business], r: int) -> None:
         """A replacement is hired and trained: the vacancy's quality drop ends."""
         for business in vacant:
             business.vacancies[r] -= 1

@@ -1,6 +1,6 @@
 """The franchisor over a batch of replications, and the franchise relationship as a value.
 
-`franchisor.Franchisor` in vector form: it lends its brand and system to one arm's unit in every
+The `Franchisor` lends its brand and system to one arm's unit in every
 replication of a batch, collects the fees at each month's settlement for the units still open
 and standing, and fades the brand at each opening. Each replication's franchisor fails and
 suffers brand shocks at its own random times, in SimPy processes of its own.
@@ -17,17 +17,17 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
-from franchise_sim.model.batch_business import VectorBusiness
-from franchise_sim.model.batch_events import later, runs_until
-from franchise_sim.model.batch_randomness import (
+from franchise_sim.model.business import Business
+from franchise_sim.model.calendar import Calendar, Phase
+from franchise_sim.model.plan import FranchisePlan
+from franchise_sim.model.relationships.relationship import Relationship
+from franchise_sim.model.schedule import later, runs_until
+from franchise_sim.model.streams import (
     BRAND_SHOCK,
     FRANCHISOR_FAILURE,
     BatchStreams,
     exact_pow,
 )
-from franchise_sim.model.calendar import Calendar, Phase
-from franchise_sim.model.plan import FranchisePlan
-from franchise_sim.model.relationships.batch_relationship import Relationship
 
 COST_LINES = ("royalty", "ad_fund", "franchise_fixed_fees", "renewal_fee", "rebranding")
 """Cost lines the franchise relationship charges; all but rebranding (the de-identification
@@ -43,14 +43,14 @@ def _terms(terms: list[FranchisePlan], name: str) -> NDArray[np.float64]:
     return np.array([getattr(t, name) for t in terms], dtype=float)
 
 
-class VectorFranchisor:
+class Franchisor:
     """The franchisor of one arm's unit in every replication of a batch."""
 
     def __init__(
         self,
         env: simpy.Environment,
         calendar: Calendar,
-        business: VectorBusiness,
+        business: Business,
         terms: list[FranchisePlan],
         streams: BatchStreams,
     ) -> None:
@@ -237,15 +237,15 @@ def brand_fade_factor(
 
 
 def attach(
-    env: simpy.Environment, calendar: Calendar, business: VectorBusiness, streams: BatchStreams
-) -> VectorFranchisor | None:
+    env: simpy.Environment, calendar: Calendar, business: Business, streams: BatchStreams
+) -> Franchisor | None:
     """The franchisor of an arm whose plan has a ``franchise`` section, else None."""
     terms = [unit.franchise for unit in business.units]
     if all(t is None for t in terms):
         return None
     if any(t is None for t in terms):
         raise ValueError("an arm is a franchise in some replications of a batch, not all")
-    return VectorFranchisor(env, calendar, business, [t for t in terms if t is not None], streams)
+    return Franchisor(env, calendar, business, [t for t in terms if t is not None], streams)
 
 
 FRANCHISE = Relationship(

@@ -1,9 +1,9 @@
 """Events at one replication's own times in a batch's SimPy environment.
 
 A replication's random events (a rival closing, a recession ending, a vacancy filled, a
-personal exit, a franchisor's failure) are SimPy timeouts at their own times, as in the
-per-replication engine. Where the scalar actors start a process only to wait once and act, the
-batch actors hang the act on the timeout itself (one event, not three), and an event that
+personal exit, a franchisor's failure) are SimPy timeouts at their own times. Where an actor only
+waits once and acts, it hangs the act on the timeout itself (one event, not a process), and an
+event that
 would fall at or after the end of the run (``until``, the horizon and a half month: a run's
 `simpy.Environment.run` stops before it) is not scheduled at all: it could change nothing.
 """

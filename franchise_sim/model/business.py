@@ -1,12 +1,15 @@
-"""The business, its lender and its owner, each acting on arrays over a batch's replications.
+"""The business itself: one arm's unit in every replication of a batch, trading, keeping books.
 
-These are `business.Business`, `lender.Lender` and `owner.Owner` in vector form: one actor per
-arm holds the state of that arm's business in every replication of a batch, and one SimPy
-process per actor acts in its phase of the month on the replications still open. Every
-formula keeps the scalar actor's floating-point order, and ``math``'s functions are used where
-the scalar actor uses them (`exact_exp`, `exact_pow`), so the books are the same bit for bit.
-What happens to one replication alone (a closure, a franchisor's failure) is done for that
-replication with the scalar code's own functions.
+One actor per arm holds the state of that arm's business in every replication of a batch (numpy
+arrays over the replications), and one SimPy process acts in its phase of the month on the
+replications still open. Other actors act on it through a small surface: they add to its
+awareness (``innovation_boosts``), scale its customers' satisfaction (``satisfaction_factors``)
+and its variable-cost rate (``variable_cost_factors``), add to the costs of selling it
+(``sale_costs_usd``), charge cost lines (``charge``), collect debt service (``pay_debt``), set the
+offer customers meet (``set_offer``) and lift the limit on adapting it to local tastes
+(``free_to_adapt``); the owner injects cash, draws it and closes the business. Every formula keeps
+one floating-point order and ``math``'s functions where they set the books (`exact_exp`,
+`exact_pow`), so the books are the same for any batch (tests/data/old_engine_books.npz).
 """
 
 from __future__ import annotations
@@ -21,15 +24,9 @@ import simpy
 from numpy.typing import NDArray
 
 from franchise_sim.model import customers as cx
-from franchise_sim.model.batch_events import later, runs_until
-from franchise_sim.model.batch_randomness import CountQuantiles, exact_exp, exact_pow
 from franchise_sim.model.books import (
-    GAVE_UP,
-    INSOLVENT,
     MONTH_HEAD,
     MONTH_TAIL,
-    OWNER_EXIT,
-    SOLD,
     U_LOSS_CASUAL,
     U_LOSS_LOYAL,
     U_NEW,
@@ -37,22 +34,15 @@ from franchise_sim.model.books import (
     U_VISITS,
 )
 from franchise_sim.model.calendar import Calendar, Phase
-from franchise_sim.model.money import (
-    annual_earnings_usd,
-    floating_rate_schedule,
-    lease_settlement_usd,
-    loan_payment,
-    sale_price,
-    settle,
-)
 from franchise_sim.model.plan import UnitPlan
+from franchise_sim.model.streams import CountQuantiles, exact_exp, exact_pow
 
 Index = NDArray[np.intp]
 """Positions of replications within a batch."""
 
 REVENUE, INTEREST, PRINCIPAL, INJECTION, DRAW, ASSET_SALE, CLOSURE_COSTS = range(7)
 """Columns of a business's month flows."""
-_LOAN_DUST_USD = 0.005
+LOAN_DUST_USD = 0.005
 
 
 def field(units: Sequence[UnitPlan], name: str) -> NDArray[np.float64]:
@@ -116,7 +106,7 @@ def bass_steps(
     return room, share, bass_step_share(share, p[room], q[room])
 
 
-class VectorBusiness:
+class Business:
     """One arm's business in every replication of a batch, and its books.
 
     The surface partners act on is `Business`'s, per replication: arrays by name in
@@ -556,203 +546,3 @@ def _mismatch_table(
     """`customers.mismatch_after` for every replication and month (row, month)."""
     decayed = floor_[:, None] + (start - floor_)[:, None] * _exp_table(months, tau)
     return np.where((start <= floor_)[:, None], start[:, None], decayed)
-
-
-class VectorLender:
-    """`lender.Lender` over a batch: an amortising loan, fixed or floating, per replication."""
-
-    def __init__(
-        self,
-        env: simpy.Environment,
-        calendar: Calendar,
-        business: VectorBusiness,
-        prime_per_year: Sequence[Sequence[float]] | None,
-    ) -> None:
-        units = business.units
-        self.calendar = calendar
-        self.business = business
-        self.rate_per_year = field(units, "loan_rate_per_year")
-        self.payment_usd = np.array(
-            [
-                loan_payment(u.loan_usd, u.loan_rate_per_year, u.loan_term_months)
-                if u.loan_usd > 0
-                else 0.0
-                for u in units
-            ]
-        )
-        floating = [u.floating_rate is not None and u.loan_usd > 0 for u in units]
-        self._floating = np.array(floating, dtype=bool)
-        horizon = calendar.horizon_months
-        self._due = np.zeros((len(units), horizon, 3))
-        self._scheduled = np.zeros(len(units), dtype=np.int64)
-        for r in np.flatnonzero(self._floating):
-            unit = units[int(r)]
-            assert unit.floating_rate is not None
-            assert prime_per_year is not None
-            schedule = floating_rate_schedule(
-                unit.loan_usd,
-                unit.floating_rate.spread_per_year,
-                unit.loan_term_months,
-                unit.floating_rate.reset_months,
-                prime_per_year[int(r)],
-            )
-            rows = [(d.interest_usd, d.principal_usd, d.balance_after_usd) for _, d in schedule]
-            rows = rows[:horizon]
-            self._scheduled[r] = len(rows)
-            if rows:
-                self._due[r, : len(rows)] = rows
-        env.process(self.collect())
-
-    def collect(self) -> Generator[simpy.Event, Any, None]:
-        """Each month, collect the instalment until the loan is repaid or the business closes."""
-        business = self.business
-        while (business.is_open & (business.loan_balance > 0)).any():
-            month = yield self.calendar.next(Phase.SETTLE)
-            owing = business.is_open & (business.loan_balance > 0)
-            fixed = np.flatnonzero(owing & ~self._floating)
-            if fixed.size:
-                balance = business.loan_balance[fixed]
-                interest = balance * (self.rate_per_year[fixed] / 12.0)
-                principal = np.minimum(balance, self.payment_usd[fixed] - interest)
-                principal = np.where(balance - principal < _LOAN_DUST_USD, balance, principal)
-                business.pay_debt(fixed, interest, principal, balance - principal)
-            floating = np.flatnonzero(owing & self._floating & (month <= self._scheduled))
-            if floating.size:
-                due = self._due[floating, month - 1]
-                business.pay_debt(floating, due[:, 0], due[:, 1], due[:, 2])
-
-
-class VectorOwner:
-    """`owner.Owner` over a batch: covers shortfalls, draws a living, decides to go on."""
-
-    def __init__(
-        self,
-        env: simpy.Environment,
-        calendar: Calendar,
-        business: VectorBusiness,
-        personal_exit_u: NDArray[np.float64],
-    ) -> None:
-        units = business.units
-        self.env = env
-        self.calendar = calendar
-        self.business = business
-        self.reserve_left_usd = field(units, "reserve_usd")
-        self._draw_target = field(units, "draw_usd_per_month")
-        self._floor = field(units, "cash_floor_usd")
-        self._ceiling = field(units, "cash_ceiling_usd")
-        self._living_share = field(units, "living_share_of_draw")
-        self._patience = field(units, "patience_months")
-        n = len(units)
-        self.lean_months = np.zeros(n)
-        self.shortfall_usd = np.zeros(n)
-        self.must_stop = np.zeros(n, dtype=bool)
-        reviews = [u.end.review if u.end is not None else None for u in units]
-        self._reviewing = same_in_all([r is not None for r in reviews], "owner.review")
-        if self._reviewing:
-            horizon = calendar.horizon_months
-            self._expected = np.array(
-                [r.expected_usd_per_month[:horizon] for r in reviews if r is not None]
-            )
-            self._slack = np.array([r.slack_usd_per_month for r in reviews if r is not None])
-            self._give_up = np.array([r.give_up_shortfall_usd for r in reviews if r is not None])
-        env.process(self.close_books())
-        until = runs_until(calendar.horizon_months)
-        for r, unit in enumerate(units):
-            rate = unit.personal_exit_rate_per_year
-            if rate > 0:
-                hazard = -math.log1p(-min(rate, 1 - 1e-12)) / 12.0
-                after = -math.log1p(-float(personal_exit_u[r])) / hazard
-                later(env, until, after, lambda r=r: self.life_happens(r))  # type: ignore[misc]
-
-    def close_books(self) -> Generator[simpy.Event, Any, None]:
-        """Each month: cover a shortfall, take a draw, and decide whether to carry on."""
-        business = self.business
-        while business.is_open.any():
-            month = yield self.calendar.next(Phase.CLOSE_BOOKS)
-            o = np.flatnonzero(business.is_open)
-            earned = business.earned(o)
-            cash = business.month_start_cash[o] + earned
-            injection = np.minimum(self.reserve_left_usd[o], np.maximum(0.0, -cash))
-            pos = np.flatnonzero(injection > 0)
-            if pos.size:
-                self.reserve_left_usd[o[pos]] -= injection[pos]
-                business.flows[o[pos], INJECTION] += injection[pos]
-                cash[pos] += injection[pos]
-            broke = cash < 0
-            for i in np.flatnonzero(broke):
-                self.wind_up(int(o[i]), INSOLVENT, float(cash[i]), month)
-            going = np.flatnonzero(~broke)
-            o, earned, cash = o[going], earned[going], cash[going]
-            target = np.where(earned >= 0, self._draw_target[o], 0.0)
-            floor_ = self._floor[o]
-            draw = np.minimum(target, np.maximum(0.0, cash - floor_))
-            draw = draw + np.maximum(0.0, cash - draw - np.maximum(self._ceiling[o], floor_))
-            business.flows[o, DRAW] += draw
-            gives_up = self.gives_up(o, month, earned)
-            stops = gives_up | self.must_stop[o]
-            for i in np.flatnonzero(stops):
-                reason = GAVE_UP if gives_up[i] else OWNER_EXIT
-                self.wind_up(int(o[i]), reason, float(cash[i] - draw[i]), month)
-
-    def gives_up(self, o: Index, month: int, earned: NDArray[np.float64]) -> NDArray[np.bool_]:
-        """Whether this month's earnings make each owner stop: the patience rule or the review."""
-        if not self._reviewing:
-            lean = earned < self._living_share[o] * self._draw_target[o]
-            self.lean_months[o] = np.where(lean, self.lean_months[o] + 1, 0.0)
-            return np.asarray(self.lean_months[o] >= self._patience[o])
-        expected = self._expected[o, month - 1] - self._slack[o]
-        shortfall = np.maximum(0.0, self.shortfall_usd[o] + expected - earned)
-        self.shortfall_usd[o] = shortfall
-        return np.asarray(shortfall > self._give_up[o])
-
-    def wind_up(self, r: int, reason: str, cash_usd: float, month: int) -> None:
-        """Close replication ``r``'s business; where closures settle in the books, square them."""
-        business = self.business
-        end = business.units[r].end
-        if end is None or not end.settles_in_ledger:
-            business.close(r, reason)
-            return
-        proceeds, sold, costs = self._sell_or_liquidate(r, reason, month)
-        if sold:
-            reason = SOLD
-        flows = business.flows
-        flows[r, ASSET_SALE] += proceeds
-        flows[r, CLOSURE_COSTS] += costs
-        balance = float(business.loan_balance[r])
-        done = settle(
-            cash_usd + proceeds - costs, balance, personal_guarantee=end.personal_guarantee
-        )
-        if done.principal_usd > 0:
-            business.pay_debt(r, 0.0, done.principal_usd, balance - done.principal_usd)
-        flows[r, INJECTION] += done.guarantee_call_usd
-        flows[r, DRAW] += done.distribution_usd
-        business.close(r, reason)
-
-    def _sell_or_liquidate(self, r: int, reason: str, month: int) -> tuple[float, bool, float]:
-        """The proceeds, whether the business was sold going, and the closing costs."""
-        business = self.business
-        unit = business.units[r]
-        end = unit.end
-        assert end is not None
-        if reason == OWNER_EXIT and end.sale is not None:
-            sale = end.sale
-            sale_costs = sum(float(c[r]) for c in business.sale_costs_usd.values())
-            price = sale_price(
-                annual_earnings_usd(business.operating_profits(r)),
-                sale.multiple_of_earnings,
-                sale.broker_fee_rate,
-                sale.other_costs_usd + sale_costs,
-            )
-            if price.price_usd > end.liquidation_value_usd:
-                return price.proceeds_usd, True, 0.0
-        closure = end.closure
-        if closure is None:
-            return end.liquidation_value_usd, False, 0.0
-        lease = lease_settlement_usd(
-            unit.rent_usd_per_month, month, closure.lease_months, closure.lease_break_fee_usd
-        )
-        return end.liquidation_value_usd, False, lease + closure.wind_down_cost_usd
-
-    def life_happens(self, r: int) -> None:
-        """A personal reason to stop arrives; the business closes at the month's end."""
-        self.must_stop[r] = True

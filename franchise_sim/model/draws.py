@@ -2,7 +2,7 @@
 
 `plan.plan_replication` draws each uncertain input from a uniform keyed by (replication, field
 path), one ``SeedSequence`` and one quantile call at a time. `BatchDraws` draws a key's uniforms
-for every replication of a batch at once (`batch_randomness.keyed_uniforms`) and maps them
+for every replication of a batch at once (`streams.keyed_uniforms`) and maps them
 through the distribution's quantile function in one call; `BatchDraw` hands one replication's
 numbers to `plan.plan_replication`. The numbers are the same as `plan.Draw`'s.
 """
@@ -16,8 +16,8 @@ from statistics import NormalDist
 import numpy as np
 from numpy.typing import NDArray
 
-from franchise_sim.model.batch_randomness import keyed_uniforms
 from franchise_sim.model.plan import INPUT_PREFIX, Draw
+from franchise_sim.model.streams import keyed_uniforms
 from franchise_sim.scenario.distributions import Uncertain
 
 _STANDARD_NORMAL = NormalDist()

@@ -20,8 +20,8 @@ from numpy.typing import NDArray
 from franchise_sim.model.calendar import Calendar
 
 if TYPE_CHECKING:
-    from franchise_sim.model.batch_business import VectorBusiness
-    from franchise_sim.model.batch_randomness import BatchStreams
+    from franchise_sim.model.business import Business
+    from franchise_sim.model.streams import BatchStreams
 
 
 class Partner(Protocol):
@@ -32,7 +32,7 @@ class Partner(Protocol):
         ...
 
 
-Attach = Callable[[simpy.Environment, Calendar, "VectorBusiness", "BatchStreams"], Partner | None]
+Attach = Callable[[simpy.Environment, Calendar, "Business", "BatchStreams"], Partner | None]
 """Builds the relationship's actor for one arm over a batch, or returns None if it has none.
 
 Attach must be a module-level function (it travels to worker processes by reference).

@@ -1,0 +1,176 @@
+"""The owner: the person behind one arm's business in every replication of a batch.
+
+Covers shortfalls from savings, draws a living, reviews the business against what was expected
+and closes it (insolvent, gave up, a personal exit, or sold as a going concern).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+from numpy.typing import NDArray
+
+from franchise_sim.model.books import (
+    GAVE_UP,
+    INSOLVENT,
+    OWNER_EXIT,
+    SOLD,
+)
+from franchise_sim.model.business import (
+    ASSET_SALE,
+    CLOSURE_COSTS,
+    DRAW,
+    INJECTION,
+    Business,
+    Index,
+    field,
+    same_in_all,
+)
+from franchise_sim.model.calendar import Calendar, Phase
+from franchise_sim.model.money import (
+    annual_earnings_usd,
+    lease_settlement_usd,
+    sale_price,
+    settle,
+)
+from franchise_sim.model.schedule import later, runs_until
+
+
+class Owner:
+    """`owner.Owner` over a batch: covers shortfalls, draws a living, decides to go on."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        calendar: Calendar,
+        business: Business,
+        personal_exit_u: NDArray[np.float64],
+    ) -> None:
+        units = business.units
+        self.env = env
+        self.calendar = calendar
+        self.business = business
+        self.reserve_left_usd = field(units, "reserve_usd")
+        self._draw_target = field(units, "draw_usd_per_month")
+        self._floor = field(units, "cash_floor_usd")
+        self._ceiling = field(units, "cash_ceiling_usd")
+        self._living_share = field(units, "living_share_of_draw")
+        self._patience = field(units, "patience_months")
+        n = len(units)
+        self.lean_months = np.zeros(n)
+        self.shortfall_usd = np.zeros(n)
+        self.must_stop = np.zeros(n, dtype=bool)
+        reviews = [u.end.review if u.end is not None else None for u in units]
+        self._reviewing = same_in_all([r is not None for r in reviews], "owner.review")
+        if self._reviewing:
+            horizon = calendar.horizon_months
+            self._expected = np.array(
+                [r.expected_usd_per_month[:horizon] for r in reviews if r is not None]
+            )
+            self._slack = np.array([r.slack_usd_per_month for r in reviews if r is not None])
+            self._give_up = np.array([r.give_up_shortfall_usd for r in reviews if r is not None])
+        env.process(self.close_books())
+        until = runs_until(calendar.horizon_months)
+        for r, unit in enumerate(units):
+            rate = unit.personal_exit_rate_per_year
+            if rate > 0:
+                hazard = -math.log1p(-min(rate, 1 - 1e-12)) / 12.0
+                after = -math.log1p(-float(personal_exit_u[r])) / hazard
+                later(env, until, after, lambda r=r: self.life_happens(r))  # type: ignore[misc]
+
+    def close_books(self) -> Generator[simpy.Event, Any, None]:
+        """Each month: cover a shortfall, take a draw, and decide whether to carry on."""
+        business = self.business
+        while business.is_open.any():
+            month = yield self.calendar.next(Phase.CLOSE_BOOKS)
+            o = np.flatnonzero(business.is_open)
+            earned = business.earned(o)
+            cash = business.month_start_cash[o] + earned
+            injection = np.minimum(self.reserve_left_usd[o], np.maximum(0.0, -cash))
+            pos = np.flatnonzero(injection > 0)
+            if pos.size:
+                self.reserve_left_usd[o[pos]] -= injection[pos]
+                business.flows[o[pos], INJECTION] += injection[pos]
+                cash[pos] += injection[pos]
+            broke = cash < 0
+            for i in np.flatnonzero(broke):
+                self.wind_up(int(o[i]), INSOLVENT, float(cash[i]), month)
+            going = np.flatnonzero(~broke)
+            o, earned, cash = o[going], earned[going], cash[going]
+            target = np.where(earned >= 0, self._draw_target[o], 0.0)
+            floor_ = self._floor[o]
+            draw = np.minimum(target, np.maximum(0.0, cash - floor_))
+            draw = draw + np.maximum(0.0, cash - draw - np.maximum(self._ceiling[o], floor_))
+            business.flows[o, DRAW] += draw
+            gives_up = self.gives_up(o, month, earned)
+            stops = gives_up | self.must_stop[o]
+            for i in np.flatnonzero(stops):
+                reason = GAVE_UP if gives_up[i] else OWNER_EXIT
+                self.wind_up(int(o[i]), reason, float(cash[i] - draw[i]), month)
+
+    def gives_up(self, o: Index, month: int, earned: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """Whether this month's earnings make each owner stop: the patience rule or the review."""
+        if not self._reviewing:
+            lean = earned < self._living_share[o] * self._draw_target[o]
+            self.lean_months[o] = np.where(lean, self.lean_months[o] + 1, 0.0)
+            return np.asarray(self.lean_months[o] >= self._patience[o])
+        expected = self._expected[o, month - 1] - self._slack[o]
+        shortfall = np.maximum(0.0, self.shortfall_usd[o] + expected - earned)
+        self.shortfall_usd[o] = shortfall
+        return np.asarray(shortfall > self._give_up[o])
+
+    def wind_up(self, r: int, reason: str, cash_usd: float, month: int) -> None:
+        """Close replication ``r``'s business; where closures settle in the books, square them."""
+        business = self.business
+        end = business.units[r].end
+        if end is None or not end.settles_in_ledger:
+            business.close(r, reason)
+            return
+        proceeds, sold, costs = self._sell_or_liquidate(r, reason, month)
+        if sold:
+            reason = SOLD
+        flows = business.flows
+        flows[r, ASSET_SALE] += proceeds
+        flows[r, CLOSURE_COSTS] += costs
+        balance = float(business.loan_balance[r])
+        done = settle(
+            cash_usd + proceeds - costs, balance, personal_guarantee=end.personal_guarantee
+        )
+        if done.principal_usd > 0:
+            business.pay_debt(r, 0.0, done.principal_usd, balance - done.principal_usd)
+        flows[r, INJECTION] += done.guarantee_call_usd
+        flows[r, DRAW] += done.distribution_usd
+        business.close(r, reason)
+
+    def _sell_or_liquidate(self, r: int, reason: str, month: int) -> tuple[float, bool, float]:
+        """The proceeds, whether the business was sold going, and the closing costs."""
+        business = self.business
+        unit = business.units[r]
+        end = unit.end
+        assert end is not None
+        if reason == OWNER_EXIT and end.sale is not None:
+            sale = end.sale
+            sale_costs = sum(float(c[r]) for c in business.sale_costs_usd.values())
+            price = sale_price(
+                annual_earnings_usd(business.operating_profits(r)),
+                sale.multiple_of_earnings,
+                sale.broker_fee_rate,
+                sale.other_costs_usd + sale_costs,
+            )
+            if price.price_usd > end.liquidation_value_usd:
+                return price.proceeds_usd, True, 0.0
+        closure = end.closure
+        if closure is None:
+            return end.liquidation_value_usd, False, 0.0
+        lease = lease_settlement_usd(
+            unit.rent_usd_per_month, month, closure.lease_months, closure.lease_break_fee_usd
+        )
+        return end.liquidation_value_usd, False, lease + closure.wind_down_cost_usd
+
+    def life_happens(self, r: int) -> None:
+        """A personal reason to stop arrives; the business closes at the month's end."""
+        self.must_stop[r] = True
