@@ -119,7 +119,7 @@ def dask_cluster(
                 n_workers=count,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # any free port: never "port 8787 is in use"
                 silence_logs=50,  # logging.CRITICAL: the run speaks for itself
             )
         except Exception as exc:
