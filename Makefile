@@ -35,7 +35,7 @@ test: $(VENV)/.installed-dev
 # without their outputs (a pre-save hook clears them), so running and saving them keeps the files
 # clean and `make test` passing. As root (in a container, say) JupyterLab refuses to start
 # unless told it may.
-LAB_HOOK := --FileContentsManager.pre_save_hook=franchise_sim.notebook_files.strip_outputs
+LAB_HOOK := --FileContentsManager.pre_save_hook=franchise_sim.interfaces.notebook_files.strip_outputs
 lab: $(VENV)/.installed-lab
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_HOOK) \
 		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)

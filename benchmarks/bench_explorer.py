@@ -19,9 +19,9 @@ from pathlib import Path
 from timing import conditions, timed
 
 import franchise_sim
-from franchise_sim.comparison import compare
-from franchise_sim.explorer import PICTURE_DPI, explore, headline, picture
-from franchise_sim.figures import png_bytes
+from franchise_sim.analysis.comparison import compare
+from franchise_sim.interfaces.explorer import PICTURE_DPI, explore, headline, picture
+from franchise_sim.outputs.figures import png_bytes
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "auto_repair.yaml"
 ROYALTY = "arms.franchise.royalty_rate"

@@ -19,10 +19,10 @@ from pathlib import Path
 from timing import conditions, timed
 
 import franchise_sim
-from franchise_sim.archive import load_results, manifest, save_results
-from franchise_sim.figures import FIGURES, FigureSpec, png_bytes, render
-from franchise_sim.report import html_report
-from franchise_sim.results import SimulationResults
+from franchise_sim.engine.results import SimulationResults
+from franchise_sim.outputs.figures import FIGURES, FigureSpec, png_bytes, render
+from franchise_sim.outputs.folders import load_results, manifest, save_results
+from franchise_sim.outputs.report import html_report
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "auto_repair.yaml"
 

@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 import franchise_sim
-from franchise_sim.reference import bls_survival
+from franchise_sim.analysis.reference import bls_survival
 
 DEFAULT = Path(__file__).resolve().parent.parent / "scenarios" / "auto_repair.yaml"
 

@@ -1,13 +1,13 @@
 """franchise-sim: buy a franchise or start independently? A SimPy Monte Carlo comparison.
 
 The public API: ``load_scenario`` reads a scenario file (or a shipped one by name) and
-``Scenario.with_changes`` changes it by dotted path; ``simulate`` runs paired replications of
-every arm over the same market and random events, and returns frozen ``SimulationResults``
-(``compare`` gives their headline comparison); ``save_results`` writes them to a folder (data,
-figures, report) and ``load_results`` reads one back. ``sweep`` runs a grid of changes with
-common random numbers, ``attribute`` shows where a franchise's difference from the
+``with_changes`` makes a changed copy by dotted path (``value_at`` reads one); ``simulate`` runs
+paired replications of every arm over the same market and random events, and returns frozen
+``SimulationResults`` (``compare`` gives their headline comparison); ``save_results`` writes them
+to a folder (data, figures, report) and ``load_results`` reads one back. ``sweep`` runs a grid of
+changes with common random numbers, ``attribute`` shows where a franchise's difference from the
 independent comes from (its mechanisms switched on one at a time) and ``explore`` opens the
-interactive explorer in Jupyter. The figures are in ``franchise_sim.figures``.
+interactive explorer in Jupyter. The figures are in ``franchise_sim.outputs.figures``.
 """
 
 from importlib import import_module
@@ -15,28 +15,32 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from franchise_sim.archive import load_results, save_results
-    from franchise_sim.attribution import attribute
-    from franchise_sim.comparison import compare
-    from franchise_sim.explorer import explore
-    from franchise_sim.monte_carlo import simulate
-    from franchise_sim.results import SimulationResults
-    from franchise_sim.scenario import Scenario
-    from franchise_sim.scenario_file import ScenarioError, load_scenario
-    from franchise_sim.sweeps import sweep
+    from franchise_sim.analysis.attribution import attribute
+    from franchise_sim.analysis.comparison import compare
+    from franchise_sim.analysis.sweeps import sweep
+    from franchise_sim.engine.results import SimulationResults
+    from franchise_sim.engine.runner import simulate
+    from franchise_sim.interfaces.explorer import explore
+    from franchise_sim.outputs.folders import load_results, save_results
+    from franchise_sim.scenario.changes import value_at, with_changes
+    from franchise_sim.scenario.errors import ScenarioError
+    from franchise_sim.scenario.schema import Scenario
+    from franchise_sim.scenario.shelf import load_scenario
 
 _LAZY = {
-    "Scenario": "franchise_sim.scenario",
-    "ScenarioError": "franchise_sim.scenario_file",
-    "SimulationResults": "franchise_sim.results",
-    "attribute": "franchise_sim.attribution",
-    "compare": "franchise_sim.comparison",
-    "explore": "franchise_sim.explorer",
-    "load_results": "franchise_sim.archive",
-    "load_scenario": "franchise_sim.scenario_file",
-    "save_results": "franchise_sim.archive",
-    "simulate": "franchise_sim.monte_carlo",
-    "sweep": "franchise_sim.sweeps",
+    "Scenario": "franchise_sim.scenario.schema",
+    "ScenarioError": "franchise_sim.scenario.errors",
+    "SimulationResults": "franchise_sim.engine.results",
+    "attribute": "franchise_sim.analysis.attribution",
+    "compare": "franchise_sim.analysis.comparison",
+    "explore": "franchise_sim.interfaces.explorer",
+    "load_results": "franchise_sim.outputs.folders",
+    "load_scenario": "franchise_sim.scenario.shelf",
+    "save_results": "franchise_sim.outputs.folders",
+    "simulate": "franchise_sim.engine.runner",
+    "sweep": "franchise_sim.analysis.sweeps",
+    "value_at": "franchise_sim.scenario.changes",
+    "with_changes": "franchise_sim.scenario.changes",
 }
 """Public names imported on first use: importing the package loads neither matplotlib nor
 ipywidgets, and the command line starts (and answers Ctrl-C) before numpy and pydantic load."""
@@ -66,4 +70,6 @@ __all__ = [
     "save_results",
     "simulate",
     "sweep",
+    "value_at",
+    "with_changes",
 ]

@@ -13,7 +13,7 @@ import sys
 def main() -> None:
     """Import and run the command line; Ctrl-C while it loads ends with one line, exit 130."""
     try:
-        from franchise_sim.cli import main as command
+        from franchise_sim.interfaces.cli import main as command
     except KeyboardInterrupt:
         sys.stderr.write("franchise-sim: interrupted; nothing was written\n")
         sys.exit(130)

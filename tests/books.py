@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from franchise_sim import SimulationResults
-from franchise_sim.replication import cost_lines
+from franchise_sim.engine.replication import cost_lines
 
 
 def assert_books_balance(results: SimulationResults, *, opening: bool = True) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from franchise_sim.scenario import Scenario
+from franchise_sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

@@ -11,8 +11,7 @@ from click.testing import CliRunner
 from matplotlib.patches import Rectangle
 
 from franchise_sim import SimulationResults, load_scenario, simulate
-from franchise_sim.archive import load_results, read_attribution
-from franchise_sim.attribution import (
+from franchise_sim.analysis.attribution import (
     DEFAULT_ORDER,
     MECHANISM_LABELS,
     Attribution,
@@ -24,10 +23,12 @@ from franchise_sim.attribution import (
     order_matters,
     read_attribution_csv,
 )
-from franchise_sim.cli import main
-from franchise_sim.figures import attribution_waterfall
-from franchise_sim.scenario import Mechanisms, Scenario
-from franchise_sim.statistics import Interval
+from franchise_sim.analysis.statistics import Interval
+from franchise_sim.interfaces.cli import main
+from franchise_sim.outputs.figures import attribution_waterfall
+from franchise_sim.outputs.folders import load_results, read_attribution
+from franchise_sim.scenario.changes import with_changes
+from franchise_sim.scenario.schema import Mechanisms, Scenario
 from tests.conftest import AUTO_REPAIR
 
 RUNS, SEED, HORIZON = 60, 17, 36
@@ -103,7 +104,7 @@ def test_the_steps_add_up_to_the_total_paired_difference(auto_repair: Scenario, 
 
 
 def test_a_mechanism_switched_off_in_the_arm_adds_nothing(auto_repair: Scenario) -> None:
-    scenario = auto_repair.with_changes({"arms.franchise.mechanisms.brand": False})
+    scenario = with_changes(auto_repair, {"arms.franchise.mechanisms.brand": False})
     a = attribute(scenario, runs=30, seed=3, workers=1, horizon_months=24)
     brand = next(s for s in a.steps if s.mechanism == "brand")
     assert not brand.in_arm
@@ -117,7 +118,7 @@ def test_fees_step_is_nothing_for_free_terms_and_falls_with_the_royalty(
 ) -> None:
     def fees(changes: dict[str, float]) -> Step:
         a = attribute(
-            auto_repair.with_changes(changes), runs=60, seed=9, workers=1, horizon_months=36
+            with_changes(auto_repair, changes), runs=60, seed=9, workers=1, horizon_months=36
         )
         return next(s for s in a.steps if s.mechanism == "fees")
 

@@ -23,9 +23,11 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from franchise_sim.monte_carlo import simulate
-from franchise_sim.randomness import LARGEST_COUNT_MEAN, binomial_count, poisson_count
-from franchise_sim.scenario import (
+from franchise_sim.engine.runner import simulate
+from franchise_sim.model.randomness import LARGEST_COUNT_MEAN, binomial_count, poisson_count
+from franchise_sim.scenario.errors import ScenarioError
+from franchise_sim.scenario.files import parse_scenario
+from franchise_sim.scenario.schema import (
     FORMAT_FIELDS,
     MAX_HOUSEHOLDS,
     MAX_SEASON_FACTOR,
@@ -36,7 +38,6 @@ from franchise_sim.scenario import (
     Within,
     unusual_values,
 )
-from franchise_sim.scenario_file import ScenarioError, parse_scenario
 from tests.conftest import AUTO_REPAIR, SCENARIOS
 
 _TINY = 1e-9

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from franchise_sim.cli import _progress_bar, main
-from franchise_sim.figures import FIGURE_NAMES
+from franchise_sim.interfaces.cli import _progress_bar, main
+from franchise_sim.outputs.figures import FIGURE_NAMES
 from tests.conftest import AUTO_REPAIR, SCENARIOS
 
 
@@ -72,7 +72,7 @@ def test_run_writes_monthly_rows_and_cost_lines(run_folder: tuple[Path, str]) ->
 
 def test_manifest_replays_the_run(run_folder: tuple[Path, str]) -> None:
     from franchise_sim import simulate
-    from franchise_sim.scenario import Scenario
+    from franchise_sim.scenario.schema import Scenario
 
     manifest = json.loads((run_folder[0] / "manifest.json").read_text())
     assert manifest["seed"] == 11

@@ -1,4 +1,4 @@
-"""Unit tests for franchise_sim.customers: Bass diffusion, retention and slow-moving quality."""
+"""Unit tests for model.customers: Bass diffusion, retention and slow-moving quality."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from franchise_sim.customers import (
+from franchise_sim.model.customers import (
     adoption_share,
     adstock_decay,
     bass_share,

@@ -1,4 +1,4 @@
-"""Unit tests for franchise_sim.distributions: means, supports, inverse CDFs and validation."""
+"""Unit tests for scenario.distributions: means, supports, inverse CDFs and validation."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 from scipy import stats
 
-from franchise_sim.distributions import (
+from franchise_sim.scenario.distributions import (
     Beta,
     Distribution,
     Fixed,

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from franchise_sim import SimulationResults, simulate
-from franchise_sim.distributions import mean_of
-from franchise_sim.drivers import EVENT_COLUMNS, realised_inputs, worst_runs
-from franchise_sim.plan import plan_replication
-from franchise_sim.scenario import Scenario
+from franchise_sim.analysis.drivers import EVENT_COLUMNS, realised_inputs, worst_runs
+from franchise_sim.model.plan import plan_replication
+from franchise_sim.scenario.distributions import mean_of
+from franchise_sim.scenario.schema import Scenario
 from tests.conftest import Variant
 
 

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from franchise_sim.cli import main
-from franchise_sim.executors import ExecutorUnavailableError, dask_cluster, is_dask_client
-from franchise_sim.monte_carlo import simulate
-from franchise_sim.results import SimulationResults
-from franchise_sim.scenario import Scenario
+from franchise_sim.engine.executors import ExecutorUnavailableError, dask_cluster, is_dask_client
+from franchise_sim.engine.results import SimulationResults
+from franchise_sim.engine.runner import simulate
+from franchise_sim.interfaces.cli import main
+from franchise_sim.scenario.schema import Scenario
 
 from .conftest import AUTO_REPAIR
 
@@ -121,7 +121,7 @@ def test_without_dask_the_command_says_how_to_install_it(
 ) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
     with pytest.raises(ExecutorUnavailableError, match=r"franchise-sim\[dask\]"):
-        dask_cluster().__enter__()
+        dask_cluster(workers=1).__enter__()
     args = ["run", str(AUTO_REPAIR), "--runs", "4", "--executor", "dask"]
     result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "x")])
     assert result.exit_code == 2
@@ -131,7 +131,7 @@ def test_without_dask_the_command_says_how_to_install_it(
 
 def test_the_runner_imports_no_dask() -> None:
     code = (
-        "import sys, franchise_sim.monte_carlo, franchise_sim.cli; "
+        "import sys, franchise_sim.engine.runner, franchise_sim.interfaces.cli; "
         "print('distributed' in sys.modules)"
     )
     shown = subprocess.run(

@@ -18,10 +18,11 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
-from franchise_sim import ScenarioError, load_scenario, monte_carlo
-from franchise_sim.comparison import compare
-from franchise_sim.distributions import Fixed, Triangular, Uniform
-from franchise_sim.explorer import (
+from franchise_sim import ScenarioError, load_scenario
+from franchise_sim.analysis.comparison import compare
+from franchise_sim.engine import runner as monte_carlo
+from franchise_sim.engine.runner import simulate
+from franchise_sim.interfaces.explorer import (
     _POOLS,
     INSTALL_HINT,
     Control,
@@ -32,8 +33,9 @@ from franchise_sim.explorer import (
     headline,
     scenario_for,
 )
-from franchise_sim.monte_carlo import simulate
-from franchise_sim.scenario import Scenario
+from franchise_sim.scenario.changes import value_at
+from franchise_sim.scenario.distributions import Fixed, Triangular, Uniform
+from franchise_sim.scenario.schema import Scenario
 from tests.conftest import ROOT, SCENARIOS, Variant
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -85,7 +87,7 @@ def test_controls_cover_every_arm_and_the_market_around_current_values(path: Pat
         assert c.low >= 0.0
         assert c.step > 0.0
         assert 20 <= (c.high - c.low) / c.step <= 1000, c  # fine enough, not absurdly fine
-        raw = scenario.value_at(c.path)
+        raw = value_at(scenario, c.path)
         mean = raw if isinstance(raw, float | int) else raw.mean()
         assert c.value == pytest.approx(mean, rel=1e-12)
         assert c.uncertain == (not isinstance(raw, float | int | Fixed))
@@ -174,12 +176,12 @@ def test_scenario_for_sets_numbers_and_moves_distributions(auto_repair: Scenario
             "arms.independent.financing.owner_equity_usd": 70_000.0,
         },
     )
-    assert changed.value_at(ROYALTY) == 0.08
+    assert value_at(changed, ROYALTY) == 0.08
     assert changed.arm("independent").financing.owner_equity_usd == 70_000.0
     households = changed.market.households
     assert isinstance(households, Triangular)
     assert households.mean() == pytest.approx(40_000.0, rel=1e-12)
-    assert auto_repair.value_at(ROYALTY) == 0.06  # the original is untouched
+    assert value_at(auto_repair, ROYALTY) == 0.06  # the original is untouched
     # Values equal to the current ones change nothing, not even a distribution's parameters.
     same = {c.path: c.value for c in controls_for(auto_repair)}
     assert scenario_for(auto_repair, same) is auto_repair
@@ -204,14 +206,14 @@ def test_scenario_for_fixes_what_a_distribution_cannot_hold(variant: Variant) ->
     brand = "arms.franchise.brand_awareness_p_per_month"
     custom = "arms.franchise.customization_limit"
     moved = scenario_for(uncertain, {brand: 0.02, custom: 0.3})
-    assert isinstance(moved.value_at(brand), Triangular)
-    assert moved.value_at(brand).mean() == pytest.approx(0.02)
-    assert isinstance(moved.value_at(custom), Uniform)
-    assert moved.value_at(custom).mean() == pytest.approx(0.3)
+    assert isinstance(value_at(moved, brand), Triangular)
+    assert value_at(moved, brand).mean() == pytest.approx(0.02)
+    assert isinstance(value_at(moved, custom), Uniform)
+    assert value_at(moved, custom).mean() == pytest.approx(0.3)
     # No head start at all is no distribution; a share spread past 1 is not a share.
     fixed = scenario_for(uncertain, {brand: 0.0, custom: 0.95})
-    assert fixed.value_at(brand) == 0.0
-    assert fixed.value_at(custom) == 0.95
+    assert value_at(fixed, brand) == 0.0
+    assert value_at(fixed, custom) == 0.95
 
 
 def test_scenario_for_reports_invalid_values_and_paths(auto_repair: Scenario) -> None:
@@ -243,7 +245,7 @@ def test_the_widget_free_part_imports_without_ipywidgets(monkeypatch: pytest.Mon
     code = (
         "import sys; sys.modules['ipywidgets'] = None\n"
         "from franchise_sim import load_scenario\n"
-        "from franchise_sim.explorer import controls_for, scenario_for, explore\n"
+        "from franchise_sim.interfaces.explorer import controls_for, scenario_for, explore\n"
         f"s = load_scenario({str(ROOT / 'scenarios' / 'auto_repair.yaml')!r})\n"
         "assert len(controls_for(s)) == 10\n"
         "scenario_for(s, {'market.households': 30000.0})\n"
@@ -291,7 +293,7 @@ def test_one_change_draws_one_update_with_its_value(explorer: Explorer) -> None:
     assert explorer.wait(WAIT)
     assert (explorer.requests, explorer.updates, explorer.runs_started) == (1, 1, 1)
     assert explorer.runs_cancelled == 0
-    assert explorer.scenario.value_at(ROYALTY) == 0.1
+    assert value_at(explorer.scenario, ROYALTY) == 0.1
     assert explorer.results.scenario is explorer.scenario
     assert explorer.values[ROYALTY] == 0.1
     assert explorer.png != before
@@ -311,7 +313,7 @@ def test_quick_changes_end_with_the_last_value_drawn(explorer: Explorer) -> None
     assert explorer.requests == 4
     assert 1 <= explorer.updates <= explorer.requests
     assert explorer.runs_started == explorer.updates + explorer.runs_cancelled
-    assert explorer.scenario.value_at(ROYALTY) == 0.11
+    assert value_at(explorer.scenario, ROYALTY) == 0.11
     assert explorer.scenario.market.households.mean() == pytest.approx(30_000.0)  # type: ignore[union-attr]
 
 
@@ -322,7 +324,7 @@ def test_changes_within_the_debounce_make_one_run(auto_repair: Scenario) -> None
         ex.sliders[ROYALTY].value = 0.09
         assert ex.wait(WAIT)
         assert (ex.requests, ex.runs_started, ex.updates) == (2, 1, 1)
-        assert ex.scenario.value_at(ROYALTY) == 0.09
+        assert value_at(ex.scenario, ROYALTY) == 0.09
     finally:
         ex.close()
 
@@ -348,7 +350,7 @@ def test_an_invalid_combination_shows_a_message_and_keeps_the_picture(
         ex.sliders[ROYALTY].value = 0.09  # and it recovers
         assert ex.wait(WAIT)
         assert ex.updates == 1
-        assert ex.scenario.value_at(ROYALTY) == 0.09
+        assert value_at(ex.scenario, ROYALTY) == 0.09
     finally:
         ex.close()
 
@@ -374,8 +376,8 @@ def test_a_change_during_a_run_cancels_it_and_only_the_newest_is_drawn(
         ex.sliders[ROYALTY].value = 0.08
         assert ex.wait(WAIT)
         assert (ex.requests, ex.runs_started, ex.runs_cancelled, ex.updates) == (2, 2, 1, 1)
-        assert ex.scenario.value_at(ROYALTY) == 0.12
-        assert ex.results.scenario.value_at(ROYALTY) == 0.12
+        assert value_at(ex.scenario, ROYALTY) == 0.12
+        assert value_at(ex.results.scenario, ROYALTY) == 0.12
         # The stale run stopped after its first batch; the newest ran all of its own.
         assert seen == [5, *range(5, 41, 5)]
     finally:

@@ -18,12 +18,12 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.transforms import BboxBase
 
-from franchise_sim import figures
-from franchise_sim.monte_carlo import simulate
-from franchise_sim.reference import BLS_SECTOR_NAMES, bls_survival
-from franchise_sim.results import SimulationResults
-from franchise_sim.scenario import BlsSector, Scenario
-from franchise_sim.statistics import probability_better, survival_curve
+from franchise_sim.analysis.reference import BLS_SECTOR_NAMES, bls_survival
+from franchise_sim.analysis.statistics import probability_better, survival_curve
+from franchise_sim.engine.results import SimulationResults
+from franchise_sim.engine.runner import simulate
+from franchise_sim.outputs import figures
+from franchise_sim.scenario.schema import BlsSector, Scenario
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -505,7 +505,7 @@ def dollars(auto_repair_data: dict[str, Any]) -> SimulationResults:
 def test_dollar_signs_in_labels_render_every_figure_and_read_literally(
     dollars: SimulationResults,
 ) -> None:
-    from franchise_sim.explorer import picture
+    from franchise_sim.interfaces.explorer import picture
 
     images = figures.render(dollars)
     assert set(images) == set(figures.FIGURE_NAMES)

@@ -14,8 +14,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from franchise_sim import archive
-from franchise_sim.archive import (
+from franchise_sim.analysis.sweeps import sweep
+from franchise_sim.engine.results import SimulationResults
+from franchise_sim.engine.runner import simulate
+from franchise_sim.interfaces.cli import main
+from franchise_sim.outputs import folders as archive
+from franchise_sim.outputs.folders import (
     MARKER_FILE,
     OutputFolderError,
     StagedFolder,
@@ -23,11 +27,7 @@ from franchise_sim.archive import (
     save_results,
     save_sweep,
 )
-from franchise_sim.cli import main
-from franchise_sim.monte_carlo import simulate
-from franchise_sim.results import SimulationResults
-from franchise_sim.scenario import Scenario
-from franchise_sim.sweeps import sweep
+from franchise_sim.scenario.schema import Scenario
 from tests.conftest import AUTO_REPAIR
 
 SMALL = ["--runs", "4", "--horizon-months", "12", "--workers", "1", "--quiet"]
@@ -364,7 +364,7 @@ def test_an_error_while_writing_removes_the_staging_folder(
 
 LEFT_BEHIND = """
 import sys, time
-from franchise_sim.archive import StagedFolder
+from franchise_sim.outputs.folders import StagedFolder
 with StagedFolder(sys.argv[1], kind="results", force=True) as staging:
     (staging / "monthly.parquet").write_bytes(b"x" * 100_000)
     print(staging, flush=True)

@@ -12,15 +12,16 @@ import simpy
 from scipy import stats
 
 from franchise_sim import SimulationResults, load_scenario, simulate
-from franchise_sim.business import UNIFORMS_PER_MONTH, Business
-from franchise_sim.calendar import Calendar
-from franchise_sim.franchisor import Franchisor, brand_fade_factor
-from franchise_sim.market import Market
-from franchise_sim.plan import plan_replication
-from franchise_sim.randomness import ReplicationStreams
-from franchise_sim.replication import cost_lines
-from franchise_sim.scenario import FORMAT_FIELDS, Mechanisms, Scenario
-from franchise_sim.scenario_file import ScenarioError
+from franchise_sim.engine.replication import cost_lines
+from franchise_sim.model.business import UNIFORMS_PER_MONTH, Business
+from franchise_sim.model.calendar import Calendar
+from franchise_sim.model.market import Market
+from franchise_sim.model.plan import plan_replication
+from franchise_sim.model.randomness import ReplicationStreams
+from franchise_sim.model.relationships.franchise import Franchisor, brand_fade_factor
+from franchise_sim.scenario.changes import with_changes
+from franchise_sim.scenario.errors import ScenarioError
+from franchise_sim.scenario.schema import FORMAT_FIELDS, Mechanisms, Scenario
 from tests.books import assert_books_balance
 from tests.conftest import SCENARIOS, Variant
 
@@ -44,7 +45,7 @@ def _same_books(run: SimulationResults, a: int, b: int) -> None:
 def test_every_mechanism_off_gives_the_independents_books(path: Any) -> None:
     # The base of the attribution: a franchise arm with nothing of the system is the
     # independent, draw for draw, in the same run.
-    scenario = load_scenario(path).with_changes(_off(*EVERY_MECHANISM))
+    scenario = with_changes(load_scenario(path), _off(*EVERY_MECHANISM))
     run = simulate(scenario, runs=16, seed=5, workers=1, horizon_months=48)
     _same_books(run, run.arm_index("independent"), run.arm_index("franchise"))
 
@@ -53,8 +54,8 @@ def test_each_mechanism_alone_makes_the_arm_differ(auto_repair: Scenario) -> Non
     # No switch is dead: the arm with only one mechanism on differs from the independent.
     for name in EVERY_MECHANISM:
         rest = [m for m in EVERY_MECHANISM if m != name]
-        scenario = auto_repair.with_changes(
-            _off(*rest) | {"arms.franchise.franchisor.failure_rate_per_year": 0.3}
+        scenario = with_changes(
+            auto_repair, _off(*rest) | {"arms.franchise.franchisor.failure_rate_per_year": 0.3}
         )
         run = simulate(scenario, runs=8, seed=5, workers=1, horizon_months=36)
         assert not np.array_equal(run.trajectories[0], run.trajectories[1]), name
@@ -63,7 +64,7 @@ def test_each_mechanism_alone_makes_the_arm_differ(auto_repair: Scenario) -> Non
 def test_switched_off_mechanisms_take_the_independents_inputs(auto_repair: Scenario) -> None:
     on = plan_replication(auto_repair, seed=3, replication=1, horizon_months=12)
     off = plan_replication(
-        auto_repair.with_changes(_off("template", "customization_limit", "brand", "fees")),
+        with_changes(auto_repair, _off("template", "customization_limit", "brand", "fees")),
         seed=3,
         replication=1,
         horizon_months=12,
@@ -77,19 +78,19 @@ def test_switched_off_mechanisms_take_the_independents_inputs(auto_repair: Scena
     assert bare.mismatch_floor == 0.0 < franchise.mismatch_floor
     assert bare.franchise is not None
     assert bare.franchise.royalty_rate == bare.franchise.brand_awareness_p_per_month == 0.0
-    fees_off = auto_repair.with_changes(_off("fees")).arm("franchise")
+    fees_off = with_changes(auto_repair, _off("fees")).arm("franchise")
     full = auto_repair.arm("franchise")
     assert fees_off.total_investment_usd() == full.total_investment_usd() - 35000.0
 
 
 def test_format_and_financing_switches_drop_the_arms_own_values(auto_repair: Scenario) -> None:
     shared = auto_repair.arm("independent")
-    arm = auto_repair.with_changes(_off("format")).arm("franchise")
+    arm = with_changes(auto_repair, _off("format")).arm("franchise")
     assert arm.operations.capacity_visits_per_month == shared.operations.capacity_visits_per_month
     assert arm.customers.spend_per_visit_usd == shared.customers.spend_per_visit_usd
     assert arm.investment.buildout_usd == shared.investment.buildout_usd
     assert arm.investment.working_capital_usd == 65000.0  # financing, not format
-    arm = auto_repair.with_changes(_off("financing")).arm("franchise")
+    arm = with_changes(auto_repair, _off("financing")).arm("franchise")
     assert arm.investment.working_capital_usd == shared.investment.working_capital_usd
     assert arm.financing == shared.financing
     assert arm.operations.capacity_visits_per_month == 230.0
@@ -120,7 +121,7 @@ def test_the_format_as_terms_gives_the_same_books_as_the_arms_overrides(
     b = simulate(moved, runs=10, seed=2, workers=1, horizon_months=36)
     np.testing.assert_array_equal(a.trajectories, b.trajectories)
     off = simulate(
-        moved.with_changes(_off("format")), runs=10, seed=2, workers=1, horizon_months=36
+        with_changes(moved, _off("format")), runs=10, seed=2, workers=1, horizon_months=36
     )
     served = off.series("visits_served")[off.arm_index("franchise")]
     assert served.max() <= 170.0
@@ -130,7 +131,7 @@ def test_a_format_field_given_twice_is_refused(auto_repair: Scenario) -> None:
     with pytest.raises(
         ScenarioError, match=r"operations\.capacity_visits_per_month.*franchise\.format"
     ):
-        auto_repair.with_changes({"arms.franchise.format.capacity_visits_per_month": 300.0})
+        with_changes(auto_repair, {"arms.franchise.format.capacity_visits_per_month": 300.0})
 
 
 # --- The brand as a head start ------------------------------------------------------------------
@@ -159,7 +160,7 @@ def test_a_fading_brand_leaves_early_customers_and_lowers_late_ones(
     )
     runs = dict(runs=200, seed=11, workers=1, horizon_months=36)
     keep = simulate(base, **runs)  # type: ignore[arg-type]
-    fading = simulate(base.with_changes(fade), **runs)  # type: ignore[arg-type]
+    fading = simulate(with_changes(base, fade), **runs)  # type: ignore[arg-type]
     i = keep.arm_index("franchise")
     before, after = keep.series("customers")[i], fading.series("customers")[i]
     np.testing.assert_array_equal(before[:, 0], after[:, 0])
@@ -189,11 +190,11 @@ def test_a_failure_before_trading_leaves_the_unit_without_the_system(
         "arms.franchise.customers.spend_per_visit_usd": auto_repair.customers.spend_per_visit_usd,
         **_off("brand", "purchasing", "customization_limit", "franchisor_risk"),
     }
-    scenario = auto_repair.with_changes(fails)
+    scenario = with_changes(auto_repair, fails)
     data = scenario.model_dump(by_alias=True, exclude_none=True)
     data["arms"]["bare"] = (
         Scenario.model_validate(
-            auto_repair.with_changes(never).model_dump(by_alias=True, exclude_none=True)
+            with_changes(auto_repair, never).model_dump(by_alias=True, exclude_none=True)
         )
         .arms["franchise"]
         .model_dump(by_alias=True, exclude_none=True)
@@ -243,8 +244,8 @@ def test_the_old_failure_rule_keeps_what_the_system_brought(auto_repair: Scenari
     fails = {"arms.franchise.franchisor.failure_rate_per_year": 0.5}
     old = fails | {"arms.franchise.franchisor.failure_withdraws_system": False}
     runs = dict(runs=150, seed=6, workers=1, horizon_months=60)
-    new_run = simulate(auto_repair.with_changes(fails), **runs)  # type: ignore[arg-type]
-    old_run = simulate(auto_repair.with_changes(old), **runs)  # type: ignore[arg-type]
+    new_run = simulate(with_changes(auto_repair, fails), **runs)  # type: ignore[arg-type]
+    old_run = simulate(with_changes(auto_repair, old), **runs)  # type: ignore[arg-type]
     i = new_run.arm_index("franchise")
     assert new_run.outcomes["npv"][i].mean() < old_run.outcomes["npv"][i].mean()
     _same_books_of(new_run, old_run, new_run.arm_index("independent"))
@@ -286,13 +287,14 @@ def _world(scenario: Scenario, horizon: int = 24) -> tuple[simpy.Environment, Bu
 
 
 def test_renewal_royalty_and_transfer_fee(auto_repair: Scenario) -> None:
-    scenario = auto_repair.with_changes(
+    scenario = with_changes(
+        auto_repair,
         {
             "arms.franchise.term_years": 1.0,
             "arms.franchise.renewal_royalty_rate": 0.09,
             "arms.franchise.transfer_fee_usd": 12000.0,
             "arms.franchise.franchisor.failure_rate_per_year": 0.0,
-        }
+        },
     )
     env, business, _ = _world(scenario)
     assert business.sale_costs_usd == {"transfer_fee": 12000.0}
@@ -308,13 +310,14 @@ def test_renewal_royalty_and_transfer_fee(auto_repair: Scenario) -> None:
 def test_a_failure_ends_the_transfer_fee_and_the_customization_limit(
     auto_repair: Scenario,
 ) -> None:
-    scenario = auto_repair.with_changes(
+    scenario = with_changes(
+        auto_repair,
         {
             "arms.franchise.transfer_fee_usd": 12000.0,
             "arms.franchise.franchisor.failure_rate_per_year": 0.0,
             "arms.franchise.template.support_quality_share": 0.1,
             "market.local_taste_gap": 0.3,
-        }
+        },
     )
     env, business, franchisor = _world(scenario, horizon=60)
     env.process(franchisor.fail_after(11.5))
@@ -372,14 +375,15 @@ def test_mechanisms_on_give_identical_results_for_one_and_two_workers(variant: V
 
 
 def test_the_report_shows_what_an_arm_runs_on_with_mechanisms_off(auto_repair: Scenario) -> None:
-    from franchise_sim.report import ASSUMPTIONS
+    from franchise_sim.outputs.report import ASSUMPTIONS
 
-    plain = auto_repair.with_changes(
+    plain = with_changes(
+        auto_repair,
         {
             "arms.franchise.mechanisms.fees": False,
             "arms.franchise.mechanisms.template": False,
             "arms.franchise.mechanisms.purchasing": False,
-        }
+        },
     )
     rows = {row.name: row.read for row in ASSUMPTIONS}
     franchise, before = plain.arm("franchise"), auto_repair.arm("franchise")
@@ -396,7 +400,7 @@ def test_a_failure_after_the_last_months_books_is_beyond_the_horizon(
 ) -> None:
     # The run ends half a month after the horizon; a failure in that half month touches no
     # recorded month, so it is no failure within the horizon (it read as month 61 of 60).
-    fragile = auto_repair.with_changes({"arms.franchise.franchisor.failure_rate_per_year": 0.999})
+    fragile = with_changes(auto_repair, {"arms.franchise.franchisor.failure_rate_per_year": 0.999})
     run = simulate(fragile, runs=100, seed=3, workers=1, horizon_months=2)
     failed = run.outcomes["franchisor_failed_month"]
     assert failed.max() <= 2

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from franchise_sim.cli import main
-from franchise_sim.scenario_file import MAX_FILE_BYTES, ScenarioError, parse_scenario
-from franchise_sim.shelf import SLUG_CHARS, slug
+from franchise_sim.interfaces.cli import main
+from franchise_sim.scenario.changes import with_changes
+from franchise_sim.scenario.errors import ScenarioError
+from franchise_sim.scenario.files import MAX_FILE_BYTES, parse_scenario
+from franchise_sim.scenario.shelf import SLUG_CHARS, slug
 from tests.conftest import AUTO_REPAIR, SCENARIOS
 
 SOURCE = AUTO_REPAIR.read_text(encoding="utf-8")
@@ -196,7 +198,7 @@ def test_long_values_are_cut_in_messages_about_data_built_in_python(
 ) -> None:
     scenario = parse_scenario(SOURCE)
     with pytest.raises(ScenarioError) as caught:
-        scenario.with_changes({"market.households": value})
+        with_changes(scenario, {"market.households": value})
     assert expected in str(caught.value)
     assert len(str(caught.value)) < 300
 

@@ -23,19 +23,19 @@ import psutil
 import pytest
 from click.testing import CliRunner
 
-from franchise_sim import monte_carlo
-from franchise_sim.cli import main
-from franchise_sim.monte_carlo import (
+from franchise_sim.analysis.sweeps import sweep
+from franchise_sim.engine import runner as monte_carlo
+from franchise_sim.engine.outcomes import outcome_table
+from franchise_sim.engine.replication import ReplicationRecord, monthly_columns, run_replication
+from franchise_sim.engine.runner import (
     NonFiniteResultError,
     available_cores,
     run_setting_bounds,
     simulate,
 )
-from franchise_sim.outcomes import outcome_table
-from franchise_sim.plan import ReplicationPlan
-from franchise_sim.replication import ReplicationRecord, monthly_columns, run_replication
-from franchise_sim.scenario import RunSettings, Scenario
-from franchise_sim.sweeps import sweep
+from franchise_sim.interfaces.cli import main
+from franchise_sim.model.plan import ReplicationPlan
+from franchise_sim.scenario.schema import RunSettings, Scenario
 from tests.conftest import AUTO_REPAIR
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
@@ -187,7 +187,7 @@ def test_ctrl_c_while_the_library_loads_prints_one_line() -> None:
         "import os, signal, sys\n"
         "class Interrupt:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'franchise_sim.scenario':\n"
+        "        if name == 'franchise_sim.scenario.schema':\n"
         "            os.kill(os.getpid(), signal.SIGINT)\n"
         "sys.meta_path.insert(0, Interrupt())\n"
         "from importlib.metadata import entry_points\n"
@@ -209,7 +209,7 @@ def test_ctrl_c_while_loading_the_scenario_prints_one_line(
     def interrupted(_path: str) -> Scenario:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("franchise_sim.cli.load_scenario", interrupted)
+    monkeypatch.setattr("franchise_sim.interfaces.cli.load_scenario", interrupted)
     before = signal.getsignal(signal.SIGINT)
     result = CliRunner().invoke(main, ["run", str(AUTO_REPAIR), "--out", str(tmp_path / "out")])
     assert (result.exit_code, result.stderr.strip()) == (130, INTERRUPTED)

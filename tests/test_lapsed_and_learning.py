@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from franchise_sim import SimulationResults, simulate
-from franchise_sim.customers import learning_curve
+from franchise_sim.model.customers import learning_curve
 from tests import test_model
 from tests.conftest import Variant
 
@@ -113,7 +113,7 @@ def test_the_template_learns_by_visits_too(variant: Variant) -> None:
 
 
 def test_a_franchise_arm_cannot_set_the_concepts_learning_visits(variant: Variant) -> None:
-    from franchise_sim.scenario_file import ScenarioError
+    from franchise_sim.scenario.errors import ScenarioError
 
     with pytest.raises((ScenarioError, ValueError), match="learning_visits"):
         variant({"arms.franchise.concept.learning_visits": 100.0})

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from franchise_sim import simulate
-from franchise_sim.scenario import Scenario
+from franchise_sim.scenario.schema import Scenario
 
 CAPACITY = 200.0
 SPEND = 100.0

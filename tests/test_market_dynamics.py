@@ -17,13 +17,14 @@ import pytest
 import simpy
 
 from franchise_sim import SimulationResults, simulate
-from franchise_sim.calendar import Calendar
-from franchise_sim.market import Market, market_size_factor
-from franchise_sim.plan import MarketPlan, plan_replication
-from franchise_sim.replication import SHOCK_NAMES, run_replication, simulate_market
-from franchise_sim.scenario import Scenario
-from franchise_sim.scenario_file import ScenarioError, parse_scenario
-from franchise_sim.shocks import MAX_ENTRY_RATE_PER_YEAR, Shocks
+from franchise_sim.engine.replication import SHOCK_NAMES, run_replication, simulate_market
+from franchise_sim.model.calendar import Calendar
+from franchise_sim.model.market import Market, market_size_factor
+from franchise_sim.model.plan import MarketPlan, plan_replication
+from franchise_sim.model.shocks import MAX_ENTRY_RATE_PER_YEAR, Shocks
+from franchise_sim.scenario.errors import ScenarioError
+from franchise_sim.scenario.files import parse_scenario
+from franchise_sim.scenario.schema import Scenario
 from tests import test_model
 from tests.conftest import Variant
 

@@ -12,10 +12,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from franchise_sim.archive import MARKER_FILE
-from franchise_sim.cli import main
-from franchise_sim.customers import bass_share
-from franchise_sim.model_check import (
+from franchise_sim.analysis.model_check import (
     CHECK_NUMBERS,
     LoanBooks,
     ModelCheck,
@@ -33,9 +30,13 @@ from franchise_sim.model_check import (
     scheduled_balance,
     yearly_closure_rates,
 )
-from franchise_sim.model_check_page import PAGE_FILE, TABLE_FILE, save_model_check
-from franchise_sim.money import loan_instalment, loan_payment
-from franchise_sim.scenario import Scenario
+from franchise_sim.interfaces.cli import main
+from franchise_sim.model.customers import bass_share
+from franchise_sim.model.money import loan_instalment, loan_payment
+from franchise_sim.outputs.folders import MARKER_FILE
+from franchise_sim.outputs.model_check_page import PAGE_FILE, TABLE_FILE, save_model_check
+from franchise_sim.scenario.changes import with_changes
+from franchise_sim.scenario.schema import Scenario
 from tests.conftest import AUTO_REPAIR
 
 BLS = {0: 1.0, 1: 0.825, 2: 0.742, 3: 0.671, 4: 0.619, 5: 0.569}
@@ -352,7 +353,8 @@ def test_bass_and_loan_checks_pass_with_the_v2_mechanisms_switched_on(
 ) -> None:
     # The pure-diffusion variant switches off what v2 adds to the market, the customers and
     # the owner, and the loan check leaves a floating-rate loan to its own schedule.
-    busy = auto_repair.with_changes(
+    busy = with_changes(
+        auto_repair,
         {
             "market.size_trend_per_year": 0.03,
             "events.competitor_entry.rivals_at_start": 3,
@@ -360,7 +362,7 @@ def test_bass_and_loan_checks_pass_with_the_v2_mechanisms_switched_on(
             "customers.lapsed_winback_share": 0.5,
             "owner.review": {"benchmark": "plan", "give_up_shortfall_usd": 20000},
             "arms.franchise.financing.floating_rate": {"spread_over_prime_per_year": 0.0275},
-        }
+        },
     )
     checks = {c.key: c for c in check_scenario(busy, runs=30, workers=1).checks}
     assert checks["bass"].passed, checks["bass"].compared

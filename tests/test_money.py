@@ -1,4 +1,4 @@
-"""Unit tests for franchise_sim.money: loans, fees, owner cash moves, ledger and returns."""
+"""Unit tests for franchise_sim.model.money: loans, fees, owner cash moves, ledger and returns."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
-from franchise_sim.money import (
+from franchise_sim.model.money import (
     HALF_CENT_USD,
     LoanInstalment,
     MonthLedger,

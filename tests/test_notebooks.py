@@ -18,7 +18,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from franchise_sim.notebook_files import clear_outputs, strip_outputs
+from franchise_sim.interfaces.notebook_files import clear_outputs, strip_outputs
 from tests.conftest import ROOT
 
 NOTEBOOK_FOLDER = ROOT / "notebooks"

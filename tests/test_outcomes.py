@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from franchise_sim import outcomes
-from franchise_sim.money import npv
+from franchise_sim.engine import outcomes
+from franchise_sim.model.money import npv
 
 
 def _month(value: float) -> int | None:

@@ -15,7 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from franchise_sim import SimulationResults, simulate
-from franchise_sim.money import (
+from franchise_sim.model.money import (
     annual_earnings_usd,
     capitalised_value_usd,
     floating_rate_schedule,
@@ -27,12 +27,12 @@ from franchise_sim.money import (
     outside_wage_present_value_usd,
     prime_rate_path,
     sale_price,
-    sba_max_spread,
     settle,
 )
-from franchise_sim.owner import GAVE_UP, INSOLVENT, OWNER_EXIT, SOLD
-from franchise_sim.plan import Draw, expected_earnings_path, plan_money
-from franchise_sim.scenario import Scenario
+from franchise_sim.model.owner import GAVE_UP, INSOLVENT, OWNER_EXIT, SOLD
+from franchise_sim.model.plan import Draw, expected_earnings_path, plan_money
+from franchise_sim.scenario.sba_rules import sba_max_spread
+from franchise_sim.scenario.schema import Scenario
 from tests.books import assert_books_balance
 from tests.conftest import Variant
 
@@ -487,7 +487,7 @@ def test_a_fixed_distribution_gives_the_same_books_as_the_number(
 
 
 def test_a_floating_spread_above_the_sba_cap_is_flagged(variant: Variant) -> None:
-    from franchise_sim.scenario import unusual_values
+    from franchise_sim.scenario.schema import unusual_values
 
     wide = variant({"financing.floating_rate": {"spread_over_prime_per_year": 0.07}})
     notes = [n for n in unusual_values(wide) if "floating_rate" in n]
@@ -499,7 +499,7 @@ def test_a_floating_spread_above_the_sba_cap_is_flagged(variant: Variant) -> Non
 def test_terminal_value_rule_shows_the_implied_capitalisation_rate(
     auto_repair: Scenario, variant: Variant
 ) -> None:
-    from franchise_sim.outcomes import terminal_value_rule
+    from franchise_sim.engine.outcomes import terminal_value_rule
 
     assert terminal_value_rule(auto_repair, "independent") == (
         "2x a year's operating profit (implied capitalisation rate 50% a year, against a 10% "
@@ -512,7 +512,7 @@ def test_terminal_value_rule_shows_the_implied_capitalisation_rate(
 
 
 def test_a_capped_plan_expects_the_plan_but_never_more_than_the_wage() -> None:
-    from franchise_sim.plan import capped_expectation
+    from franchise_sim.model.plan import capped_expectation
 
     assert capped_expectation((-9000.0, 2500.0, 7000.0, 4000.0), 4000.0) == (
         -9000.0,
@@ -555,8 +555,8 @@ def test_a_capped_plan_lets_a_more_profitable_business_survive_more(variant: Var
 
 
 def test_a_scaled_review_gives_a_bigger_plan_proportionally_more_slack(variant: Variant) -> None:
-    from franchise_sim.plan import plan_replication
-    from franchise_sim.replication import plans_on_paper
+    from franchise_sim.engine.replication import plans_on_paper
+    from franchise_sim.model.plan import plan_replication
 
     review = {
         "benchmark": "plan",

@@ -13,9 +13,9 @@ import franchise_sim
 def test_every_public_name_resolves() -> None:
     for name in franchise_sim.__all__:
         assert getattr(franchise_sim, name) is not None
-    from franchise_sim.comparison import compare
-    from franchise_sim.explorer import explore
-    from franchise_sim.sweeps import sweep
+    from franchise_sim.analysis.comparison import compare
+    from franchise_sim.analysis.sweeps import sweep
+    from franchise_sim.interfaces.explorer import explore
 
     assert (franchise_sim.compare, franchise_sim.explore, franchise_sim.sweep) == (
         compare,

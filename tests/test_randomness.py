@@ -1,4 +1,4 @@
-"""Unit tests for franchise_sim.randomness: keyed streams and inverse-transform counts."""
+"""Unit tests for franchise_sim.model.randomness: keyed streams and inverse-transform counts."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 from scipy import stats
 
-from franchise_sim import randomness
-from franchise_sim.randomness import (
+from franchise_sim.model import randomness
+from franchise_sim.model.randomness import (
     ReplicationStreams,
     binomial_count,
     keyed_uniform,

@@ -10,11 +10,11 @@ import pytest
 import simpy
 
 from franchise_sim import simulate
-from franchise_sim.business import Business
-from franchise_sim.calendar import Calendar, Phase
-from franchise_sim.randomness import ReplicationStreams
-from franchise_sim.relationships import RELATIONSHIPS, Relationship
-from franchise_sim.scenario import Scenario
+from franchise_sim.model.business import Business
+from franchise_sim.model.calendar import Calendar, Phase
+from franchise_sim.model.randomness import ReplicationStreams
+from franchise_sim.model.relationships import RELATIONSHIPS, Relationship
+from franchise_sim.scenario.schema import Scenario
 
 FEE_USD = 250.0
 LIFT_P = 0.01

@@ -13,9 +13,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from franchise_sim import SimulationResults, load_results, simulate
-from franchise_sim.cli import main
-from franchise_sim.comparison import compare
-from franchise_sim.scenario import Scenario
+from franchise_sim.analysis.comparison import compare
+from franchise_sim.interfaces.cli import main
+from franchise_sim.scenario.schema import Scenario
 from tests.conftest import BASE
 
 matplotlib.use("Agg")

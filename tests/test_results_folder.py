@@ -14,13 +14,13 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from franchise_sim.archive import ResultsFolderError, load_results, manifest, save_results
-from franchise_sim.cli import main
-from franchise_sim.figures import FIGURE_NAMES
-from franchise_sim.monte_carlo import simulate
-from franchise_sim.report import CLOSURE_REASONS, SECTIONS, html_report
-from franchise_sim.results import SimulationResults
-from franchise_sim.scenario import Scenario
+from franchise_sim.engine.results import SimulationResults
+from franchise_sim.engine.runner import simulate
+from franchise_sim.interfaces.cli import main
+from franchise_sim.outputs.figures import FIGURE_NAMES
+from franchise_sim.outputs.folders import ResultsFolderError, load_results, manifest, save_results
+from franchise_sim.outputs.report import CLOSURE_REASONS, SECTIONS, html_report
+from franchise_sim.scenario.schema import Scenario
 from tests.conftest import AUTO_REPAIR
 
 RUN = ["--runs", "30", "--seed", "5", "--workers", "1", "--horizon-months", "36"]

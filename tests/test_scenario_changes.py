@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from franchise_sim import ScenarioError
-from franchise_sim.changes import reached_arms, target_paths
-from franchise_sim.distributions import Triangular
-from franchise_sim.scenario import Market, Scenario
+from franchise_sim.scenario.changes import reached_arms, target_paths, value_at, with_changes
+from franchise_sim.scenario.distributions import Triangular
+from franchise_sim.scenario.schema import Market, Scenario
 from tests.conftest import AUTO_REPAIR, Variant
 
 AUTO_REPAIR_DATA: dict[str, Any] = yaml.safe_load(AUTO_REPAIR.read_text(encoding="utf-8"))
@@ -21,33 +21,34 @@ AUTO_REPAIR_DATA: dict[str, Any] = yaml.safe_load(AUTO_REPAIR.read_text(encoding
 def test_changes_give_a_new_scenario_equal_to_the_edited_file(
     auto_repair: Scenario, variant: Variant
 ) -> None:
-    changed = auto_repair.with_changes(
-        {"arms.franchise.royalty_rate": 0.08, "market.households": 30000}
+    changed = with_changes(
+        auto_repair, {"arms.franchise.royalty_rate": 0.08, "market.households": 30000}
     )
     expected = variant({"arms.franchise.franchise.royalty_rate": 0.08, "market.households": 30000})
     assert changed == expected
-    assert changed.value_at("arms.franchise.royalty_rate") == 0.08
+    assert value_at(changed, "arms.franchise.royalty_rate") == 0.08
     assert changed.market.households == 30000
 
 
 def test_the_original_is_never_touched(auto_repair: Scenario) -> None:
     before = auto_repair.model_dump()
-    auto_repair.with_changes(
+    with_changes(
+        auto_repair,
         {
             "arms.franchise.royalty_rate": 0.1,
             "arms.independent.financing.owner_equity_usd": 1.0,
             "arms.*.customers.spend_per_visit_usd": {"dist": "uniform", "low": 100, "high": 200},
-        }
+        },
     )
     with pytest.raises(ScenarioError):
-        auto_repair.with_changes({"arms.franchise.royalty_rate": 2.0})
+        with_changes(auto_repair, {"arms.franchise.royalty_rate": 2.0})
     assert auto_repair.model_dump() == before
-    assert auto_repair.value_at("arms.franchise.royalty_rate") == 0.06
+    assert value_at(auto_repair, "arms.franchise.royalty_rate") == 0.06
 
 
 def test_an_arm_field_it_did_not_override_gets_an_override(auto_repair: Scenario) -> None:
     shared = auto_repair.financing.owner_equity_usd
-    changed = auto_repair.with_changes({"arms.independent.financing.owner_equity_usd": 12345.0})
+    changed = with_changes(auto_repair, {"arms.independent.financing.owner_equity_usd": 12345.0})
     assert changed.arm("independent").financing.owner_equity_usd == 12345.0
     assert changed.financing.owner_equity_usd == shared  # the shared section stays
     # The other arm keeps its own override.
@@ -68,9 +69,9 @@ def test_an_arm_field_it_did_not_override_gets_an_override(auto_repair: Scenario
 def test_a_shared_field_an_arm_sets_itself_is_refused_with_the_paths_to_use(
     auto_repair: Scenario, path: str, own: str
 ) -> None:
-    value = auto_repair.value_at(path)  # the shared value: valid, and not the franchise's own
+    value = value_at(auto_repair, path)  # the shared value: valid, and not the franchise's own
     with pytest.raises(ScenarioError) as caught:
-        auto_repair.with_changes({path: value})
+        with_changes(auto_repair, {path: value})
     assert str(caught.value) == (
         f"with_changes: {path}: arm `franchise` sets its own value (arms.franchise.{own}), so "
         f"this change would not reach it; use arms.*.{path} to set it in every arm, or "
@@ -82,11 +83,11 @@ def test_a_shared_field_an_arm_sets_itself_is_refused_with_the_paths_to_use(
 def test_every_arm_path_sets_the_shared_value_and_each_arms_own(auto_repair: Scenario) -> None:
     path = "arms.*.financing.owner_equity_usd"
     shared = auto_repair.financing.owner_equity_usd
-    assert auto_repair.value_at(path) == {"independent": shared, "franchise": 80_000.0}
-    changed = auto_repair.with_changes({path: 45_000})
-    assert changed.value_at(path) == {"independent": 45_000.0, "franchise": 45_000.0}
+    assert value_at(auto_repair, path) == {"independent": shared, "franchise": 80_000.0}
+    changed = with_changes(auto_repair, {path: 45_000})
+    assert value_at(changed, path) == {"independent": 45_000.0, "franchise": 45_000.0}
     for arm in ("independent", "franchise"):
-        assert changed.value_at(f"arms.{arm}.financing.owner_equity_usd") == 45_000.0
+        assert value_at(changed, f"arms.{arm}.financing.owner_equity_usd") == 45_000.0
         assert changed.arm(arm).financing.owner_equity_usd == 45_000.0
     # The saved scenario reads plainly: the shared section holds the value its arms take, and
     # the arm that had its own value keeps an own value, now the new one.
@@ -103,32 +104,33 @@ def test_every_arm_path_sets_the_shared_value_and_each_arms_own(auto_repair: Sce
 
 
 def test_every_arm_path_may_step_into_each_arms_distribution(auto_repair: Scenario) -> None:
-    changed = auto_repair.with_changes({"arms.*.customers.spend_per_visit_usd.high": 500.0})
-    spends = changed.value_at("arms.*.customers.spend_per_visit_usd")
+    changed = with_changes(auto_repair, {"arms.*.customers.spend_per_visit_usd.high": 500.0})
+    spends = value_at(changed, "arms.*.customers.spend_per_visit_usd")
     assert {arm: spend.high for arm, spend in spends.items()} == {
         "independent": 500.0,
         "franchise": 500.0,
     }
-    before = auto_repair.value_at("arms.franchise.customers.spend_per_visit_usd")
+    before = value_at(auto_repair, "arms.franchise.customers.spend_per_visit_usd")
     assert spends["franchise"].low == before.low  # the rest of the arm's own value stays
 
 
 def test_a_value_set_in_every_arm_is_copied_not_shared(auto_repair: Scenario) -> None:
     spend = {"dist": "triangular", "low": 100, "mode": 150, "high": 200}
-    changed = auto_repair.with_changes(
+    changed = with_changes(
+        auto_repair,
         {
             "arms.*.customers.spend_per_visit_usd": spend,
             "arms.franchise.customers.spend_per_visit_usd.mode": 180,
-        }
+        },
     )
     assert spend["mode"] == 150  # the caller's mapping is left as it was
-    assert changed.value_at("arms.independent.customers.spend_per_visit_usd").mode == 150
-    assert changed.value_at("arms.franchise.customers.spend_per_visit_usd").mode == 180
+    assert value_at(changed, "arms.independent.customers.spend_per_visit_usd").mode == 150
+    assert value_at(changed, "arms.franchise.customers.spend_per_visit_usd").mode == 180
 
 
 def test_a_shared_field_no_arm_sets_reaches_every_arm(auto_repair: Scenario) -> None:
-    changed = auto_repair.with_changes({"owner.reserve_usd": 12_345.0})
-    assert changed.value_at("arms.*.owner.reserve_usd") == {
+    changed = with_changes(auto_repair, {"owner.reserve_usd": 12_345.0})
+    assert value_at(changed, "arms.*.owner.reserve_usd") == {
         "independent": 12_345.0,
         "franchise": 12_345.0,
     }
@@ -166,11 +168,11 @@ def test_every_arm_franchise_terms_reach_each_franchise_arm(variant: Variant) ->
         "financing": {"owner_equity_usd": 70_000},
     }
     three = variant({"arms.kiosk": kiosk})
-    changed = three.with_changes({"arms.*.royalty_rate": 0.09})
-    assert changed.value_at("arms.*.royalty_rate") == {"franchise": 0.09, "kiosk": 0.09}
+    changed = with_changes(three, {"arms.*.royalty_rate": 0.09})
+    assert value_at(changed, "arms.*.royalty_rate") == {"franchise": 0.09, "kiosk": 0.09}
     assert changed.arm("independent").franchise is None
     with pytest.raises(ScenarioError) as caught:
-        three.with_changes({"financing.owner_equity_usd": 1.0})
+        with_changes(three, {"financing.owner_equity_usd": 1.0})
     assert str(caught.value).startswith(
         "with_changes: financing.owner_equity_usd: arms `franchise` and `kiosk` set their own "
         "values (arms.franchise.financing.owner_equity_usd, arms.kiosk.financing."
@@ -180,40 +182,40 @@ def test_every_arm_franchise_terms_reach_each_franchise_arm(variant: Variant) ->
 
 def test_a_path_may_step_into_a_distribution_or_set_one(auto_repair: Scenario) -> None:
     path = "arms.franchise.customers.spend_per_visit_usd"
-    moved = auto_repair.with_changes({path + ".mode": 450.0})
-    spend = moved.value_at(path)
+    moved = with_changes(auto_repair, {path + ".mode": 450.0})
+    spend = value_at(moved, path)
     assert isinstance(spend, Triangular)
     assert (spend.low, spend.mode, spend.high) == (320.0, 450.0, 480.0)
-    as_model = auto_repair.with_changes(
-        {path: Triangular(dist="triangular", low=1, mode=2, high=3)}
+    as_model = with_changes(
+        auto_repair, {path: Triangular(dist="triangular", low=1, mode=2, high=3)}
     )
-    as_mapping = auto_repair.with_changes(
-        {path: {"dist": "triangular", "low": 1, "mode": 2, "high": 3}}
+    as_mapping = with_changes(
+        auto_repair, {path: {"dist": "triangular", "low": 1, "mode": 2, "high": 3}}
     )
     assert as_model == as_mapping
-    assert as_model.value_at(path).mean() == pytest.approx(2.0)
+    assert value_at(as_model, path).mean() == pytest.approx(2.0)
 
 
 def test_full_and_short_franchise_paths_agree(auto_repair: Scenario) -> None:
-    short = auto_repair.with_changes({"arms.franchise.template.learning_months": 3.0})
-    full = auto_repair.with_changes({"arms.franchise.franchise.template.learning_months": 3.0})
+    short = with_changes(auto_repair, {"arms.franchise.template.learning_months": 3.0})
+    full = with_changes(auto_repair, {"arms.franchise.franchise.template.learning_months": 3.0})
     assert short == full
-    assert short.value_at("arms.franchise.template.learning_months") == 3.0
+    assert value_at(short, "arms.franchise.template.learning_months") == 3.0
 
 
 def test_numpy_values_are_accepted(auto_repair: Scenario) -> None:
-    changed = auto_repair.with_changes(
-        {"arms.franchise.royalty_rate": np.float64(0.07), "run.runs": np.int64(50)}
+    changed = with_changes(
+        auto_repair, {"arms.franchise.royalty_rate": np.float64(0.07), "run.runs": np.int64(50)}
     )
     assert changed.run.runs == 50
-    assert changed.value_at("arms.franchise.royalty_rate") == 0.07
+    assert value_at(changed, "arms.franchise.royalty_rate") == 0.07
 
 
 def test_value_at_resolves_arm_overrides(auto_repair: Scenario) -> None:
-    assert auto_repair.value_at("arms.franchise.financing.owner_equity_usd") == 80000.0
+    assert value_at(auto_repair, "arms.franchise.financing.owner_equity_usd") == 80000.0
     shared = auto_repair.financing.owner_equity_usd
-    assert auto_repair.value_at("arms.independent.financing.owner_equity_usd") == shared
-    assert auto_repair.value_at("market.households") == auto_repair.market.households
+    assert value_at(auto_repair, "arms.independent.financing.owner_equity_usd") == shared
+    assert value_at(auto_repair, "market.households") == auto_repair.market.households
 
 
 @pytest.mark.parametrize(
@@ -274,14 +276,14 @@ def test_bad_changes_get_one_clear_message(
     auto_repair: Scenario, changes: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(ScenarioError) as caught:
-        auto_repair.with_changes(changes)
+        with_changes(auto_repair, changes)
     assert str(caught.value).startswith(message)
     assert "Traceback" not in str(caught.value)
 
 
 def test_every_bad_change_is_reported_at_once(auto_repair: Scenario) -> None:
     with pytest.raises(ScenarioError) as caught:
-        auto_repair.with_changes({"market.nope": 1, "arms.franchise.nope": 2})
+        with_changes(auto_repair, {"market.nope": 1, "arms.franchise.nope": 2})
     assert len(caught.value.problems) == 2
 
 
@@ -290,23 +292,24 @@ def test_a_scenario_can_be_built_in_python_without_a_file(shipped_auto_repair: S
     market = Market(**data.pop("market"))
     built = Scenario(market=market, **data)
     assert built == shipped_auto_repair
-    assert built.with_changes({"market.households": 5000}).market.households == 5000
+    assert with_changes(built, {"market.households": 5000}).market.households == 5000
 
 
 def test_reach_follows_the_franchise_mechanism_switches(auto_repair: Scenario) -> None:
     # With its template off a franchise arm runs on the shared concept, so a change to the
     # concept reaches it; with financing off it takes the shared equity, so that change is no
     # longer refused.
-    plain = auto_repair.with_changes(
-        {"arms.franchise.mechanisms.template": False, "arms.franchise.mechanisms.financing": False}
+    plain = with_changes(
+        auto_repair,
+        {"arms.franchise.mechanisms.template": False, "arms.franchise.mechanisms.financing": False},
     )
     assert reached_arms(auto_repair, "concept.quality") == ("independent",)
     assert reached_arms(plain, "concept.quality") == ("independent", "franchise")
     with pytest.raises(ScenarioError, match="arm `franchise` sets its own value"):
-        auto_repair.with_changes({"financing.owner_equity_usd": 70000})
-    changed = plain.with_changes({"financing.owner_equity_usd": 70000})
+        with_changes(auto_repair, {"financing.owner_equity_usd": 70000})
+    changed = with_changes(plain, {"financing.owner_equity_usd": 70000})
     assert reached_arms(plain, "financing.owner_equity_usd") == ("independent", "franchise")
-    assert changed.value_at("arms.franchise.financing.owner_equity_usd") == 70000
+    assert value_at(changed, "arms.franchise.financing.owner_equity_usd") == 70000
 
 
 def test_a_field_in_the_franchise_format_is_the_arms_own_value(
@@ -318,12 +321,12 @@ def test_a_field_in_the_franchise_format_is_the_arms_own_value(
     scenario = Scenario.model_validate(data)
     assert reached_arms(scenario, "operations.rent_usd_per_month") == ("independent",)
     with pytest.raises(ScenarioError, match=r"arms\.franchise\.franchise\.format\.rent_usd"):
-        scenario.with_changes({"operations.rent_usd_per_month": 6000})
+        with_changes(scenario, {"operations.rent_usd_per_month": 6000})
 
 
 def test_a_correlated_mismatch_makes_the_taste_gap_reach_the_independent(
     auto_repair: Scenario,
 ) -> None:
     assert reached_arms(auto_repair, "market.local_taste_gap") == ("franchise",)
-    coupled = auto_repair.with_changes({"concept.mismatch_taste_gap_correlation": 0.4})
+    coupled = with_changes(auto_repair, {"concept.mismatch_taste_gap_correlation": 0.4})
     assert reached_arms(coupled, "market.local_taste_gap") == ("independent", "franchise")

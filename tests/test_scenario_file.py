@@ -17,14 +17,11 @@ import pytest
 import yaml
 from pydantic_core import ErrorDetails
 
-from franchise_sim.scenario import Scenario
-from franchise_sim.scenario_file import (
-    ScenarioError,
-    _explain,
-    load_scenario,
-    parse_scenario,
-    validate_file,
-)
+from franchise_sim.scenario.errors import ScenarioError
+from franchise_sim.scenario.files import parse_scenario
+from franchise_sim.scenario.schema import Scenario
+from franchise_sim.scenario.shelf import load_scenario, validate_file
+from franchise_sim.scenario.validation import explain
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "scenarios" / "auto_repair.yaml"
 DISTS = "fixed, uniform, triangular, normal, lognormal, beta"
@@ -662,7 +659,7 @@ def test_arm_override_error_uses_its_where_path(base: dict[str, Any]) -> None:
     }
     root = yaml.compose(text, Loader=yaml.SafeLoader)
     assert root is not None
-    problems = _explain([error], data, root)
+    problems = explain([error], data, root)
     assert [p.render("f.yaml") for p in problems] == [
         f"f.yaml, line {line_of(text, 'arms', arm, 'operations', 'rent_usd_per_month')}: "
         f"arms.{arm}.operations.rent_usd_per_month: 7 should be at least the payroll"

@@ -8,11 +8,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from franchise_sim.cli import main
-from franchise_sim.monte_carlo import simulate
-from franchise_sim.reference import bls_survival
-from franchise_sim.scenario_file import ScenarioError, load_scenario
-from franchise_sim.shelf import ShelfError, find_scenario, shipped_scenarios, slug
+from franchise_sim.analysis.reference import bls_survival
+from franchise_sim.engine.runner import simulate
+from franchise_sim.interfaces.cli import main
+from franchise_sim.scenario.errors import ScenarioError
+from franchise_sim.scenario.shelf import (
+    ShelfError,
+    find_scenario,
+    load_scenario,
+    shipped_scenarios,
+    slug,
+)
 from tests.conftest import AUTO_REPAIR, SCENARIOS
 
 RUN_KEYS = {"runs", "seed"}  # run settings, not figures about the business

@@ -9,9 +9,8 @@ import pytest
 from scipy import stats
 
 from franchise_sim import SimulationResults, simulate
-from franchise_sim.comparison import compare
-from franchise_sim.scenario import Scenario
-from franchise_sim.statistics import (
+from franchise_sim.analysis.comparison import compare
+from franchise_sim.analysis.statistics import (
     mean_interval,
     median_interval,
     paired_difference,
@@ -21,6 +20,7 @@ from franchise_sim.statistics import (
     survival_curve,
     unpaired_difference,
 )
+from franchise_sim.scenario.schema import Scenario
 
 
 def test_mean_interval_is_the_student_t_interval() -> None:
@@ -134,7 +134,7 @@ def test_comparison_for_a_short_horizon(auto_repair: Scenario) -> None:
 
 
 def test_proportion_interval_is_wilsons() -> None:
-    from franchise_sim.statistics import proportion_interval
+    from franchise_sim.analysis.statistics import proportion_interval
 
     half = proportion_interval(np.r_[np.ones(50), np.zeros(50)])
     assert half.estimate == 0.5
@@ -146,7 +146,7 @@ def test_proportion_interval_is_wilsons() -> None:
 
 
 def test_runs_to_resolve_is_the_closed_form() -> None:
-    from franchise_sim.statistics import runs_to_resolve
+    from franchise_sim.analysis.statistics import runs_to_resolve
 
     gaps = np.array([3.0, -1.0, 2.0, -2.0, 1.5])
     z = 1.959963984540054

@@ -10,26 +10,26 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from franchise_sim import monte_carlo
-from franchise_sim.archive import (
-    AGGREGATES_FILE,
-    MONTHLY_FILE,
-    OUTCOMES_FILE,
-    ResultsFolderError,
-    load_results,
-)
-from franchise_sim.cli import main
-from franchise_sim.monte_carlo import simulate
-from franchise_sim.monthly_aggregates import (
+from franchise_sim.engine import runner as monte_carlo
+from franchise_sim.engine.monthly_aggregates import (
     RELATIVE_ACCURACY,
     SMALLEST,
     STREAMED_FIGURES,
     MonthlyAggregates,
     streamed_figure,
 )
-from franchise_sim.results import NoTrajectoriesError, SimulationResults
-from franchise_sim.scenario import Scenario
-from franchise_sim.workbook import monthly_bands
+from franchise_sim.engine.results import NoTrajectoriesError, SimulationResults
+from franchise_sim.engine.runner import simulate
+from franchise_sim.interfaces.cli import main
+from franchise_sim.outputs.folders import (
+    AGGREGATES_FILE,
+    MONTHLY_FILE,
+    OUTCOMES_FILE,
+    ResultsFolderError,
+    load_results,
+)
+from franchise_sim.outputs.workbook import monthly_bands
+from franchise_sim.scenario.schema import Scenario
 
 from .conftest import AUTO_REPAIR
 

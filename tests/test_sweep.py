@@ -17,20 +17,16 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-from franchise_sim import ScenarioError, cli, simulate
-from franchise_sim import sweeps as sweep_module
-from franchise_sim.cli import main
-from franchise_sim.figures import arm_colours, sweep_chart
-from franchise_sim.owner import INSOLVENT
-from franchise_sim.scenario import Scenario
-from franchise_sim.statistics import (
+from franchise_sim import ScenarioError, simulate
+from franchise_sim.analysis import sweeps as sweep_module
+from franchise_sim.analysis.statistics import (
     mean_interval,
     median_interval,
     paired_difference,
     probability_better,
     survival_at,
 )
-from franchise_sim.sweeps import (
+from franchise_sim.analysis.sweeps import (
     FRAME_COLUMNS,
     crossing,
     metric_info,
@@ -40,6 +36,12 @@ from franchise_sim.sweeps import (
     sweep_table,
     sweep_text,
 )
+from franchise_sim.interfaces import cli
+from franchise_sim.interfaces.cli import main
+from franchise_sim.model.owner import INSOLVENT
+from franchise_sim.outputs.figures import arm_colours, sweep_chart
+from franchise_sim.scenario.changes import value_at, with_changes
+from franchise_sim.scenario.schema import Scenario
 
 ROYALTY = "arms.franchise.royalty_rate"
 ROYALTIES = [0.04, 0.08, 0.12]
@@ -125,7 +127,7 @@ def test_one_value_sweep_is_a_plain_simulation(auto_repair: Scenario) -> None:
         auto_repair, {"market.households": [30_000]}, runs=60, seed=3, workers=1, horizon_months=36
     )
     results = simulate(
-        auto_repair.with_changes(change), runs=60, seed=3, workers=1, horizon_months=36
+        with_changes(auto_repair, change), runs=60, seed=3, workers=1, horizon_months=36
     )
     alive, out = results.series("alive"), results.outcomes
     i, base = results.arm_index("franchise"), results.arm_index("independent")
@@ -188,7 +190,7 @@ def test_two_parameters_give_the_full_grid_in_order(grid_sweep: pd.DataFrame) ->
 def test_sweep_points_builds_every_scenario(auto_repair: Scenario) -> None:
     points = sweep_points(auto_repair, {ROYALTY: np.array([0.05, 0.07])})
     assert [values for values, _ in points] == [(0.05,), (0.07,)]
-    assert [s.value_at(ROYALTY) for _, s in points] == [0.05, 0.07]
+    assert [value_at(s, ROYALTY) for _, s in points] == [0.05, 0.07]
     assert all(type(values[0]) is float for values, _ in points)  # numpy scalars made plain
 
 

@@ -12,10 +12,14 @@ import pytest
 from scipy import stats
 
 from franchise_sim import SimulationResults, load_scenario, simulate
-from franchise_sim.comparison import compare, format_value, verdict
-from franchise_sim.report import html_report
-from franchise_sim.scenario import Scenario
-from franchise_sim.statistics import median_interval, paired_difference, proportion_interval
+from franchise_sim.analysis.comparison import compare, format_value, verdict
+from franchise_sim.analysis.statistics import (
+    median_interval,
+    paired_difference,
+    proportion_interval,
+)
+from franchise_sim.outputs.report import html_report
+from franchise_sim.scenario.schema import Scenario
 from tests.conftest import SCENARIOS
 
 RUNS = 200

@@ -15,12 +15,10 @@ from click.testing import CliRunner
 from openpyxl.worksheet.worksheet import Worksheet
 
 from franchise_sim import load_results, simulate
-from franchise_sim.cli import main
-from franchise_sim.comparison import compare
-from franchise_sim.distributions import mean_of
-from franchise_sim.results import SimulationResults
-from franchise_sim.scenario import Scenario
-from franchise_sim.workbook import (
+from franchise_sim.analysis.comparison import compare
+from franchise_sim.engine.results import SimulationResults
+from franchise_sim.interfaces.cli import main
+from franchise_sim.outputs.workbook import (
     SHARE,
     SHEETS,
     USD,
@@ -28,6 +26,8 @@ from franchise_sim.workbook import (
     WorkbookError,
     check_workbook_size,
 )
+from franchise_sim.scenario.distributions import mean_of
+from franchise_sim.scenario.schema import Scenario
 from tests.conftest import AUTO_REPAIR
 
 RUNS = 24
@@ -230,7 +230,7 @@ def test_run_refuses_a_workbook_too_large_before_simulating(tmp_path: Path) -> N
 
 
 def test_the_command_line_starts_without_openpyxl() -> None:
-    code = "import sys, franchise_sim.cli; print('openpyxl' in sys.modules)"
+    code = "import sys, franchise_sim.interfaces.cli; print('openpyxl' in sys.modules)"
     shown = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout

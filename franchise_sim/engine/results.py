@@ -1,0 +1,335 @@
+"""Frozen simulation results: arrays per (arm, replication, month) and tidy tables on demand.
+
+In a notebook the results show their headline comparison, draw their figures through
+``results.plot`` and save themselves to the same folder the command line writes.
+
+Results of a summary-only run (``summary_only``) hold no trajectories: their outcomes are
+complete, survival by month comes from the closure months, and the monthly bands from
+``monthly_aggregates``; asking for the monthly books themselves says plainly they are not kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from franchise_sim.engine.monthly_aggregates import MonthlyAggregates
+from franchise_sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from franchise_sim.analysis.attribution import Attribution
+    from franchise_sim.analysis.comparison import Comparison
+
+SUMMARY_COLUMNS = (
+    "survived",
+    "closed_month",
+    "first_profitable_month",
+    "break_even_month",
+    "payback_month",
+    "final_customers",
+    "final_cash",
+    "cumulative_owner_cash_flow",
+    "owner_money_in",
+    "terminal_value",
+    "npv",
+    "franchisor_failed_month",
+    "brand_shocks",
+)
+"""Numeric per-(arm, replication) outcomes, in table order."""
+
+
+class NoTrajectoriesError(LookupError):
+    """The monthly books of a summary-only run were asked for: it did not keep them."""
+
+
+@dataclass(frozen=True, eq=False)
+class SimulationResults:
+    """Everything one call of ``simulate`` produced.
+
+    Attributes:
+        scenario: The scenario simulated.
+        seed: Master seed; with ``runs`` and ``horizon_months`` it replays the run exactly.
+        runs: Paired replications per arm.
+        horizon_months: Months simulated.
+        deterministic: Whether inputs were at their means, events off and flows at expectation.
+        arms: Arm names, ``independent`` first.
+        monthly_columns: Names of the last axis of ``trajectories``.
+        kept_books: Array (arm, replication, month, column) of the monthly books; None for a
+            summary-only run (read them as ``trajectories``).
+        outcomes: Per-(arm, replication) arrays named by ``SUMMARY_COLUMNS``.
+        closure_reasons: Array (arm, replication) of why each business closed ("" if open).
+        shock_counts: Per replication, how many of each shared random event happened.
+        run_seconds: Wall time of the simulation.
+        worker_pids: Process ids that ran batches (the caller's own id when run in-process).
+        monthly_aggregates: What a summary-only run kept of the monthly books (survival
+            counts and histograms for the bands); None for a full run.
+    """
+
+    scenario: Scenario
+    seed: int
+    runs: int
+    horizon_months: int
+    deterministic: bool
+    arms: tuple[str, ...]
+    monthly_columns: tuple[str, ...]
+    kept_books: NDArray[np.float64] | None
+    outcomes: dict[str, NDArray[np.float64]]
+    closure_reasons: NDArray[np.str_]
+    shock_counts: dict[str, NDArray[np.int64]]
+    run_seconds: float = 0.0
+    worker_pids: tuple[int, ...] = field(default=())
+    monthly_aggregates: MonthlyAggregates | None = None
+
+    def __post_init__(self) -> None:
+        if (self.kept_books is None) == (self.monthly_aggregates is None):
+            raise ValueError("results hold either trajectories or monthly aggregates, not both")
+
+    @property
+    def summary_only(self) -> bool:
+        """Whether these are results of a summary-only run: outcomes and aggregates, no books."""
+        return self.kept_books is None
+
+    @property
+    def trajectories(self) -> NDArray[np.float64]:
+        """The monthly books, (arm, replication, month, column).
+
+        Raises:
+            NoTrajectoriesError: A summary-only run, which kept none.
+        """
+        if self.kept_books is None:
+            raise NoTrajectoriesError(
+                f"these results of {self.runs:,} runs are summary-only: they keep outcomes and "
+                "monthly aggregates, not the monthly books (run without summary_only for them)"
+            )
+        return self.kept_books
+
+    def series(self, column: str) -> NDArray[np.float64]:
+        """One monthly variable as an array (arm, replication, month).
+
+        Raises:
+            NoTrajectoriesError: A summary-only run, which kept no monthly books.
+        """
+        return self.trajectories[..., self.monthly_columns.index(column)]
+
+    def alive_at(self, month: int) -> NDArray[np.float64]:
+        """1.0 where the business is open at the end of ``month`` (from 1), (arm, replication).
+
+        Read from the books, or, without them, from the closure months (a business that
+        closed stays closed): the same numbers.
+        """
+        if self.kept_books is not None:
+            return self.series("alive")[..., month - 1]
+        closed = self.outcomes["closed_month"]
+        return np.where(np.isnan(closed) | (closed > month), 1.0, 0.0)
+
+    def survival_curve(self) -> NDArray[np.float64]:
+        """Share of businesses open at the end of each month, (arm, month)."""
+        if self.monthly_aggregates is not None:
+            return self.monthly_aggregates.survival_curve()
+        return np.asarray(self.series("alive").mean(axis=-2), dtype=float)
+
+    def arm_index(self, arm: str) -> int:
+        """Position of an arm in the arrays."""
+        return self.arms.index(arm)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Display label of each arm."""
+        return {arm: self.scenario.arm(arm).label for arm in self.arms}
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """One row per (arm, replication): survival, closure, break-even, cash, NPV, events."""
+        import pandas as pd
+
+        n_arms, runs = len(self.arms), self.runs
+        frame: dict[str, Any] = {
+            "arm": np.repeat(np.array(self.arms, dtype=object), runs),
+            "replication": np.tile(np.arange(runs), n_arms),
+        }
+        for name in SUMMARY_COLUMNS:
+            frame[name] = self.outcomes[name].reshape(-1)
+        frame["survived"] = frame["survived"].astype(bool)
+        frame["closure_reason"] = self.closure_reasons.reshape(-1)
+        for name, counts in self.shock_counts.items():
+            frame[name] = np.tile(counts, n_arms)
+        table = pd.DataFrame(frame)
+        for name in ("closed_month", "first_profitable_month", "break_even_month", "payback_month"):
+            table[name] = table[name].astype("Int64")
+        failed = table["franchisor_failed_month"]
+        table["franchisor_failed_month"] = failed.where(failed > 0).astype("Int64")
+        table["brand_shocks"] = table["brand_shocks"].astype(int)
+        table["arm"] = table["arm"].astype(str)
+        return table
+
+    @cached_property
+    def monthly(self) -> pd.DataFrame:
+        """One row per (arm, replication, month) with every monthly variable."""
+        import pandas as pd
+
+        books = self.trajectories
+        n_arms, runs, horizon, width = books.shape
+        frame: dict[str, Any] = {
+            "arm": np.repeat(np.array(self.arms, dtype=object), runs * horizon),
+            "replication": np.tile(np.repeat(np.arange(runs), horizon), n_arms),
+            "month": np.tile(np.arange(1, horizon + 1), n_arms * runs),
+        }
+        flat = books.reshape(-1, width)
+        for i, name in enumerate(self.monthly_columns):
+            frame[name] = flat[:, i]
+        table = pd.DataFrame(frame)
+        table["alive"] = table["alive"].astype(bool)
+        table["arm"] = table["arm"].astype(str)
+        return table
+
+    @cached_property
+    def comparison(self) -> Comparison:
+        """The headline comparison: survival, cash, NPV and paired differences per arm."""
+        from franchise_sim.analysis.comparison import compare
+
+        return compare(self)
+
+    @property
+    def plot(self) -> ResultsPlot:
+        """The figures as methods: ``results.plot.customers()``, ``results.plot.dashboard()``."""
+        return ResultsPlot(self)
+
+    def save(
+        self,
+        out_dir: str | Path,
+        *,
+        figures: bool = True,
+        report: bool = False,
+        xlsx: bool = False,
+        force: bool = False,
+        attribution: Attribution | None = None,
+    ) -> Path:
+        """Write the same results folder as ``franchise-sim run`` (read back by ``load_results``).
+
+        Args:
+            out_dir: The folder to write.
+            figures: Also write every figure as a PNG.
+            report: Also write the self-contained ``report.html``.
+            xlsx: Also write ``workbook.xlsx`` for spreadsheets.
+            force: Replace ``out_dir`` if it holds earlier results. Without it they are kept
+                and the new folder is written beside them (``out_dir-2``, ``out_dir-3``, ...).
+            attribution: Where the franchise's difference comes from
+                (``analysis.attribution.attribute``), written as ``attribution.csv`` and
+                shown in the report, as ``franchise-sim run --report`` does.
+
+        Returns:
+            The folder written: ``out_dir``, or the free name beside it.
+
+        Raises:
+            OutputFolderError: The folder exists and does not hold franchise-sim results (or
+                holds a sweep), is unsafe to write (the current folder, a symbolic link, ...),
+                or cannot be written.
+            WorkbookError: ``xlsx`` and more runs than one Excel sheet holds.
+        """
+        from franchise_sim.outputs.folders import save_results
+
+        return save_results(
+            self,
+            out_dir,
+            figures=figures,
+            report=report,
+            xlsx=xlsx,
+            force=force,
+            attribution=attribution,
+        )
+
+    def _repr_html_(self) -> str:
+        """The headline comparison as HTML, for Jupyter."""
+        from franchise_sim.outputs.report import headline_html
+
+        return headline_html(self.comparison)
+
+    def __repr__(self) -> str:
+        kind = "deterministic plan" if self.deterministic else f"{self.runs:,} paired runs"
+        only = ", summary-only" if self.summary_only else ""
+        return (
+            f"<SimulationResults {self.scenario.name!r}: {', '.join(self.arms)}; {kind} x "
+            f"{self.horizon_months} months, seed {self.seed}{only}>"
+        )
+
+
+class ResultsPlot:
+    """The figures of one set of results, as methods for notebooks.
+
+    Each method draws into ``ax`` when given and returns it. Without ``ax`` it draws into a new
+    pyplot figure, so Jupyter shows it and ``plt.show()`` shows it from a script, the way
+    ``DataFrame.plot`` does. The same functions, without pyplot, are in ``outputs.figures``.
+    """
+
+    def __init__(self, results: SimulationResults) -> None:
+        self._results = results
+
+    def _draw(self, name: str, ax: Axes | None, size: tuple[float, float] = (8.0, 4.5)) -> Axes:
+        import matplotlib.pyplot as plt
+
+        from franchise_sim.outputs import figures
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=size, layout="constrained")
+        drawn: Axes = getattr(figures, name)(self._results, ax)
+        return drawn
+
+    def customers(self, ax: Axes | None = None) -> Axes:
+        """Fan chart of the customer base of businesses still open, per arm."""
+        return self._draw("customers", ax)
+
+    def cash(self, ax: Axes | None = None) -> Axes:
+        """Fan chart of the monthly cash flow after loan payments, per arm."""
+        return self._draw("cash_flow", ax)
+
+    def owner_cash(self, ax: Axes | None = None) -> Axes:
+        """Fan chart of the owner's cumulative cash flow; crossing zero is payback."""
+        return self._draw("owner_cash", ax)
+
+    def survival(self, ax: Axes | None = None) -> Axes:
+        """Share of businesses still open per month, with the BLS curve of the sector."""
+        return self._draw("survival", ax)
+
+    def final_cash(self, ax: Axes | None = None) -> Axes:
+        """Distribution of the business's cash at the horizon or at closure."""
+        return self._draw("final_cash", ax)
+
+    def npv(self, ax: Axes | None = None) -> Axes:
+        """Distribution of the owner's NPV, per arm."""
+        return self._draw("npv", ax)
+
+    def break_even(self, ax: Axes | None = None) -> Axes:
+        """Share of runs that have broken even by each month."""
+        return self._draw("break_even", ax)
+
+    def payback(self, ax: Axes | None = None) -> Axes:
+        """Share of runs in which the owner has got their money back by each month."""
+        return self._draw("payback", ax)
+
+    def npv_difference(self) -> Figure:
+        """Histogram of the paired NPV difference of each franchise arm from the independent."""
+        from franchise_sim.outputs.figures import paired_differences
+
+        return self._shown(paired_differences(self._results))
+
+    def dashboard(self) -> Figure:
+        """Six key panels on one A4 landscape page."""
+        from franchise_sim.outputs.figures import dashboard
+
+        return self._shown(dashboard(self._results))
+
+    @staticmethod
+    def _shown(figure: Figure) -> Figure:
+        """A whole figure, returned to be shown once in Jupyter (not also held by pyplot)."""
+        import matplotlib.pyplot as plt  # noqa: F401  (registers Jupyter's figure display)
+
+        return figure

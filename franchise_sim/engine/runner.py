@@ -1,0 +1,679 @@
+"""The Monte Carlo runner: paired replications of every arm, in batches over a process pool.
+
+Replication ``r`` draws every random number from streams keyed by ``(r, purpose)`` under the
+master seed, so its result does not depend on the batch it falls in or the worker that runs it:
+the same seed gives identical results whatever the number of workers.
+
+A caller that runs many simulations (the notebook explorer) may pass its own long-lived
+executor instead of paying for a new process pool each time. When a run is abandoned (the
+progress callback raises, or the caller is interrupted), batches not yet started are cancelled
+rather than waited for.
+
+A pool this module makes for itself is its own to clean up: its workers ignore Ctrl-C (the
+caller is interrupted, not them), die with the process that started them, and are killed when a
+run is abandoned. The arguments of ``simulate`` obey the bounds of a scenario's ``run`` section,
+and a run whose books hold a non-finite number stops with ``NonFiniteResultError``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import operator
+import os
+import reprlib
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager, nullcontext, suppress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from franchise_sim.engine.executors import as_executor, executor_workers
+from franchise_sim.engine.monthly_aggregates import (
+    BatchAggregates,
+    MonthlyAggregates,
+    batch_aggregates,
+)
+from franchise_sim.engine.outcomes import outcome_table
+from franchise_sim.engine.replication import (
+    SHOCK_NAMES,
+    monthly_columns,
+    plans_on_paper,
+    run_replication,
+)
+from franchise_sim.engine.results import SUMMARY_COLUMNS, SimulationResults
+from franchise_sim.model.plan import PlanOnPaper, needs_plan_on_paper, plan_replication
+from franchise_sim.scenario.schema import RunSettings, Scenario
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+Progress = Callable[[int], None]
+"""Called with the number of replications just finished."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    monthly: NDArray[np.float64]  # (arm, replication, month, column)
+    closure_reasons: list[tuple[str, ...]]
+    shock_counts: NDArray[np.int64]  # (replication, shock)
+    franchisor_failed_month: NDArray[np.float64]  # (replication, arm)
+    brand_shocks: NDArray[np.float64]  # (replication, arm)
+    pid: int
+
+
+def _run_batch(
+    scenario: Scenario,
+    seed: int,
+    replications: range,
+    horizon: int,
+    deterministic: bool,
+    planned: dict[str, PlanOnPaper] | None = None,
+) -> _Batch | _Breakdown:
+    records = []
+    for r in replications:
+        plan = plan_replication(
+            scenario,
+            seed=seed,
+            replication=r,
+            horizon_months=horizon,
+            deterministic=deterministic,
+            on_paper=planned,
+        )
+        try:
+            records.append(run_replication(plan))
+        except (OverflowError, ValueError) as exc:
+            if not _breaks_down(exc):
+                raise
+            return _Breakdown(r, f"{type(exc).__name__}: {exc}")
+    return _Batch(
+        monthly=np.stack([rec.monthly for rec in records], axis=1),
+        closure_reasons=[rec.closure_reasons for rec in records],
+        shock_counts=np.array([rec.shock_counts for rec in records], dtype=np.int64),
+        franchisor_failed_month=np.array([rec.franchisor_failed_month for rec in records], float),
+        brand_shocks=np.array([rec.brand_shocks for rec in records], dtype=float),
+        pid=os.getpid(),
+    )
+
+
+def _batches(runs: int, workers: int, largest: int | None = None) -> list[range]:
+    """Split replications into about eight batches per worker (at least one replication each).
+
+    ``largest``, when given, caps a batch's replications (a summary-only run keeps the books
+    of one batch per worker in memory, never more).
+    """
+    size = max(1, -(-runs // (workers * 8)))
+    if largest is not None:
+        size = max(1, min(size, largest))
+    return [range(start, min(runs, start + size)) for start in range(0, runs, size)]
+
+
+TRAJECTORY_BYTES_LIMIT = 2 * 2**30
+"""The most memory a run's monthly books may take before ``run`` keeps only a summary (2 GiB)."""
+
+
+def trajectory_bytes(n_arms: int, runs: int, horizon: int) -> int:
+    """The memory a run's monthly books take: arms x runs x months x columns x 8 bytes."""
+    return n_arms * runs * horizon * len(monthly_columns()) * 8
+
+
+def memory_for_trajectories() -> int:
+    """How much memory a run may spend on its books: a quarter of the machine's, at most 2 GiB."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - no sysconf (Windows)
+        return TRAJECTORY_BYTES_LIMIT
+    return min(TRAJECTORY_BYTES_LIMIT, total // 4) if total > 0 else TRAJECTORY_BYTES_LIMIT
+
+
+SUMMARY_BATCH_BYTES = 64 * 2**20
+"""The most memory one batch's monthly books may take in a summary-only run (64 MiB)."""
+
+
+def summary_batch_size(n_arms: int, horizon: int) -> int:
+    """The most replications a summary-only batch holds: its books within SUMMARY_BATCH_BYTES."""
+    return max(1, SUMMARY_BATCH_BYTES // (n_arms * horizon * len(monthly_columns()) * 8))
+
+
+class NonFiniteResultError(ValueError):
+    """A run met a NaN or an infinity: its inputs are beyond what the arithmetic carries.
+
+    Either the books hold one (``arm``, ``month`` and ``column`` say where it first appears)
+    or a replication's arithmetic broke down on one (``cause`` says how).
+
+    Attributes:
+        replication: The replication, counted from 0.
+        arm: The arm in whose books the number first appears.
+        month: The month, counted from 1; None for an outcome of the whole run (such as NPV).
+        column: The column of the monthly books, or the outcome, that holds it.
+        cause: The error the arithmetic raised, when it broke down.
+    """
+
+    def __init__(
+        self,
+        replication: int,
+        *,
+        arm: str | None = None,
+        month: int | None = None,
+        column: str | None = None,
+        value: float | None = None,
+        cause: str | None = None,
+    ) -> None:
+        self.replication = replication
+        self.arm = arm
+        self.month = month
+        self.column = column
+        self.cause = cause
+        if cause is not None:
+            what = f"the simulation's arithmetic broke down in replication {replication} ({cause})"
+        else:
+            place = [f"arm {arm!r}", f"replication {replication}"]
+            place += [f"month {month}"] if month is not None else []
+            what = f"the simulation produced a non-finite number ({value}) in {', '.join(place)}"
+            what += f", {column}"
+        super().__init__(
+            f"{what}: the scenario's inputs are too extreme for the arithmetic to carry (a value "
+            "overflowed); bring its largest figures down to plausible ones"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Breakdown:
+    """A replication whose arithmetic failed on a NaN or an infinity (reported by the parent)."""
+
+    replication: int
+    cause: str
+
+
+def _breaks_down(exc: Exception) -> bool:
+    """Whether an error is the arithmetic failing on an overflow, a NaN or an infinity."""
+    text = str(exc)
+    return isinstance(exc, OverflowError) or (
+        isinstance(exc, ValueError) and ("NaN" in text or "infinity" in text)
+    )
+
+
+def run_setting_bounds(name: str) -> tuple[int, int | None]:
+    """The bounds a scenario file's ``run.<name>`` must keep: the lowest and the highest allowed.
+
+    ``simulate``, ``sweep`` and the command line take their limits from here, so a number a
+    scenario file may hold is accepted everywhere, and no other.
+
+    Args:
+        name: ``runs``, ``horizon_months`` or ``seed``.
+
+    Returns:
+        The lowest value and the highest (None where there is no upper bound).
+    """
+    low: int | None = None
+    high: int | None = None
+    for rule in RunSettings.model_fields[name].metadata:
+        low = getattr(rule, "ge", low)
+        high = getattr(rule, "le", high)
+    if not isinstance(low, int):
+        raise LookupError(f"run.{name} has no integer lower bound")
+    return low, high
+
+
+def _whole_number(name: str, value: object, low: int, high: int | None, source: str) -> int:
+    """``value`` as an int if it is a whole number within bounds (a bool is not one)."""
+    span = f"from {low:,} to {high:,}" if high is not None else f"of at least {low:,}"
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise TypeError(
+            f"{name} must be a whole number {span}{source}, not {type(value).__name__} "
+            f"{reprlib.repr(value)}"
+        )
+    number = operator.index(value)
+    if number < low or (high is not None and number > high):
+        raise ValueError(f"{name} must be a whole number {span}{source}, not {number:,}")
+    return number
+
+
+def _run_setting(name: str, value: object) -> int:
+    """A ``simulate`` argument checked against the bounds of the scenario's ``run.<name>``."""
+    low, high = run_setting_bounds(name)
+    return _whole_number(name, value, low, high, f" (as run.{name} in a scenario file)")
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the system reports one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1  # pragma: no cover - systems without CPU affinity
+
+
+def pool_workers(runs: int, workers: int | None = None) -> int:
+    """How many worker processes ``simulate`` starts for ``runs`` replications (1: in-process).
+
+    No more than ``workers`` (all cores if not given), the cores of this machine and the
+    batches the run is split into.
+
+    Args:
+        runs: Replications per arm.
+        workers: The workers asked for.
+    """
+    cores = available_cores()
+    wanted = cores if workers is None else workers
+    if wanted == 1:
+        return 1
+    capped = min(wanted, cores)
+    return min(capped, len(_batches(runs, capped)))
+
+
+_PR_SET_PDEATHSIG = 1
+"""Linux prctl option: the signal a process gets when the thread that made it ends."""
+
+
+def _start_worker(parent: int | None) -> None:
+    """Set up a pool worker: deaf to Ctrl-C, and gone as soon as the process that made it is.
+
+    The parent blocks SIGINT while it starts workers, so a worker is deaf to Ctrl-C from its
+    first instruction: ignoring the signal before unblocking it discards one pressed meanwhile.
+    A terminal's Ctrl-C reaches every process of the group, and only the parent should act on
+    it (by abandoning the run and killing the workers).
+
+    Args:
+        parent: The pid of the process that made the pool when it is this worker's parent (the
+            fork and spawn start methods); None when a fork server stands between them, whose
+            own exit then ends the worker.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    if sys.platform.startswith("linux"):
+        # Killed by the kernel the moment the parent dies, even in the middle of a pipe write.
+        with suppress(OSError, AttributeError):  # a libc without prctl: the watch below
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    started_under = os.getppid()
+    if parent is not None and started_under != parent:
+        os._exit(1)  # the parent died before the guard was in place
+    watch = threading.Thread(
+        target=_exit_when_orphaned, args=(started_under,), name="parent-watch", daemon=True
+    )
+    watch.start()
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """Poll the parent pid every second and end this process once it has changed.
+
+    The portable guard beside Linux's death signal: an orphan is adopted by another process.
+    ``os._exit`` ends the worker even while its main thread is blocked writing to a pipe.
+    """
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _own_pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool whose workers ignore Ctrl-C and end with this process."""
+    context = multiprocessing.get_context()
+    parent = None if context.get_start_method() == "forkserver" else os.getpid()
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(parent,)
+    )
+
+
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Block SIGINT in this thread for the duration, so processes started meanwhile inherit it.
+
+    A Ctrl-C pressed meanwhile is not lost: it is delivered when the block ends (or, handled
+    by another thread's signal mask, at once).
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def _abandon(pool: Executor) -> None:
+    """Stop a pool of this module's own at once: kill its workers and cancel what is queued.
+
+    A worker may be in the middle of a batch or blocked writing one to the pipe; waiting for it
+    could take minutes, so it is killed, not asked.
+    """
+    processes: list[Any] = list((getattr(pool, "_processes", None) or {}).values())
+    manager: threading.Thread | None = getattr(pool, "_executor_manager_thread", None)
+    for process in processes:
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(timeout=5.0)
+    if manager is not None:  # it notices the dead workers and closes the pool's pipes
+        manager.join(timeout=5.0)  # before the interpreter's exit hook would write to them
+
+
+def _nonfinite_place(
+    batch: _Batch, first: int, arms: tuple[str, ...], columns: tuple[str, ...]
+) -> dict[str, Any] | None:
+    """Where a batch's books first hold a NaN or an infinity; None if they hold none.
+
+    Returns ``NonFiniteResultError``'s arguments: a worker sends them, not the exception.
+    """
+    books = batch.monthly
+    if np.isfinite(books).all():
+        return None
+    # In replication order, then month, arm and column: where it first appears.
+    replication, month, arm, column = np.argwhere(~np.isfinite(books.transpose(1, 2, 0, 3)))[0]
+    return {
+        "replication": first + int(replication),
+        "arm": arms[arm],
+        "month": int(month) + 1,
+        "column": columns[column],
+        "value": float(books[arm, replication, month, column]),
+    }
+
+
+def _check_finite(
+    batch: _Batch, first: int, arms: tuple[str, ...], columns: tuple[str, ...]
+) -> None:
+    """Raise ``NonFiniteResultError`` at the first NaN or infinity of a batch's books."""
+    place = _nonfinite_place(batch, first, arms, columns)
+    if place is not None:
+        raise NonFiniteResultError(**place)
+
+
+@dataclass(frozen=True, slots=True)
+class _BatchSummary:
+    """One batch of a summary-only run, reduced where it ran: outcomes and monthly aggregates."""
+
+    outcomes: dict[str, NDArray[np.float64]]  # (arm, replication of the batch)
+    closure_reasons: NDArray[np.str_]  # (arm, replication of the batch)
+    shock_counts: NDArray[np.int64]  # (replication, shock)
+    aggregates: BatchAggregates
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class _NonFinite:
+    """A batch whose books hold a NaN or an infinity: where (``NonFiniteResultError``'s args)."""
+
+    place: dict[str, Any]
+
+
+def _summarise_batch(
+    scenario: Scenario,
+    seed: int,
+    replications: range,
+    horizon: int,
+    deterministic: bool,
+    planned: dict[str, PlanOnPaper] | None = None,
+) -> _BatchSummary | _Breakdown | _NonFinite:
+    """Run one batch and reduce its books to outcomes and aggregates (they are not returned)."""
+    done = _run_batch(scenario, seed, replications, horizon, deterministic, planned)
+    if isinstance(done, _Breakdown):
+        return done
+    arms, columns = scenario.arm_names, monthly_columns()
+    place = _nonfinite_place(done, replications.start, arms, columns)
+    if place is not None:
+        return _NonFinite(place)
+    table = outcome_table(
+        scenario,
+        arms,
+        columns,
+        done.monthly,
+        done.franchisor_failed_month.T,
+        done.brand_shocks.T,
+        seed=seed,
+        deterministic=deterministic,
+        replications=replications,
+    )
+    return _BatchSummary(
+        outcomes=table,
+        closure_reasons=np.array(done.closure_reasons, dtype=str).T,
+        shock_counts=done.shock_counts,
+        aggregates=batch_aggregates(scenario, arms, columns, done.monthly),
+        pid=done.pid,
+    )
+
+
+def _check_finite_outcomes(table: dict[str, NDArray[np.float64]], arms: tuple[str, ...]) -> None:
+    """Raise ``NonFiniteResultError`` at an outcome that overflowed (months may be NaN: never)."""
+    for name, values in table.items():
+        bad = np.isinf(values) if name.endswith("_month") else ~np.isfinite(values)
+        if bad.any():
+            replication, arm = np.argwhere(bad.T)[0]
+            value = float(values[arm, replication])
+            raise NonFiniteResultError(int(replication), arm=arms[arm], column=name, value=value)
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    runs: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    horizon_months: int | None = None,
+    deterministic: bool = False,
+    progress: Progress | None = None,
+    executor: Executor | Client | None = None,
+    summary_only: bool = False,
+) -> SimulationResults:
+    """Run paired replications of every arm of a scenario.
+
+    Args:
+        scenario: A validated scenario (see ``load_scenario``).
+        runs: Replications per arm, 1 to 1,000,000 (the bounds of ``run.runs``); the scenario's
+            ``run.runs`` if not given (1 when ``deterministic``).
+        seed: Master seed, a whole number >= 0; the scenario's ``run.seed`` if not given.
+        workers: Processes to use; all cores if not given (a Dask client's worker threads),
+            in-process when 1. A pool of its own never has more processes than the cores of
+            the machine or the batches.
+        horizon_months: Months to simulate, 1 to 360 (the bounds of ``run.horizon_months``);
+            the scenario's ``run.horizon_months`` if not given.
+        deterministic: Put every input at its mean, switch random events off and advance
+            customers and visits at their expected values (the plan on paper).
+        progress: Optional callback told how many replications each finished batch held. If it
+            raises, the run stops: batches not yet started are cancelled and the exception
+            propagates.
+        executor: Optional executor to run the batches on (kept open by the caller and reused
+            across runs): a ``concurrent.futures.Executor`` or a ``dask.distributed.Client``;
+            ``workers`` then only sets how finely the runs are split. A new process pool is
+            used if not given: shut down at the end, and its workers killed at once when the
+            run is abandoned (an exception, Ctrl-C). The results are the same on any.
+        summary_only: Keep no monthly books: each batch is reduced where it ran to its
+            outcomes and to monthly aggregates (``monthly_aggregates``), which the parent adds
+            up as batches complete, so memory does not grow with the months times the runs.
+            The outcomes and survival are those of a full run, bit for bit; the monthly
+            percentile bands are within 0.5% (see ``franchise_sim.monthly_aggregates``).
+
+    Returns:
+        Frozen results with monthly arrays (none when ``summary_only``) and per-(arm,
+        replication) outcomes.
+
+    Raises:
+        TypeError: An argument of the wrong type (``runs=True``, ``deterministic="no"``).
+        ValueError: An argument out of its bounds, or ``summary_only`` with ``deterministic``.
+        NonFiniteResultError: The books hold a NaN or an infinity; the run stops there.
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(
+            f"scenario must be a Scenario (see load_scenario), not {type(scenario).__name__}"
+        )
+    for name, flag in (("deterministic", deterministic), ("summary_only", summary_only)):
+        if not isinstance(flag, bool | np.bool_):
+            raise TypeError(
+                f"{name} must be True or False, not {type(flag).__name__} {reprlib.repr(flag)}"
+            )
+    deterministic, summary_only = bool(deterministic), bool(summary_only)
+    if deterministic and summary_only:
+        raise ValueError("summary_only is for many runs; the plan on paper is one path")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a function or None, not {type(progress).__name__}")
+    if runs is None:  # the plan on paper is one path, however often it is run
+        runs = 1 if deterministic else scenario.run.runs
+    runs = _run_setting("runs", runs)
+    seed = _run_setting("seed", scenario.run.seed if seed is None else seed)
+    horizon = _run_setting(
+        "horizon_months", scenario.run.horizon_months if horizon_months is None else horizon_months
+    )
+    pool_given = None if executor is None else as_executor(executor)
+    if workers is None:
+        workers = executor_workers(executor) or available_cores()
+    else:
+        workers = _whole_number("workers", workers, 1, None, "")
+    started = time.perf_counter()
+    arms = scenario.arm_names
+    columns = monthly_columns()
+    planned = (  # what owners who review against the plan on paper expect
+        plans_on_paper(scenario, seed, horizon)
+        if needs_plan_on_paper(scenario) and not deterministic
+        else None
+    )
+    # A caller's executor is split for the workers asked for; a pool of its own for the cores.
+    largest = summary_batch_size(len(arms), horizon) if summary_only else None
+    batches = _batches(runs, workers if pool_given else min(workers, available_cores()), largest)
+    if summary_only:
+        reduced = _SummaryReduction(runs, len(arms), horizon, len(SHOCK_NAMES), progress)
+        _run_batches(
+            _summarise_batch,
+            (scenario, seed, horizon, deterministic, planned),
+            batches,
+            reduced.take,
+            executor=pool_given,
+            workers=workers,
+            in_order=False,
+        )
+        table, reasons, shocks = reduced.outcomes, reduced.reasons(), reduced.shock_counts
+        monthly, aggregates, pids = None, reduced.aggregates, reduced.pids
+    else:
+        results: list[_Batch] = []
+
+        def take(batch: range, done: Any) -> None:
+            if isinstance(done, _Breakdown):
+                raise NonFiniteResultError(done.replication, cause=done.cause)
+            _check_finite(done, batch.start, arms, columns)
+            results.append(done)
+            if progress:
+                progress(len(batch))
+
+        _run_batches(
+            _run_batch,
+            (scenario, seed, horizon, deterministic, planned),
+            batches,
+            take,
+            executor=pool_given,
+            workers=workers,
+            in_order=True,
+        )
+        monthly = np.concatenate([b.monthly for b in results], axis=1)
+        reasons = np.array([r for b in results for r in b.closure_reasons], dtype=str).T
+        shocks = np.concatenate([b.shock_counts for b in results], axis=0)
+        table = outcome_table(
+            scenario,
+            arms,
+            columns,
+            monthly,
+            np.concatenate([b.franchisor_failed_month for b in results], axis=0).T,
+            np.concatenate([b.brand_shocks for b in results], axis=0).T,
+            seed=seed,
+            deterministic=deterministic,
+        )
+        aggregates, pids = None, {b.pid for b in results}
+    _check_finite_outcomes(table, arms)
+    return SimulationResults(
+        scenario=scenario,
+        seed=seed,
+        runs=runs,
+        horizon_months=horizon,
+        deterministic=deterministic,
+        arms=arms,
+        monthly_columns=columns,
+        kept_books=monthly,
+        outcomes=table,
+        closure_reasons=reasons,
+        shock_counts={name: shocks[:, i] for i, name in enumerate(SHOCK_NAMES)},
+        run_seconds=time.perf_counter() - started,
+        worker_pids=tuple(sorted(pids)),
+        monthly_aggregates=aggregates,
+    )
+
+
+def _run_batches(
+    work: Callable[..., Any],
+    args: tuple[Any, ...],
+    batches: list[range],
+    take: Callable[[range, Any], None],
+    *,
+    executor: Executor | None,
+    workers: int,
+    in_order: bool,
+) -> None:
+    """Run ``work(scenario, seed, batch, horizon, deterministic, planned)`` for every batch.
+
+    In-process for one worker or one batch without an executor; else on ``executor`` or on a
+    pool of this module's own. ``take`` gets each batch's result: in batch order, or as they
+    complete (``in_order=False``: nothing waits in memory for a slower batch before it).
+    """
+    scenario, seed, horizon, deterministic, planned = args
+    if executor is None and (workers == 1 or len(batches) == 1):
+        for batch in batches:
+            take(batch, work(scenario, seed, batch, horizon, deterministic, planned))
+        return
+    runs = batches[-1].stop
+    pool = executor or _own_pool(pool_workers(runs, workers))
+    futures: dict[Future[Any], range] = {}
+    try:
+        with _sigint_blocked() if executor is None else nullcontext():
+            for batch in batches:
+                future = pool.submit(work, scenario, seed, batch, horizon, deterministic, planned)
+                futures[future] = batch
+        order = list(futures) if in_order else as_completed(futures)
+        for future in order:
+            batch = futures.pop(future)  # the result goes with the future once taken
+            take(batch, future.result())
+            del future
+    except BaseException:
+        for future in futures:  # abandoned: do not wait for batches that have not started
+            future.cancel()
+        if executor is None:
+            _abandon(pool)
+        raise
+    if executor is None:
+        pool.shutdown(wait=True)
+
+
+class _SummaryReduction:
+    """The parent's side of a summary-only run: batch summaries added up as they complete."""
+
+    def __init__(
+        self, runs: int, n_arms: int, horizon: int, n_shocks: int, progress: Progress | None
+    ) -> None:
+        self.outcomes = {name: np.empty((n_arms, runs)) for name in SUMMARY_COLUMNS}
+        self.shock_counts = np.empty((runs, n_shocks), dtype=np.int64)
+        self.aggregates = MonthlyAggregates.empty(n_arms, horizon)
+        self.pids: set[int] = set()
+        self._reasons: dict[int, NDArray[np.str_]] = {}
+        self._progress = progress
+
+    def take(self, batch: range, done: _BatchSummary | _Breakdown | _NonFinite) -> None:
+        """Count one batch in (or stop the run at the NaN or infinity it met)."""
+        if isinstance(done, _Breakdown):
+            raise NonFiniteResultError(done.replication, cause=done.cause)
+        if isinstance(done, _NonFinite):
+            raise NonFiniteResultError(**done.place)
+        where = slice(batch.start, batch.stop)
+        for name, values in done.outcomes.items():
+            self.outcomes[name][:, where] = values
+        self.shock_counts[where] = done.shock_counts
+        self._reasons[batch.start] = done.closure_reasons
+        self.aggregates.add(done.aggregates, len(batch))
+        self.pids.add(done.pid)
+        if self._progress:
+            self._progress(len(batch))
+
+    def reasons(self) -> NDArray[np.str_]:
+        """Closure reasons (arm, replication), in replication order."""
+        return np.concatenate([self._reasons[start] for start in sorted(self._reasons)], axis=1)
