@@ -39,6 +39,7 @@ from franchise_sim.analysis.comparison import BASELINE
 from franchise_sim.analysis.reference import BLS_SECTOR_NAMES, BLS_SOURCE, bls_survival
 from franchise_sim.analysis.statistics import probability_better
 from franchise_sim.engine.monthly_aggregates import (
+    RELATIVE_ACCURACY,
     STREAMED_FIGURES,
     cash_flow_after_loan_payments,
     owner_equity,
@@ -133,6 +134,9 @@ def fan_note(results: SimulationResults, *, brief: bool = False) -> str:
         return f"thin lines: each of the {results.runs} runs{median}"
     if brief:
         return "median; 50% and 90% bands"
+    if results.summary_only:
+        within = f"to within {RELATIVE_ACCURACY:.1%}"  # the histograms' accuracy
+        return f"line: median; shading: middle 50% and 90% of runs ({within})"
     return "line: median; shading: middle 50% and 90% of runs"
 
 
