@@ -1,4 +1,7 @@
-"""The cash identity of the monthly books, checked the same way by every test that needs it."""
+"""Checks made the same way by every test that needs them.
+
+The cash identity of the monthly books, and two runs' results being the same bit for bit.
+"""
 
 from __future__ import annotations
 
@@ -40,3 +43,20 @@ def assert_books_balance(results: SimulationResults, *, opening: bool = True) ->
         - s("closure_costs")
     )
     np.testing.assert_allclose(flow, expected, atol=1e-6)
+
+
+def assert_identical(a: SimulationResults, b: SimulationResults) -> None:
+    """The same outcomes, closure reasons and event counts bit for bit, and books if both kept.
+
+    Args:
+        a: Results of one run.
+        b: Results of another (summary-only or not) that should be the same.
+    """
+    if not (a.summary_only or b.summary_only):
+        assert np.array_equal(a.trajectories, b.trajectories)
+    assert a.outcomes.keys() == b.outcomes.keys()
+    for name in a.outcomes:
+        assert np.array_equal(a.outcomes[name], b.outcomes[name], equal_nan=True), name
+    assert np.array_equal(a.closure_reasons, b.closure_reasons)
+    for name in a.shock_counts:
+        assert np.array_equal(a.shock_counts[name], b.shock_counts[name]), name

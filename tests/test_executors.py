@@ -19,6 +19,7 @@ from franchise_sim.engine.runner import simulate
 from franchise_sim.interfaces.cli import main
 from franchise_sim.scenario.schema import Scenario
 
+from .books import assert_identical
 from .conftest import AUTO_REPAIR
 
 distributed = pytest.importorskip("distributed")
@@ -45,16 +46,6 @@ def client() -> Iterator[Any]:
 def run(scenario: Scenario, **options: Any) -> SimulationResults:
     """The module's small run of ``scenario``."""
     return simulate(scenario, runs=RUNS, seed=SEED, horizon_months=HORIZON, **options)
-
-
-def assert_identical(a: SimulationResults, b: SimulationResults) -> None:
-    if not (a.summary_only or b.summary_only):
-        assert np.array_equal(a.trajectories, b.trajectories)
-    for name in a.outcomes:
-        assert np.array_equal(a.outcomes[name], b.outcomes[name], equal_nan=True), name
-    assert np.array_equal(a.closure_reasons, b.closure_reasons)
-    for name in a.shock_counts:
-        assert np.array_equal(a.shock_counts[name], b.shock_counts[name]), name
 
 
 def test_the_pool_and_dask_give_identical_results(

@@ -31,6 +31,7 @@ from franchise_sim.outputs.folders import (
 from franchise_sim.outputs.workbook import monthly_bands
 from franchise_sim.scenario.schema import Scenario
 
+from .books import assert_identical
 from .conftest import AUTO_REPAIR
 
 RUNS, HORIZON, SEED = 90, 36, 11
@@ -49,22 +50,13 @@ def run(scenario: Scenario, **options: Any) -> SimulationResults:
     return simulate(scenario, runs=RUNS, seed=SEED, horizon_months=HORIZON, **options)
 
 
-def assert_same_outcomes(a: SimulationResults, b: SimulationResults) -> None:
-    assert a.outcomes.keys() == b.outcomes.keys()
-    for name in a.outcomes:
-        assert np.array_equal(a.outcomes[name], b.outcomes[name], equal_nan=True), name
-    assert np.array_equal(a.closure_reasons, b.closure_reasons)
-    for name in a.shock_counts:
-        assert np.array_equal(a.shock_counts[name], b.shock_counts[name]), name
-
-
 def test_summary_only_gives_the_outcomes_and_survival_of_the_full_run(
     both: tuple[SimulationResults, SimulationResults],
 ) -> None:
     full, summary = both
     assert summary.summary_only
     assert not full.summary_only
-    assert_same_outcomes(full, summary)
+    assert_identical(full, summary)
     assert np.array_equal(full.survival_curve(), summary.survival_curve())
     for month in range(1, HORIZON + 1):
         assert np.array_equal(full.alive_at(month), summary.alive_at(month))
@@ -119,7 +111,7 @@ def test_summary_only_is_the_same_for_any_workers_and_batch_size(
     monkeypatch.setattr(monte_carlo, "SUMMARY_BATCH_BYTES", 1)  # one replication a batch
     for workers in (1, 3):
         other = run(shipped_auto_repair, workers=workers, summary_only=True)
-        assert_same_outcomes(summary, other)
+        assert_identical(summary, other)
         assert summary.monthly_aggregates is not None
         assert other.monthly_aggregates is not None
         assert np.array_equal(
@@ -168,7 +160,7 @@ def test_a_summary_only_folder_reads_back_and_draws(tmp_path: Path) -> None:
     again = simulate(
         loaded.scenario, runs=40, seed=3, horizon_months=24, summary_only=True, workers=1
     )
-    assert_same_outcomes(loaded, again)
+    assert_identical(loaded, again)
     assert loaded.monthly_aggregates is not None
     assert again.monthly_aggregates is not None
     assert np.array_equal(loaded.monthly_aggregates.histograms, again.monthly_aggregates.histograms)

@@ -749,7 +749,9 @@ def load_results(folder: str | Path) -> SimulationResults:
     The monthly books come from ``monthly.parquet`` at full precision; closure reasons, event
     counts and franchise events from ``summary.csv``; the scenario, seed and run settings from
     ``manifest.json``. The per-run outcomes are recomputed from the books, exactly as
-    ``simulate`` computed them.
+    ``simulate`` computed them. A summary-only run's folder has no books: its outcomes come
+    from ``summary.parquet`` at full precision and its monthly aggregates from
+    ``monthly_aggregates.npz``, checked against the closures the outcomes record.
 
     Every file is checked first: the manifest's fields and their types, the scenario it holds,
     the tables' columns and number types, no NaN or infinity in the books, each (arm,
