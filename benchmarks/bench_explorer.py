@@ -20,7 +20,8 @@ from timing import conditions, timed
 
 import franchise_sim
 from franchise_sim.analysis.comparison import compare
-from franchise_sim.interfaces.explorer import PICTURE_DPI, explore, headline, picture
+from franchise_sim.interfaces.explorer import explore, headline, picture
+from franchise_sim.interfaces.explorer.view import PICTURE_DPI
 from franchise_sim.outputs.figures import png_bytes
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "auto_repair.yaml"

@@ -21,7 +21,8 @@ from timing import conditions, timed
 import franchise_sim
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.outputs.figures import FIGURES, FigureSpec, png_bytes, render
-from franchise_sim.outputs.folders import load_results, manifest, save_results
+from franchise_sim.outputs.folders import load_results, save_results
+from franchise_sim.outputs.manifest import manifest
 from franchise_sim.outputs.report import html_report
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "auto_repair.yaml"

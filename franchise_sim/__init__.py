@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from franchise_sim.analysis.comparison import compare
     from franchise_sim.analysis.sweeps import sweep
     from franchise_sim.engine.results import SimulationResults
-    from franchise_sim.engine.runner import simulate
     from franchise_sim.interfaces.explorer import explore
-    from franchise_sim.outputs.folders import load_results, save_results
+    from franchise_sim.interfaces.notebook import Results, load_results, plot_sweep, simulate
+    from franchise_sim.outputs.folders import save_results
     from franchise_sim.scenario.changes import value_at, with_changes
     from franchise_sim.scenario.errors import ScenarioError
     from franchise_sim.scenario.schema import Scenario
@@ -30,14 +30,16 @@ if TYPE_CHECKING:
 _LAZY = {
     "Scenario": "franchise_sim.scenario.schema",
     "ScenarioError": "franchise_sim.scenario.errors",
+    "Results": "franchise_sim.interfaces.notebook",
     "SimulationResults": "franchise_sim.engine.results",
     "attribute": "franchise_sim.analysis.attribution",
     "compare": "franchise_sim.analysis.comparison",
     "explore": "franchise_sim.interfaces.explorer",
-    "load_results": "franchise_sim.outputs.folders",
+    "load_results": "franchise_sim.interfaces.notebook",
     "load_scenario": "franchise_sim.scenario.shelf",
+    "plot_sweep": "franchise_sim.interfaces.notebook",
     "save_results": "franchise_sim.outputs.folders",
-    "simulate": "franchise_sim.engine.runner",
+    "simulate": "franchise_sim.interfaces.notebook",
     "sweep": "franchise_sim.analysis.sweeps",
     "value_at": "franchise_sim.scenario.changes",
     "with_changes": "franchise_sim.scenario.changes",
@@ -58,6 +60,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0"
 
 __all__ = [
+    "Results",
     "Scenario",
     "ScenarioError",
     "SimulationResults",
@@ -67,6 +70,7 @@ __all__ = [
     "explore",
     "load_results",
     "load_scenario",
+    "plot_sweep",
     "save_results",
     "simulate",
     "sweep",

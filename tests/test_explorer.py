@@ -23,16 +23,15 @@ from franchise_sim.analysis.comparison import compare
 from franchise_sim.engine import runner as monte_carlo
 from franchise_sim.engine.runner import simulate
 from franchise_sim.interfaces.explorer import (
-    _POOLS,
-    INSTALL_HINT,
     Control,
     Explorer,
-    _Lease,
     controls_for,
     explore,
     headline,
     scenario_for,
 )
+from franchise_sim.interfaces.explorer.pool import _POOLS, PoolLease
+from franchise_sim.interfaces.explorer.widget import INSTALL_HINT
 from franchise_sim.scenario.changes import value_at
 from franchise_sim.scenario.distributions import Fixed, Triangular, Uniform
 from franchise_sim.scenario.schema import Scenario
@@ -415,7 +414,7 @@ def test_an_explorer_on_a_process_pool(auto_repair: Scenario) -> None:
 
 
 def test_leases_share_a_pool_and_the_last_one_shuts_it_down() -> None:
-    first, second = _Lease(3), _Lease(3)
+    first, second = PoolLease(3), PoolLease(3)
     pool = first.pool
     assert pool is not None
     assert second.pool is pool
@@ -427,7 +426,7 @@ def test_leases_share_a_pool_and_the_last_one_shuts_it_down() -> None:
     assert 3 not in _POOLS
     with pytest.raises(RuntimeError):
         pool.submit(int)
-    assert _Lease(1).pool is None
+    assert PoolLease(1).pool is None
 
 
 # --- simulate on a caller's executor, and abandoned runs ---------------------------------------

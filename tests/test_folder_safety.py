@@ -15,9 +15,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from franchise_sim.analysis.sweeps import sweep
-from franchise_sim.engine.results import SimulationResults
-from franchise_sim.engine.runner import simulate
 from franchise_sim.interfaces.cli import main
+from franchise_sim.interfaces.notebook import Results, simulate
 from franchise_sim.outputs import folders as archive
 from franchise_sim.outputs.folders import (
     MARKER_FILE,
@@ -36,12 +35,12 @@ SWEEP = ["sweep", "auto_repair", "--set", "arms.franchise.royalty_rate=0.05,0.07
 
 
 @pytest.fixture(scope="module")
-def four(auto_repair: Scenario) -> SimulationResults:
+def four(auto_repair: Scenario) -> Results:
     return simulate(auto_repair, runs=4, seed=3, workers=1, horizon_months=12)
 
 
 @pytest.fixture(scope="module")
-def six(auto_repair: Scenario) -> SimulationResults:
+def six(auto_repair: Scenario) -> Results:
     return simulate(auto_repair, runs=6, seed=3, workers=1, horizon_months=12)
 
 
@@ -121,7 +120,7 @@ def test_a_deterministic_run_needs_force_to_replace_a_monte_carlo_folder(
     assert json.loads((tmp_path / "plan/manifest.json").read_text())["deterministic"] is True
 
 
-def test_save_returns_the_folder_it_wrote(four: SimulationResults, tmp_path: Path) -> None:
+def test_save_returns_the_folder_it_wrote(four: Results, tmp_path: Path) -> None:
     target = tmp_path / "rep"
     assert save_results(four, target, figures=False) == target
     assert json.loads((target / MARKER_FILE).read_text())["kind"] == "results"
@@ -134,7 +133,7 @@ def test_save_returns_the_folder_it_wrote(four: SimulationResults, tmp_path: Pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rep", "rep-2", "rep-3"]
 
 
-def test_an_empty_folder_is_used(four: SimulationResults, tmp_path: Path) -> None:
+def test_an_empty_folder_is_used(four: Results, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     assert save_results(four, tmp_path / "empty", figures=False) == tmp_path / "empty"
     assert load_results(tmp_path / "empty").runs == 4
@@ -297,7 +296,7 @@ def test_an_unsafe_output_folder_is_refused_and_nothing_is_removed(
 
 
 def test_the_library_refuses_unsafe_folders_too(
-    four: SimulationResults, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    four: Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "keep.txt").write_text("mine")
@@ -328,8 +327,8 @@ def _failing_rename(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> No
 )
 def test_a_failed_swap_keeps_the_old_folder(
     error: BaseException,
-    four: SimulationResults,
-    six: SimulationResults,
+    four: Results,
+    six: Results,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -346,7 +345,7 @@ def test_a_failed_swap_keeps_the_old_folder(
 @pytest.mark.parametrize("error", [KeyboardInterrupt, SystemExit, RuntimeError])
 def test_an_error_while_writing_removes_the_staging_folder(
     error: type[BaseException],
-    four: SimulationResults,
+    four: Results,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -372,9 +371,7 @@ with StagedFolder(sys.argv[1], kind="results", force=True) as staging:
 """
 
 
-def test_a_kill_9_leftover_is_removed_by_the_next_write(
-    four: SimulationResults, tmp_path: Path
-) -> None:
+def test_a_kill_9_leftover_is_removed_by_the_next_write(four: Results, tmp_path: Path) -> None:
     target = tmp_path / "rep"
     writer = subprocess.Popen(
         [sys.executable, "-c", LEFT_BEHIND, str(target)], stdout=subprocess.PIPE, text=True
@@ -399,7 +396,7 @@ def _dead_pid() -> int:
 
 
 def test_a_backup_left_between_the_two_renames_is_put_back(
-    four: SimulationResults, six: SimulationResults, tmp_path: Path
+    four: Results, six: Results, tmp_path: Path
 ) -> None:
     target = save_results(four, tmp_path / "rep", figures=False)
     pid = _dead_pid()
@@ -411,9 +408,7 @@ def test_a_backup_left_between_the_two_renames_is_put_back(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rep", "rep-2"]
 
 
-def test_a_running_writers_staging_folder_is_left_alone(
-    four: SimulationResults, tmp_path: Path
-) -> None:
+def test_a_running_writers_staging_folder_is_left_alone(four: Results, tmp_path: Path) -> None:
     busy = tmp_path / f".rep.staging-{os.getpid()}-0123abcd"
     busy.mkdir()
     save_results(four, tmp_path / "rep", figures=False)

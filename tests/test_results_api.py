@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from franchise_sim import SimulationResults, load_results, simulate
+from franchise_sim import Results, load_results, simulate
 from franchise_sim.analysis.comparison import compare
 from franchise_sim.interfaces.cli import main
 from franchise_sim.scenario.schema import Scenario
@@ -22,11 +22,11 @@ matplotlib.use("Agg")
 
 
 @pytest.fixture(scope="module")
-def results(auto_repair: Scenario) -> SimulationResults:
+def results(auto_repair: Scenario) -> Results:
     return simulate(auto_repair, runs=60, workers=1, seed=11)
 
 
-def test_html_shows_the_headline_table_of_the_comparison(results: SimulationResults) -> None:
+def test_html_shows_the_headline_table_of_the_comparison(results: Results) -> None:
     html = results._repr_html_()
     comparison = compare(results)
     for arm in comparison.arms:
@@ -41,14 +41,13 @@ def test_html_shows_the_headline_table_of_the_comparison(results: SimulationResu
     assert html.startswith('<div class="tex2jax_ignore mathjax_ignore">')
 
 
-def test_repr_names_the_run(results: SimulationResults) -> None:
+def test_repr_names_the_run(results: Results) -> None:
     assert repr(results) == (
-        "<SimulationResults 'Auto repair shop': independent, franchise; 60 paired runs x "
-        "60 months, seed 11>"
+        "<Results 'Auto repair shop': independent, franchise; 60 paired runs x 60 months, seed 11>"
     )
 
 
-def test_comparison_is_the_one_compare_gives(results: SimulationResults) -> None:
+def test_comparison_is_the_one_compare_gives(results: Results) -> None:
     assert results.comparison == compare(results)
 
 
@@ -66,7 +65,7 @@ def test_comparison_is_the_one_compare_gives(results: SimulationResults) -> None
     ],
 )
 def test_plot_methods_draw_each_arm_and_return_the_axes(
-    results: SimulationResults, method: str, title: str
+    results: Results, method: str, title: str
 ) -> None:
     figure = Figure()
     ax = figure.subplots()
@@ -80,7 +79,7 @@ def test_plot_methods_draw_each_arm_and_return_the_axes(
         assert label in texts
 
 
-def test_plot_without_axes_makes_a_pyplot_figure(results: SimulationResults) -> None:
+def test_plot_without_axes_makes_a_pyplot_figure(results: Results) -> None:
     import matplotlib.pyplot as plt
 
     before = len(plt.get_fignums())
@@ -90,7 +89,7 @@ def test_plot_without_axes_makes_a_pyplot_figure(results: SimulationResults) -> 
     plt.close(ax.figure)  # type: ignore[arg-type]
 
 
-def test_whole_figures_are_returned_without_pyplot(results: SimulationResults) -> None:
+def test_whole_figures_are_returned_without_pyplot(results: Results) -> None:
     import matplotlib.pyplot as plt
 
     before = plt.get_fignums()
@@ -104,7 +103,7 @@ def test_whole_figures_are_returned_without_pyplot(results: SimulationResults) -
 
 
 def test_save_writes_the_files_the_cli_writes_and_loads_back(
-    results: SimulationResults, tmp_path: Path
+    results: Results, tmp_path: Path
 ) -> None:
     saved = results.save(tmp_path / "notebook", report=True)
     cli = tmp_path / "cli"

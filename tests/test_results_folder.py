@@ -18,7 +18,8 @@ from franchise_sim.engine.results import SimulationResults
 from franchise_sim.engine.runner import simulate
 from franchise_sim.interfaces.cli import main
 from franchise_sim.outputs.figures import FIGURE_NAMES
-from franchise_sim.outputs.folders import ResultsFolderError, load_results, manifest, save_results
+from franchise_sim.outputs.folders import ResultsFolderError, load_results, save_results
+from franchise_sim.outputs.manifest import manifest
 from franchise_sim.outputs.report import CLOSURE_REASONS, SECTIONS, html_report
 from franchise_sim.scenario.schema import Scenario
 from tests.conftest import AUTO_REPAIR

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from franchise_sim.analysis.comparison import compare
 from franchise_sim.engine import runner as monte_carlo
 from franchise_sim.engine.monthly_aggregates import (
     RELATIVE_ACCURACY,
@@ -60,7 +61,7 @@ def test_summary_only_gives_the_outcomes_and_survival_of_the_full_run(
     assert np.array_equal(full.survival_curve(), summary.survival_curve())
     for month in range(1, HORIZON + 1):
         assert np.array_equal(full.alive_at(month), summary.alive_at(month))
-    assert full.comparison.to_text() == summary.comparison.to_text()
+    assert compare(full).to_text() == compare(summary).to_text()
     assert full.summary.equals(summary.summary)
 
 

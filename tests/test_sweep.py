@@ -38,6 +38,7 @@ from franchise_sim.analysis.sweeps import (
 )
 from franchise_sim.interfaces import cli
 from franchise_sim.interfaces.cli import main
+from franchise_sim.interfaces.notebook import plot_sweep
 from franchise_sim.model.owner import INSOLVENT
 from franchise_sim.outputs.figures import arm_colours, sweep_chart
 from franchise_sim.scenario.changes import value_at, with_changes
@@ -598,7 +599,7 @@ def test_plot_sweep_without_axes_draws_into_a_pyplot_figure(royalty_sweep: pd.Da
     import matplotlib.pyplot as plt
 
     before = plt.get_fignums()
-    ax = sweep_module.plot_sweep(royalty_sweep, "npv_difference")
+    ax = plot_sweep(royalty_sweep, "npv_difference")
     try:
         assert getattr(ax.figure, "number", None) in plt.get_fignums()
         assert len(plt.get_fignums()) == len(before) + 1  # Jupyter shows it once
@@ -606,7 +607,7 @@ def test_plot_sweep_without_axes_draws_into_a_pyplot_figure(royalty_sweep: pd.Da
     finally:
         plt.close(ax.figure)  # type: ignore[arg-type]
     given = Figure().add_subplot()
-    assert sweep_module.plot_sweep(royalty_sweep, "npv_mean", ax=given) is given
+    assert plot_sweep(royalty_sweep, "npv_mean", ax=given) is given
     with pytest.raises(KeyError, match="no metric"):
-        sweep_module.plot_sweep(royalty_sweep, "npv_mode")
+        plot_sweep(royalty_sweep, "npv_mode")
     assert plt.get_fignums() == before

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from franchise_sim import SimulationResults, load_scenario, simulate
+from franchise_sim import Results, load_scenario, simulate
 from franchise_sim.analysis.comparison import compare, format_value, verdict
 from franchise_sim.analysis.statistics import (
     median_interval,
@@ -26,22 +26,21 @@ RUNS = 200
 
 
 @pytest.fixture(scope="module")
-def small_run(auto_repair: Scenario) -> SimulationResults:
+def small_run(auto_repair: Scenario) -> Results:
     return simulate(auto_repair, runs=RUNS, seed=4, workers=1)
 
 
-def _with_npv(
-    results: SimulationResults, baseline: np.ndarray, arm: np.ndarray
-) -> SimulationResults:
+def _with_npv(results: Results, baseline: np.ndarray, arm: np.ndarray) -> Results:
     """The same results with hand-built NPVs (independent first, then the franchise)."""
     outcomes = dict(results.outcomes)
     outcomes["npv"] = np.array([baseline, arm], dtype=float)
     return dataclasses.replace(results, outcomes=outcomes)
 
 
-def test_the_verdicts_numbers_are_the_tables(small_run: SimulationResults) -> None:
+def test_the_verdicts_numbers_are_the_tables(small_run: Results) -> None:
     comparison = small_run.comparison
-    v = verdict(small_run)
+    v = comparison.verdict()
+    assert verdict(small_run) == v  # the function gives the same verdict from the same results
     (contrast,) = comparison.contrasts
     independent, franchise = comparison.arms
     # The very objects the table shows...
@@ -77,7 +76,7 @@ def test_the_verdicts_numbers_are_the_tables(small_run: SimulationResults) -> No
 
 
 def test_mean_above_and_typical_run_below_give_the_reconciling_sentence(
-    small_run: SimulationResults,
+    small_run: Results,
 ) -> None:
     # 55% of runs lose 10,000, 35% gain 1,000, 10% gain 200,000: mean +14,850, median -10,000.
     n55, n35 = int(0.55 * RUNS), int(0.35 * RUNS)
@@ -96,7 +95,7 @@ def test_mean_above_and_typical_run_below_give_the_reconciling_sentence(
 
 
 def test_mean_below_and_typical_run_above_warn_of_the_downside(
-    small_run: SimulationResults,
+    small_run: Results,
 ) -> None:
     n55, n35 = int(0.55 * RUNS), int(0.35 * RUNS)
     loss = -np.r_[np.full(n55, -10_000.0), np.full(n35, 1_000.0), np.full(RUNS - n55 - n35, 2e5)]
@@ -108,7 +107,7 @@ def test_mean_below_and_typical_run_above_warn_of_the_downside(
     assert "fatter downside" in v.sentence
 
 
-def test_agreeing_mean_and_median_give_a_plain_winner(small_run: SimulationResults) -> None:
+def test_agreeing_mean_and_median_give_a_plain_winner(small_run: Results) -> None:
     v = verdict(_with_npv(small_run, np.zeros(RUNS), np.linspace(1_000, 9_000, RUNS)))
     assert not v.mean_and_typical_disagree
     assert v.sentence.startswith(
@@ -119,7 +118,7 @@ def test_agreeing_mean_and_median_give_a_plain_winner(small_run: SimulationResul
 
 
 def test_a_straddling_interval_is_not_resolved_and_says_how_many_runs_would(
-    small_run: SimulationResults,
+    small_run: Results,
 ) -> None:
     noise = np.where(np.arange(RUNS) % 2 == 0, 1_000.0, -1_000.0) + 10.0
     noise[:4] += [300.0, -200.0, 50.0, 170.0]  # not quite symmetric
@@ -135,7 +134,7 @@ def test_a_straddling_interval_is_not_resolved_and_says_how_many_runs_would(
     )
 
 
-def test_a_tiny_difference_is_too_small_to_matter(small_run: SimulationResults) -> None:
+def test_a_tiny_difference_is_too_small_to_matter(small_run: Results) -> None:
     noise = np.where(np.arange(RUNS) % 2 == 0, 1_000.0, -1_000.0)
     noise[0] += 0.5  # a mean of 0.0025 against a spread of 1,000
     v = verdict(_with_npv(small_run, np.zeros(RUNS), noise))
@@ -144,7 +143,7 @@ def test_a_tiny_difference_is_too_small_to_matter(small_run: SimulationResults) 
     assert "more than 1,000,000 runs: the difference is too small to matter" in v.text
 
 
-def test_both_losing_money_is_said_plainly(small_run: SimulationResults) -> None:
+def test_both_losing_money_is_said_plainly(small_run: Results) -> None:
     base = np.linspace(-50_000, 10_000, RUNS)
     v = verdict(_with_npv(small_run, base, base - 5_000))
     assert v.both_lose_money
@@ -155,7 +154,7 @@ def test_both_losing_money_is_said_plainly(small_run: SimulationResults) -> None
     assert one.sentences()[2].endswith(": Independent shop loses money for a typical owner.")
 
 
-def test_survival_runs_to_resolve_is_the_closed_form(small_run: SimulationResults) -> None:
+def test_survival_runs_to_resolve_is_the_closed_form(small_run: Results) -> None:
     v = verdict(small_run)
     alive = small_run.series("alive")[:, :, -1]
     gaps = 100.0 * (alive[1] - alive[0])
@@ -174,7 +173,7 @@ def test_the_plan_on_paper_says_it_has_no_odds(auto_repair: Scenario) -> None:
     assert v.npv_runs_to_resolve is None
 
 
-def test_the_table_reads_plainly(small_run: SimulationResults) -> None:
+def test_the_table_reads_plainly(small_run: Results) -> None:
     comparison = compare(small_run)
     text = comparison.to_text()
     assert comparison.question == (
@@ -191,7 +190,7 @@ def test_the_table_reads_plainly(small_run: SimulationResults) -> None:
 
 
 @pytest.fixture(scope="module")
-def reports() -> dict[str, tuple[SimulationResults, str]]:
+def reports() -> dict[str, tuple[Results, str]]:
     out = {}
     for path in SCENARIOS:
         results = simulate(load_scenario(path), runs=30, seed=2, workers=1)
@@ -206,7 +205,7 @@ def _dollars(cell: str) -> float:
 
 @pytest.mark.parametrize("name", [p.stem for p in SCENARIOS])
 def test_the_investment_rows_add_up_to_the_total(
-    reports: dict[str, tuple[SimulationResults, str]], name: str
+    reports: dict[str, tuple[Results, str]], name: str
 ) -> None:
     results, html = reports[name]
     group = re.search(r">Investment</td></tr>(.*?)<td class=\"group\"", html, re.S)
@@ -223,7 +222,7 @@ def test_the_investment_rows_add_up_to_the_total(
 
 @pytest.mark.parametrize("name", [p.stem for p in SCENARIOS])
 def test_negative_amounts_never_break_across_lines(
-    reports: dict[str, tuple[SimulationResults, str]], name: str
+    reports: dict[str, tuple[Results, str]], name: str
 ) -> None:
     _, html = reports[name]
     assert "-$" not in html
@@ -234,7 +233,7 @@ def test_negative_amounts_never_break_across_lines(
 
 
 def test_the_report_asks_the_question_and_gives_the_verdict(
-    reports: dict[str, tuple[SimulationResults, str]],
+    reports: dict[str, tuple[Results, str]],
 ) -> None:
     _results, html = reports["home_cleaning"]
     assert (

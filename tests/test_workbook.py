@@ -16,8 +16,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from franchise_sim import load_results, simulate
 from franchise_sim.analysis.comparison import compare
-from franchise_sim.engine.results import SimulationResults
 from franchise_sim.interfaces.cli import main
+from franchise_sim.interfaces.notebook import Results
 from franchise_sim.outputs.workbook import (
     SHARE,
     SHEETS,
@@ -35,12 +35,12 @@ HORIZON = 36
 
 
 @pytest.fixture(scope="module")
-def results(auto_repair: Scenario) -> SimulationResults:
+def results(auto_repair: Scenario) -> Results:
     return simulate(auto_repair, runs=RUNS, seed=5, workers=1, horizon_months=HORIZON)
 
 
 @pytest.fixture(scope="module")
-def folder(results: SimulationResults, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def folder(results: Results, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return results.save(tmp_path_factory.mktemp("xlsx") / "out", figures=False, xlsx=True)
 
 
@@ -69,9 +69,7 @@ def test_the_workbook_has_its_four_sheets(book: openpyxl.Workbook) -> None:
         assert sheet.freeze_panes is not None, sheet.title
 
 
-def test_summary_numbers_are_those_of_compare(
-    book: openpyxl.Workbook, results: SimulationResults
-) -> None:
+def test_summary_numbers_are_those_of_compare(book: openpyxl.Workbook, results: Results) -> None:
     comparison = compare(results)
     rows = _rows_by_label(book["Summary"])
     labels = [c.value for c in next(book["Summary"].iter_rows(max_row=1))[1:3]]
@@ -107,7 +105,7 @@ def test_summary_numbers_are_those_of_compare(
 
 
 def test_monthly_medians_and_bands_are_over_the_businesses_still_open(
-    folder: Path, results: SimulationResults
+    folder: Path, results: Results
 ) -> None:
     monthly = pd.read_excel(folder / WORKBOOK_FILE, sheet_name="Monthly")
     assert len(monthly) == len(results.arms) * HORIZON
@@ -143,7 +141,7 @@ def test_monthly_cells_are_formatted_numbers(book: openpyxl.Workbook) -> None:
         assert cell.number_format == number_format
 
 
-def test_runs_sheet_is_the_per_run_table(folder: Path, results: SimulationResults) -> None:
+def test_runs_sheet_is_the_per_run_table(folder: Path, results: Results) -> None:
     runs = pd.read_excel(folder / WORKBOOK_FILE, sheet_name="Runs")
     assert len(runs) == len(results.arms) * RUNS
     assert list(runs.columns) == list(results.summary.columns)
@@ -154,9 +152,7 @@ def test_runs_sheet_is_the_per_run_table(folder: Path, results: SimulationResult
     assert sheet.cell(row=2, column=npv + 1).number_format == USD
 
 
-def test_assumptions_list_every_arm_with_overrides_resolved(
-    folder: Path, results: SimulationResults
-) -> None:
+def test_assumptions_list_every_arm_with_overrides_resolved(folder: Path, results: Results) -> None:
     table = pd.read_excel(folder / WORKBOOK_FILE, sheet_name="Assumptions")
     assert set(table["arm"]) == set(results.arms)
     spend = table[table["path"] == "customers.spend_per_visit_usd"].set_index("arm")

@@ -852,12 +852,12 @@ def verdict(results: SimulationResults, arm: str | None = None) -> Verdict:
         arm: The arm judged against the independent; the first other arm if None.
 
     Returns:
-        The verdict, resting on the numbers of ``results.comparison`` (the same objects).
+        The verdict, resting on the numbers of ``compare(results)``.
 
     Raises:
         KeyError: ``arm`` is not an arm compared with the independent.
     """
-    return results.comparison.verdict(arm)
+    return compare(results).verdict(arm)
 
 
 def _row(arm: str, metric: str, statistic: str, value: float) -> dict[str, object]:

@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 
 from franchise_sim.analysis.reference import BLS_SECTOR_NAMES, BLS_SOURCE, bls_survival
 from franchise_sim.analysis.statistics import Interval, mean_interval
-from franchise_sim.engine.results import SimulationResults
+from franchise_sim.engine.results import SimulationResults, tool_version
 from franchise_sim.engine.runner import Progress, simulate
 from franchise_sim.model.customers import bass_share
 from franchise_sim.model.plan import plan_replication
@@ -1204,8 +1204,6 @@ def check_model(
     Returns:
         The model check, scenario by scenario.
     """
-    from franchise_sim import __version__
-
     return ModelCheck(
         scenarios=tuple(
             check_scenario(
@@ -1214,7 +1212,7 @@ def check_model(
             for model, source in scenarios
         ),
         runs=runs,
-        version=__version__,
+        version=tool_version(),
     )
 
 

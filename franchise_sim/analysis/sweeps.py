@@ -31,7 +31,6 @@ from franchise_sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     import pandas as pd
-    from matplotlib.axes import Axes
 
 MAX_PARAMETERS = 2
 """A sweep varies one parameter, or two over their full grid."""
@@ -464,35 +463,6 @@ def _reach_text(frame: pd.DataFrame, parameter: str) -> str:
 
 def _value_text(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) and abs(value) < 1e6 else str(value)
-
-
-def plot_sweep(frame: pd.DataFrame, metric: str = "npv_mean", ax: Axes | None = None) -> Axes:
-    """Chart one metric of a sweep, shown in Jupyter: ``plot_sweep(frame, "npv_difference")``.
-
-    Draws ``outputs.figures.sweep_chart`` into ``ax`` when given. Without ``ax`` it draws
-    into a new pyplot figure, so Jupyter shows it and ``plt.show()`` shows it from a script,
-    the way ``results.plot`` and ``DataFrame.plot`` do.
-
-    Args:
-        frame: What ``sweep`` returned.
-        metric: A metric of the frame (see ``metric_names``).
-        ax: Axes to draw on; a new pyplot figure's if not given.
-
-    Returns:
-        The axes drawn on.
-
-    Raises:
-        KeyError: The frame has no such metric.
-    """
-    import matplotlib.pyplot as plt
-
-    from franchise_sim.outputs.figures import sweep_chart
-
-    if ax is None:
-        if metric not in set(frame["metric"]):
-            raise KeyError(f"no metric {metric!r} in the sweep")  # before opening a figure
-        _, ax = plt.subplots(figsize=(8.0, 4.8), layout="constrained")
-    return sweep_chart(frame, metric, ax=ax)
 
 
 def default_charts(horizon_months: int) -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """Frozen simulation results: arrays per (arm, replication, month) and tidy tables on demand.
 
-In a notebook the results show their headline comparison, draw their figures through
-``results.plot`` and save themselves to the same folder the command line writes.
+Plain data: the notebook conveniences (the headline shown in Jupyter, ``results.plot``,
+``results.save``) wrap it one floor up, in ``interfaces.notebook``.
 
 Results of a summary-only run (``summary_only``) hold no trajectories: their outcomes are
 complete, survival by month comes from the closure months, and the monthly bands from
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,11 +23,15 @@ from franchise_sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     import pandas as pd
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
-    from franchise_sim.analysis.attribution import Attribution
-    from franchise_sim.analysis.comparison import Comparison
+
+def tool_version() -> str:
+    """The franchise-sim release making these results ("0.0.0" from a source tree not installed)."""
+    try:
+        return version("franchise-sim")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return "0.0.0"
+
 
 SUMMARY_COLUMNS = (
     "survived",
@@ -191,145 +195,10 @@ class SimulationResults:
         table["arm"] = table["arm"].astype(str)
         return table
 
-    @cached_property
-    def comparison(self) -> Comparison:
-        """The headline comparison: survival, cash, NPV and paired differences per arm."""
-        from franchise_sim.analysis.comparison import compare
-
-        return compare(self)
-
-    @property
-    def plot(self) -> ResultsPlot:
-        """The figures as methods: ``results.plot.customers()``, ``results.plot.dashboard()``."""
-        return ResultsPlot(self)
-
-    def save(
-        self,
-        out_dir: str | Path,
-        *,
-        figures: bool = True,
-        report: bool = False,
-        xlsx: bool = False,
-        force: bool = False,
-        attribution: Attribution | None = None,
-    ) -> Path:
-        """Write the same results folder as ``franchise-sim run`` (read back by ``load_results``).
-
-        Args:
-            out_dir: The folder to write.
-            figures: Also write every figure as a PNG.
-            report: Also write the self-contained ``report.html``.
-            xlsx: Also write ``workbook.xlsx`` for spreadsheets.
-            force: Replace ``out_dir`` if it holds earlier results. Without it they are kept
-                and the new folder is written beside them (``out_dir-2``, ``out_dir-3``, ...).
-            attribution: Where the franchise's difference comes from
-                (``analysis.attribution.attribute``), written as ``attribution.csv`` and
-                shown in the report, as ``franchise-sim run --report`` does.
-
-        Returns:
-            The folder written: ``out_dir``, or the free name beside it.
-
-        Raises:
-            OutputFolderError: The folder exists and does not hold franchise-sim results (or
-                holds a sweep), is unsafe to write (the current folder, a symbolic link, ...),
-                or cannot be written.
-            WorkbookError: ``xlsx`` and more runs than one Excel sheet holds.
-        """
-        from franchise_sim.outputs.folders import save_results
-
-        return save_results(
-            self,
-            out_dir,
-            figures=figures,
-            report=report,
-            xlsx=xlsx,
-            force=force,
-            attribution=attribution,
-        )
-
-    def _repr_html_(self) -> str:
-        """The headline comparison as HTML, for Jupyter."""
-        from franchise_sim.outputs.report import headline_html
-
-        return headline_html(self.comparison)
-
     def __repr__(self) -> str:
         kind = "deterministic plan" if self.deterministic else f"{self.runs:,} paired runs"
         only = ", summary-only" if self.summary_only else ""
         return (
-            f"<SimulationResults {self.scenario.name!r}: {', '.join(self.arms)}; {kind} x "
+            f"<{type(self).__name__} {self.scenario.name!r}: {', '.join(self.arms)}; {kind} x "
             f"{self.horizon_months} months, seed {self.seed}{only}>"
         )
-
-
-class ResultsPlot:
-    """The figures of one set of results, as methods for notebooks.
-
-    Each method draws into ``ax`` when given and returns it. Without ``ax`` it draws into a new
-    pyplot figure, so Jupyter shows it and ``plt.show()`` shows it from a script, the way
-    ``DataFrame.plot`` does. The same functions, without pyplot, are in ``outputs.figures``.
-    """
-
-    def __init__(self, results: SimulationResults) -> None:
-        self._results = results
-
-    def _draw(self, name: str, ax: Axes | None, size: tuple[float, float] = (8.0, 4.5)) -> Axes:
-        import matplotlib.pyplot as plt
-
-        from franchise_sim.outputs import figures
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=size, layout="constrained")
-        drawn: Axes = getattr(figures, name)(self._results, ax)
-        return drawn
-
-    def customers(self, ax: Axes | None = None) -> Axes:
-        """Fan chart of the customer base of businesses still open, per arm."""
-        return self._draw("customers", ax)
-
-    def cash(self, ax: Axes | None = None) -> Axes:
-        """Fan chart of the monthly cash flow after loan payments, per arm."""
-        return self._draw("cash_flow", ax)
-
-    def owner_cash(self, ax: Axes | None = None) -> Axes:
-        """Fan chart of the owner's cumulative cash flow; crossing zero is payback."""
-        return self._draw("owner_cash", ax)
-
-    def survival(self, ax: Axes | None = None) -> Axes:
-        """Share of businesses still open per month, with the BLS curve of the sector."""
-        return self._draw("survival", ax)
-
-    def final_cash(self, ax: Axes | None = None) -> Axes:
-        """Distribution of the business's cash at the horizon or at closure."""
-        return self._draw("final_cash", ax)
-
-    def npv(self, ax: Axes | None = None) -> Axes:
-        """Distribution of the owner's NPV, per arm."""
-        return self._draw("npv", ax)
-
-    def break_even(self, ax: Axes | None = None) -> Axes:
-        """Share of runs that have broken even by each month."""
-        return self._draw("break_even", ax)
-
-    def payback(self, ax: Axes | None = None) -> Axes:
-        """Share of runs in which the owner has got their money back by each month."""
-        return self._draw("payback", ax)
-
-    def npv_difference(self) -> Figure:
-        """Histogram of the paired NPV difference of each franchise arm from the independent."""
-        from franchise_sim.outputs.figures import paired_differences
-
-        return self._shown(paired_differences(self._results))
-
-    def dashboard(self) -> Figure:
-        """Six key panels on one A4 landscape page."""
-        from franchise_sim.outputs.figures import dashboard
-
-        return self._shown(dashboard(self._results))
-
-    @staticmethod
-    def _shown(figure: Figure) -> Figure:
-        """A whole figure, returned to be shown once in Jupyter (not also held by pyplot)."""
-        import matplotlib.pyplot as plt  # noqa: F401  (registers Jupyter's figure display)
-
-        return figure

@@ -1169,7 +1169,7 @@ def sweep_chart(frame: pd.DataFrame, metric: str = "npv_mean", ax: Axes | None =
         frame: What ``franchise_sim.analysis.sweeps.sweep`` returned.
         metric: A metric of the frame (see ``franchise_sim.analysis.sweeps.metric_names``).
         ax: Axes to draw on; a new figure's (not registered with pyplot) if not given. To see
-            the chart in Jupyter without an ``ax``, use ``analysis.sweeps.plot_sweep``.
+            the chart in Jupyter without an ``ax``, use ``franchise_sim.plot_sweep``.
 
     Returns:
         The axes drawn on.

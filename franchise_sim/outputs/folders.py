@@ -24,20 +24,18 @@ from __future__ import annotations
 import json
 import math
 import os
-import platform
 import re
 import secrets
-import shlex
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
-from franchise_sim.engine.results import SimulationResults
+from franchise_sim.engine.results import SimulationResults, tool_version
+from franchise_sim.outputs.manifest import manifest, sweep_manifest
 from franchise_sim.scenario.errors import safe_text
 
 if TYPE_CHECKING:
@@ -95,39 +93,6 @@ class OutputFolderError(Exception):
 
 class ResultsFolderError(Exception):
     """A folder does not hold readable franchise-sim results."""
-
-
-def manifest(results: SimulationResults, *, source: str | None = None) -> dict[str, Any]:
-    """What is needed to replay a run: the resolved scenario, seed, runs, versions, timing."""
-    import numpy as np
-    import simpy
-
-    from franchise_sim import __version__
-
-    return {
-        "franchise_sim_version": __version__,
-        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        "scenario_file": source,
-        "scenario_name": results.scenario.name,
-        "seed": results.seed,
-        "runs": results.runs,
-        "horizon_months": results.horizon_months,
-        "deterministic": results.deterministic,
-        "summary_only": results.summary_only,
-        "arms": list(results.arms),
-        "run_seconds": round(results.run_seconds, 3),
-        "worker_processes": len(results.worker_pids),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "simpy": simpy.__version__,
-        "replay": (
-            f"franchise-sim run {source or 'SCENARIO'} --runs {results.runs} "
-            f"--seed {results.seed} --horizon-months {results.horizon_months}"
-            + (" --deterministic" if results.deterministic else "")
-            + (" --summary-only" if results.summary_only else "")
-        ),
-        "scenario": results.scenario.model_dump(mode="json", by_alias=True, exclude_none=True),
-    }
 
 
 def save_results(
@@ -479,7 +444,7 @@ class StagedFolder:
         assert staging is not None, "StagedFolder used outside a with block"
         try:
             if error is None:
-                marker = {"kind": self.kind, "franchise_sim_version": _version()}
+                marker = {"kind": self.kind, "franchise_sim_version": tool_version()}
                 (staging / MARKER_FILE).write_text(json.dumps(marker) + "\n", encoding="utf-8")
                 self._commit(staging)
         except OSError as exc:
@@ -526,12 +491,6 @@ def _swap(staging: Path, folder: Path) -> None:
             os.rename(backup, folder)
         raise
     shutil.rmtree(backup, ignore_errors=True)
-
-
-def _version() -> str:
-    from franchise_sim import __version__
-
-    return __version__
 
 
 def save_sweep(
@@ -585,58 +544,6 @@ def save_sweep(
             sweep_chart(frame, metric, ax=page.add_subplot())
             (staging / f"{metric}.png").write_bytes(png_bytes(page))
     return staged.destination
-
-
-def sweep_manifest(
-    frame: pd.DataFrame,
-    *,
-    scenario: Scenario | None = None,
-    source: str | None = None,
-    charts: Sequence[str] = (),
-) -> dict[str, Any]:
-    """What is needed to replay a sweep: grid, seed, runs, horizon, version and a command line."""
-    from franchise_sim import __version__
-
-    attrs = frame.attrs
-    grid: dict[str, list[Any]] = attrs["grid"]
-    options = [
-        "--set " + shlex.quote(f"{path}={','.join(map(_yaml, values))}")
-        for path, values in grid.items()
-    ]
-    options += [
-        f"--runs {attrs['runs']}",
-        f"--seed {attrs['seed']}",
-        f"--horizon-months {attrs['horizon_months']}",
-        *(f"--metric {metric}" for metric in charts),
-    ]
-    record: dict[str, Any] = {
-        "franchise_sim_version": __version__,
-        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        "kind": "sweep",
-        "scenario_file": source,
-        "scenario_name": attrs.get("scenario"),
-        "grid": grid,
-        "points": attrs["points"],
-        "seed": attrs["seed"],
-        "runs": attrs["runs"],
-        "horizon_months": attrs["horizon_months"],
-        "arms": attrs.get("arms"),
-        "reached": attrs.get("reached"),
-        "charts": list(charts),
-        "run_seconds": attrs.get("run_seconds"),
-        "replay": f"franchise-sim sweep {shlex.quote(source or 'SCENARIO')} " + " ".join(options),
-    }
-    if scenario is not None:
-        record["scenario"] = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return record
-
-
-def _yaml(value: Any) -> str:
-    """A value as a YAML scalar that reads back as the same value."""
-    import yaml
-
-    text: str = yaml.safe_dump(value, default_flow_style=True)
-    return text.removesuffix("\n").removesuffix("\n...").strip()
 
 
 def _write_pictures(

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel
 
-from franchise_sim.analysis.comparison import BASELINE, Comparison, period
+from franchise_sim.analysis.comparison import BASELINE, Comparison, compare, period
 from franchise_sim.analysis.statistics import Interval, Spread
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.scenario.distributions import mean_of
@@ -122,11 +122,11 @@ def write_workbook(
 
     check_workbook_size(len(results.arms), results.runs)
     if record is None:
-        from franchise_sim.outputs.folders import manifest
+        from franchise_sim.outputs.manifest import manifest
 
         record = manifest(results)
     path = Path(folder) / WORKBOOK_FILE
-    comparison = results.comparison
+    comparison = compare(results)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         _summary_sheet(writer, comparison, results, record)
         monthly = monthly_bands(results)

@@ -1,0 +1,129 @@
+"""What the explorer shows: the three-panel picture and the headline numbers (no widgets)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+from matplotlib.figure import Figure
+
+from franchise_sim.analysis.comparison import (
+    BASELINE,
+    Comparison,
+    compare,
+    number_text,
+    period,
+    signed_text,
+)
+from franchise_sim.engine.results import SimulationResults
+from franchise_sim.outputs import figures
+
+PICTURE_SIZE = (12.0, 3.6)
+"""Inches of the three-panel picture."""
+
+PICTURE_DPI = 100
+"""Resolution of the picture's PNG: 1,200 by 360 pixels."""
+
+# --- what the explorer shows (no widgets) ------------------------------------------------------
+
+
+def picture(results: SimulationResults) -> Figure:
+    """The explorer's figure: customer fan, cash-flow fan and survival side by side.
+
+    Lighter than the report's figures: fixed margins instead of a layout engine, and one legend
+    (the survival panel's, which names the arms and the BLS curve of the scenario's sector).
+
+    Args:
+        results: The results to draw.
+
+    Returns:
+        A matplotlib figure (not registered with pyplot).
+    """
+    figure = Figure(figsize=PICTURE_SIZE)
+    figure.subplots_adjust(left=0.055, right=0.98, bottom=0.2, top=0.84, wspace=0.3)
+    left, middle, right = figure.subplots(1, 3)
+    figures.customers(results, left)
+    figures.cash_flow(results, middle)
+    figures.survival(results, right)
+    shown = figures.fan_note(results, brief=True)
+    left.set_title(f"Active customers, open businesses\n({shown})")
+    middle.set_title(f"Monthly cash flow after loan payments,\nbefore owner's pay ({shown})")
+    right.set_title("Share of businesses still open")
+    for ax in (left, middle, right):
+        ax.title.set_fontsize(10)
+        ax.xaxis.label.set_fontsize(9)
+        ax.yaxis.label.set_fontsize(9)
+        ax.tick_params(labelsize=8)
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.remove()
+    handles, labels = right.get_legend_handles_labels()
+    labels = ["BLS survival of the sector" if t.startswith("BLS") else t for t in labels]
+    right.legend(handles, labels, loc="best", fontsize=7.5)
+    return figure
+
+
+def headline(
+    results: SimulationResults,
+    comparison: Comparison | None = None,
+    seconds: float | None = None,
+) -> str:
+    """The headline numbers as an HTML table: survival, median NPV, paired NPV difference.
+
+    Args:
+        results: The results summarised.
+        comparison: Their comparison, if already computed.
+        seconds: Time the update took, shown under the table if given.
+
+    Returns:
+        HTML: share open after one year and at the horizon per arm, the owner's median NPV,
+        each franchise arm's paired NPV difference with the independent (mean and 95% CI)
+        and the share of runs where its NPV is higher; then the runs, horizon and seed.
+    """
+    comparison = comparison or compare(results)
+    colours = figures.arm_colours(results.arms)
+    months = sorted({m for m in (12, results.horizon_months) if m <= results.horizon_months})
+    contrasts = {c.arm: c for c in comparison.contrasts}
+    cell = 'style="text-align:right;padding:1px 10px"'
+    first = 'style="text-align:left;padding:1px 10px 1px 0"'
+    head = "".join(
+        f'<th {cell}><span style="color:{colours[a.arm]}">&#9632;</span> {html.escape(a.label)}'
+        "</th>"
+        for a in comparison.arms
+    )
+    rows = [f"<tr><th {first}></th>{head}</tr>"]
+
+    def row(name: str, cells: Iterable[str]) -> None:
+        tds = "".join(f"<td {cell}>{c}</td>" for c in cells)
+        rows.append(f"<tr><td {first}>{html.escape(name)}</td>{tds}</tr>")
+
+    for month in months:
+        row(f"Open after {period(month)}", [f"{a.survival[month]:.1%}" for a in comparison.arms])
+    rate = f"{comparison.discount_rate_per_year:.0%}"
+    row(f"Owner's NPV at {rate}, USD: median", [number_text(a.npv.median) for a in comparison.arms])
+    blank = "&ndash;"
+    row(
+        f"NPV minus {results.labels[BASELINE].lower()}: paired mean (95% CI)",
+        [
+            blank
+            if a.arm not in contrasts
+            else f"{signed_text(contrasts[a.arm].npv.estimate)} "
+            f"({signed_text(contrasts[a.arm].npv.low)} to "
+            f"{signed_text(contrasts[a.arm].npv.high)})"
+            for a in comparison.arms
+        ],
+    )
+    row(
+        "Runs where its NPV is higher",
+        [
+            blank if a.arm not in contrasts else f"{contrasts[a.arm].probability_npv_better:.0%}"
+            for a in comparison.arms
+        ],
+    )
+    note = f"{results.runs:,} paired runs x {results.horizon_months} months, seed {results.seed}"
+    if seconds is not None:
+        note += f"; updated in {seconds:.1f} s"
+    return (
+        f'<table style="border-collapse:collapse;font-size:13px">{"".join(rows)}</table>'
+        f'<div style="color:#666;font-size:12px">{html.escape(note)}</div>'
+    )
