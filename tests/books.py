@@ -46,7 +46,10 @@ def assert_books_balance(results: SimulationResults, *, opening: bool = True) ->
 
 
 def assert_identical(a: SimulationResults, b: SimulationResults) -> None:
-    """The same outcomes, closure reasons and event counts bit for bit, and books if both kept.
+    """Two runs' results the same bit for bit.
+
+    The outcomes, closure reasons and event counts; the books if both kept them; the monthly
+    aggregates if both are summary-only.
 
     Args:
         a: Results of one run.
@@ -54,6 +57,10 @@ def assert_identical(a: SimulationResults, b: SimulationResults) -> None:
     """
     if not (a.summary_only or b.summary_only):
         assert np.array_equal(a.trajectories, b.trajectories)
+    if a.monthly_aggregates is not None and b.monthly_aggregates is not None:
+        assert a.monthly_aggregates.runs == b.monthly_aggregates.runs
+        assert np.array_equal(a.monthly_aggregates.open_runs, b.monthly_aggregates.open_runs)
+        assert np.array_equal(a.monthly_aggregates.histograms, b.monthly_aggregates.histograms)
     assert a.outcomes.keys() == b.outcomes.keys()
     for name in a.outcomes:
         assert np.array_equal(a.outcomes[name], b.outcomes[name], equal_nan=True), name

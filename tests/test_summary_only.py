@@ -113,14 +113,6 @@ def test_summary_only_is_the_same_for_any_workers_and_batch_size(
     for workers in (1, 3):
         other = run(shipped_auto_repair, workers=workers, summary_only=True)
         assert_identical(summary, other)
-        assert summary.monthly_aggregates is not None
-        assert other.monthly_aggregates is not None
-        assert np.array_equal(
-            summary.monthly_aggregates.histograms, other.monthly_aggregates.histograms
-        )
-        assert np.array_equal(
-            summary.monthly_aggregates.open_runs, other.monthly_aggregates.open_runs
-        )
 
 
 def test_summary_only_results_say_they_hold_no_books(
@@ -162,9 +154,6 @@ def test_a_summary_only_folder_reads_back_and_draws(tmp_path: Path) -> None:
         loaded.scenario, runs=40, seed=3, horizon_months=24, summary_only=True, workers=1
     )
     assert_identical(loaded, again)
-    assert loaded.monthly_aggregates is not None
-    assert again.monthly_aggregates is not None
-    assert np.array_equal(loaded.monthly_aggregates.histograms, again.monthly_aggregates.histograms)
     runner = CliRunner()
     plotted = runner.invoke(main, ["plot", str(out), "--only", "customers"])
     assert plotted.exit_code == 0, plotted.output
