@@ -536,7 +536,7 @@ def simulate(
     largest = summary_batch_size(len(arms), horizon) if summary_only else None
     batches = _batches(runs, workers if pool_given else min(workers, available_cores()), largest)
     if summary_only:
-        reduced = _SummaryReduction(runs, len(arms), horizon, len(SHOCK_NAMES), progress)
+        reduced = _SummaryReduction(batches, len(arms), horizon, len(SHOCK_NAMES), progress)
         _run_batches(
             _summarise_batch,
             (scenario, seed, horizon, deterministic, planned),
@@ -649,8 +649,16 @@ class _SummaryReduction:
     """The parent's side of a summary-only run: batch summaries added up as they complete."""
 
     def __init__(
-        self, runs: int, n_arms: int, horizon: int, n_shocks: int, progress: Progress | None
+        self,
+        batches: list[range],
+        n_arms: int,
+        horizon: int,
+        n_shocks: int,
+        progress: Progress | None,
     ) -> None:
+        runs = self._runs = batches[-1].stop
+        self._waiting = {batch.start for batch in batches}  # batches not yet taken
+        self._failure: tuple[int, NonFiniteResultError] | None = None  # the earliest met
         self.outcomes = {name: np.empty((n_arms, runs)) for name in SUMMARY_COLUMNS}
         self.shock_counts = np.empty((runs, n_shocks), dtype=np.int64)
         self.aggregates = MonthlyAggregates.empty(n_arms, horizon)
@@ -659,11 +667,26 @@ class _SummaryReduction:
         self._progress = progress
 
     def take(self, batch: range, done: _BatchSummary | _Breakdown | _NonFinite) -> None:
-        """Count one batch in (or stop the run at the NaN or infinity it met)."""
-        if isinstance(done, _Breakdown):
-            raise NonFiniteResultError(done.replication, cause=done.cause)
-        if isinstance(done, _NonFinite):
-            raise NonFiniteResultError(**done.place)
+        """Count one batch in, or note the NaN or infinity it met.
+
+        Batches arrive as they complete; the run stops at the first NaN or infinity in
+        replication order, as a full run does, once every batch before it has arrived.
+        """
+        self._waiting.discard(batch.start)
+        if isinstance(done, _BatchSummary):
+            self._count(batch, done)
+        elif self._failure is None or batch.start < self._failure[0]:
+            error = (
+                NonFiniteResultError(done.replication, cause=done.cause)
+                if isinstance(done, _Breakdown)
+                else NonFiniteResultError(**done.place)
+            )
+            self._failure = (batch.start, error)
+        if self._failure is not None and min(self._waiting, default=self._runs) > self._failure[0]:
+            raise self._failure[1]
+
+    def _count(self, batch: range, done: _BatchSummary) -> None:
+        """Add one batch's outcomes and aggregates."""
         where = slice(batch.start, batch.stop)
         for name, values in done.outcomes.items():
             self.outcomes[name][:, where] = values
