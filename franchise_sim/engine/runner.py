@@ -487,7 +487,7 @@ def simulate(
             outcomes and to monthly aggregates (``monthly_aggregates``), which the parent adds
             up as batches complete, so memory does not grow with the months times the runs.
             The outcomes and survival are those of a full run, bit for bit; the monthly
-            percentile bands are within 0.5% (see ``franchise_sim.monthly_aggregates``).
+            percentile bands are within 0.5% (see ``franchise_sim.engine.monthly_aggregates``).
 
     Returns:
         Frozen results with monthly arrays (none when ``summary_only``) and per-(arm,
