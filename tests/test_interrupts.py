@@ -26,8 +26,8 @@ from click.testing import CliRunner
 
 from franchise_sim.analysis.sweeps import sweep
 from franchise_sim.engine import runner as monte_carlo
+from franchise_sim.engine.batch import BatchRecord, monthly_columns, run_batch
 from franchise_sim.engine.outcomes import outcome_table
-from franchise_sim.engine.replication import ReplicationRecord, monthly_columns, run_replication
 from franchise_sim.engine.runner import (
     NonFiniteResultError,
     available_cores,
@@ -35,7 +35,6 @@ from franchise_sim.engine.runner import (
     simulate,
 )
 from franchise_sim.interfaces.cli import main
-from franchise_sim.model.plan import ReplicationPlan
 from franchise_sim.scenario.schema import RunSettings, Scenario
 from tests.conftest import AUTO_REPAIR
 
@@ -330,16 +329,18 @@ def test_sweep_checks_its_arguments(
 
 def _poison(monkeypatch: pytest.MonkeyPatch, where: dict[int, tuple[int, int, str]]) -> None:
     """Put a NaN into the books of some replications: replication -> (arm, month index, column)."""
-    real = run_replication
+    real = run_batch
 
-    def poisoned(plan: ReplicationPlan) -> ReplicationRecord:
-        record = real(plan)
-        if plan.replication in where:
-            arm, month, column = where[plan.replication]
-            record.monthly[arm, month, monthly_columns().index(column)] = np.nan
+    def poisoned(scenario: Scenario, seed: int, replications: range, *args: Any) -> BatchRecord:
+        record = real(scenario, seed, replications, *args)
+        for r, (arm, month, column) in where.items():
+            if r in replications:
+                record.monthly[
+                    arm, r - replications.start, month, monthly_columns().index(column)
+                ] = np.nan
         return record
 
-    monkeypatch.setattr(monte_carlo, "run_replication", poisoned)
+    monkeypatch.setattr(monte_carlo, "run_batch", poisoned)
 
 
 @pytest.mark.parametrize(
@@ -401,12 +402,12 @@ def test_the_command_line_stops_at_a_non_finite_number(
 def test_arithmetic_that_breaks_down_on_a_nan_stops_the_run(
     auto_repair: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(plan: ReplicationPlan) -> ReplicationRecord:
-        if plan.replication == 2:
+    def broken(scenario: Scenario, seed: int, replications: range, *args: Any) -> BatchRecord:
+        if 2 in replications:
             raise ValueError("cannot convert float NaN to integer")
-        return run_replication(plan)
+        return run_batch(scenario, seed, replications, *args)
 
-    monkeypatch.setattr(monte_carlo, "run_replication", broken)
+    monkeypatch.setattr(monte_carlo, "run_batch", broken)
     with pytest.raises(NonFiniteResultError, match="broke down in replication 2") as caught:
         simulate(auto_repair, runs=4, workers=1, horizon_months=3)
     assert caught.value.cause == "ValueError: cannot convert float NaN to integer"
@@ -415,10 +416,10 @@ def test_arithmetic_that_breaks_down_on_a_nan_stops_the_run(
 def test_other_errors_of_a_replication_are_not_blamed_on_the_inputs(
     auto_repair: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def failing(plan: ReplicationPlan) -> ReplicationRecord:
+    def failing(*args: Any) -> BatchRecord:
         raise ValueError("a bug")
 
-    monkeypatch.setattr(monte_carlo, "run_replication", failing)
+    monkeypatch.setattr(monte_carlo, "run_batch", failing)
     with pytest.raises(ValueError, match="a bug") as caught:
         simulate(auto_repair, runs=2, workers=1, horizon_months=3)
     assert not isinstance(caught.value, NonFiniteResultError)

@@ -1,19 +1,27 @@
-"""The set of actors is open: a new relationship plugs in without edits to the core."""
+"""The set of actors is open: a new relationship plugs in without edits to the core.
+
+The set of relationships is a value handed to the engine, so one defined here, in a test
+module, runs in spawned worker processes too (they import this module to find it).
+"""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Generator
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
-import pytest
 import simpy
+from numpy.typing import NDArray
 
 from franchise_sim import simulate
-from franchise_sim.model.business import Business
+from franchise_sim.engine.batch import DEFAULT_RELATIONSHIPS
+from franchise_sim.model.batch_business import VectorBusiness
+from franchise_sim.model.batch_randomness import BatchStreams
 from franchise_sim.model.calendar import Calendar, Phase
-from franchise_sim.model.randomness import ReplicationStreams
-from franchise_sim.model.relationships import RELATIONSHIPS, Relationship
+from franchise_sim.model.relationships.batch_relationship import Relationship
 from franchise_sim.scenario.schema import Scenario
 
 FEE_USD = 250.0
@@ -23,35 +31,44 @@ LIFT_P = 0.01
 class MarketingAlliance:
     """A co-op marketing alliance with a complementary business: more awareness, a fee."""
 
-    def __init__(self, env: simpy.Environment, calendar: Calendar, business: Business) -> None:
+    def __init__(
+        self, env: simpy.Environment, calendar: Calendar, business: VectorBusiness
+    ) -> None:
         self.calendar = calendar
         self.business = business
-        business.innovation_boosts["alliance"] = LIFT_P
+        self.months_paid = np.zeros(business.size)
+        business.innovation_boosts["alliance"] = np.full(business.size, LIFT_P)
         env.process(self.pay_share())
 
     def pay_share(self) -> Generator[simpy.Event, Any, None]:
         """Each month the unit pays its share of the joint campaign."""
-        while self.business.is_open:
+        while self.business.is_open.any():
             yield self.calendar.next(Phase.SETTLE)
-            self.business.charge("alliance_fee", FEE_USD)
+            open_ = np.flatnonzero(self.business.is_open)
+            self.business.charge("alliance_fee", open_, FEE_USD)
+            self.months_paid[open_] += 1
+
+    def counter(self, name: str) -> NDArray[np.float64]:
+        """The months the alliance was paid for."""
+        assert name == "alliance_months"
+        return self.months_paid
 
 
 def attach(
-    env: simpy.Environment, calendar: Calendar, business: Business, streams: ReplicationStreams
+    env: simpy.Environment, calendar: Calendar, business: VectorBusiness, streams: BatchStreams
 ) -> MarketingAlliance | None:
-    return (
-        MarketingAlliance(env, calendar, business) if business.plan.arm == "independent" else None
-    )
+    return MarketingAlliance(env, calendar, business) if business.arm == "independent" else None
 
 
-def test_a_new_relationship_adds_its_cost_line_and_its_effect(
-    auto_repair: Scenario, monkeypatch: pytest.MonkeyPatch
-) -> None:
+ALLIANCE = Relationship("alliance", ("alliance_fee",), ("alliance_months",), attach)
+WITH_ALLIANCE = (*DEFAULT_RELATIONSHIPS, ALLIANCE)
+
+
+def test_a_new_relationship_adds_its_cost_line_and_its_effect(auto_repair: Scenario) -> None:
     before = simulate(auto_repair, runs=60, seed=2, workers=1, horizon_months=24)
-    monkeypatch.setitem(
-        RELATIONSHIPS, "alliance", Relationship("alliance", ("alliance_fee",), attach)
+    after = simulate(
+        auto_repair, runs=60, seed=2, workers=1, horizon_months=24, relationships=WITH_ALLIANCE
     )
-    after = simulate(auto_repair, runs=60, seed=2, workers=1, horizon_months=24)
 
     assert "alliance_fee" in after.monthly_columns
     assert "alliance_fee" not in before.monthly_columns
@@ -68,3 +85,23 @@ def test_a_new_relationship_adds_its_cost_line_and_its_effect(
     assert new_after.mean() > new_before.mean()
     # The franchise arm, without the alliance, is untouched.
     np.testing.assert_array_equal(before.series("cash")[franchise], after.series("cash")[franchise])
+
+
+def test_a_relationship_defined_here_runs_under_a_spawn_pool(auto_repair: Scenario) -> None:
+    here = simulate(
+        auto_repair, runs=40, seed=5, workers=1, horizon_months=12, relationships=WITH_ALLIANCE
+    )
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:
+        spawned = simulate(
+            auto_repair,
+            runs=40,
+            seed=5,
+            workers=2,
+            horizon_months=12,
+            executor=pool,
+            relationships=WITH_ALLIANCE,
+        )
+    np.testing.assert_array_equal(here.trajectories, spawned.trajectories)
+    assert here.monthly_columns == spawned.monthly_columns
+    assert os.getpid() not in spawned.worker_pids

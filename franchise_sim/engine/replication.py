@@ -29,17 +29,9 @@ from franchise_sim.model.plan import (
 from franchise_sim.model.randomness import ReplicationStreams
 from franchise_sim.model.relationships import RELATIONSHIPS, relationship_cost_lines
 from franchise_sim.model.relationships.franchise import Franchisor
+from franchise_sim.model.shocks import SHOCK_NAMES as SHOCK_NAMES  # re-exported: drivers, folders
 from franchise_sim.model.shocks import Shocks
 from franchise_sim.scenario.schema import Scenario
-
-SHOCK_NAMES = (
-    "competitor_entry",
-    "recession",
-    "equipment_breakdown",
-    "key_staff_loss",
-    "competitor_exit",
-)
-"""Random events shared by all arms, in the order their counts are reported."""
 
 
 def cost_lines() -> tuple[str, ...]:

@@ -1,8 +1,11 @@
 """The Monte Carlo runner: paired replications of every arm, in batches over a process pool.
 
-Replication ``r`` draws every random number from streams keyed by ``(r, purpose)`` under the
-master seed, so its result does not depend on the batch it falls in or the worker that runs it:
-the same seed gives identical results whatever the number of workers.
+Each batch runs in the batch engine (`engine.batch`): one SimPy environment for all its
+replications and arms. Replication ``r`` draws every random number from streams keyed by
+``(r, purpose)`` under the master seed, so its result does not depend on the batch it falls in
+or the worker that runs it: the same seed gives identical results whatever the number of
+workers. The model's relationships (`simulate`'s ``relationships``) travel to the workers with
+each batch.
 
 A caller that runs many simulations (the notebook explorer) may pass its own long-lived
 executor instead of paying for a new process pool each time. When a run is abandoned (the
@@ -35,6 +38,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from franchise_sim.engine.batch import (
+    DEFAULT_RELATIONSHIPS,
+    SHOCK_NAMES,
+    BatchRecord,
+    monthly_columns,
+    plans_on_paper,
+    run_batch,
+)
 from franchise_sim.engine.executors import as_executor, executor_workers
 from franchise_sim.engine.monthly_aggregates import (
     BatchAggregates,
@@ -42,14 +53,10 @@ from franchise_sim.engine.monthly_aggregates import (
     batch_aggregates,
 )
 from franchise_sim.engine.outcomes import outcome_table
-from franchise_sim.engine.replication import (
-    SHOCK_NAMES,
-    monthly_columns,
-    plans_on_paper,
-    run_replication,
-)
 from franchise_sim.engine.results import SUMMARY_COLUMNS, SimulationResults
-from franchise_sim.model.plan import PlanOnPaper, needs_plan_on_paper, plan_replication
+from franchise_sim.model.plan import PlanOnPaper, needs_plan_on_paper
+from franchise_sim.model.relationships.batch_franchise import BRAND_SHOCKS, FAILED_MONTH
+from franchise_sim.model.relationships.batch_relationship import Relationships
 from franchise_sim.scenario.schema import RunSettings, Scenario
 
 if TYPE_CHECKING:
@@ -64,8 +71,7 @@ class _Batch:
     monthly: NDArray[np.float64]  # (arm, replication, month, column)
     closure_reasons: list[tuple[str, ...]]
     shock_counts: NDArray[np.int64]  # (replication, shock)
-    franchisor_failed_month: NDArray[np.float64]  # (replication, arm)
-    brand_shocks: NDArray[np.float64]  # (replication, arm)
+    counters: dict[str, NDArray[np.float64]]  # each (replication, arm)
     pid: int
 
 
@@ -76,40 +82,68 @@ def _run_batch(
     horizon: int,
     deterministic: bool,
     planned: dict[str, PlanOnPaper] | None = None,
+    relationships: Relationships = DEFAULT_RELATIONSHIPS,
 ) -> _Batch | _Breakdown:
-    records = []
-    for r in replications:
-        plan = plan_replication(
-            scenario,
-            seed=seed,
-            replication=r,
-            horizon_months=horizon,
-            deterministic=deterministic,
-            on_paper=planned,
+    try:
+        record = run_batch(
+            scenario, seed, replications, horizon, deterministic, planned, relationships
         )
-        try:
-            records.append(run_replication(plan))
-        except (OverflowError, ValueError) as exc:
-            if not _breaks_down(exc):
-                raise
-            return _Breakdown(r, f"{type(exc).__name__}: {exc}")
+    except (OverflowError, ValueError) as exc:
+        if not _breaks_down(exc):
+            raise
+        return _first_breakdown(
+            scenario, seed, replications, horizon, deterministic, planned, relationships, exc
+        )
+    return _batch(record)
+
+
+def _batch(record: BatchRecord) -> _Batch:
     return _Batch(
-        monthly=np.stack([rec.monthly for rec in records], axis=1),
-        closure_reasons=[rec.closure_reasons for rec in records],
-        shock_counts=np.array([rec.shock_counts for rec in records], dtype=np.int64),
-        franchisor_failed_month=np.array([rec.franchisor_failed_month for rec in records], float),
-        brand_shocks=np.array([rec.brand_shocks for rec in records], dtype=float),
+        monthly=record.monthly,
+        closure_reasons=record.closure_reasons,
+        shock_counts=record.shock_counts,
+        counters=record.counters,
         pid=os.getpid(),
     )
 
 
-def _batches(runs: int, workers: int, largest: int | None = None) -> list[range]:
-    """Split replications into about eight batches per worker (at least one replication each).
+def _first_breakdown(
+    scenario: Scenario,
+    seed: int,
+    replications: range,
+    horizon: int,
+    deterministic: bool,
+    planned: dict[str, PlanOnPaper] | None,
+    relationships: Relationships,
+    exc: Exception,
+) -> _Breakdown:
+    """The first replication of a batch whose arithmetic breaks down, run one at a time."""
+    for r in replications:
+        try:
+            run_batch(
+                scenario, seed, range(r, r + 1), horizon, deterministic, planned, relationships
+            )
+        except (OverflowError, ValueError) as alone:
+            if _breaks_down(alone):
+                return _Breakdown(r, f"{type(alone).__name__}: {alone}")
+            raise
+    raise exc  # pragma: no cover - a batch breaks down only where one of its replications does
 
-    ``largest``, when given, caps a batch's replications (a summary-only run keeps the books
-    of one batch per worker in memory, never more).
+
+BATCH_RUNS = (1_000, 5_000)
+"""Smallest and largest batch the runner aims for: numpy pays about 40-85 ms per batch."""
+
+
+def _batches(runs: int, workers: int, largest: int | None = None) -> list[range]:
+    """Split replications into batches of at most 5,000 with at least one batch per worker.
+
+    A run of up to 1,000 replications per worker is one batch per worker; a longer one is cut
+    into batches of 1,000 to 5,000, as many for each worker. ``largest``, when given, caps a
+    batch's replications (a summary-only run holds one batch's books per worker, no more).
     """
-    size = max(1, -(-runs // (workers * 8)))
+    per_worker = -(-runs // workers)
+    rounds = max(1, -(-per_worker // BATCH_RUNS[1]))
+    size = max(1, -(-runs // (workers * rounds)))
     if largest is not None:
         size = max(1, min(size, largest))
     return [range(start, min(runs, start + size)) for start in range(0, runs, size)]
@@ -137,9 +171,13 @@ SUMMARY_BATCH_BYTES = 64 * 2**20
 """The most memory one batch's monthly books may take in a summary-only run (64 MiB)."""
 
 
-def summary_batch_size(n_arms: int, horizon: int) -> int:
-    """The most replications a summary-only batch holds: its books within SUMMARY_BATCH_BYTES."""
-    return max(1, SUMMARY_BATCH_BYTES // (n_arms * horizon * len(monthly_columns()) * 8))
+def summary_batch_size(n_arms: int, horizon: int, columns: int | None = None) -> int:
+    """The most replications a summary-only batch holds: its books within SUMMARY_BATCH_BYTES.
+
+    ``columns`` is the width of the books (the shipped model's if not given).
+    """
+    width = len(monthly_columns()) if columns is None else columns
+    return max(1, SUMMARY_BATCH_BYTES // (n_arms * horizon * width * 8))
 
 
 class NonFiniteResultError(ValueError):
@@ -410,12 +448,13 @@ def _summarise_batch(
     horizon: int,
     deterministic: bool,
     planned: dict[str, PlanOnPaper] | None = None,
+    relationships: Relationships = DEFAULT_RELATIONSHIPS,
 ) -> _BatchSummary | _Breakdown | _NonFinite:
     """Run one batch and reduce its books to outcomes and aggregates (they are not returned)."""
-    done = _run_batch(scenario, seed, replications, horizon, deterministic, planned)
+    done = _run_batch(scenario, seed, replications, horizon, deterministic, planned, relationships)
     if isinstance(done, _Breakdown):
         return done
-    arms, columns = scenario.arm_names, monthly_columns()
+    arms, columns = scenario.arm_names, monthly_columns(relationships)
     place = _nonfinite_place(done, replications.start, arms, columns)
     if place is not None:
         return _NonFinite(place)
@@ -424,8 +463,8 @@ def _summarise_batch(
         arms,
         columns,
         done.monthly,
-        done.franchisor_failed_month.T,
-        done.brand_shocks.T,
+        _counter([done], FAILED_MONTH, len(arms)),
+        _counter([done], BRAND_SHOCKS, len(arms)),
         seed=seed,
         deterministic=deterministic,
         replications=replications,
@@ -449,6 +488,12 @@ def _check_finite_outcomes(table: dict[str, NDArray[np.float64]], arms: tuple[st
             raise NonFiniteResultError(int(replication), arm=arms[arm], column=name, value=value)
 
 
+def _counter(results: list[_Batch], name: str, arms: int) -> NDArray[np.float64]:
+    """A relationship counter over every batch, (arm, replication); zeros if none reports it."""
+    parts = [b.counters.get(name, np.zeros((len(b.closure_reasons), arms))) for b in results]
+    return np.concatenate(parts, axis=0).T
+
+
 def simulate(
     scenario: Scenario,
     *,
@@ -459,6 +504,7 @@ def simulate(
     deterministic: bool = False,
     progress: Progress | None = None,
     executor: Executor | Client | None = None,
+    relationships: Relationships = DEFAULT_RELATIONSHIPS,
     summary_only: bool = False,
 ) -> SimulationResults:
     """Run paired replications of every arm of a scenario.
@@ -483,6 +529,8 @@ def simulate(
             ``workers`` then only sets how finely the runs are split. A new process pool is
             used if not given: shut down at the end, and its workers killed at once when the
             run is abandoned (an exception, Ctrl-C). The results are the same on any.
+        relationships: The relationships the model is composed of (the franchise unless
+            told); carried to every worker with the batches.
         summary_only: Keep no monthly books: each batch is reduced where it ran to its
             outcomes and to monthly aggregates (``monthly_aggregates``), which the parent adds
             up as batches complete, so memory does not grow with the months times the runs.
@@ -526,20 +574,20 @@ def simulate(
         workers = _whole_number("workers", workers, 1, None, "")
     started = time.perf_counter()
     arms = scenario.arm_names
-    columns = monthly_columns()
+    columns = monthly_columns(relationships)
     planned = (  # what owners who review against the plan on paper expect
-        plans_on_paper(scenario, seed, horizon)
+        plans_on_paper(scenario, seed, horizon, relationships)
         if needs_plan_on_paper(scenario) and not deterministic
         else None
     )
     # A caller's executor is split for the workers asked for; a pool of its own for the cores.
-    largest = summary_batch_size(len(arms), horizon) if summary_only else None
+    largest = summary_batch_size(len(arms), horizon, len(columns)) if summary_only else None
     batches = _batches(runs, workers if pool_given else min(workers, available_cores()), largest)
     if summary_only:
         reduced = _SummaryReduction(batches, len(arms), horizon, len(SHOCK_NAMES), progress)
         _run_batches(
             _summarise_batch,
-            (scenario, seed, horizon, deterministic, planned),
+            (scenario, seed, horizon, deterministic, planned, relationships),
             batches,
             reduced.take,
             executor=pool_given,
@@ -561,7 +609,7 @@ def simulate(
 
         _run_batches(
             _run_batch,
-            (scenario, seed, horizon, deterministic, planned),
+            (scenario, seed, horizon, deterministic, planned, relationships),
             batches,
             take,
             executor=pool_given,
@@ -576,8 +624,8 @@ def simulate(
             arms,
             columns,
             monthly,
-            np.concatenate([b.franchisor_failed_month for b in results], axis=0).T,
-            np.concatenate([b.brand_shocks for b in results], axis=0).T,
+            _counter(results, FAILED_MONTH, len(arms)),
+            _counter(results, BRAND_SHOCKS, len(arms)),
             seed=seed,
             deterministic=deterministic,
         )
@@ -611,16 +659,16 @@ def _run_batches(
     workers: int,
     in_order: bool,
 ) -> None:
-    """Run ``work(scenario, seed, batch, horizon, deterministic, planned)`` for every batch.
+    """Run ``work(scenario, seed, batch, horizon, deterministic, planned, relationships)``.
 
     In-process for one worker or one batch without an executor; else on ``executor`` or on a
     pool of this module's own. ``take`` gets each batch's result: in batch order, or as they
     complete (``in_order=False``: nothing waits in memory for a slower batch before it).
     """
-    scenario, seed, horizon, deterministic, planned = args
+    scenario, seed, horizon, deterministic, planned, relationships = args
     if executor is None and (workers == 1 or len(batches) == 1):
         for batch in batches:
-            take(batch, work(scenario, seed, batch, horizon, deterministic, planned))
+            take(batch, work(scenario, seed, batch, horizon, deterministic, planned, relationships))
         return
     runs = batches[-1].stop
     pool = executor or _own_pool(pool_workers(runs, workers))
@@ -628,7 +676,9 @@ def _run_batches(
     try:
         with _sigint_blocked() if executor is None else nullcontext():
             for batch in batches:
-                future = pool.submit(work, scenario, seed, batch, horizon, deterministic, planned)
+                future = pool.submit(
+                    work, scenario, seed, batch, horizon, deterministic, planned, relationships
+                )
                 futures[future] = batch
         order = list(futures) if in_order else as_completed(futures)
         for future in order:

@@ -8,7 +8,9 @@ different distributions for it draw from the same uniform: common random numbers
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -20,6 +22,9 @@ from franchise_sim.scenario.distributions import Uncertain
 from franchise_sim.scenario.schema import PLAN_BENCHMARKS, Arm, Concept, PrimeRate, Scenario
 
 _STANDARD_NORMAL = NormalDist()
+
+INPUT_PREFIX = "input:"
+"""Prefix of the purposes of the uniforms uncertain inputs are drawn from (then the field path)."""
 
 
 class Draw:
@@ -39,7 +44,7 @@ class Draw:
             return value.mean()
         drawn = self._drawn.get((key, value))
         if drawn is None:  # arms sharing a field and its distribution share one draw
-            u = keyed_uniform(self._seed, self._replication, "input:" + key)
+            u = keyed_uniform(self._seed, self._replication, INPUT_PREFIX + key)
             drawn = self._drawn[key, value] = float(value.ppf(np.array([u]))[0])
         return drawn
 
@@ -56,9 +61,11 @@ class Draw:
             return self(value, key)
         if self._at_mean:
             return value.mean()
-        own = _STANDARD_NORMAL.inv_cdf(keyed_uniform(self._seed, self._replication, "input:" + key))
+        own = _STANDARD_NORMAL.inv_cdf(
+            keyed_uniform(self._seed, self._replication, INPUT_PREFIX + key)
+        )
         with_partner = _STANDARD_NORMAL.inv_cdf(
-            keyed_uniform(self._seed, self._replication, "input:" + partner_key)
+            keyed_uniform(self._seed, self._replication, INPUT_PREFIX + partner_key)
         )
         z = correlation * with_partner + math.sqrt(1.0 - correlation * correlation) * own
         u = min(max(_STANDARD_NORMAL.cdf(z), 1e-16), 1.0 - 1e-16)
@@ -382,6 +389,7 @@ def _plan_end(
     )
 
 
+@functools.lru_cache(maxsize=256)  # every replication of a run caps the same plan alike
 def capped_expectation(planned: tuple[float, ...], cap_usd: float) -> tuple[float, ...]:
     """The plan's monthly earnings, never more than ``cap_usd`` (the owner's outside wage).
 
@@ -406,19 +414,21 @@ def owner_money(
     runs: int | range,
     *,
     deterministic: bool,
+    draw_for: Callable[[int], Draw] | None = None,
 ) -> dict[str, np.ndarray]:
     """Every arm's `UnitMoney` in every replication, as arrays (arm, replication).
 
     The same draws as `plan_replication` makes, so the outcomes computed from saved books
     agree with those of the run. ``runs`` is the replications: ``range(runs)`` for a number,
-    or one batch's range.
+    or one batch's range. ``draw_for`` gives replication ``r``'s draws (the batch engine's
+    `batch_plan.batch_draws`, drawn for every replication at once); by default a `Draw`.
     """
     replications = range(runs) if isinstance(runs, int) else runs
     names = ("upfront_usd", "outside_wage_usd_per_month", "liquidation_value_usd")
     out = {name: np.zeros((len(arms), len(replications))) for name in names}
     settled = np.zeros((len(arms), len(replications)), dtype=bool)
     for j, r in enumerate(replications):
-        draw = Draw(seed, r, at_mean=deterministic)
+        draw = Draw(seed, r, at_mean=deterministic) if draw_for is None else draw_for(r)
         for i, name in enumerate(arms):
             money = plan_money(scenario.arm(name), draw)
             for key in names:
@@ -505,6 +515,7 @@ def plan_replication(
     horizon_months: int,
     deterministic: bool = False,
     on_paper: dict[str, PlanOnPaper] | None = None,
+    draw: Draw | None = None,
 ) -> ReplicationPlan:
     """Draw one replication's inputs.
 
@@ -517,11 +528,14 @@ def plan_replication(
             advance customers and visits at their expected values.
         on_paper: Per arm, its plan on paper (see ``replication.plans_on_paper``), what an
             owner reviewing against the plan expects; None leaves such reviews out.
+        draw: Where the replication's draws come from (the batch engine's, drawn for a whole
+            batch at once); by default a `Draw` of this seed and replication.
 
     Returns:
         The realised plan.
     """
-    draw = Draw(seed, replication, at_mean=deterministic)
+    if draw is None:
+        draw = Draw(seed, replication, at_mean=deterministic)
     market = scenario.market
     addressable_share = draw(market.addressable_share, "market.addressable_share")
     market_plan = MarketPlan(

@@ -25,6 +25,15 @@ from franchise_sim.model.business import Business
 from franchise_sim.model.market import Market
 from franchise_sim.model.plan import EventPlan
 
+SHOCK_NAMES = (
+    "competitor_entry",
+    "recession",
+    "equipment_breakdown",
+    "key_staff_loss",
+    "competitor_exit",
+)
+"""Random events shared by all arms, in the order their counts are reported."""
+
 MAX_ENTRY_RATE_PER_YEAR = 12.0
 """Fastest competitor entry, however empty the market: one a month (rate_per_year's bound)."""
 

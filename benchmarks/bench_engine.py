@@ -1,0 +1,198 @@
+"""Benchmark: the batch engine's business-years per second per core, and the 1,000 x 60 target.
+
+Targets (issue 11): at least 20,000 business-years per second per core on
+``scenarios/auto_repair.yaml``; 1,000 paired runs x 60 months in at most 0.3 s wall on 2 cores,
+in a fresh process after warm-up. Each figure is printed beside the bare-SimPy event floor
+measured in the same run: a bare environment with the same calendar (five phase events a month)
+and as many events as the batch engine fired, each a timeout resuming a process, and no model.
+The per-replication engine (the oracle) is timed too, for the ratio. Medians of interleaved
+calls (see ``timing.py``); asserts nothing.
+
+Usage: ``python benchmarks/bench_engine.py [--runs 1000] [--repeat 5]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable, Generator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import simpy
+from timing import Timing, conditions, timed
+
+from franchise_sim.engine.batch import cyclic_gc_paused, plans_on_paper, run_plans
+from franchise_sim.engine.replication import run_replication
+from franchise_sim.engine.runner import simulate
+from franchise_sim.model.batch_plan import BatchDraw, BatchDraws
+from franchise_sim.model.batch_randomness import CountQuantiles
+from franchise_sim.model.calendar import Calendar, Phase
+from franchise_sim.model.plan import ReplicationPlan, plan_replication
+from franchise_sim.scenario.shelf import load_scenario
+
+SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "auto_repair.yaml"
+HORIZON = 60
+
+
+def _ticking(env: simpy.Environment, gaps: list[float]) -> Generator[simpy.Event, Any, None]:
+    for gap in gaps:
+        yield env.timeout(gap)
+
+
+def _phases(calendar: Calendar) -> Generator[simpy.Event, Any, None]:
+    while True:
+        for phase in Phase:
+            yield calendar.next(phase)
+
+
+def event_floor(horizon: int, events: int, processes: int) -> Callable[[], None]:
+    """A bare SimPy run with the engine's calendar and ``events`` timeouts over ``processes``."""
+    rng = np.random.default_rng(0)
+    per_process = max(1, events // processes)
+    gaps = [
+        (rng.exponential(horizon / per_process, per_process)).tolist() for _ in range(processes)
+    ]
+
+    def run() -> None:
+        env = simpy.Environment()
+        calendar = Calendar(env, horizon)
+        env.process(_phases(calendar))
+        for g in gaps:
+            env.process(_ticking(env, g))
+        env.run(until=horizon + 0.5)
+
+    return run
+
+
+def count_events(step: Callable[[], object]) -> int:
+    """How many events SimPy schedules during ``step``."""
+    counted = [0]
+    schedule = simpy.Environment.schedule
+
+    def counting(self: simpy.Environment, *args: Any, **kwargs: Any) -> None:
+        counted[0] += 1
+        schedule(self, *args, **kwargs)
+
+    simpy.Environment.schedule = counting  # type: ignore[method-assign]
+    try:
+        step()
+    finally:
+        simpy.Environment.schedule = schedule  # type: ignore[method-assign]
+    return counted[0]
+
+
+def _plans(runs: int, start: int = 0) -> list[ReplicationPlan]:
+    scenario = load_scenario(SCENARIO)
+    paper = plans_on_paper(scenario, 1, HORIZON)
+    draws = BatchDraws(1, np.arange(start, start + runs, dtype=np.int64))
+    return [
+        plan_replication(
+            scenario,
+            seed=1,
+            replication=start + i,
+            horizon_months=HORIZON,
+            on_paper=paper,
+            draw=BatchDraw(draws, i),
+        )
+        for i in range(runs)
+    ]
+
+
+def _beside(timing: Timing, floor: Timing) -> str:
+    ratio = timing.median / statistics.median(floor.seconds)
+    return f"{timing.text()}; {ratio:.1f}x its bare-SimPy floor ({floor.median * 1000:.0f} ms)"
+
+
+def main() -> None:
+    """Time the engine in one process and the target run on two cores; print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    scenario = load_scenario(SCENARIO)
+    arms = len(scenario.arm_names)
+    runs = args.runs
+    business_years = runs * arms * HORIZON / 12
+    print(f"scenario: {SCENARIO.name}, arms: {arms}, horizon: {HORIZON} months, batch: {runs}")
+    print(f"conditions: {conditions()}")
+
+    paper = plans_on_paper(scenario, 1, HORIZON)
+    draws: dict[str, float] = {}
+
+    def plan_and_run(counts: CountQuantiles) -> Callable[[], object]:
+        def step() -> object:
+            with cyclic_gc_paused():  # as run_batch does
+                started = time.perf_counter()
+                plans = _plans(runs)
+                draws["plan"] = time.perf_counter() - started
+                return run_plans(plans, counts=counts)
+
+        return step
+
+    numpy_counts = CountQuantiles()
+    compiled_counts = CountQuantiles(compiled=True)
+    plan_and_run(numpy_counts)()  # warm-up (and the compiled kernels loaded)
+    plan_and_run(compiled_counts)()
+    events = count_events(plan_and_run(numpy_counts))
+    floor = timed(event_floor(HORIZON, events, processes=10 * runs), args.repeat)
+    print(f"bare-SimPy floor: {events:,} events of one batch of {runs} in {floor.text()}")
+    for name, counts in (("numpy", numpy_counts), ("numba", compiled_counts)):
+        if name == "numba" and not counts.compiled:
+            print("numba: not installed (pip install -e .[fast])")
+            continue
+        cpu: list[float] = []
+
+        def step(counts: CountQuantiles = counts, cpu: list[float] = cpu) -> None:
+            started = time.process_time()
+            plan_and_run(counts)()
+            cpu.append(time.process_time() - started)
+
+        timing = timed(step, args.repeat)
+        print(
+            f"one core, {name} count quantiles: {runs} paired runs in {_beside(timing, floor)} "
+            f"= {business_years / timing.median:,.0f} business-years/s/core "
+            f"(drawing the plans {draws['plan']:.2f} s of it); CPU time "
+            f"{statistics.median(cpu):.2f} s = "
+            f"{business_years / statistics.median(cpu):,.0f} business-years per CPU-second"
+        )
+
+    old_runs = max(20, runs // 10)
+    old_plans = _plans(old_runs)
+    oracle = timed(lambda: [run_replication(p) for p in old_plans], max(1, args.repeat // 2))
+    old_rate = old_runs * arms * HORIZON / 12 / oracle.median
+    print(
+        f"per-replication engine (the oracle): {old_runs} runs in {oracle.text()} "
+        f"= {old_rate:,.0f} business-years/s/core (without drawing the plans)"
+    )
+
+    cores = min(2, os.cpu_count() or 1)
+    simulate(scenario, runs=runs, workers=cores, horizon_months=HORIZON)  # warm-up
+    own_pool = timed(
+        lambda: simulate(scenario, runs=runs, workers=cores, horizon_months=HORIZON), args.repeat
+    )
+    print(
+        f"{runs} paired runs x {HORIZON} months on {cores} cores, a pool of its own: "
+        f"{_beside(own_pool, floor)}"
+    )
+    with ProcessPoolExecutor(max_workers=cores) as pool:
+        simulate(scenario, runs=runs, workers=cores, horizon_months=HORIZON, executor=pool)
+        warm = timed(
+            lambda: simulate(
+                scenario, runs=runs, workers=cores, horizon_months=HORIZON, executor=pool
+            ),
+            args.repeat,
+        )
+    print(
+        f"{runs} paired runs x {HORIZON} months on {cores} cores, a warm pool: "
+        f"{_beside(warm, floor)}"
+    )
+    del paper
+
+
+if __name__ == "__main__":
+    main()

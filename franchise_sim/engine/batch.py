@@ -1,0 +1,335 @@
+"""The batch engine: one SimPy environment holding every arm of a batch of replications.
+
+Each actor (the market, the shared events, each arm's business, lender and owner, and each
+relationship's partner) is one SimPy process acting on numpy arrays over the batch's
+replications, in its phase of the month (`calendar`); a business that has closed drops out of
+its arrays' working set. Each replication's random events (competitors, recessions, breakdowns,
+staff losses, a franchisor's failure and brand shocks, a personal exit) keep processes of their
+own, at their own times, drawn from the replication's own keyed streams. The books are those of
+the per-replication engine (`replication.run_replication`) bit for bit, whatever the batch.
+
+The set of relationships is a value handed to `run_batch` (`DEFAULT_RELATIONSHIPS` unless told),
+so a worker process runs the model its caller composed, not whatever its imports registered.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+from numpy.typing import NDArray
+
+from franchise_sim.model.batch_business import (
+    VectorBusiness,
+    VectorLender,
+    VectorOwner,
+    same_in_all,
+)
+from franchise_sim.model.batch_market import VectorMarket, VectorShocks
+from franchise_sim.model.batch_plan import BatchDraw, BatchDraws
+from franchise_sim.model.batch_randomness import (
+    CUSTOMERS,
+    PERSONAL_EXIT,
+    PRIME_RATE,
+    WINBACK,
+    BatchStreams,
+    CountQuantiles,
+    count_quantiles,
+)
+from franchise_sim.model.business import MONTH_HEAD, MONTH_TAIL, UNIFORMS_PER_MONTH, Business
+from franchise_sim.model.calendar import Calendar
+from franchise_sim.model.money import prime_rate_path
+from franchise_sim.model.plan import (
+    PLAN_SCALE_MONTHS,
+    PlanOnPaper,
+    ReplicationPlan,
+    plan_replication,
+)
+from franchise_sim.model.relationships.batch_franchise import FRANCHISE
+from franchise_sim.model.relationships.batch_relationship import (
+    Relationship,
+    Relationships,
+    cost_lines,
+)
+from franchise_sim.model.shocks import SHOCK_NAMES
+from franchise_sim.scenario.schema import Scenario
+
+DEFAULT_RELATIONSHIPS: Relationships = (FRANCHISE,)
+"""The relationships of the shipped model: the franchise."""
+
+__all__ = [
+    "DEFAULT_RELATIONSHIPS",
+    "SHOCK_NAMES",
+    "BatchRecord",
+    "Relationship",
+    "monthly_columns",
+    "plans_on_paper",
+    "run_batch",
+    "run_plans",
+]
+
+
+def monthly_columns(relationships: Relationships = DEFAULT_RELATIONSHIPS) -> tuple[str, ...]:
+    """Columns of a business's monthly record, in order, for a model of these relationships."""
+    return MONTH_HEAD + Business.COST_LINES + cost_lines(relationships) + MONTH_TAIL
+
+
+def counter_names(relationships: Relationships = DEFAULT_RELATIONSHIPS) -> tuple[str, ...]:
+    """Every counter the relationships report, in order."""
+    return tuple(name for rel in relationships for name in rel.counters)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRecord:
+    """What a batch of replications leaves behind.
+
+    Attributes:
+        monthly: Array (arm, replication, month, column) in the order of `monthly_columns`.
+        closure_reasons: Per replication, per arm, why it closed ("" if it survived).
+        shock_counts: Array (replication, event) of the shared random events, as `SHOCK_NAMES`.
+        counters: Each relationship counter by name, an array (replication, arm); 0 where an arm
+            has no such relationship.
+        market_customers: Array (replication, month) of the potential customers of the shared
+            market each month traded with.
+    """
+
+    monthly: NDArray[np.float64]
+    closure_reasons: list[tuple[str, ...]]
+    shock_counts: NDArray[np.int64]
+    counters: dict[str, NDArray[np.float64]]
+    market_customers: NDArray[np.float64]
+
+
+def run_batch(
+    scenario: Scenario,
+    seed: int,
+    replications: range,
+    horizon_months: int,
+    deterministic: bool = False,
+    on_paper: dict[str, PlanOnPaper] | None = None,
+    relationships: Relationships = DEFAULT_RELATIONSHIPS,
+) -> BatchRecord:
+    """Draw and run a batch of paired replications of every arm of a scenario.
+
+    Args:
+        scenario: The validated scenario.
+        seed: Master seed.
+        replications: The replications to run (indices from 0).
+        horizon_months: Months to simulate.
+        deterministic: Every input at its mean, no random events, expected customers.
+        on_paper: Per arm, its plan on paper, for owners who review against it.
+        relationships: The relationships the model is composed of.
+
+    Returns:
+        The batch's books, closures, event counts and relationship counters.
+    """
+    with cyclic_gc_paused():
+        return _run_batch(
+            scenario, seed, replications, horizon_months, deterministic, on_paper, relationships
+        )
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for a batch, and restored after it.
+
+    A batch makes many short-lived objects (plans, SimPy events and processes): with the
+    collector on, its scans of everything the process holds grow with the batch and cost a
+    third of the time of 5,000 replications. Reference counting still frees what is not in a
+    cycle; the cycles wait for the collector's next round after the batch.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run_batch(
+    scenario: Scenario,
+    seed: int,
+    replications: range,
+    horizon_months: int,
+    deterministic: bool,
+    on_paper: dict[str, PlanOnPaper] | None,
+    relationships: Relationships,
+) -> BatchRecord:
+    draws = BatchDraws(seed, np.array(replications, dtype=np.int64))
+    plans = [
+        plan_replication(
+            scenario,
+            seed=seed,
+            replication=r,
+            horizon_months=horizon_months,
+            deterministic=deterministic,
+            on_paper=on_paper,
+            draw=BatchDraw(draws, i, at_mean=deterministic),
+        )
+        for i, r in enumerate(replications)
+    ]
+    return _run_plans(plans, relationships)
+
+
+def plans_on_paper(
+    scenario: Scenario,
+    seed: int,
+    horizon_months: int,
+    relationships: Relationships = DEFAULT_RELATIONSHIPS,
+) -> dict[str, PlanOnPaper]:
+    """Each arm's earnings (operating profit less debt service) and sales month by month on paper.
+
+    The plan on paper: every input at its mean, no random events, customers at their
+    expected values. An owner who reviews against the plan expects these earnings. It runs
+    for at least `PLAN_SCALE_MONTHS` months, whose sales scale a review, so that the scale does
+    not depend on the horizon.
+    """
+    months = max(horizon_months, PLAN_SCALE_MONTHS)
+    record = run_batch(scenario, seed, range(1), months, True, None, relationships)
+    columns = monthly_columns(relationships)
+    books = record.monthly[:, 0]
+    earned = books[..., columns.index("operating_profit")] - (
+        books[..., columns.index("interest")] + books[..., columns.index("principal")]
+    )
+    revenue = books[..., columns.index("revenue")]
+    return {
+        arm: PlanOnPaper(
+            earnings_usd=tuple(float(x) for x in earned[i]),
+            revenue_usd=tuple(float(x) for x in revenue[i]),
+        )
+        for i, arm in enumerate(scenario.arm_names)
+    }
+
+
+def _prime_paths(
+    plans: Sequence[ReplicationPlan], streams: BatchStreams
+) -> list[list[float]] | None:
+    """Each replication's monthly prime rate (None when no loan floats)."""
+    if all(plan.prime_rate is None for plan in plans):
+        return None
+    horizon = plans[0].horizon_months
+    steps = horizon - 1
+    noise = streams.streams(PRIME_RATE).normals(steps) if plans[0].demand_noise else None
+    paths: list[list[float]] = []
+    for i, plan in enumerate(plans):
+        pr = plan.prime_rate
+        if pr is None:
+            paths.append([])
+            continue
+        normals = noise[i].tolist() if noise is not None else [0.0] * steps
+        paths.append(
+            prime_rate_path(
+                pr.start_per_year,
+                pr.long_run_per_year,
+                pr.reversion_per_year,
+                pr.volatility_per_year,
+                pr.floor_per_year,
+                pr.cap_per_year,
+                normals,
+            )
+        )
+    return paths
+
+
+def run_plans(
+    plans: Sequence[ReplicationPlan],
+    relationships: Relationships = DEFAULT_RELATIONSHIPS,
+    counts: CountQuantiles | None = None,
+) -> BatchRecord:
+    """Run drawn replications (same seed, horizon and arms) in one environment.
+
+    Args:
+        plans: The replications' plans.
+        relationships: The relationships the model is composed of.
+        counts: The count quantiles to draw with; compiled ones for a big batch when numba is
+            installed (`count_quantiles`), numpy's otherwise. The numbers are the same.
+    """
+    with cyclic_gc_paused():
+        return _run_plans(plans, relationships, counts)
+
+
+def _run_plans(
+    plans: Sequence[ReplicationPlan],
+    relationships: Relationships = DEFAULT_RELATIONSHIPS,
+    counts: CountQuantiles | None = None,
+) -> BatchRecord:
+    if not plans:
+        raise ValueError("a batch needs at least one replication")
+    env = simpy.Environment()
+    horizon = same_in_all([p.horizon_months for p in plans], "the horizon")
+    seed = same_in_all([p.seed for p in plans], "the seed")
+    noisy = same_in_all([p.demand_noise for p in plans], "the demand noise")
+    replications = np.array([p.replication for p in plans], dtype=np.int64)
+    streams = BatchStreams(seed, replications, horizon)
+    calendar = Calendar(env, horizon)
+    events = [p.events for p in plans]
+    market = VectorMarket(
+        env,
+        calendar,
+        [p.market for p in plans],
+        np.array([e.competitor_rivals_at_start for e in events], dtype=np.int64),
+        np.array([e.competitor_market_share_taken for e in events], dtype=float),
+    )
+    uniforms = streams.streams(CUSTOMERS).uniforms((horizon, UNIFORMS_PER_MONTH))
+    winning_back = any(u.lapsed_winback_share is not None for p in plans for u in p.units)
+    winback = streams.streams(WINBACK).uniforms((horizon,)) if winning_back else None
+    lines = Business.COST_LINES + cost_lines(relationships)
+    exit_u = streams.uniforms(PERSONAL_EXIT)
+    prime = _prime_paths(plans, streams)
+    counts = counts or count_quantiles(len(plans))
+    arms = len(plans[0].units)
+    monthly = np.zeros((arms, len(plans), horizon, len(MONTH_HEAD) + len(lines) + len(MONTH_TAIL)))
+    businesses: list[VectorBusiness] = []
+    partners: list[list[object | None]] = []
+    for a in range(arms):
+        units = [p.units[a] for p in plans]
+        business = VectorBusiness(
+            env,
+            calendar,
+            market,
+            units,
+            uniforms,
+            winback,
+            lines,
+            noisy=noisy,
+            books=monthly[a],
+            counts=counts,
+        )
+        VectorLender(env, calendar, business, prime)
+        partners.append([rel.attach(env, calendar, business, streams) for rel in relationships])
+        VectorOwner(env, calendar, business, exit_u)
+        businesses.append(business)
+    shocks = VectorShocks(env, events, market, businesses, seed, replications, horizon)
+    env.run(until=horizon + 0.5)
+
+    n = len(plans)
+    counters: dict[str, NDArray[np.float64]] = {}
+    for k, rel in enumerate(relationships):
+        for name in rel.counters:
+            values = np.zeros((n, arms))
+            for a in range(arms):
+                partner = partners[a][k]
+                if partner is not None:
+                    values[:, a] = partner.counter(name)  # type: ignore[attr-defined]
+            counters[name] = values
+    return BatchRecord(
+        monthly=_closed_books(monthly, businesses),
+        closure_reasons=[tuple(b.closure_reason[i] for b in businesses) for i in range(n)],
+        shock_counts=shocks.counts,
+        counters=counters,
+        market_customers=market.history,
+    )
+
+
+def _closed_books(
+    monthly: NDArray[np.float64], businesses: Sequence[VectorBusiness]
+) -> NDArray[np.float64]:
+    """The books of every arm, balances frozen after each closure."""
+    for business in businesses:
+        business.books()
+    return monthly

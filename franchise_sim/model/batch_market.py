@@ -1,0 +1,359 @@
+"""The shared market and its random events, over a batch of replications.
+
+`market.Market` and `shocks.Shocks` in vector form. The market holds each replication's
+potential customers, rivals, season and economy in arrays and turns the season for all of them
+at each month's opening. Each replication's random events keep their own SimPy processes and
+their own times, drawn from their own keyed streams, as in `shocks`; only the monthly re-reading
+of a saturation-driven entry rate, which every replication does at each month's start, is done
+for all of them by one process (a replication hands itself over to it at a month's start
+exactly, where the scalar process would wait a whole month, and back when an entry falls
+within the month).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Generator, Sequence
+from typing import Any
+
+import numpy as np
+import simpy
+from numpy.typing import NDArray
+
+from franchise_sim.model.batch_business import VectorBusiness, field
+from franchise_sim.model.batch_events import in_time, later, runs_until
+from franchise_sim.model.batch_randomness import SHOCK_PREFIX, ExponentialStreams, exact_pow
+from franchise_sim.model.calendar import Calendar, Phase
+from franchise_sim.model.plan import EventPlan, MarketPlan
+from franchise_sim.model.shocks import MAX_ENTRY_RATE_PER_YEAR, SHOCK_NAMES
+from franchise_sim.scenario.schema import MAX_HOUSEHOLDS
+
+COMPETITOR_ENTRY, RECESSION, EQUIPMENT_BREAKDOWN, KEY_STAFF_LOSS, COMPETITOR_EXIT = range(5)
+"""Positions of the shared random events in `SHOCK_NAMES` and the counts."""
+_SMALLEST_SHARE_LEFT = 1e-12
+
+
+class VectorMarket:
+    """The local market of every replication of a batch (see `market.Market`)."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        calendar: Calendar,
+        plans: Sequence[MarketPlan],
+        rivals_at_start: NDArray[np.int64],
+        rival_share: NDArray[np.float64],
+    ) -> None:
+        n = len(plans)
+        horizon = calendar.horizon_months
+        self.calendar = calendar
+        self._start = np.array([p.potential_customers for p in plans], dtype=float)
+        self._trend = np.array([p.size_trend_per_year for p in plans], dtype=float)
+        self._trending = np.flatnonzero(self._trend != 0.0)
+        self._size_factor = np.ones(n)
+        self._factors = np.ones((n, 4))
+        """What each rival's presence (or absence) multiplies the market by, in order."""
+        self._used = np.zeros(n, dtype=np.int64)
+        self._slot: list[dict[int, int]] = [{} for _ in range(n)]
+        self._rival_share = rival_share
+        self._next_rival = rivals_at_start.copy()
+        self.rivals = rivals_at_start.copy()
+        self.potential_customers = self._start.copy()
+        self.season_factor = 1.0
+        self.economy_factor = np.ones(n)
+        self.history = np.zeros((n, horizon))
+        self.rivals_history = np.zeros((n, horizon), dtype=np.int64)
+        self._seasons = plans[0].season_factors if plans else (1.0,) * 12
+        self._recession_drops: list[list[float]] = [[] for _ in range(n)]
+        env.process(self.run())
+
+    def run(self) -> Generator[simpy.Event, Any, None]:
+        """At each month's opening, turn the season and move the market's size along its trend."""
+        while True:
+            month = yield self.calendar.next(Phase.OPEN)
+            self.season_factor = self._seasons[(month - 1) % 12]
+            t = self._trending
+            if t.size:
+                self._size_factor[t] = exact_pow(1.0 + self._trend[t], month / 12.0)
+                self._refresh(t)
+            self.history[:, month - 1] = self.potential_customers
+            self.rivals_history[:, month - 1] = self.rivals
+
+    def _refresh(self, t: NDArray[np.intp]) -> None:
+        """Potential customers: the start, times the trend, times each rival's factor in turn."""
+        potential = np.minimum(self._start[t] * self._size_factor[t], MAX_HOUSEHOLDS)
+        for j in range(int(self._used[t].max(initial=0))):
+            potential = np.minimum(potential * self._factors[t, j], MAX_HOUSEHOLDS)
+        self.potential_customers[t] = potential
+
+    def _refresh_one(self, r: int) -> None:
+        potential = min(float(self._start[r]) * float(self._size_factor[r]), MAX_HOUSEHOLDS)
+        for factor in self._factors[r, : self._used[r]].tolist():
+            potential = min(potential * factor, MAX_HOUSEHOLDS)
+        self.potential_customers[r] = potential
+
+    def _add_factor(self, r: int, factor: float) -> int:
+        slot = int(self._used[r])
+        if slot == self._factors.shape[1]:
+            grown = np.ones((self._factors.shape[0], 2 * slot))
+            grown[:, :slot] = self._factors
+            self._factors = grown
+        self._factors[r, slot] = factor
+        self._used[r] = slot + 1
+        return slot
+
+    def customers_per_firm(self, where: NDArray[np.intp] | int) -> Any:
+        """The addressable market before rivals' shares (trend included) per firm in it."""
+        return self._start[where] * self._size_factor[where] / (self.rivals[where] + 1)
+
+    def competitor_enters(self, r: int, market_share_taken: float) -> int:
+        """A competitor opens in replication ``r``; returns its number."""
+        rival = int(self._next_rival[r])
+        self._next_rival[r] += 1
+        self.rivals[r] += 1
+        self._slot[r][rival] = self._add_factor(r, 1.0 - market_share_taken)
+        self._refresh_one(r)
+        return rival
+
+    def competitor_leaves(self, r: int, rival: int) -> None:
+        """A rival closes: the share it held returns to the pool of potential customers."""
+        self.rivals[r] -= 1
+        slot = self._slot[r].pop(rival, None)
+        if slot is not None:
+            self._factors[r, slot] = 1.0  # a factor of one: as if never there
+        else:  # there at opening: its share was never inside the addressable market
+            share = float(self._rival_share[r])
+            self._add_factor(r, 1.0 / max(1.0 - share, _SMALLEST_SHARE_LEFT))
+        self._refresh_one(r)
+
+    def recession_starts(self, r: int, demand_drop: float) -> None:
+        """Demand falls by ``demand_drop`` until this recession ends (the deepest one counts)."""
+        self._recession_drops[r].append(demand_drop)
+        self.economy_factor[r] = 1.0 - max(self._recession_drops[r])
+
+    def recession_ends(self, r: int, demand_drop: float) -> None:
+        """A recession is over."""
+        self._recession_drops[r].remove(demand_drop)
+        self.economy_factor[r] = 1.0 - max(self._recession_drops[r], default=0.0)
+
+
+def _events(plans: Sequence[EventPlan], name: str) -> NDArray[np.float64]:
+    return np.array([getattr(p, name) for p in plans], dtype=float)
+
+
+class VectorShocks:
+    """Competitor entry and exit, recessions, breakdowns and staff losses (see `shocks.Shocks`)."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        plans: Sequence[EventPlan],
+        market: VectorMarket,
+        businesses: Sequence[VectorBusiness],
+        seed: int,
+        replications: NDArray[np.int64],
+        horizon_months: int,
+    ) -> None:
+        self.env = env
+        self.plans = plans
+        self.market = market
+        self.businesses = businesses
+        n = len(plans)
+        self._until = runs_until(horizon_months)
+        self.counts = np.zeros((n, len(SHOCK_NAMES)), dtype=np.int64)
+        months = horizon_months + 0.5
+        self._entry_rate = _events(plans, "competitor_rate_per_year")
+        self._exit_rate = _events(plans, "competitor_exit_rate_per_year")
+        self._threshold = _events(plans, "competitor_entry_threshold_customers_per_firm")
+        rates = {
+            "competitor_entry": self._entry_rate.max(initial=0.0),
+            "recession": _events(plans, "recession_rate_per_year").max(initial=0.0),
+            "equipment_breakdown": _events(plans, "breakdown_rate_per_year").max(initial=0.0),
+            "key_staff_loss": _events(plans, "staff_loss_rate_per_year").max(initial=0.0),
+            "competitor_exit": self._exit_rate.max(initial=0.0),
+        }
+        rivals = np.array([p.competitor_rivals_at_start for p in plans], dtype=float)
+        expected = {name: rate * months / 12.0 for name, rate in rates.items()}
+        expected["competitor_entry"] = max(expected["competitor_entry"], 1.0) * 3.0
+        expected["competitor_exit"] += float(rivals.max(initial=0.0)) + expected["competitor_entry"]
+        self._streams = {
+            name: ExponentialStreams(seed, replications, SHOCK_PREFIX + name, expected[name])
+            for name in SHOCK_NAMES
+        }
+        self._acts: dict[int, Callable[[int], None]] = {
+            COMPETITOR_ENTRY: self._competitor_opens,
+            RECESSION: self.recession,
+            EQUIPMENT_BREAKDOWN: self.equipment_breakdown,
+            KEY_STAFF_LOSS: self.key_staff_loss,
+        }
+        saturating: list[int] = []
+        for r, plan in enumerate(plans):
+            if plan.competitor_rate_per_year > 0:
+                if plan.competitor_entry_threshold_customers_per_firm > 0:
+                    saturating.append(r)
+                else:
+                    self._arrive(COMPETITOR_ENTRY, r, plan.competitor_rate_per_year)
+            if plan.recession_rate_per_year > 0:
+                self._arrive(RECESSION, r, plan.recession_rate_per_year)
+            if plan.breakdown_rate_per_year > 0:
+                self._arrive(EQUIPMENT_BREAKDOWN, r, plan.breakdown_rate_per_year)
+            if plan.staff_loss_rate_per_year > 0:
+                self._arrive(KEY_STAFF_LOSS, r, plan.staff_loss_rate_per_year)
+            if plan.competitor_exit_rate_per_year > 0:
+                for rival in range(plan.competitor_rivals_at_start):
+                    self._rival_opened(r, rival)
+        self._needed = np.zeros(n)
+        self._waiting = np.zeros(n, dtype=bool)
+        if saturating:
+            env.process(self.entries_following_saturation(np.array(saturating, dtype=np.intp)))
+
+    def _arrive(self, event: int, r: int, rate_per_year: float) -> None:
+        """The next arrival of one of replication ``r``'s Poisson events, at its own time.
+
+        Each arrival is counted, acts and schedules the next, with a wait drawn from the
+        event's own stream (see `shocks.Shocks`).
+        """
+        wait = self._streams[SHOCK_NAMES[event]].next(r, 12.0 / rate_per_year)
+
+        def arrives() -> None:
+            self.counts[r, event] += 1
+            self._acts[event](r)
+            self._arrive(event, r, rate_per_year)
+
+        later(self.env, self._until, wait, arrives)
+
+    def entry_rate_per_month(self, where: Any) -> Any:
+        """Bresnahan-Reiss entry: the rate at the threshold, scaled by customers per firm."""
+        ratio = self.market.customers_per_firm(where) / self._threshold[where]
+        return np.minimum(self._entry_rate[where] * ratio, MAX_ENTRY_RATE_PER_YEAR) / 12.0
+
+    def entries_following_saturation(
+        self, saturating: NDArray[np.intp]
+    ) -> Generator[simpy.Event, Any, None]:
+        """Each month's start, re-read every waiting replication's entry rate from its market.
+
+        A replication spends a unit exponential of its entry stream against the rate month by
+        month; one whose entry falls within the month goes on in `_entries_within_month`.
+        """
+        stream = self._streams["competitor_entry"]
+        for r in saturating.tolist():
+            self._needed[r] = stream.next(r)
+        self._waiting[saturating] = True
+        while True:
+            waiting = np.flatnonzero(self._waiting)
+            if waiting.size:
+                now = self.env.now
+                to_month_end = math.floor(now) + 1.0 - now
+                rate = self.entry_rate_per_month(waiting)
+                enters = rate * to_month_end >= self._needed[waiting]
+                for i in np.flatnonzero(enters).tolist():
+                    r = int(waiting[i])
+                    self._waiting[r] = False
+                    self.env.process(
+                        self._entries_within_month(r, float(self._needed[r]), float(rate[i]))
+                    )
+                stays = waiting[~enters]
+                self._needed[stays] -= rate[~enters] * to_month_end
+            yield self.env.timeout(1.0)
+
+    def _entries_within_month(
+        self, r: int, needed: float, rate: float
+    ) -> Generator[simpy.Event, Any, None]:
+        """Entries whose rate is re-read at each entry and each month's start (`shocks.Shocks`).
+
+        At a month's start exactly it hands the replication back to the monthly round.
+        """
+        stream = self._streams["competitor_entry"]
+        env = self.env
+        while True:
+            if not in_time(env, self._until, needed / rate):
+                return
+            yield env.timeout(needed / rate)
+            self.counts[r, COMPETITOR_ENTRY] += 1
+            self._competitor_opens(r)
+            needed = stream.next(r)
+            while True:
+                rate = float(self.entry_rate_per_month(r))
+                now = env.now
+                to_month_end = math.floor(now) + 1.0 - now
+                if rate * to_month_end >= needed:
+                    break
+                needed -= rate * to_month_end
+                if now == math.floor(now):  # a month's start: the monthly round goes on
+                    self._needed[r] = needed
+                    self._waiting[r] = True
+                    return
+                if not in_time(env, self._until, to_month_end):
+                    return
+                yield env.timeout(to_month_end)
+
+    def _competitor_opens(self, r: int) -> None:
+        """A competitor opens: the market shrinks and some customers switch."""
+        plan = self.plans[r]
+        rival = self.market.competitor_enters(r, plan.competitor_market_share_taken)
+        for business in self.businesses:
+            if business.is_open[r]:
+                business.lose_customers(r, plan.competitor_customers_lost_share)
+        if plan.competitor_exit_rate_per_year > 0:
+            self._rival_opened(r, rival)
+
+    def _rival_opened(self, r: int, rival: int) -> None:
+        """Draw how long a rival lasts from the exit stream, the moment it is in the market."""
+        chance = min(self.plans[r].competitor_exit_rate_per_year, 1.0 - 1e-12)
+        hazard_per_month = -math.log1p(-chance) / 12.0
+        lasts = self._streams["competitor_exit"].next(r, 1.0 / hazard_per_month)
+        later(self.env, self._until, lasts, lambda: self.competitor_exits(r, rival))
+
+    def competitor_exits(self, r: int, rival: int) -> None:
+        """A rival closes after its time: its share of the market returns to the pool."""
+        self.counts[r, COMPETITOR_EXIT] += 1
+        self.market.competitor_leaves(r, rival)
+
+    def recession(self, r: int) -> None:
+        """A recession starts; it ends after its duration while the next may already loom."""
+        plan, market = self.plans[r], self.market
+        drop = plan.recession_demand_drop
+        market.recession_starts(r, drop)
+        later(
+            self.env,
+            self._until,
+            plan.recession_duration_months,
+            lambda: market.recession_ends(r, drop),
+        )
+
+    def equipment_breakdown(self, r: int) -> None:
+        """Equipment fails: a repair bill and lost capacity in the month it happens."""
+        plan = self.plans[r]
+        for business in self.businesses:
+            if business.is_open[r]:
+                business.charge("repairs", r, plan.breakdown_repair_cost_usd)
+                business.capacity_lost_share[r] = max(
+                    float(business.capacity_lost_share[r]), plan.breakdown_capacity_lost_share
+                )
+
+    def key_staff_loss(self, r: int) -> None:
+        """A key employee leaves: quality suffers until a replacement is hired and trained."""
+        plan = self.plans[r]
+        vacant = [business for business in self.businesses if business.is_open[r]]
+        for business in vacant:
+            business.charge("recruiting", r, plan.staff_loss_recruiting_cost_usd)
+            business.vacancy_quality_drop[r] = plan.staff_loss_quality_drop
+            business.vacancies[r] += 1
+        later(
+            self.env,
+            self._until,
+            plan.staff_loss_months_to_replace,
+            lambda: self._filled(vacant, r),
+        )
+
+    @staticmethod
+    def _filled(vacant: list[VectorBusiness], r: int) -> None:
+        """A replacement is hired and trained: the vacancy's quality drop ends."""
+        for business in vacant:
+            business.vacancies[r] -= 1
+
+
+def rivals_and_shares(plans: Sequence[EventPlan]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Rivals at opening and the share each takes, per replication."""
+    rivals = np.array([p.competitor_rivals_at_start for p in plans], dtype=np.int64)
+    return rivals, field(plans, "competitor_market_share_taken")  # type: ignore[arg-type]

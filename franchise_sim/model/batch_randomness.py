@@ -1,0 +1,542 @@
+"""The keyed random streams and the count quantiles of `randomness`, over a batch of replications.
+
+A replication's streams are keyed by ``(replication, purpose)`` under the master seed through
+``numpy.random.SeedSequence``. Building a ``SeedSequence`` and a ``Generator`` per replication and
+purpose costs 10-50 us; here the seed sequence's hashing runs in numpy over every replication of
+a batch at once (the master seed's part of the hash is the same for all and done once), and one
+PCG64 bit generator is re-seeded from the words for each replication in turn. The numbers are
+numpy's own, bit for bit (the tests compare them for many keys).
+
+The count quantiles (`poisson_counts`, `binomial_counts`) are the inverse transforms of
+`randomness.poisson_count` and `randomness.binomial_count` over arrays: the same method, the same
+steps and the same integers. Summing from zero (small means) they use ``math``'s ``exp`` and
+``pow`` as the scalar versions do. Searching from the mean they use ``numpy.exp``/``log`` and
+``scipy.special.ndtri``/``gammaln`` where the scalar versions use ``math`` and ``statistics``;
+those differ in the last digit for a few percent of arguments, which is harmless because there
+they only place the start of the search and the mass of its steps, against the exact distribution
+function (``scipy.special.pdtr``/``bdtr``, the scalar versions' own): the quantile found is the
+same unless the uniform falls within a rounding error (about 1e-16) of a step of the distribution
+function. This is the one place the batch engine relies on that.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import special
+
+from franchise_sim.model.randomness import LARGEST_COUNT_MEAN, purpose_key
+from franchise_sim.scenario.distributions import LARGEST_UNIFORM
+
+CUSTOMERS = "customers"
+"""Purpose of the monthly uniforms every arm's customers are drawn from."""
+WINBACK = "customers.winback"
+"""Purpose of the monthly uniforms lapsed customers are won back with."""
+PRIME_RATE = "prime_rate"
+"""Purpose of the prime rate's monthly steps."""
+PERSONAL_EXIT = "owner.personal_exit"
+"""Purpose of the uniform that times the owner's personal exit (the same person in every arm)."""
+SHOCK_PREFIX = "shock:"
+"""Prefix of the purposes of the shared random events' arrival streams."""
+FRANCHISOR_FAILURE = "franchisor.failure"
+"""Purpose of the uniform that times the franchisor's failure."""
+BRAND_SHOCK = "franchisor.brand_shock"
+"""Purpose of the stream of the franchisor's brand shocks."""
+
+_MASK32 = 0xFFFFFFFF
+_INIT_A = 0x43B0D7E5
+_MULT_A = 0x931E8875
+_INIT_B = 0x8B51F9DD
+_MULT_B = 0x58F38DED
+_MIX_MULT_L = 0xCA01F9DD
+_MIX_MULT_R = 0x4973F715
+_XSHIFT = 16
+_POOL_SIZE = 4
+_PCG_MULT = (2549297995355413924 << 64) + 4865540595714422341
+_MASK128 = (1 << 128) - 1
+_TWO_TO_MINUS_53 = 2.0**-53
+_SEARCH_FROM_MEAN = 12.0
+
+
+def _int_words(value: int) -> list[int]:
+    """A non-negative int as little-endian 32-bit words, as numpy's seed sequence takes it."""
+    if value == 0:
+        return [0]
+    words = []
+    while value:
+        words.append(value & _MASK32)
+        value >>= 32
+    return words
+
+
+def _hashmix_scalar(value: int, hash_const: list[int]) -> int:
+    value = (value ^ hash_const[0]) & _MASK32
+    hash_const[0] = (hash_const[0] * _MULT_A) & _MASK32
+    value = (value * hash_const[0]) & _MASK32
+    return value ^ (value >> _XSHIFT)
+
+
+def _mix_scalar(x: int, y: int) -> int:
+    result = (_MIX_MULT_L * x - _MIX_MULT_R * y) & _MASK32
+    return result ^ (result >> _XSHIFT)
+
+
+def seed_words(
+    seed: int, replications: NDArray[np.int64], purpose: str, n_words: int
+) -> NDArray[np.uint32]:
+    """``SeedSequence(seed, spawn_key=(r, purpose_key(purpose))).generate_state(n_words)``.
+
+    Args:
+        seed: The master seed (a non-negative int).
+        replications: The replications (each below 2**32).
+        purpose: The stream's purpose.
+        n_words: How many 32-bit words to generate.
+
+    Returns:
+        Array (replication, word) of uint32, numpy's own words for each key.
+    """
+    reps = np.asarray(replications, dtype=np.int64)
+    if reps.size and (reps.min() < 0 or reps.max() > _MASK32):
+        raise ValueError("replications must be in [0, 2**32)")
+    run = _int_words(seed)
+    if len(run) < _POOL_SIZE:
+        run = run + [0] * (_POOL_SIZE - len(run))
+    entropy_tail = [*run[_POOL_SIZE:], None, purpose_key(purpose)]  # None: the replication
+    hash_const = [_INIT_A]
+    mixer = [_hashmix_scalar(run[i], hash_const) for i in range(_POOL_SIZE)]
+    for i_src in range(_POOL_SIZE):
+        for i_dst in range(_POOL_SIZE):
+            if i_src != i_dst:
+                mixer[i_dst] = _mix_scalar(mixer[i_dst], _hashmix_scalar(mixer[i_src], hash_const))
+    # From here the words depend on the replication: uint64 arrays holding 32-bit values.
+    pool: list[NDArray[np.uint64]] = [np.full(reps.shape, m, dtype=np.uint64) for m in mixer]
+    mask = np.uint64(_MASK32)
+    for source in entropy_tail:
+        word = (
+            reps.astype(np.uint64)
+            if source is None
+            else np.full(reps.shape, source, dtype=np.uint64)
+        )
+        for i_dst in range(_POOL_SIZE):
+            value = word ^ np.uint64(hash_const[0])
+            hash_const[0] = (hash_const[0] * _MULT_A) & _MASK32
+            value = (value * np.uint64(hash_const[0])) & mask
+            hashed = value ^ (value >> np.uint64(_XSHIFT))
+            mixed = np.subtract(
+                np.multiply(pool[i_dst], np.uint64(_MIX_MULT_L), dtype=np.uint64),
+                np.multiply(hashed, np.uint64(_MIX_MULT_R), dtype=np.uint64),
+                dtype=np.uint64,
+            )
+            result = mixed & mask
+            pool[i_dst] = result ^ (result >> np.uint64(_XSHIFT))
+    out = np.empty((reps.size, n_words), dtype=np.uint32)
+    const = _INIT_B
+    for i_dst in range(n_words):
+        data = pool[i_dst % _POOL_SIZE] ^ np.uint64(const)
+        const = (const * _MULT_B) & _MASK32
+        data = (data * np.uint64(const)) & mask
+        out[:, i_dst] = (data ^ (data >> np.uint64(_XSHIFT))).astype(np.uint32)
+    return out
+
+
+def _uint64_words(words: NDArray[np.uint32]) -> NDArray[np.uint64]:
+    """Pairs of 32-bit words as numpy assembles them into 64-bit ones (little-endian)."""
+    w = words.astype(np.uint64)
+    return np.asarray(w[:, 0::2] | (w[:, 1::2] << np.uint64(32)), dtype=np.uint64)
+
+
+def keyed_uniforms(seed: int, replications: NDArray[np.int64], purpose: str) -> NDArray[np.float64]:
+    """`randomness.keyed_uniform` for every replication at once, bit for bit."""
+    word = _uint64_words(seed_words(seed, replications, purpose, 2))[:, 0]
+    u = ((word >> np.uint64(11)).astype(np.float64) + 0.5) * _TWO_TO_MINUS_53
+    return np.asarray(np.minimum(u, LARGEST_UNIFORM), dtype=np.float64)
+
+
+def pcg64_states(
+    seed: int, replications: NDArray[np.int64], purpose: str
+) -> list[dict[str, object]]:
+    """The state of ``PCG64(SeedSequence(seed, spawn_key=(r, key)))`` for every replication."""
+    words = _uint64_words(seed_words(seed, replications, purpose, 8)).tolist()
+    states: list[Any] = []  # PCG64 state dicts
+    for s_hi, s_lo, i_hi, i_lo in words:
+        inc = (((i_hi << 64) | i_lo) << 1 | 1) & _MASK128
+        state = inc  # 0 * mult + inc
+        state = (state + ((s_hi << 64) | s_lo)) & _MASK128
+        state = (state * _PCG_MULT + inc) & _MASK128
+        states.append(
+            {
+                "bit_generator": "PCG64",
+                "state": {"state": state, "inc": inc},
+                "has_uint32": 0,
+                "uinteger": 0,
+            }
+        )
+    return states
+
+
+class KeyedStreams:
+    """One purpose's stream in every replication of a batch, re-seeding one bit generator.
+
+    Args:
+        seed: The master seed.
+        replications: The batch's replications.
+        purpose: The stream's purpose.
+    """
+
+    def __init__(self, seed: int, replications: NDArray[np.int64], purpose: str) -> None:
+        self._states: list[Any] = pcg64_states(seed, replications, purpose)
+        self._bits = np.random.PCG64(0)
+        self._generator = np.random.Generator(self._bits)
+
+    def generator(self, index: int) -> np.random.Generator:
+        """The stream of the ``index``-th replication of the batch, from its start.
+
+        The generator is shared: draw from it before asking for another replication's.
+        """
+        self._bits.state = self._states[index]
+        return self._generator
+
+    def uniforms(self, shape: tuple[int, ...]) -> NDArray[np.float64]:
+        """Array (replication, *shape) of each replication's first uniforms (``random``)."""
+        out = np.empty((len(self._states), *shape))
+        for i in range(len(self._states)):
+            out[i] = self.generator(i).random(shape)
+        return out
+
+    def normals(self, count: int) -> NDArray[np.float64]:
+        """Array (replication, count) of each replication's first standard normals."""
+        out = np.empty((len(self._states), count))
+        for i in range(len(self._states)):
+            out[i] = self.generator(i).standard_normal(count)
+        return out
+
+
+class ExponentialStreams:
+    """Each replication's stream of standard exponentials, drawn in blocks as it is used.
+
+    ``Generator.exponential(scale)`` is ``scale`` times the next standard exponential, so a
+    block drawn ahead gives the same numbers as one draw at a time.
+
+    Args:
+        seed: The master seed.
+        replications: The batch's replications.
+        purpose: The stream's purpose.
+        expected_draws: How many draws a replication is expected to need (the first block
+            holds comfortably more).
+    """
+
+    def __init__(
+        self,
+        seed: int,
+        replications: NDArray[np.int64],
+        purpose: str,
+        expected_draws: float,
+    ) -> None:
+        self._streams = KeyedStreams(seed, replications, purpose)
+        self._block = int(expected_draws + 6.0 * np.sqrt(expected_draws) + 8)
+        self._drawn: list[list[float] | None] = [None] * len(replications)
+        self._used = [0] * len(replications)
+
+    def next(self, index: int, scale: float = 1.0) -> float:
+        """The next exponential of mean ``scale`` in the ``index``-th replication's stream."""
+        drawn = self._drawn[index]
+        used = self._used[index]
+        if drawn is None or used == len(drawn):
+            size = self._block if drawn is None else 2 * len(drawn)
+            drawn = self._streams.generator(index).standard_exponential(size).tolist()
+            self._drawn[index] = drawn
+        self._used[index] = used + 1
+        return scale * drawn[used]
+
+
+def _check_means(means: NDArray[np.float64]) -> None:
+    """Refuse count means the exact inversion cannot handle (as `randomness` does)."""
+    bad = ~(means <= LARGEST_COUNT_MEAN)
+    if bad.any():
+        mean = float(means[np.flatnonzero(bad)[0]])
+        raise ValueError(
+            f"a count with mean {mean:.3g} is beyond what the simulation can draw "
+            f"(at most {LARGEST_COUNT_MEAN:.0e}); check the scenario's households, shares "
+            "and visits"
+        )
+
+
+def poisson_counts(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray[np.float64]:
+    """`randomness.poisson_count` element by element: the ``u``-quantiles, as floats.
+
+    Raises:
+        ValueError: A mean is not finite or above `LARGEST_COUNT_MEAN`.
+    """
+    u = np.asarray(u, dtype=float)
+    mean = np.asarray(mean, dtype=float)
+    _check_means(mean)
+    out = np.zeros(mean.shape)
+    live = (mean > 0.0) & (u > 0.0)
+    small = np.flatnonzero(live & (mean < _SEARCH_FROM_MEAN))
+    if small.size:
+        out[small] = _poisson_from_zero(u[small], mean[small])
+    large = np.flatnonzero(live & (mean >= _SEARCH_FROM_MEAN))
+    if large.size:
+        out[large] = _poisson_search(u[large], mean[large])
+    return out
+
+
+_STEPS_AT_ONCE = 24
+"""Steps of a sum from zero taken at once, as running products and sums over a block."""
+
+
+def _first_steps(
+    u: NDArray[np.float64],
+    mass: NDArray[np.float64],
+    factors: NDArray[np.float64],
+    last: NDArray[np.float64] | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64]]:
+    """The first steps of summing the mass from zero, as the scalar loop takes them.
+
+    The loop multiplies the mass by each step's factor and adds it to the distribution
+    function until that reaches ``u``, stops changing (``u`` numerically at 1) or ``last`` is
+    reached. Running products and sums (``cumprod``, ``cumsum``) take the same steps in the same
+    order. Returns the count where found, whether found, and the mass and distribution
+    function after the block for those not found.
+    """
+    masses = np.cumprod(np.column_stack((mass, factors)), axis=1)
+    cdf = np.cumsum(masses, axis=1)
+    steps = np.arange(1, factors.shape[1] + 1, dtype=float)
+    hit = (cdf[:, 1:] == cdf[:, :-1]) | (cdf[:, 1:] >= u[:, None])
+    if last is not None:
+        hit = (hit & (steps <= last[:, None])) | (steps == last[:, None])
+    found_at = np.where(cdf[:, 0] >= u, 0.0, steps[np.argmax(hit, axis=1)])
+    found = (cdf[:, 0] >= u) | hit.any(axis=1)
+    if last is not None:
+        found |= last <= 0
+        found_at = np.where(last <= 0, 0.0, found_at)
+    return (
+        np.asarray(found_at, dtype=float),
+        np.asarray(found, dtype=bool),
+        np.asarray(masses[:, -1], dtype=float),
+        np.asarray(cdf[:, -1], dtype=float),
+    )
+
+
+def _poisson_from_zero(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray[np.float64]:
+    steps = np.arange(1, _STEPS_AT_ONCE + 1, dtype=float)
+    mass = exact_exp(-mean)  # math's: near u = 1 the sum's last steps depend on its rounding
+    k, found, mass, cdf = _first_steps(u, mass, mean[:, None] / steps)
+    go = np.flatnonzero(~found)
+    k[go] = steps[-1]
+    while go.size:
+        k[go] += 1.0
+        mass[go] *= mean[go] / k[go]
+        stalled = cdf[go] + mass[go] == cdf[go]
+        cdf[go] += mass[go]
+        go = go[~stalled]
+        go = go[cdf[go] < u[go]]
+    return k
+
+
+def _poisson_search(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray[np.float64]:
+    z = special.ndtri(u)
+    k = np.maximum(0.0, np.floor(mean + np.sqrt(mean) * z + (z * z - 1.0) / 6.0 + 0.5))
+    cdf = special.pdtr(k, mean)
+    mass = np.exp(-mean + k * np.log(mean) - special.gammaln(k + 1.0))
+    starts_below = cdf < u
+    up = np.flatnonzero(starts_below)
+    while up.size:
+        k[up] += 1.0
+        mass[up] *= mean[up] / k[up]
+        cdf[up] += mass[up]
+        up = up[(cdf[up] < u[up]) & ~(mass[up] < 1e-300)]
+    down = np.flatnonzero(~starts_below & (k > 0) & (cdf - mass >= u))
+    while down.size:
+        cdf[down] -= mass[down]
+        mass[down] *= k[down] / mean[down]
+        k[down] -= 1.0
+        down = down[(k[down] > 0) & (cdf[down] - mass[down] >= u[down])]
+    return k
+
+
+def binomial_counts(
+    u: NDArray[np.float64], n: NDArray[np.float64], p: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """`randomness.binomial_count` element by element (``n`` whole numbers), as floats.
+
+    Raises:
+        ValueError: An ``n p`` is not finite or above `LARGEST_COUNT_MEAN`.
+    """
+    u = np.asarray(u, dtype=float)
+    n = np.asarray(n, dtype=float)
+    p = np.asarray(p, dtype=float)
+    out = np.zeros(n.shape)
+    live = (n > 0) & ~(p <= 0.0) & (u > 0.0)
+    _check_means(np.where(live, n * p, 0.0))
+    certain = live & (p >= 1.0)
+    out[certain] = n[certain]
+    live &= ~certain
+    mean = n * p
+    small = np.flatnonzero(live & (mean < _SEARCH_FROM_MEAN))
+    if small.size:
+        out[small] = _binomial_from_zero(u[small], n[small], p[small])
+    large = np.flatnonzero(live & (mean >= _SEARCH_FROM_MEAN))
+    if large.size:
+        out[large] = _binomial_search(u[large], n[large], p[large])
+    return out
+
+
+def _binomial_from_zero(
+    u: NDArray[np.float64], n: NDArray[np.float64], p: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    q = 1.0 - p
+    ratio = p / q
+    before = np.arange(_STEPS_AT_ONCE, dtype=float)  # the count before each step
+    mass = exact_pow(q, n)
+    factors = (n[:, None] - before) / (before + 1.0) * ratio[:, None]
+    k, found, mass, cdf = _first_steps(u, mass, factors, last=n)
+    go = np.flatnonzero(~found)
+    k[go] = float(_STEPS_AT_ONCE)
+    go = go[k[go] < n[go]]
+    while go.size:
+        mass[go] *= (n[go] - k[go]) / (k[go] + 1.0) * ratio[go]
+        k[go] += 1.0
+        stalled = cdf[go] + mass[go] == cdf[go]
+        cdf[go] += mass[go]
+        go = go[~stalled]
+        go = go[(cdf[go] < u[go]) & (k[go] < n[go])]
+    return k
+
+
+def _binomial_search(
+    u: NDArray[np.float64], n: NDArray[np.float64], p: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    q = 1.0 - p
+    ratio = p / q
+    mean = n * p
+    z = special.ndtri(u)
+    guess = mean + np.sqrt(mean * q) * z + (q - p) * (z * z - 1.0) / 6.0 + 0.5
+    k = np.minimum(n, np.maximum(0.0, np.floor(guess)))
+    cdf = special.bdtr(k, n.astype(np.int64), p)
+    log_mass = special.gammaln(n + 1.0) - special.gammaln(k + 1.0) - special.gammaln(n - k + 1.0)
+    mass = np.exp(log_mass + k * np.log(p) + (n - k) * np.log1p(-p))
+    starts_below = cdf < u
+    up = np.flatnonzero(starts_below & (k < n))
+    while up.size:
+        mass[up] *= (n[up] - k[up]) / (k[up] + 1.0) * ratio[up]
+        k[up] += 1.0
+        cdf[up] += mass[up]
+        up = up[(cdf[up] < u[up]) & (k[up] < n[up])]
+    down = np.flatnonzero(~starts_below & (k > 0) & (cdf - mass >= u))
+    while down.size:
+        cdf[down] -= mass[down]
+        mass[down] *= k[down] / ((n[down] - k[down] + 1.0) * ratio[down])
+        k[down] -= 1.0
+        down = down[(k[down] > 0) & (cdf[down] - mass[down] >= u[down])]
+    return k
+
+
+def exact_exp(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``math.exp`` element by element: the model's own numbers, where ``numpy.exp`` may differ."""
+    import math
+
+    flat = np.asarray(x, dtype=float)
+    return np.fromiter(map(math.exp, flat.ravel().tolist()), float, flat.size).reshape(flat.shape)
+
+
+def exact_pow(
+    base: NDArray[np.float64] | float, exponent: NDArray[np.float64] | float
+) -> NDArray[np.float64]:
+    """Python's ``base ** exponent`` element by element (``numpy.power`` may differ)."""
+    b, e = np.broadcast_arrays(np.asarray(base, dtype=float), np.asarray(exponent, dtype=float))
+    values = map(float.__pow__, b.ravel().tolist(), e.ravel().tolist())
+    return np.fromiter(values, float, b.size).reshape(b.shape)
+
+
+def as_columns(rows: Sequence[Sequence[float]]) -> NDArray[np.float64]:
+    """Rows of equal length as a float array (row, column)."""
+    return np.asarray(rows, dtype=float)
+
+
+class BatchStreams:
+    """The random streams of a batch of replications, handed to the actors that need them.
+
+    Args:
+        seed: The master seed.
+        replications: The batch's replications.
+        horizon_months: Months the batch runs for.
+    """
+
+    def __init__(self, seed: int, replications: NDArray[np.int64], horizon_months: int) -> None:
+        self.seed = seed
+        self.replications = replications
+        self.horizon_months = horizon_months
+
+    def uniforms(self, purpose: str) -> NDArray[np.float64]:
+        """One uniform for ``purpose`` per replication (`randomness.keyed_uniform`)."""
+        return keyed_uniforms(self.seed, self.replications, purpose)
+
+    def streams(self, purpose: str) -> KeyedStreams:
+        """The ``purpose`` stream of every replication."""
+        return KeyedStreams(self.seed, self.replications, purpose)
+
+    def exponentials(self, purpose: str, expected_draws: float) -> ExponentialStreams:
+        """Each replication's ``purpose`` stream of exponentials (see `ExponentialStreams`)."""
+        return ExponentialStreams(self.seed, self.replications, purpose, expected_draws)
+
+
+COMPILED_FROM = 4_000
+"""Smallest batch whose counts are drawn by the compiled kernels, when numba is installed.
+
+Importing numba and loading the kernels costs about a second per process: a batch this big
+saves more than that.
+"""
+
+
+class CountQuantiles:
+    """The count quantiles a batch draws with: numpy's, or compiled ones giving the same numbers.
+
+    Args:
+        compiled: Use the numba kernels (`batch_counts_compiled`) if numba is installed.
+    """
+
+    def __init__(self, *, compiled: bool = False) -> None:
+        self.compiled = False
+        if compiled:
+            try:
+                from franchise_sim.model import batch_counts_compiled as kernels
+            except ImportError:  # numba is an optional extra: numpy's give the same numbers
+                return
+            self._poisson = kernels.poisson_counts
+            self._binomial = kernels.binomial_counts
+            self.compiled = True
+
+    def poisson(self, u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray[np.float64]:
+        """`poisson_counts`."""
+        if not self.compiled:
+            return poisson_counts(u, mean)
+        _check_means(mean)
+        return self._poisson(u, mean)
+
+    def binomial(
+        self, u: NDArray[np.float64], n: NDArray[np.float64], p: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """`binomial_counts`."""
+        if not self.compiled:
+            return binomial_counts(u, n, p)
+        live = (n > 0) & ~(p <= 0.0) & (u > 0.0)
+        _check_means(np.where(live, n * p, 0.0))
+        return self._binomial(u, n, p)
+
+
+_KERNELS = "franchise_sim.model.batch_counts_compiled"
+
+
+def count_quantiles(replications: int) -> CountQuantiles:
+    """The count quantiles for a batch of this many replications.
+
+    Compiled from `COMPILED_FROM` replications, or for any batch once this process has loaded
+    the kernels (an earlier big batch paid for them); numpy's otherwise.
+    """
+    loaded = _KERNELS in sys.modules
+    return CountQuantiles(compiled=loaded or replications >= COMPILED_FROM)

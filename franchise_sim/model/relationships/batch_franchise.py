@@ -1,0 +1,232 @@
+"""The franchisor over a batch of replications, and the franchise relationship as a value.
+
+`franchisor.Franchisor` in vector form: it lends its brand and system to one arm's unit in every
+replication of a batch, collects the fees at each month's settlement for the units still open
+and standing, and fades the brand at each opening. Each replication's franchisor fails and
+suffers brand shocks at its own random times, in SimPy processes of its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from functools import partial
+from typing import Any
+
+import numpy as np
+import simpy
+from numpy.typing import NDArray
+
+from franchise_sim.model.batch_business import VectorBusiness
+from franchise_sim.model.batch_events import later, runs_until
+from franchise_sim.model.batch_randomness import (
+    BRAND_SHOCK,
+    FRANCHISOR_FAILURE,
+    BatchStreams,
+    exact_pow,
+)
+from franchise_sim.model.calendar import Calendar, Phase
+from franchise_sim.model.plan import FranchisePlan
+from franchise_sim.model.relationships.batch_relationship import Relationship
+from franchise_sim.model.relationships.franchise import COST_LINES
+
+FAILED_MONTH = "franchisor_failed_month"
+"""Counter: the month the arm's franchisor failed (0 if it did not)."""
+BRAND_SHOCKS = "brand_shocks"
+"""Counter: brand shocks the arm's franchisor suffered."""
+
+
+def _terms(terms: list[FranchisePlan], name: str) -> NDArray[np.float64]:
+    return np.array([getattr(t, name) for t in terms], dtype=float)
+
+
+class VectorFranchisor:
+    """The franchisor of one arm's unit in every replication of a batch."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        calendar: Calendar,
+        business: VectorBusiness,
+        terms: list[FranchisePlan],
+        streams: BatchStreams,
+    ) -> None:
+        self.env = env
+        self.calendar = calendar
+        self.business = business
+        self.terms = terms
+        n = len(terms)
+        t = partial(_terms, terms)
+        self._royalty = t("royalty_rate")
+        self._renewal_royalty = t("renewal_royalty_rate")
+        self._ad_fund_rate = t("ad_fund_rate")
+        self._fixed_fees = t("fixed_fees_usd_per_month")
+        self._term = np.array([x.term_months for x in terms], dtype=np.int64)
+        self._renewal_fee = t("renewal_fee_usd")
+        self._brand_p = t("brand_awareness_p_per_month")
+        self._ad_fund_p = t("ad_fund_p_per_month")
+        self._half_life = t("brand_fade_half_life_months")
+        self._half_share = t("brand_fade_half_customer_share")
+        self._awareness_drop = t("brand_shock_awareness_drop")
+        self._satisfaction_drop = t("brand_shock_satisfaction_drop")
+        self.failed = np.zeros(n, dtype=bool)
+        self.failed_month = np.zeros(n, dtype=np.int64)
+        self.brand_shocks = np.zeros(n, dtype=np.int64)
+        self._shocks_on = np.zeros(n, dtype=np.int64)
+        self._brand_fade = np.ones(n)
+        business.local_marketing_min_rate[:] = t("local_marketing_min_rate")
+        business.variable_cost_factors["purchasing"] = 1.0 - t("purchasing_discount_rate")
+        fee = t("transfer_fee_usd")
+        business.sale_costs_usd["transfer_fee"] = np.where(fee > 0, fee, 0.0)
+        business.innovation_boosts["brand"] = np.zeros(n)
+        business.innovation_boosts["ad_fund"] = np.zeros(n)
+        business.satisfaction_factors["brand"] = np.ones(n)
+        business.satisfaction_factors["support"] = np.ones(n)
+        env.process(self.support_unit())
+        self._until = runs_until(calendar.horizon_months)
+        self._fading = np.flatnonzero(np.isfinite(self._half_life) | np.isfinite(self._half_share))
+        if self._fading.size:
+            env.process(self.fade_brand())
+        failure_u = streams.uniforms(FRANCHISOR_FAILURE)
+        shock_rates = t("brand_shock_rate_per_year")
+        self._shock_stream = streams.exponentials(
+            BRAND_SHOCK, float(shock_rates.max(initial=0.0)) * (calendar.horizon_months + 0.5) / 12
+        )
+        for r, x in enumerate(terms):
+            if x.failure_rate_per_year > 0:
+                hazard = -math.log1p(-min(x.failure_rate_per_year, 1 - 1e-12)) / 12.0
+                after = -math.log1p(-float(failure_u[r])) / hazard
+                later(env, self._until, after, lambda r=r: self.fail(r))  # type: ignore[misc]
+            if x.brand_shock_rate_per_year > 0:
+                self.brand_shock_arrivals(r)
+
+    def support_unit(self) -> Generator[simpy.Event, Any, None]:
+        """Lend the brand from opening day; each month, collect the fees on the month's sales."""
+        business = self.business
+        self._lend_brand(np.arange(len(self.terms)))
+        while (business.is_open & ~self.failed).any():
+            month = yield self.calendar.next(Phase.SETTLE)
+            self.collect_fees(np.flatnonzero(business.is_open & ~self.failed), month)
+
+    def _lend_brand(self, where: NDArray[np.intp]) -> None:
+        """Set the brand's pull and satisfaction effect, as dented by any current shocks."""
+        awareness = np.ones(where.size)
+        satisfaction = np.ones(where.size)
+        shocks = self._shocks_on[where]
+        for j in range(int(shocks.max(initial=0))):
+            on = shocks > j
+            awareness[on] *= 1.0 - self._awareness_drop[where][on]
+            satisfaction[on] *= 1.0 - self._satisfaction_drop[where][on]
+        business, fade = self.business, self._brand_fade[where]
+        business.innovation_boosts["brand"][where] = self._brand_p[where] * awareness * fade
+        business.innovation_boosts["ad_fund"][where] = self._ad_fund_p[where] * awareness * fade
+        business.satisfaction_factors["brand"][where] = satisfaction
+
+    def fade_brand(self) -> Generator[simpy.Event, Any, None]:
+        """Before each month's trade, weaken the brand's pull as the unit becomes known itself."""
+        business = self.business
+        fading = np.zeros(len(self.terms), dtype=bool)
+        fading[self._fading] = True
+        while (business.is_open & ~self.failed & fading).any():
+            month = yield self.calendar.next(Phase.OPEN)
+            o = np.flatnonzero(business.is_open & ~self.failed & fading)
+            potential = business.market.potential_customers[o]
+            share = np.zeros(o.size)
+            room = potential > 0
+            share[room] = (business.loyal[o] + business.casual[o])[room] / potential[room]
+            exponent = (month - 1) / self._half_life[o] + share / self._half_share[o]
+            self._brand_fade[o] = exact_pow(0.5, exponent)
+            self._lend_brand(o)
+
+    def collect_fees(self, o: NDArray[np.intp], month: int) -> None:
+        """Charge royalty, ad fund, fixed fees and, at a term's end, the renewal fee."""
+        business = self.business
+        revenue = business.flows[o, 0]
+        term = self._term[o]
+        renewed = (term > 0) & (month > term)
+        royalty = np.where(renewed, self._renewal_royalty[o], self._royalty[o])
+        business.charge("royalty", o, revenue * royalty)
+        business.charge("ad_fund", o, revenue * self._ad_fund_rate[o])
+        business.charge("franchise_fixed_fees", o, self._fixed_fees[o])
+        renewing = np.flatnonzero((term > 0) & (month % np.maximum(term, 1) == 0))
+        if renewing.size:
+            business.charge("renewal_fee", o[renewing], self._renewal_fee[o[renewing]])
+
+    def fail(self, r: int) -> None:
+        """Replication ``r``'s franchisor fails: the unit loses all the system brought."""
+        business, terms = self.business, self.terms[r]
+        if not business.is_open[r] or self.env.now > self.calendar.horizon_months:
+            return
+        self.failed[r] = True
+        failed_month = math.ceil(self.env.now)
+        self.failed_month[r] = failed_month
+        business.innovation_boosts["brand"][r] = 0.0
+        business.innovation_boosts["ad_fund"][r] = 0.0
+        business.satisfaction_factors["brand"][r] = 1.0
+        business.local_marketing_min_rate[r] = 0.0
+        business.sale_costs_usd["transfer_fee"][r] = 0.0
+        business.charge("rebranding", r, terms.rebranding_cost_usd)
+        if terms.failure_withdraws_system:
+            business.variable_cost_factors["purchasing"][r] = 1.0
+            if terms.support_quality_share > 0:
+                business.satisfaction_factors["support"][r] = 1.0 - terms.support_quality_share
+            business.set_offer(
+                r,
+                terms.own_spend_per_visit_usd,
+                terms.own_visits_per_customer_per_month,
+                terms.own_loyal_share,
+            )
+            business.free_to_adapt(r, failed_month - 1)
+
+    def brand_shock_arrivals(self, r: int) -> None:
+        """Brand scandals or recalls arrive at random; each fades after its duration.
+
+        Each arrival schedules the next, with a wait drawn from the brand-shock stream.
+        """
+        wait = self._shock_stream.next(r, 12.0 / self.terms[r].brand_shock_rate_per_year)
+        later(self.env, self._until, wait, lambda: self._brand_shock(r))
+
+    def _brand_shock(self, r: int) -> None:
+        if not self.failed[r]:
+            self.brand_shocks[r] += 1
+            self._shocks_on[r] += 1
+            where = np.array([r], dtype=np.intp)
+            self._lend_brand(where)
+            later(
+                self.env,
+                self._until,
+                self.terms[r].brand_shock_months,
+                lambda: self._brand_shock_fades(where),
+            )
+        self.brand_shock_arrivals(r)
+
+    def _brand_shock_fades(self, where: NDArray[np.intp]) -> None:
+        self._shocks_on[where] -= 1
+        if not self.failed[where[0]]:
+            self._lend_brand(where)
+
+    def counter(self, name: str) -> NDArray[np.float64]:
+        """A counter of this relationship, per replication (see `FRANCHISE.counters`)."""
+        values = {FAILED_MONTH: self.failed_month, BRAND_SHOCKS: self.brand_shocks}[name]
+        return values.astype(float)
+
+
+def attach(
+    env: simpy.Environment, calendar: Calendar, business: VectorBusiness, streams: BatchStreams
+) -> VectorFranchisor | None:
+    """The franchisor of an arm whose plan has a ``franchise`` section, else None."""
+    terms = [unit.franchise for unit in business.units]
+    if all(t is None for t in terms):
+        return None
+    if any(t is None for t in terms):
+        raise ValueError("an arm is a franchise in some replications of a batch, not all")
+    return VectorFranchisor(env, calendar, business, [t for t in terms if t is not None], streams)
+
+
+FRANCHISE = Relationship(
+    name="franchise",
+    cost_lines=COST_LINES,
+    counters=(FAILED_MONTH, BRAND_SHOCKS),
+    attach=attach,
+)
+"""The franchise relationship: its fees' cost lines, its counters and its franchisor."""

@@ -1,0 +1,328 @@
+"""The batch engine gives the per-replication engine's books, and the same books whatever the batch.
+
+The per-replication engine (`replication.run_replication`) is the oracle: the batch engine must
+reproduce its monthly books, closure reasons, shared-event counts and relationship counters bit
+for bit, for every shipped scenario, for more arms, other horizons, the plan on paper and with
+the franchise relationship left out. Then, whatever engine: the same results for any batch size
+and any number of workers.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from franchise_sim.engine.batch import (
+    BatchRecord,
+    monthly_columns,
+    plans_on_paper,
+    run_batch,
+    run_plans,
+)
+from franchise_sim.engine.replication import run_replication
+from franchise_sim.engine.runner import simulate
+from franchise_sim.model import batch_randomness as br
+from franchise_sim.model import randomness
+from franchise_sim.model.batch_plan import BatchDraw, BatchDraws
+from franchise_sim.model.plan import needs_plan_on_paper, plan_replication
+from franchise_sim.model.relationships import RELATIONSHIPS
+from franchise_sim.scenario.distributions import LARGEST_UNIFORM, SMALLEST_UNIFORM
+from franchise_sim.scenario.files import parse_scenario
+from franchise_sim.scenario.schema import Scenario
+from tests.conftest import ROOT
+
+SHIPPED = ("auto_repair", "fitness_studio", "home_cleaning", "quick_service_restaurant")
+
+
+def _scenario(name: str, edit: Callable[[dict[str, Any]], None] | None = None) -> Scenario:
+    data = yaml.safe_load((ROOT / "scenarios" / f"{name}.yaml").read_text())
+    if edit is not None:
+        edit(data)
+    return parse_scenario(yaml.safe_dump(data, sort_keys=False), f"{name} (variant)")
+
+
+def _more_arms(count: int) -> Callable[[dict[str, Any]], None]:
+    """Arms beyond the two: a floating-rate franchise, a dearer one, a leaner independent."""
+
+    def edit(data: dict[str, Any]) -> None:
+        arms = data["arms"]
+        floating = copy.deepcopy(arms["franchise"])
+        floating["label"] = "Floating-rate franchise"
+        floating["financing"]["floating_rate"] = {
+            "spread_over_prime_per_year": 0.0275,
+            "reset_months": 3,
+        }
+        dearer = copy.deepcopy(arms["franchise"])
+        dearer["label"] = "Dearer franchise"
+        dearer["franchise"]["royalty_rate"] = 0.09
+        lean = copy.deepcopy(arms["independent"])
+        lean["label"] = "Lean independent"
+        lean["financing"] = {"owner_equity_usd": 40000}
+        extra = {"floating": floating, "dearer": dearer, "lean": lean}
+        for key in list(extra)[: count - 2]:
+            arms[key] = extra[key]
+
+    return edit
+
+
+def _plain_rules(data: dict[str, Any]) -> None:
+    """Constant-rate entry, the patience rule, no closure settled in the books."""
+    data["events"]["competitor_entry"].pop("households_per_firm_threshold", None)
+    data["owner"].pop("review", None)
+    data["owner"].pop("sale", None)
+    data["operations"].pop("closure", None)
+
+
+def _oracle(
+    scenario: Scenario, seed: int, replications: range, horizon: int, deterministic: bool = False
+) -> tuple[BatchRecord, list[Any]]:
+    """The batch engine's record and the per-replication engine's records of the same runs."""
+    paper = (
+        plans_on_paper(scenario, seed, horizon)
+        if needs_plan_on_paper(scenario) and not deterministic
+        else None
+    )
+    old = [
+        run_replication(
+            plan_replication(
+                scenario,
+                seed=seed,
+                replication=r,
+                horizon_months=horizon,
+                deterministic=deterministic,
+                on_paper=paper,
+            )
+        )
+        for r in replications
+    ]
+    return run_batch(scenario, seed, replications, horizon, deterministic, paper), old
+
+
+def _assert_same(new: BatchRecord, old: list[Any], counters: bool = True) -> None:
+    np.testing.assert_array_equal(new.monthly, np.stack([r.monthly for r in old], axis=1))
+    assert new.closure_reasons == [r.closure_reasons for r in old]
+    np.testing.assert_array_equal(new.shock_counts, [r.shock_counts for r in old])
+    np.testing.assert_array_equal(new.market_customers, [r.market_customers for r in old])
+    if counters:
+        np.testing.assert_array_equal(
+            new.counters["franchisor_failed_month"], [r.franchisor_failed_month for r in old]
+        )
+        np.testing.assert_array_equal(new.counters["brand_shocks"], [r.brand_shocks for r in old])
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_the_batch_engine_keeps_the_books_of_every_shipped_scenario(name: str) -> None:
+    new, old = _oracle(_scenario(name), seed=7, replications=range(10, 50), horizon=60)
+    _assert_same(new, old)
+    closed = sum(reason != "" for arms in new.closure_reasons for reason in arms)
+    assert closed > 0  # closures, and their settling, are among what is compared
+
+
+@pytest.mark.parametrize(("arms", "horizon"), [(3, 12), (5, 120), (3, 60)])
+def test_more_arms_and_other_horizons_keep_the_books(arms: int, horizon: int) -> None:
+    scenario = _scenario("auto_repair", _more_arms(arms))
+    assert len(scenario.arm_names) == arms
+    new, old = _oracle(scenario, seed=3, replications=range(0, 12), horizon=horizon)
+    _assert_same(new, old)
+
+
+def test_constant_entry_and_the_patience_rule_keep_the_books() -> None:
+    scenario = _scenario("home_cleaning", _plain_rules)
+    new, old = _oracle(scenario, seed=5, replications=range(100, 130), horizon=60)
+    _assert_same(new, old)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_the_plan_on_paper_keeps_the_books(name: str) -> None:
+    new, old = _oracle(
+        _scenario(name), seed=1, replications=range(1), horizon=36, deterministic=True
+    )
+    _assert_same(new, old)
+
+
+def test_without_the_franchise_relationship_the_books_are_the_old_engines_without_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scenario = _scenario("auto_repair")
+    monkeypatch.delitem(RELATIONSHIPS, "franchise")
+    old = [
+        run_replication(
+            plan_replication(scenario, seed=2, replication=r, horizon_months=24, on_paper=None)
+        )
+        for r in range(8)
+    ]
+    new = run_batch(scenario, 2, range(8), 24, False, None, relationships=())
+    assert "royalty" not in monthly_columns(())
+    _assert_same(new, old, counters=False)
+    assert new.counters == {}
+
+
+def _books(record: BatchRecord) -> tuple[Any, ...]:
+    return (record.monthly, record.closure_reasons, record.shock_counts, record.counters)
+
+
+def test_the_books_do_not_depend_on_the_batch() -> None:
+    scenario = _scenario("fitness_studio")
+    paper = plans_on_paper(scenario, 4, 24)
+    whole = run_batch(scenario, 4, range(0, 30), 24, False, paper)
+    parts = [
+        run_batch(scenario, 4, range(a, b), 24, False, paper)
+        for a, b in ((0, 1), (1, 17), (17, 30))
+    ]
+    np.testing.assert_array_equal(whole.monthly, np.concatenate([p.monthly for p in parts], axis=1))
+    assert whole.closure_reasons == [r for p in parts for r in p.closure_reasons]
+    np.testing.assert_array_equal(
+        whole.shock_counts, np.concatenate([p.shock_counts for p in parts])
+    )
+    for name, values in whole.counters.items():
+        np.testing.assert_array_equal(values, np.concatenate([p.counters[name] for p in parts]))
+
+
+def test_results_are_the_same_for_one_two_and_three_workers() -> None:
+    scenario = _scenario("auto_repair")
+    one = simulate(scenario, runs=45, seed=9, workers=1, horizon_months=24)
+    two = simulate(scenario, runs=45, seed=9, workers=2, horizon_months=24)
+    with ProcessPoolExecutor(max_workers=3) as pool:
+        three = simulate(scenario, runs=45, seed=9, workers=3, horizon_months=24, executor=pool)
+    for other in (two, three):
+        np.testing.assert_array_equal(one.trajectories, other.trajectories)
+        np.testing.assert_array_equal(one.closure_reasons, other.closure_reasons)
+        for name, values in one.outcomes.items():
+            np.testing.assert_array_equal(values, other.outcomes[name])
+        for name, counts in one.shock_counts.items():
+            np.testing.assert_array_equal(counts, other.shock_counts[name])
+
+
+SEEDS = (0, 1, 12345, 2**40 + 3, 2**130 + 5)
+PURPOSES = ("customers", "shock:recession", "input:market.households", "franchisor.failure")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_keyed_streams_are_numpys_own(seed: int) -> None:
+    replications = np.arange(0, 5000, 37, dtype=np.int64)
+    for purpose in PURPOSES:
+        words = br.seed_words(seed, replications, purpose, 8)
+        uniforms = br.keyed_uniforms(seed, replications, purpose)
+        for i, r in enumerate(replications.tolist()):
+            expected = randomness.seed_sequence(seed, r, purpose).generate_state(8)
+            np.testing.assert_array_equal(words[i], expected)
+            assert uniforms[i] == randomness.keyed_uniform(seed, r, purpose)
+        streams = br.KeyedStreams(seed, replications[:10], purpose)
+        drawn = streams.uniforms((3, 5))
+        exponentials = br.ExponentialStreams(seed, replications[:10], purpose, 1.0)
+        for i, r in enumerate(replications[:10].tolist()):
+            np.testing.assert_array_equal(
+                drawn[i], randomness.stream(seed, r, purpose).random((3, 5))
+            )
+            generator = randomness.stream(seed, r, purpose)
+            for j in range(30):  # past the first block: the stream goes on where it was
+                scale = 1.0 + j % 3
+                assert exponentials.next(i, scale) == generator.exponential(scale)
+
+
+def _uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
+    u = rng.random(n)
+    u[:20] = 0.0
+    u[20:40] = LARGEST_UNIFORM
+    u[40:60] = SMALLEST_UNIFORM
+    return u
+
+
+def test_the_vector_poisson_counts_are_the_scalar_ones() -> None:
+    rng = np.random.default_rng(3)
+    n = 20_000
+    u = _uniforms(rng, n)
+    mean = np.exp(rng.uniform(-6.0, 12.0, n))
+    mean[60:80] = 0.0
+    mean[80:100] = 12.0
+    expected = [
+        randomness.poisson_count(a, b) for a, b in zip(u.tolist(), mean.tolist(), strict=True)
+    ]
+    np.testing.assert_array_equal(br.poisson_counts(u, mean), expected)
+
+
+def test_the_vector_binomial_counts_are_the_scalar_ones() -> None:
+    rng = np.random.default_rng(4)
+    n = 20_000
+    u = _uniforms(rng, n)
+    trials = np.floor(np.exp(rng.uniform(0.0, 10.0, n)))
+    trials[60:80] = 0.0
+    p = rng.random(n) ** 3
+    p[80:100] = 1.0
+    p[100:120] = 0.0
+    expected = [
+        randomness.binomial_count(a, int(b), c)
+        for a, b, c in zip(u.tolist(), trials.tolist(), p.tolist(), strict=True)
+    ]
+    np.testing.assert_array_equal(br.binomial_counts(u, trials, p), expected)
+
+
+def test_the_vector_counts_refuse_the_means_the_scalar_ones_refuse() -> None:
+    with pytest.raises(ValueError, match="beyond what the simulation can draw"):
+        br.poisson_counts(np.array([0.5, 0.5]), np.array([1.0, 1e14]))
+    with pytest.raises(ValueError, match="beyond what the simulation can draw"):
+        br.binomial_counts(np.array([0.5]), np.array([1e15]), np.array([0.5]))
+
+
+def test_the_compiled_counts_are_the_numpy_ones() -> None:
+    pytest.importorskip("numba")
+    compiled = br.CountQuantiles(compiled=True)
+    assert compiled.compiled
+    rng = np.random.default_rng(5)
+    n = 20_000
+    u = _uniforms(rng, n)
+    mean = np.exp(rng.uniform(-6.0, 12.0, n))
+    np.testing.assert_array_equal(compiled.poisson(u, mean), br.poisson_counts(u, mean))
+    trials = np.floor(np.exp(rng.uniform(0.0, 10.0, n)))
+    p = rng.random(n) ** 3
+    p[80:100] = 1.0
+    np.testing.assert_array_equal(compiled.binomial(u, trials, p), br.binomial_counts(u, trials, p))
+
+
+def test_a_batch_with_compiled_counts_keeps_the_books() -> None:
+    pytest.importorskip("numba")
+    scenario = _scenario("quick_service_restaurant")
+    paper = plans_on_paper(scenario, 6, 24)
+    plain = run_batch(scenario, 6, range(0, 40), 24, False, paper)
+    draws = BatchDraws(6, np.arange(40, dtype=np.int64))
+    plans = [
+        plan_replication(
+            scenario,
+            seed=6,
+            replication=r,
+            horizon_months=24,
+            on_paper=paper,
+            draw=BatchDraw(draws, r),
+        )
+        for r in range(40)
+    ]
+    compiled = run_plans(plans, counts=br.CountQuantiles(compiled=True))
+    np.testing.assert_array_equal(plain.monthly, compiled.monthly)
+    assert plain.closure_reasons == compiled.closure_reasons
+
+
+ORACLE = ROOT / "tests" / "data" / "batch_oracle.npz"
+"""Books of the per-replication engine, written at commit 42d6fc6 (the ``commit`` entry) from the
+shipped scenarios of that commit and a three-arm variant, whose texts it holds: the batch engine
+is compared with them whether or not the old engine is still there."""
+
+
+def test_the_batch_engine_keeps_the_stored_books_of_the_old_engine() -> None:
+    stored = np.load(ORACLE)
+    assert str(stored["commit"]).startswith("42d6fc6")
+    for name in stored["names"].tolist():
+        scenario = parse_scenario(str(stored[f"{name}:scenario"]), name)
+        seed, first, runs, horizon = (int(x) for x in stored[f"{name}:run"])
+        paper = plans_on_paper(scenario, seed, horizon) if needs_plan_on_paper(scenario) else None
+        new = run_batch(scenario, seed, range(first, first + runs), horizon, False, paper)
+        np.testing.assert_array_equal(new.monthly, stored[f"{name}:monthly"])
+        assert new.closure_reasons == [tuple(r) for r in stored[f"{name}:closure_reasons"].tolist()]
+        np.testing.assert_array_equal(new.shock_counts, stored[f"{name}:shock_counts"])
+        for counter in ("franchisor_failed_month", "brand_shocks"):
+            np.testing.assert_array_equal(new.counters[counter], stored[f"{name}:{counter}"])
