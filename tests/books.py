@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from franchise_sim import SimulationResults
-from franchise_sim.engine.replication import cost_lines
+from franchise_sim.engine.batch import all_cost_lines
 
 
 def assert_books_balance(results: SimulationResults, *, opening: bool = True) -> None:
@@ -30,7 +30,7 @@ def assert_books_balance(results: SimulationResults, *, opening: bool = True) ->
         start = np.array([results.scenario.arm(a).opening_cash_usd() for a in results.arms])
         np.testing.assert_array_equal(cash[..., 0], start[:, None] + flow[..., 0])
     np.testing.assert_array_equal(cash[..., 1:], cash[..., :-1] + flow[..., 1:])
-    lines = sum(s(line) for line in cost_lines())
+    lines = sum(s(line) for line in all_cost_lines())
     np.testing.assert_allclose(s("operating_costs"), lines, atol=1e-6)
     np.testing.assert_allclose(s("operating_profit"), s("revenue") - s("operating_costs"))
     expected = (

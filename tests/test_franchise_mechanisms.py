@@ -12,13 +12,15 @@ import simpy
 from scipy import stats
 
 from franchise_sim import SimulationResults, load_scenario, simulate
-from franchise_sim.engine.replication import cost_lines
-from franchise_sim.model.business import UNIFORMS_PER_MONTH, Business
+from franchise_sim.engine.batch import all_cost_lines, monthly_columns
+from franchise_sim.model.batch_business import VectorBusiness
+from franchise_sim.model.batch_events import later, runs_until
+from franchise_sim.model.batch_market import VectorMarket
+from franchise_sim.model.batch_randomness import BatchStreams
+from franchise_sim.model.books import UNIFORMS_PER_MONTH
 from franchise_sim.model.calendar import Calendar
-from franchise_sim.model.market import Market
 from franchise_sim.model.plan import plan_replication
-from franchise_sim.model.randomness import ReplicationStreams
-from franchise_sim.model.relationships.franchise import Franchisor, brand_fade_factor
+from franchise_sim.model.relationships.batch_franchise import VectorFranchisor, brand_fade_factor
 from franchise_sim.scenario.changes import with_changes
 from franchise_sim.scenario.errors import ScenarioError
 from franchise_sim.scenario.schema import FORMAT_FIELDS, Mechanisms, Scenario
@@ -272,18 +274,29 @@ def test_franchisor_failure_lowers_npv_and_survival_when_the_system_earns_its_fe
     assert outcome[1.0][1] < outcome[0.0][1]
 
 
-def _world(scenario: Scenario, horizon: int = 24) -> tuple[simpy.Environment, Business, Franchisor]:
-    """One franchise unit and its franchisor in a SimPy world, as run_replication builds it."""
+def _world(
+    scenario: Scenario, horizon: int = 24
+) -> tuple[simpy.Environment, VectorBusiness, VectorFranchisor, np.ndarray]:
+    """One franchise unit and its franchisor in a SimPy world, as the batch engine builds it.
+
+    A batch of one replication, every customer uniform at 0.5.
+    """
     plan = plan_replication(scenario, seed=1, replication=0, horizon_months=horizon)
     env = simpy.Environment()
-    streams = ReplicationStreams(1, 0)
+    replications = np.array([0], dtype=np.int64)
+    streams = BatchStreams(1, replications, horizon)
     calendar = Calendar(env, horizon)
-    market = Market(env, calendar, plan.market)
-    uniforms = [[0.5] * UNIFORMS_PER_MONTH for _ in range(horizon)]
+    market = VectorMarket(env, calendar, [plan.market], np.zeros(1, dtype=np.int64), np.zeros(1))
+    uniforms = np.full((1, horizon, UNIFORMS_PER_MONTH), 0.5)
     unit = plan.units[1]
-    business = Business(env, calendar, market, unit, uniforms, cost_lines(), noisy=False)
+    lines = all_cost_lines()
+    books = np.zeros((1, horizon, len(monthly_columns())))
+    business = VectorBusiness(
+        env, calendar, market, [unit], uniforms, None, lines, noisy=False, books=books
+    )
     assert unit.franchise is not None
-    return env, business, Franchisor(env, calendar, business, unit.franchise, streams)
+    franchisor = VectorFranchisor(env, calendar, business, [unit.franchise], streams)
+    return env, business, franchisor, books[0]
 
 
 def test_renewal_royalty_and_transfer_fee(auto_repair: Scenario) -> None:
@@ -296,11 +309,10 @@ def test_renewal_royalty_and_transfer_fee(auto_repair: Scenario) -> None:
             "arms.franchise.franchisor.failure_rate_per_year": 0.0,
         },
     )
-    env, business, _ = _world(scenario)
-    assert business.sale_costs_usd == {"transfer_fee": 12000.0}
+    env, business, _, rows = _world(scenario)
+    assert business.sale_costs_usd == {"transfer_fee": np.array([12000.0])}
     env.run(until=24.5)
-    royalty = cost_lines().index("royalty")
-    rows = np.asarray(business.records)
+    royalty = all_cost_lines().index("royalty")
     head = 6  # MONTH_HEAD: the cost lines start after revenue
     revenue = rows[:, head - 1]
     np.testing.assert_allclose(rows[:12, head + royalty], 0.06 * revenue[:12])
@@ -319,15 +331,16 @@ def test_a_failure_ends_the_transfer_fee_and_the_customization_limit(
             "market.local_taste_gap": 0.3,
         },
     )
-    env, business, franchisor = _world(scenario, horizon=60)
-    env.process(franchisor.fail_after(11.5))
+    env, business, franchisor, _ = _world(scenario, horizon=60)
+    later(env, runs_until(60), 11.5, lambda: franchisor.fail(0))
     env.run(until=60.5)
-    assert franchisor.failed_month == 12
-    assert business.sale_costs_usd == {}
-    assert business.satisfaction_factors == {"support": 0.9}
-    plan = business.plan
+    assert franchisor.failed_month[0] == 12
+    assert business.sale_costs_usd["transfer_fee"][0] == 0.0
+    assert business.satisfaction_factors["brand"][0] == 1.0
+    assert business.satisfaction_factors["support"][0] == pytest.approx(0.9)
+    plan = business.units[0]
     assert plan.mismatch_floor > 0
-    fit = np.array([1.0 - business._taste_fit[t] for t in range(60)])
+    fit = 1.0 - business.taste_fit[0, :60]
     assert fit[11] == pytest.approx(
         plan.mismatch_floor
         + (plan.starting_mismatch - plan.mismatch_floor) * math.exp(-11 / plan.adaptation_months)

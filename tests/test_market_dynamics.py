@@ -17,11 +17,12 @@ import pytest
 import simpy
 
 from franchise_sim import SimulationResults, simulate
-from franchise_sim.engine.replication import SHOCK_NAMES, run_replication, simulate_market
+from franchise_sim.engine.batch import BatchRecord, plans_on_paper, run_batch
+from franchise_sim.model.batch_market import MAX_ENTRY_RATE_PER_YEAR, VectorMarket, VectorShocks
+from franchise_sim.model.batch_randomness import exact_pow
+from franchise_sim.model.books import SHOCK_NAMES
 from franchise_sim.model.calendar import Calendar
-from franchise_sim.model.market import Market, market_size_factor
-from franchise_sim.model.plan import MarketPlan, plan_replication
-from franchise_sim.model.shocks import MAX_ENTRY_RATE_PER_YEAR, Shocks
+from franchise_sim.model.plan import MarketPlan, needs_plan_on_paper, plan_replication
 from franchise_sim.scenario.errors import ScenarioError
 from franchise_sim.scenario.files import parse_scenario
 from franchise_sim.scenario.schema import Scenario
@@ -39,22 +40,27 @@ INCUMBENTS = EXITS | {ENTRY + "rivals_at_start": 3}
 SATURATION = INCUMBENTS | {ENTRY + "households_per_firm_threshold": 6400}
 
 
+def _batch(scenario: Scenario, runs: int, horizon: int, seed: int = 3) -> BatchRecord:
+    """One batch of the whole engine: nothing a business does changes its market or events."""
+    paper = plans_on_paper(scenario, seed, horizon) if needs_plan_on_paper(scenario) else None
+    return run_batch(scenario, seed, range(runs), horizon, False, paper)
+
+
 def _markets(scenario: Scenario, runs: int, horizon: int = 120) -> np.ndarray:
     """Potential customers per (run, month) over the market's start."""
-    paths = []
-    for replication in range(runs):
-        plan = plan_replication(scenario, seed=3, replication=replication, horizon_months=horizon)
-        record = simulate_market(plan)
-        paths.append(np.array(record.potential_customers) / plan.market.potential_customers)
-    return np.array(paths)
+    start = [
+        plan_replication(
+            scenario, seed=3, replication=r, horizon_months=horizon
+        ).market.potential_customers
+        for r in range(runs)
+    ]
+    paths: np.ndarray = _batch(scenario, runs, horizon).market_customers / np.array(start)[:, None]
+    return paths
 
 
 def _entries(scenario: Scenario, runs: int, horizon: int = 120) -> float:
-    counts = []
-    for replication in range(runs):
-        plan = plan_replication(scenario, seed=3, replication=replication, horizon_months=horizon)
-        counts.append(simulate_market(plan).shock_counts[SHOCK_NAMES.index("competitor_entry")])
-    return float(np.mean(counts))
+    counts = _batch(scenario, runs, horizon).shock_counts
+    return float(counts[:, SHOCK_NAMES.index("competitor_entry")].mean())
 
 
 def expected_market(years: float, *, rivals_at_start: int = 0, exits: bool = True) -> float:
@@ -77,9 +83,10 @@ def expected_market(years: float, *, rivals_at_start: int = 0, exits: bool = Tru
 
 
 def test_market_size_factor_hand_computed() -> None:
-    assert market_size_factor(0.05, 18) == pytest.approx(1.05**1.5, rel=1e-15)
-    assert market_size_factor(-0.02, 120) == pytest.approx(0.98**10, rel=1e-15)
-    assert market_size_factor(0.0, 77) == 1.0
+    # The market's size factor after ``month`` months: (1 + trend) ** (month / 12), exactly.
+    assert exact_pow(1.05, 18 / 12.0) == pytest.approx(1.05**1.5, rel=1e-15)
+    assert exact_pow(0.98, 120 / 12.0) == pytest.approx(0.98**10, rel=1e-15)
+    assert exact_pow(1.0, 77 / 12.0) == 1.0
 
 
 @pytest.mark.parametrize("trend", [0.03, -0.04])
@@ -89,7 +96,7 @@ def test_a_trend_grows_the_market_exactly_as_the_closed_form(
     scenario = variant({"market.size_trend_per_year": trend})
     plan = plan_replication(scenario, seed=1, replication=0, horizon_months=120, deterministic=True)
     start = plan.market.potential_customers
-    path = run_replication(plan).market_customers
+    path = tuple(run_batch(scenario, 1, range(1), 120, True, None).market_customers[0].tolist())
     assert path == tuple(start * (1.0 + trend) ** (month / 12.0) for month in range(1, 121))
     assert path[-1] == pytest.approx(start * (1.0 + trend) ** 10, rel=1e-14)
 
@@ -155,16 +162,16 @@ def test_with_exits_the_market_after_ten_years_stays_closer_to_its_start(
 def test_a_rival_leaving_gives_its_share_back() -> None:
     env = simpy.Environment()
     plan = MarketPlan(potential_customers=1000.0, local_taste_gap=0.0, season_factors=(1.0,) * 12)
-    market = Market(env, Calendar(env, 12), plan, rivals_at_start=2, rival_share=0.2)
-    first = market.competitor_enters(0.2)
-    second = market.competitor_enters(0.2)
+    market = VectorMarket(env, Calendar(env, 12), [plan], np.array([2]), np.array([0.2]))
+    first = market.competitor_enters(0, 0.2)
+    second = market.competitor_enters(0, 0.2)
     assert (first, second) == (2, 3)  # rivals there at opening are 0 and 1
-    assert market.potential_customers == pytest.approx(640.0, rel=1e-15)
-    market.competitor_leaves(first)
-    assert market.potential_customers == pytest.approx(800.0, rel=1e-15)
-    market.competitor_leaves(0)  # a rival there at opening: its share was never in the 1,000
-    assert market.potential_customers == pytest.approx(1000.0, rel=1e-15)
-    assert market.rivals == 2
+    assert market.potential_customers[0] == pytest.approx(640.0, rel=1e-15)
+    market.competitor_leaves(0, first)
+    assert market.potential_customers[0] == pytest.approx(800.0, rel=1e-15)
+    market.competitor_leaves(0, 0)  # a rival there at opening: its share was never in the 1,000
+    assert market.potential_customers[0] == pytest.approx(1000.0, rel=1e-15)
+    assert market.rivals[0] == 2
 
 
 def test_rivals_leaving_raise_survival(variant: Variant) -> None:
@@ -190,18 +197,17 @@ def test_the_entry_rate_scales_with_households_per_firm(variant: Variant) -> Non
     )
     plan = plan_replication(scenario, seed=1, replication=0, horizon_months=12)
     env = simpy.Environment()
-    market = Market(env, Calendar(env, 12), plan.market, rivals_at_start=4, rival_share=0.2)
-    shocks = Shocks(env, plan.events, market, [], {})
+    one = np.array([0], dtype=np.int64)
+    market = VectorMarket(env, Calendar(env, 12), [plan.market], np.array([4]), np.array([0.2]))
+    shocks = VectorShocks(env, [plan.events], market, [], 1, one, 12)
     # 30,000 households over 4 rivals and this unit: 6,000 a firm, 1.5 times the threshold.
-    assert shocks.entry_rate_per_month() == pytest.approx(0.35 * 1.5 / 12, rel=1e-12)
-    market.competitor_enters(0.2)  # 5,000 a firm now, whatever the entrant took
-    assert shocks.entry_rate_per_month() == pytest.approx(0.35 * 1.25 / 12, rel=1e-12)
-    empty = Market(env, Calendar(env, 12), plan.market, rivals_at_start=0, rival_share=0.2)
-    crowded_out = Shocks(env, plan.events, empty, [], {})
-    crowded_out.plan = dataclasses.replace(
-        plan.events, competitor_entry_threshold_customers_per_firm=1e-6
-    )
-    assert crowded_out.entry_rate_per_month() == MAX_ENTRY_RATE_PER_YEAR / 12
+    assert shocks.entry_rate_per_month(0) == pytest.approx(0.35 * 1.5 / 12, rel=1e-12)
+    market.competitor_enters(0, 0.2)  # 5,000 a firm now, whatever the entrant took
+    assert shocks.entry_rate_per_month(0) == pytest.approx(0.35 * 1.25 / 12, rel=1e-12)
+    crowded = dataclasses.replace(plan.events, competitor_entry_threshold_customers_per_firm=1e-6)
+    empty = VectorMarket(env, Calendar(env, 12), [plan.market], np.array([0]), np.array([0.2]))
+    crowded_out = VectorShocks(env, [crowded], empty, [], 1, one, 12)
+    assert crowded_out.entry_rate_per_month(0) == MAX_ENTRY_RATE_PER_YEAR / 12
 
 
 def test_entry_slows_as_the_market_saturates_and_quickens_in_a_larger_one(
@@ -249,16 +255,11 @@ def test_every_arm_meets_the_same_competitors(variant: Variant) -> None:
             "arms.franchise.operations.capacity_visits_per_month": 400,
         }
     )
-    for replication in range(40):
-        plans = [
-            plan_replication(s, seed=5, replication=replication, horizon_months=60)
-            for s in (base, other_arms)
-        ]
-        records = [run_replication(plan) for plan in plans]
-        alone = simulate_market(plans[0])
-        assert records[0].market_customers == records[1].market_customers
-        assert records[0].market_customers == alone.potential_customers
-        assert records[0].shock_counts == records[1].shock_counts == alone.shock_counts
+    first, second = (_batch(s, 40, 60, seed=5) for s in (base, other_arms))
+    np.testing.assert_array_equal(first.market_customers, second.market_customers)
+    np.testing.assert_array_equal(first.shock_counts, second.shock_counts)
+    different = [a != b for a, b in zip(first.closure_reasons, second.closure_reasons, strict=True)]
+    assert any(different)  # the businesses did differ, and still met the same market
 
 
 def test_the_summary_shows_the_same_exits_for_every_arm(living_market: SimulationResults) -> None:

@@ -11,8 +11,8 @@ import pytest
 from franchise_sim import SimulationResults, simulate
 from franchise_sim.analysis.reference import bls_survival
 from franchise_sim.analysis.statistics import paired_difference, unpaired_difference
+from franchise_sim.model.books import CLOSURE_REASONS
 from franchise_sim.model.customers import bass_share
-from franchise_sim.model.owner import CLOSURE_REASONS
 from franchise_sim.scenario.schema import Scenario
 from tests.books import assert_books_balance
 from tests.conftest import Variant

@@ -15,6 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from franchise_sim import SimulationResults, simulate
+from franchise_sim.model.books import GAVE_UP, INSOLVENT, OWNER_EXIT, SOLD
 from franchise_sim.model.money import (
     annual_earnings_usd,
     capitalised_value_usd,
@@ -29,7 +30,6 @@ from franchise_sim.model.money import (
     sale_price,
     settle,
 )
-from franchise_sim.model.owner import GAVE_UP, INSOLVENT, OWNER_EXIT, SOLD
 from franchise_sim.model.plan import Draw, expected_earnings_path, plan_money
 from franchise_sim.scenario.sba_rules import sba_max_spread
 from franchise_sim.scenario.schema import Scenario
@@ -555,7 +555,7 @@ def test_a_capped_plan_lets_a_more_profitable_business_survive_more(variant: Var
 
 
 def test_a_scaled_review_gives_a_bigger_plan_proportionally_more_slack(variant: Variant) -> None:
-    from franchise_sim.engine.replication import plans_on_paper
+    from franchise_sim.engine.batch import plans_on_paper
     from franchise_sim.model.plan import plan_replication
 
     review = {

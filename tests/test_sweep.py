@@ -39,7 +39,7 @@ from franchise_sim.analysis.sweeps import (
 from franchise_sim.interfaces import cli
 from franchise_sim.interfaces.cli import main
 from franchise_sim.interfaces.notebook import plot_sweep
-from franchise_sim.model.owner import INSOLVENT
+from franchise_sim.model.books import INSOLVENT
 from franchise_sim.outputs.figures import arm_colours, sweep_chart
 from franchise_sim.scenario.changes import value_at, with_changes
 from franchise_sim.scenario.schema import Scenario

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from franchise_sim.engine.replication import SHOCK_NAMES
 from franchise_sim.engine.results import SimulationResults
+from franchise_sim.model.books import SHOCK_NAMES
 from franchise_sim.model.plan import plan_replication
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from franchise_sim.analysis.comparison import BASELINE, compare, number_text, pe
 from franchise_sim.analysis.statistics import Interval, mean_interval, median_interval
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.engine.runner import Progress, simulate
-from franchise_sim.model.owner import INSOLVENT
+from franchise_sim.model.books import INSOLVENT
 from franchise_sim.scenario.changes import (
     ArmField,
     changed_fields,

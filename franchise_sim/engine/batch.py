@@ -40,7 +40,13 @@ from franchise_sim.model.batch_randomness import (
     CountQuantiles,
     count_quantiles,
 )
-from franchise_sim.model.business import MONTH_HEAD, MONTH_TAIL, UNIFORMS_PER_MONTH, Business
+from franchise_sim.model.books import (
+    BUSINESS_COST_LINES,
+    MONTH_HEAD,
+    MONTH_TAIL,
+    SHOCK_NAMES,
+    UNIFORMS_PER_MONTH,
+)
 from franchise_sim.model.calendar import Calendar
 from franchise_sim.model.money import prime_rate_path
 from franchise_sim.model.plan import (
@@ -55,7 +61,6 @@ from franchise_sim.model.relationships.batch_relationship import (
     Relationships,
     cost_lines,
 )
-from franchise_sim.model.shocks import SHOCK_NAMES
 from franchise_sim.scenario.schema import Scenario
 
 DEFAULT_RELATIONSHIPS: Relationships = (FRANCHISE,)
@@ -73,9 +78,14 @@ __all__ = [
 ]
 
 
+def all_cost_lines(relationships: Relationships = DEFAULT_RELATIONSHIPS) -> tuple[str, ...]:
+    """Every cost line a business can carry: its own running costs, then its relationships'."""
+    return BUSINESS_COST_LINES + cost_lines(relationships)
+
+
 def monthly_columns(relationships: Relationships = DEFAULT_RELATIONSHIPS) -> tuple[str, ...]:
     """Columns of a business's monthly record, in order, for a model of these relationships."""
-    return MONTH_HEAD + Business.COST_LINES + cost_lines(relationships) + MONTH_TAIL
+    return MONTH_HEAD + all_cost_lines(relationships) + MONTH_TAIL
 
 
 def counter_names(relationships: Relationships = DEFAULT_RELATIONSHIPS) -> tuple[str, ...]:
@@ -278,7 +288,7 @@ def _run_plans(
     uniforms = streams.streams(CUSTOMERS).uniforms((horizon, UNIFORMS_PER_MONTH))
     winning_back = any(u.lapsed_winback_share is not None for p in plans for u in p.units)
     winback = streams.streams(WINBACK).uniforms((horizon,)) if winning_back else None
-    lines = Business.COST_LINES + cost_lines(relationships)
+    lines = all_cost_lines(relationships)
     exit_u = streams.uniforms(PERSONAL_EXIT)
     prime = _prime_paths(plans, streams)
     counts = counts or count_quantiles(len(plans))

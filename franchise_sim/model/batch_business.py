@@ -23,15 +23,18 @@ from numpy.typing import NDArray
 from franchise_sim.model import customers as cx
 from franchise_sim.model.batch_events import later, runs_until
 from franchise_sim.model.batch_randomness import CountQuantiles, exact_exp, exact_pow
-from franchise_sim.model.business import (
+from franchise_sim.model.books import (
+    GAVE_UP,
+    INSOLVENT,
     MONTH_HEAD,
     MONTH_TAIL,
+    OWNER_EXIT,
+    SOLD,
     U_LOSS_CASUAL,
     U_LOSS_LOYAL,
     U_NEW,
     U_SPLIT,
     U_VISITS,
-    Business,
 )
 from franchise_sim.model.calendar import Calendar, Phase
 from franchise_sim.model.money import (
@@ -42,7 +45,6 @@ from franchise_sim.model.money import (
     sale_price,
     settle,
 )
-from franchise_sim.model.owner import GAVE_UP, INSOLVENT, OWNER_EXIT, SOLD
 from franchise_sim.model.plan import UnitPlan
 
 Index = NDArray[np.intp]
@@ -183,7 +185,7 @@ class VectorBusiness:
         self._learned_quality = self._quality[:, None] * (
             1.0 - (1.0 - self._start_quality[:, None]) * _exp_table(months, f("learning_months"))
         )
-        self._taste_fit = 1.0 - _mismatch_table(
+        self.taste_fit = 1.0 - _mismatch_table(
             self._mismatch, self._mismatch_floor, months, self._adaptation
         )
 
@@ -255,7 +257,7 @@ class VectorBusiness:
             gap = vacant > j
             quality[gap] *= 1.0 - self.vacancy_quality_drop[o][gap]
         served_share = 1.0 - self._overload_penalty[o] * self._overload_share[o]
-        satisfaction = quality * self._taste_fit[o, elapsed] * served_share
+        satisfaction = quality * self.taste_fit[o, elapsed] * served_share
         for factor in self.satisfaction_factors.values():
             satisfaction *= factor[o]
         return np.asarray(satisfaction, dtype=float)
@@ -402,7 +404,7 @@ class VectorBusiness:
 
     def free_to_adapt(self, r: int, elapsed: int) -> None:
         """The limit on local customization lifts in replication ``r`` (see `Business`)."""
-        fit = self._taste_fit[r]
+        fit = self.taste_fit[r]
         if elapsed >= len(fit):
             return
         start = float(self._mismatch[r])
@@ -754,7 +756,3 @@ class VectorOwner:
     def life_happens(self, r: int) -> None:
         """A personal reason to stop arrives; the business closes at the month's end."""
         self.must_stop[r] = True
-
-
-COST_LINES = Business.COST_LINES
-"""Running-cost lines a business charges itself, as `Business` declares them."""

@@ -23,10 +23,13 @@ from numpy.typing import NDArray
 from franchise_sim.model.batch_business import VectorBusiness, field
 from franchise_sim.model.batch_events import in_time, later, runs_until
 from franchise_sim.model.batch_randomness import SHOCK_PREFIX, ExponentialStreams, exact_pow
+from franchise_sim.model.books import SHOCK_NAMES
 from franchise_sim.model.calendar import Calendar, Phase
 from franchise_sim.model.plan import EventPlan, MarketPlan
-from franchise_sim.model.shocks import MAX_ENTRY_RATE_PER_YEAR, SHOCK_NAMES
 from franchise_sim.scenario.schema import MAX_HOUSEHOLDS
+
+MAX_ENTRY_RATE_PER_YEAR = 12.0
+"""Fastest competitor entry, however empty the market: one a month (rate_per_year's bound)."""
 
 COMPETITOR_ENTRY, RECESSION, EQUIPMENT_BREAKDOWN, KEY_STAFF_LOSS, COMPETITOR_EXIT = range(5)
 """Positions of the shared random events in `SHOCK_NAMES` and the counts."""

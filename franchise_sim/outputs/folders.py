@@ -995,9 +995,10 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
     import numpy as np
     import pandas as pd
 
+    from franchise_sim.engine.batch import monthly_columns
     from franchise_sim.engine.outcomes import outcome_table
-    from franchise_sim.engine.replication import SHOCK_NAMES, monthly_columns
     from franchise_sim.engine.results import SUMMARY_COLUMNS
+    from franchise_sim.model.books import SHOCK_NAMES
 
     record = _read_manifest(folder)
     settings = _settings(folder, record)

@@ -26,7 +26,7 @@ from franchise_sim.analysis.comparison import (
 from franchise_sim.analysis.reference import BLS_SECTOR_NAMES, BLS_SOURCE
 from franchise_sim.analysis.statistics import Interval
 from franchise_sim.engine.results import SimulationResults
-from franchise_sim.model.owner import GAVE_UP, INSOLVENT, OWNER_EXIT, SOLD
+from franchise_sim.model.books import GAVE_UP, INSOLVENT, OWNER_EXIT, SOLD
 from franchise_sim.outputs.figures import FIGURES
 from franchise_sim.scenario.distributions import mean_of
 from franchise_sim.scenario.schema import Arm, Scenario

@@ -28,7 +28,10 @@ from franchise_sim.model.batch_randomness import (
 from franchise_sim.model.calendar import Calendar, Phase
 from franchise_sim.model.plan import FranchisePlan
 from franchise_sim.model.relationships.batch_relationship import Relationship
-from franchise_sim.model.relationships.franchise import COST_LINES
+
+COST_LINES = ("royalty", "ad_fund", "franchise_fixed_fees", "renewal_fee", "rebranding")
+"""Cost lines the franchise relationship charges; all but rebranding (the de-identification
+cost after a failure) are franchise fees."""
 
 FAILED_MONTH = "franchisor_failed_month"
 """Counter: the month the arm's franchisor failed (0 if it did not)."""
@@ -134,8 +137,9 @@ class VectorFranchisor:
             share = np.zeros(o.size)
             room = potential > 0
             share[room] = (business.loyal[o] + business.casual[o])[room] / potential[room]
-            exponent = (month - 1) / self._half_life[o] + share / self._half_share[o]
-            self._brand_fade[o] = exact_pow(0.5, exponent)
+            self._brand_fade[o] = brand_fade_factor(
+                month - 1, share, self._half_life[o], self._half_share[o]
+            )
             self._lend_brand(o)
 
     def collect_fees(self, o: NDArray[np.intp], month: int) -> None:
@@ -209,6 +213,27 @@ class VectorFranchisor:
         """A counter of this relationship, per replication (see `FRANCHISE.counters`)."""
         values = {FAILED_MONTH: self.failed_month, BRAND_SHOCKS: self.brand_shocks}[name]
         return values.astype(float)
+
+
+def brand_fade_factor(
+    elapsed_months: float | NDArray[np.float64],
+    customer_share: float | NDArray[np.float64],
+    half_life_months: float | NDArray[np.float64],
+    half_customer_share: float | NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Share of the brand's pull still working as the unit becomes known in its own right.
+
+    It halves every ``half_life_months`` since opening and every ``half_customer_share`` of
+    the market the unit's own customers make up (``inf``: never):
+    ``0.5 ** (t / T + c / C)``, so 1 on opening day with no customers of its own (element-wise,
+    with ``math.pow``'s numbers).
+    """
+    exponent = np.asarray(
+        np.asarray(elapsed_months, dtype=float) / half_life_months
+        + np.asarray(customer_share, dtype=float) / half_customer_share,
+        dtype=float,
+    )
+    return exact_pow(0.5, np.atleast_1d(exponent))
 
 
 def attach(
