@@ -149,8 +149,8 @@ def _batches(runs: int, workers: int, largest: int | None = None) -> list[range]
     return [range(start, min(runs, start + size)) for start in range(0, runs, size)]
 
 
-TRAJECTORY_BYTES_LIMIT = 2 * 2**30
-"""The most memory a run's monthly books may take before ``run`` keeps only a summary (2 GiB)."""
+TRAJECTORY_BYTES_LIMIT = 2 * 10**9
+"""The most memory a run's monthly books may take before ``run`` keeps only a summary (2 GB)."""
 
 
 def trajectory_bytes(n_arms: int, runs: int, horizon: int) -> int:
@@ -159,7 +159,7 @@ def trajectory_bytes(n_arms: int, runs: int, horizon: int) -> int:
 
 
 def memory_for_trajectories() -> int:
-    """How much memory a run may spend on its books: a quarter of the machine's, at most 2 GiB."""
+    """How much memory a run may spend on its books: a quarter of the machine's, at most 2 GB."""
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, OSError, ValueError):  # pragma: no cover - no sysconf (Windows)

@@ -458,8 +458,8 @@ def _summary_only(asked: bool, deterministic: bool, n_arms: int, runs: int, hori
     if needed <= room:
         return False
     click.echo(
-        f"{runs:,} runs x {horizon} months would need {needed / 2**30:.1f} GB of monthly books "
-        f"(more than {room / 2**30:.1f} GB): keeping a summary only (--summary-only)",
+        f"{runs:,} runs x {horizon} months would need {needed / 1e9:.1f} GB of monthly books "
+        f"(more than {room / 1e9:.1f} GB): keeping a summary only (--summary-only)",
         err=True,
     )
     return True

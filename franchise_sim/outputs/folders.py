@@ -1107,9 +1107,10 @@ def _summary_only_results(
     """A summary-only run's results: outcomes as saved, aggregates checked against them."""
     import numpy as np
 
+    from franchise_sim.engine.batch import monthly_columns
     from franchise_sim.engine.monthly_aggregates import N_BINS, STREAMED_FIGURES, MonthlyAggregates
-    from franchise_sim.engine.replication import SHOCK_NAMES, monthly_columns
     from franchise_sim.engine.results import SUMMARY_COLUMNS
+    from franchise_sim.model.books import SHOCK_NAMES
 
     arms, runs, horizon = settings.arms, settings.runs, settings.horizon_months
     shape = (len(arms), runs)
