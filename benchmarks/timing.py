@@ -4,7 +4,9 @@ This machine is shared and noisy, so a lone wall time says little. Every figure 
 ``repeat`` calls, each call interleaved with one call of a fixed reference workload (a bare
 SimPy skeleton shaped like one replication: 20 processes stepping through 400 months of
 events). The ratio of the two medians is what moves when the code changes, and holds whatever
-else the machine is doing; the conditions (cores, load average) are printed beside it.
+else the machine is doing; the conditions (cores, load average) are printed beside it. The
+targets' floor (`event_floor`) is a bare SimPy run with the engine's calendar and as many
+events as a batch fired (`count_events`), and no model.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import simpy
+
+from franchise_sim.model.calendar import Calendar, Phase
 
 REFERENCE_PROCESSES = 20
 REFERENCE_STEPS = 400
@@ -89,3 +94,70 @@ def conditions() -> str:
         f"reference (bare SimPy, {REFERENCE_PROCESSES * REFERENCE_STEPS:,} events): "
         f"{floor * 1000:.1f} ms"
     )
+
+
+def against_target(measured: float, target: float, *, at_most: bool, unit: str = "") -> str:
+    """A measured figure beside its target, and whether it meets it.
+
+    Args:
+        measured: The figure (a median).
+        target: The target it is held to.
+        at_most: True for a ceiling (a time), False for a floor (a rate).
+        unit: Written after both numbers.
+    """
+    met = measured <= target if at_most else measured >= target
+    sign = "<=" if at_most else ">="
+    return (
+        f"{measured:,.2f}{unit} against a target of {sign} {target:,.2f}{unit}: "
+        f"{'met' if met else 'NOT met'}"
+    )
+
+
+# --- the bare-SimPy event floor of a batch --------------------------------------------------
+
+
+def _ticking_by(env: simpy.Environment, gaps: list[float]) -> Generator[simpy.Event, Any, None]:
+    for gap in gaps:
+        yield env.timeout(gap)
+
+
+def _phases(calendar: Calendar) -> Generator[simpy.Event, Any, None]:
+    while True:
+        for phase in Phase:
+            yield calendar.next(phase)
+
+
+def event_floor(horizon: int, events: int, processes: int) -> Callable[[], None]:
+    """A bare SimPy run with the engine's calendar and ``events`` timeouts over ``processes``."""
+    rng = np.random.default_rng(0)
+    per_process = max(1, events // processes)
+    gaps = [
+        (rng.exponential(horizon / per_process, per_process)).tolist() for _ in range(processes)
+    ]
+
+    def run() -> None:
+        env = simpy.Environment()
+        calendar = Calendar(env, horizon)
+        env.process(_phases(calendar))
+        for g in gaps:
+            env.process(_ticking_by(env, g))
+        env.run(until=horizon + 0.5)
+
+    return run
+
+
+def count_events(step: Callable[[], object]) -> int:
+    """How many events SimPy schedules during ``step``."""
+    counted = [0]
+    schedule = simpy.Environment.schedule
+
+    def counting(self: simpy.Environment, *args: Any, **kwargs: Any) -> None:
+        counted[0] += 1
+        schedule(self, *args, **kwargs)
+
+    simpy.Environment.schedule = counting  # type: ignore[method-assign]
+    try:
+        step()
+    finally:
+        simpy.Environment.schedule = schedule  # type: ignore[method-assign]
+    return counted[0]

@@ -274,3 +274,60 @@ def test_a_batch_with_compiled_counts_keeps_the_books() -> None:
     compiled = run_plans(plans, counts=br.CountQuantiles(compiled=True))
     np.testing.assert_array_equal(plain.monthly, compiled.monthly)
     assert plain.closure_reasons == compiled.closure_reasons
+
+
+def test_a_kept_plan_on_paper_is_the_one_drawn_afresh() -> None:
+    scenario = _scenario("auto_repair")
+    kept = plans_on_paper(scenario, 3, 24)
+    kept.clear()  # the caller's copy: what is kept stays whole
+    again = plans_on_paper(scenario, 3, 24)
+    afresh = plans_on_paper(scenario.model_copy(deep=True), 3, 24)  # another scenario object
+    assert again == afresh
+    assert set(again) == set(scenario.arm_names)
+    assert len(plans_on_paper(scenario, 3, 36)["franchise"].earnings_usd) == 36
+    dearer = _scenario(
+        "auto_repair", lambda d: d["arms"]["franchise"]["franchise"].update(royalty_rate=0.12)
+    )
+    assert plans_on_paper(dearer, 3, 24)["franchise"] != again["franchise"]
+    assert plans_on_paper(dearer, 3, 24)["independent"] == again["independent"]
+
+
+@pytest.mark.parametrize("correlation", [None, 0.9, -0.5])
+def test_a_batch_draws_every_plan_as_the_scalar_draws_do(correlation: float | None) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        if correlation is not None:
+            data["concept"]["mismatch_taste_gap_correlation"] = correlation
+
+    scenario = _scenario("auto_repair", edit)
+    paper = plans_on_paper(scenario, 5, 24)
+    replications = range(7, 57)
+    draws = BatchDraws(5, np.array(replications, dtype=np.int64))
+    for i, r in enumerate(replications):
+        batch = plan_replication(
+            scenario,
+            seed=5,
+            replication=r,
+            horizon_months=24,
+            on_paper=paper,
+            draw=BatchDraw(draws, i),
+        )
+        scalar = plan_replication(
+            scenario, seed=5, replication=r, horizon_months=24, on_paper=paper
+        )
+        assert batch == scalar
+
+
+def test_a_power_of_one_pair_throughout_is_each_elements_own() -> None:
+    cases = [
+        (np.full(50, 1.01), np.array(7 / 12)),
+        (np.full((3, 4), 0.5), np.full((3, 4), 2.5)),
+        (np.array([0.0, -0.0, 0.0]), np.array(3.0)),  # alike in value, not in bits
+        (np.array([1.5, 1.5, 2.0]), np.array(0.3)),
+        (np.array([2.0]), np.array([0.5])),
+    ]
+    for base, exponent in cases:
+        b, e = np.broadcast_arrays(base, exponent)
+        each = np.array([float(x) ** float(y) for x, y in zip(b.ravel(), e.ravel(), strict=True)])
+        powers = br.exact_pow(base, exponent)
+        assert powers.shape == b.shape
+        assert powers.ravel().tobytes() == each.tobytes()

@@ -7,9 +7,11 @@ check waits on ``Explorer.wait`` rather than on sleeps.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -428,6 +430,40 @@ def test_leases_share_a_pool_and_the_last_one_shuts_it_down() -> None:
     with pytest.raises(RuntimeError):
         pool.submit(int)
     assert PoolLease(1).pool is None
+
+
+def _pid_after(seconds: float) -> int:
+    """This process's id, after a pause (so that two jobs land on two workers)."""
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_explorer_workers_outlive_the_thread_that_started_them_and_ignore_ctrl_c() -> None:
+    lease = PoolLease(2)
+    pool = lease.pool
+    assert pool is not None
+    started: set[int] = set()
+
+    def start() -> None:  # as the explorer's background thread, the first to submit
+        while len(started) < 2:  # until both workers are set up (each has run a job)
+            jobs = [pool.submit(_pid_after, 0.2) for _ in range(2)]
+            started.update(job.result(timeout=WAIT) for job in jobs)
+
+    starter = threading.Thread(target=start)
+    starter.start()
+    starter.join()
+    try:
+        workers = set(pool._processes)
+        assert started == workers
+        for pid in workers:
+            os.kill(pid, signal.SIGINT)  # a worker deaf to Ctrl-C stays
+        time.sleep(0.2)
+        # Had a death signal been tied to the starting thread, these would be dead by now.
+        pids = {pool.submit(os.getpid).result(timeout=WAIT) for _ in range(8)}
+        assert set(pool._processes) == workers
+        assert pids <= workers
+    finally:
+        lease.release()
 
 
 # --- simulate on a caller's executor, and abandoned runs ---------------------------------------

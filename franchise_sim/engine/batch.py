@@ -15,6 +15,7 @@ so a worker process runs the model its caller composed, not whatever its imports
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -198,7 +199,37 @@ def plans_on_paper(
     expected values. An owner who reviews against the plan expects these earnings. It runs
     for at least `PLAN_SCALE_MONTHS` months, whose sales scale a review, so that the scale does
     not depend on the horizon.
+
+    It depends only on its arguments, and a scenario is frozen, so the last few are kept (by
+    the scenario's identity): a caller running the same scenario again does not pay for it.
     """
+    key = (id(scenario), seed, horizon_months, id(relationships))
+    with _ON_PAPER_LOCK:
+        kept = _ON_PAPER.get(key)
+    if kept is not None and kept[0] is scenario and kept[1] is relationships:
+        return dict(kept[2])
+    planned = _plans_on_paper(scenario, seed, horizon_months, relationships)
+    with _ON_PAPER_LOCK:
+        while len(_ON_PAPER) >= ON_PAPER_KEPT:
+            del _ON_PAPER[next(iter(_ON_PAPER))]
+        _ON_PAPER[key] = (scenario, relationships, planned)
+    return dict(planned)
+
+
+ON_PAPER_KEPT = 8
+"""How many plans on paper `plans_on_paper` keeps (the oldest goes first)."""
+
+_ON_PAPER: dict[
+    tuple[int, int, int, int], tuple[Scenario, Relationships, dict[str, PlanOnPaper]]
+] = {}
+"""Plans on paper by (scenario id, seed, horizon, relationships id), beside what the ids name
+(held, so that an id is not reused while its entry is kept)."""
+_ON_PAPER_LOCK = threading.Lock()  # the explorer runs simulations from a thread of its own
+
+
+def _plans_on_paper(
+    scenario: Scenario, seed: int, horizon_months: int, relationships: Relationships
+) -> dict[str, PlanOnPaper]:
     months = max(horizon_months, PLAN_SCALE_MONTHS)
     record = run_batch(scenario, seed, range(1), months, True, None, relationships)
     columns = monthly_columns(relationships)

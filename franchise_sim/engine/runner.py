@@ -309,7 +309,7 @@ _PR_SET_PDEATHSIG = 1
 """Linux prctl option: the signal a process gets when the thread that made it ends."""
 
 
-def _start_worker(parent: int | None) -> None:
+def _start_worker(parent: int | None, die_with_thread: bool = True) -> None:
     """Set up a pool worker: deaf to Ctrl-C, and gone as soon as the process that made it is.
 
     The parent blocks SIGINT while it starts workers, so a worker is deaf to Ctrl-C from its
@@ -321,11 +321,14 @@ def _start_worker(parent: int | None) -> None:
         parent: The pid of the process that made the pool when it is this worker's parent (the
             fork and spawn start methods); None when a fork server stands between them, whose
             own exit then ends the worker.
+        die_with_thread: Also have Linux kill it the moment the *thread* that started it
+            ends (``PR_SET_PDEATHSIG``); without it, the watch of the parent's pid ends it
+            within a second of the parent's death.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    if sys.platform.startswith("linux"):
+    if die_with_thread and sys.platform.startswith("linux"):
         # Killed by the kernel the moment the parent dies, even in the middle of a pipe write.
         with suppress(OSError, AttributeError):  # a libc without prctl: the watch below
             libc = ctypes.CDLL(None, use_errno=True)
@@ -352,10 +355,30 @@ def _exit_when_orphaned(parent: int) -> None:
 
 def _own_pool(workers: int) -> ProcessPoolExecutor:
     """A process pool whose workers ignore Ctrl-C and end with this process."""
+    return worker_pool(workers)
+
+
+def worker_pool(workers: int, *, die_with_thread: bool = True) -> ProcessPoolExecutor:
+    """A process pool whose workers ignore Ctrl-C and end with the process that made them.
+
+    Each worker ignores SIGINT (the caller is interrupted, not it) and exits once its parent
+    has gone: at once on Linux, or within a second by watching the parent's pid.
+
+    Args:
+        workers: How many worker processes.
+        die_with_thread: Let Linux kill a worker the moment the *thread* that started it ends
+            (``PR_SET_PDEATHSIG`` acts on the thread, not the process). A pool starts its
+            workers from the thread that first submits to it; a pool kept beyond that thread
+            (the explorer's, fed from a background thread and shared between explorers) must
+            say False, and its workers then rely on the watch of the parent's pid.
+    """
     context = multiprocessing.get_context()
     parent = None if context.get_start_method() == "forkserver" else os.getpid()
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(parent,)
+        max_workers=workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(parent, die_with_thread),
     )
 
 

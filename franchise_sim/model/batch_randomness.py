@@ -447,10 +447,22 @@ def exact_exp(x: NDArray[np.float64]) -> NDArray[np.float64]:
 def exact_pow(
     base: NDArray[np.float64] | float, exponent: NDArray[np.float64] | float
 ) -> NDArray[np.float64]:
-    """Python's ``base ** exponent`` element by element (``numpy.power`` may differ)."""
+    """Python's ``base ** exponent`` element by element (``numpy.power`` may differ).
+
+    Where every element is the same pair, bit for bit (a market trend fixed in the scenario),
+    the power is taken once.
+    """
     b, e = np.broadcast_arrays(np.asarray(base, dtype=float), np.asarray(exponent, dtype=float))
+    if b.size > 1 and _all_alike(b) and _all_alike(e):
+        return np.full(b.shape, float(b.flat[0]) ** float(e.flat[0]))
     values = map(float.__pow__, b.ravel().tolist(), e.ravel().tolist())
     return np.fromiter(values, float, b.size).reshape(b.shape)
+
+
+def _all_alike(x: NDArray[np.float64]) -> bool:
+    """Whether every element has the same bits as the first (so -0.0 is not 0.0)."""
+    bits = np.ascontiguousarray(x).view(np.int64)
+    return bool((bits == bits.flat[0]).all())
 
 
 def as_columns(rows: Sequence[Sequence[float]]) -> NDArray[np.float64]:

@@ -1,9 +1,15 @@
-"""The process pool shared by open explorers with the same worker count, kept between runs."""
+"""The process pool shared by open explorers with the same worker count, kept between runs.
+
+Its workers are set up as the runner's own (`engine.runner.worker_pool`): deaf to Ctrl-C and
+gone once this process is; they outlive the explorer thread that started them.
+"""
 
 from __future__ import annotations
 
 import threading
 from concurrent.futures import ProcessPoolExecutor
+
+from franchise_sim.engine.runner import worker_pool
 
 # --- the process pool, shared by open explorers with the same worker count --------------------
 
@@ -37,7 +43,9 @@ def _lease_pool(workers: int) -> ProcessPoolExecutor:
     with _POOL_LOCK:
         pool, users = _POOLS.get(workers, (None, 0))
         if pool is None:
-            pool = ProcessPoolExecutor(max_workers=workers)
+            # Workers deaf to Ctrl-C, gone with this process; started from the explorer's
+            # thread and shared beyond it, so not killed when that thread ends.
+            pool = worker_pool(workers, die_with_thread=False)
         _POOLS[workers] = (pool, users + 1)
         return pool
 
