@@ -5,8 +5,9 @@ in summary-only mode on a local Dask cluster of this machine (one single-threade
 process per core) with peak memory under 2 GB, client and workers together. Prints the wall
 time, the rate, and the peak memory: the resident memory of this process and of every process
 under it (the nannies and workers of the cluster), sampled every 0.2 s and summed at each
-sample, beside the bare-SimPy reference of ``timing.py`` measured in the same run. Asserts
-nothing.
+sample, beside the bare-SimPy reference of ``timing.py`` and the bare-SimPy event floor of one
+batch (``timing.event_floor``: the events the batch engine fires for it, and no model), both
+measured in the same run. Asserts nothing.
 
 A smaller ``--runs`` is extrapolated to a million: the time in proportion to the runs (the
 batches are the same size whatever the runs), the memory as what was measured plus what the
@@ -25,9 +26,10 @@ import time
 from pathlib import Path
 
 import psutil
-from timing import conditions
+from timing import against_target, conditions, count_events, event_floor, timed
 
 import franchise_sim
+from franchise_sim.engine.batch import plans_on_paper, run_batch
 from franchise_sim.engine.executors import dask_cluster
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.engine.runner import summary_batch_size, trajectory_bytes
@@ -35,6 +37,8 @@ from franchise_sim.engine.runner import summary_batch_size, trajectory_bytes
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "auto_repair.yaml"
 MILLION = 1_000_000
 GB = 1e9
+MEMORY_TARGET_GB = 2.0
+"""Issue 11: a million runs summary-only with peak memory under 2 GB, client and workers."""
 
 
 class MemorySampler:
@@ -100,6 +104,15 @@ def main() -> None:
         f"{args.runs:,} paired runs; their monthly books would take {books / GB:,.1f} GB; "
         f"batches of at most {summary_batch_size(arms, horizon):,} runs"
     )
+    batch = min(summary_batch_size(arms, horizon), args.runs)
+    paper = plans_on_paper(scenario, 1, horizon)
+    events = count_events(lambda: run_batch(scenario, 1, range(batch), horizon, False, paper))
+    floor = timed(event_floor(horizon, events, processes=10 * batch), 1)
+    floor_run = floor.median * (args.runs / batch) / args.workers
+    print(
+        f"bare-SimPy floor: {events:,} events (one batch of {batch:,}) in {floor.text()}; "
+        f"for {args.runs:,} runs on {args.workers} workers about {floor_run:,.1f} s"
+    )
     with MemorySampler() as memory:
         started = time.perf_counter()
         with dask_cluster(workers=args.workers) as cluster:
@@ -119,10 +132,11 @@ def main() -> None:
         f"simulation: {results.run_seconds:,.1f} s ({wall:,.1f} s with the cluster's start and "
         f"close) = {business_years / results.run_seconds:,.0f} business-years per second on "
         f"{args.workers} workers ({business_years / results.run_seconds / args.workers:,.0f} "
-        "per worker)"
+        f"per worker; the floor allows {floor_run:,.1f} s)"
     )
+    peak = against_target(memory.peak_total / GB, MEMORY_TARGET_GB, at_most=True, unit=" GB")
     print(
-        f"peak memory: {memory.peak_total / GB:.2f} GB for client and workers together "
+        f"peak memory: {peak} for client and workers together "
         f"(client {memory.peak_client / GB:.2f} GB, largest other process "
         f"{memory.peak_largest_worker / GB:.2f} GB)"
     )
