@@ -1,4 +1,7 @@
-"""The cash identity of the monthly books, checked the same way by every test that needs it."""
+"""Checks made the same way by every test that needs them.
+
+The cash identity of the monthly books, and two runs' results being the same bit for bit.
+"""
 
 from __future__ import annotations
 
@@ -40,3 +43,27 @@ def assert_books_balance(results: SimulationResults, *, opening: bool = True) ->
         - s("closure_costs")
     )
     np.testing.assert_allclose(flow, expected, atol=1e-6)
+
+
+def assert_identical(a: SimulationResults, b: SimulationResults) -> None:
+    """Two runs' results the same bit for bit.
+
+    The outcomes, closure reasons and event counts; the books if both kept them; the monthly
+    aggregates if both are summary-only.
+
+    Args:
+        a: Results of one run.
+        b: Results of another (summary-only or not) that should be the same.
+    """
+    if not (a.summary_only or b.summary_only):
+        assert np.array_equal(a.trajectories, b.trajectories)
+    if a.monthly_aggregates is not None and b.monthly_aggregates is not None:
+        assert a.monthly_aggregates.runs == b.monthly_aggregates.runs
+        assert np.array_equal(a.monthly_aggregates.open_runs, b.monthly_aggregates.open_runs)
+        assert np.array_equal(a.monthly_aggregates.histograms, b.monthly_aggregates.histograms)
+    assert a.outcomes.keys() == b.outcomes.keys()
+    for name in a.outcomes:
+        assert np.array_equal(a.outcomes[name], b.outcomes[name], equal_nan=True), name
+    assert np.array_equal(a.closure_reasons, b.closure_reasons)
+    for name in a.shock_counts:
+        assert np.array_equal(a.shock_counts[name], b.shock_counts[name]), name

@@ -7,6 +7,7 @@ started is gone.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import signal
@@ -342,12 +343,26 @@ def _poison(monkeypatch: pytest.MonkeyPatch, where: dict[int, tuple[int, int, st
     monkeypatch.setattr(monte_carlo, "run_batch", poisoned)
 
 
+@pytest.mark.parametrize(
+    ("workers", "summary_only"),
+    [(1, False), (1, True), (2, True)],
+    ids=["full", "summary-only", "summary-only-pool"],
+)
 def test_a_non_finite_number_stops_the_run_where_it_first_appears(
-    auto_repair: Scenario, monkeypatch: pytest.MonkeyPatch
+    auto_repair: Scenario, monkeypatch: pytest.MonkeyPatch, workers: int, summary_only: bool
 ) -> None:
+    if workers > 1 and multiprocessing.get_start_method() != "fork":
+        pytest.skip("the poisoned engine reaches pool workers only when they are forked")
+    # Summary-only batches arrive as they complete: the first in replication order still wins.
     _poison(monkeypatch, {5: (0, 0, "revenue"), 3: (1, 9, "cash"), 4: (0, 2, "rent")})
     with pytest.raises(NonFiniteResultError, match="too extreme for the arithmetic") as caught:
-        simulate(auto_repair, runs=8, workers=1, horizon_months=12)
+        simulate(
+            auto_repair,
+            runs=8,
+            workers=workers,
+            horizon_months=12,
+            summary_only=summary_only,
+        )
     stop = caught.value
     arms = auto_repair.arm_names
     assert (stop.arm, stop.replication, stop.month, stop.column) == (arms[1], 3, 10, "cash")

@@ -24,9 +24,10 @@ import csv
 import io
 import math
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,6 +36,9 @@ from franchise_sim.analysis.statistics import Interval, mean_interval, paired_di
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.engine.runner import Progress, simulate
 from franchise_sim.scenario.schema import Mechanisms, Scenario
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 BASELINE = "independent"
 
@@ -425,7 +429,7 @@ def attribution_from_results(
     """
     month = min(SURVIVAL_MONTH, results.horizon_months)
     npv = results.outcomes["npv"]
-    alive = 100.0 * results.series("alive")[..., month - 1]
+    alive = 100.0 * results.alive_at(month)
     base, top = results.arm_index(BASELINE), results.arm_index(arm)
     has = results.scenario.arms[arm].franchise
     assert has is not None
@@ -477,6 +481,8 @@ def attribute(
     horizon_months: int | None = None,
     order: Sequence[str] = DEFAULT_ORDER,
     progress: Progress | None = None,
+    executor: Executor | Client | None = None,
+    summary_only: bool = False,
 ) -> Attribution:
     """Where the paired difference between ``arm`` and the independent comes from.
 
@@ -492,6 +498,9 @@ def attribute(
         horizon_months: Months to simulate; the scenario's if not given.
         order: The mechanisms in the order switched on (``DEFAULT_ORDER``).
         progress: Called with the number of replications just finished.
+        executor: Where to run the batches (see ``simulate``).
+        summary_only: Keep no monthly books (see ``simulate``): the attribution reads only
+            the outcomes and survival, which are the same.
 
     Returns:
         The attribution: start, one step per mechanism, end and total, NPV and survival.
@@ -507,6 +516,8 @@ def attribute(
         workers=workers,
         horizon_months=horizon_months,
         progress=progress,
+        executor=executor,
+        summary_only=summary_only,
     )
     return attribution_from_results(
         results,

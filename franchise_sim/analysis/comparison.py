@@ -32,7 +32,6 @@ from franchise_sim.analysis.statistics import (
     proportion_interval,
     runs_to_resolve,
     spread,
-    survival_at,
 )
 from franchise_sim.engine.results import SimulationResults
 
@@ -726,7 +725,7 @@ def compare(results: SimulationResults) -> Comparison:
     """Headline figures of each arm, paired differences against the independent, verdicts."""
     horizon = results.horizon_months
     months = sorted({m for m in (12, 36, 60) if m <= horizon} | {horizon})
-    alive = results.series("alive")
+    alive = {m: results.alive_at(m) for m in months}  # from the closure months when no books
     out = results.outcomes
     arms: list[ArmSummary] = []
     for i, arm in enumerate(results.arms):
@@ -739,8 +738,8 @@ def compare(results: SimulationResults) -> Comparison:
             ArmSummary(
                 arm=arm,
                 label=results.labels[arm],
-                survival={m: float(survival_at(alive[i], m)) for m in months},
-                survival_at_horizon=proportion_interval(alive[i, :, horizon - 1]),
+                survival={m: float(alive[m][i].mean()) for m in months},
+                survival_at_horizon=proportion_interval(alive[horizon][i]),
                 npv=spread(out["npv"][i]),
                 npv_median=median_interval(out["npv"][i]),
                 npv_loss_share=float(np.mean(out["npv"][i] < 0)),
@@ -770,14 +769,13 @@ def compare(results: SimulationResults) -> Comparison:
         def diff(name: str, i: int = i) -> Interval:
             return paired_difference(out[name][i], out[name][base])
 
-        gaps = {m: 100.0 * (alive[i, :, m - 1] - alive[base, :, m - 1]) for m in months}
+        gaps = {m: 100.0 * (alive[m][i] - alive[m][base]) for m in months}
         npv_gaps = out["npv"][i] - out["npv"][base]
         customers = out["final_customers"]
         contrast = Contrast(
             arm=arm,
             survival_points={
-                m: paired_difference(100.0 * alive[i, :, m - 1], 100.0 * alive[base, :, m - 1])
-                for m in months
+                m: paired_difference(100.0 * alive[m][i], 100.0 * alive[m][base]) for m in months
             },
             npv=diff("npv"),
             npv_median_difference=median_interval(npv_gaps),

@@ -286,7 +286,6 @@ def point_metrics(results: SimulationResults) -> list[tuple[str, str, Interval]]
     contrasts; then, per arm other than the independent, the three contrasts.
     """
     horizon = results.horizon_months
-    alive = results.series("alive")
     out = results.outcomes
     rows: list[tuple[str, str, Interval]] = []
     for i, arm in enumerate(results.arms):
@@ -296,7 +295,7 @@ def point_metrics(results: SimulationResults) -> list[tuple[str, str, Interval]]
             "insolvency_share": results.closure_reasons[i] == INSOLVENT,
         }
         for month in _survival_months(horizon):
-            rows.append((arm, f"survival_month_{month}", mean_interval(alive[i, :, month - 1])))
+            rows.append((arm, f"survival_month_{month}", mean_interval(results.alive_at(month)[i])))
         rows.append((arm, "npv_mean", mean_interval(out["npv"][i])))
         rows.append((arm, "npv_median", median_interval(out["npv"][i])))
         for metric, indicator in shares.items():

@@ -167,6 +167,7 @@ def outcome_table(
     *,
     seed: int,
     deterministic: bool,
+    replications: range | None = None,
 ) -> dict[str, Array]:
     """Every per-(arm, replication) outcome, from the monthly books and the franchise events.
 
@@ -179,6 +180,8 @@ def outcome_table(
         brand_shocks: Array (arm, replication): brand shocks suffered.
         seed: Master seed of the run (uncertain money inputs are drawn again from it).
         deterministic: Whether it was the plan on paper (inputs at their means).
+        replications: The replications ``monthly`` holds (one batch's); ``range(runs)`` if
+            not given. Nothing else depends on the replication or on the rest of the run.
 
     Returns:
         Arrays (arm, replication) named by ``results.SUMMARY_COLUMNS``.
@@ -188,16 +191,17 @@ def outcome_table(
         return monthly[..., columns.index(name)]
 
     alive = col("alive")
-    runs = monthly.shape[1]
+    if replications is None:
+        replications = range(monthly.shape[1])
     end = last_operating_month(alive)
     end_index = (end - 1).astype(int)[..., None]
     money = owner_money(
         scenario,
         arms,
         seed,
-        runs,
+        replications,
         deterministic=deterministic,
-        draw_for=batch_draws(seed, runs, at_mean=deterministic),
+        draw_for=batch_draws(seed, replications, at_mean=deterministic),
     )
     equity = money["upfront_usd"]
     wage = money["outside_wage_usd_per_month"]

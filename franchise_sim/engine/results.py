@@ -2,6 +2,10 @@
 
 Plain data: the notebook conveniences (the headline shown in Jupyter, ``results.plot``,
 ``results.save``) wrap it one floor up, in ``interfaces.notebook``.
+
+Results of a summary-only run (``summary_only``) hold no trajectories: their outcomes are
+complete, survival by month comes from the closure months, and the monthly bands from
+``monthly_aggregates``; asking for the monthly books themselves says plainly they are not kept.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from franchise_sim.engine.monthly_aggregates import MonthlyAggregates
 from franchise_sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -46,6 +51,10 @@ SUMMARY_COLUMNS = (
 """Numeric per-(arm, replication) outcomes, in table order."""
 
 
+class NoTrajectoriesError(LookupError):
+    """The monthly books of a summary-only run were asked for: it did not keep them."""
+
+
 @dataclass(frozen=True, eq=False)
 class SimulationResults:
     """Everything one call of ``simulate`` produced.
@@ -58,12 +67,15 @@ class SimulationResults:
         deterministic: Whether inputs were at their means, events off and flows at expectation.
         arms: Arm names, ``independent`` first.
         monthly_columns: Names of the last axis of ``trajectories``.
-        trajectories: Array (arm, replication, month, column) of the monthly books.
+        kept_books: Array (arm, replication, month, column) of the monthly books; None for a
+            summary-only run (read them as ``trajectories``).
         outcomes: Per-(arm, replication) arrays named by ``SUMMARY_COLUMNS``.
         closure_reasons: Array (arm, replication) of why each business closed ("" if open).
         shock_counts: Per replication, how many of each shared random event happened.
         run_seconds: Wall time of the simulation.
         worker_pids: Process ids that ran batches (the caller's own id when run in-process).
+        monthly_aggregates: What a summary-only run kept of the monthly books (survival
+            counts and histograms for the bands); None for a full run.
     """
 
     scenario: Scenario
@@ -73,16 +85,61 @@ class SimulationResults:
     deterministic: bool
     arms: tuple[str, ...]
     monthly_columns: tuple[str, ...]
-    trajectories: NDArray[np.float64]
+    kept_books: NDArray[np.float64] | None
     outcomes: dict[str, NDArray[np.float64]]
     closure_reasons: NDArray[np.str_]
     shock_counts: dict[str, NDArray[np.int64]]
     run_seconds: float = 0.0
     worker_pids: tuple[int, ...] = field(default=())
+    monthly_aggregates: MonthlyAggregates | None = None
+
+    def __post_init__(self) -> None:
+        if (self.kept_books is None) == (self.monthly_aggregates is None):
+            raise ValueError("results hold either trajectories or monthly aggregates, not both")
+
+    @property
+    def summary_only(self) -> bool:
+        """Whether these are results of a summary-only run: outcomes and aggregates, no books."""
+        return self.kept_books is None
+
+    @property
+    def trajectories(self) -> NDArray[np.float64]:
+        """The monthly books, (arm, replication, month, column).
+
+        Raises:
+            NoTrajectoriesError: A summary-only run, which kept none.
+        """
+        if self.kept_books is None:
+            raise NoTrajectoriesError(
+                f"these results of {self.runs:,} runs are summary-only: they keep outcomes and "
+                "monthly aggregates, not the monthly books (run without summary_only for them)"
+            )
+        return self.kept_books
 
     def series(self, column: str) -> NDArray[np.float64]:
-        """One monthly variable as an array (arm, replication, month)."""
+        """One monthly variable as an array (arm, replication, month).
+
+        Raises:
+            NoTrajectoriesError: A summary-only run, which kept no monthly books.
+        """
         return self.trajectories[..., self.monthly_columns.index(column)]
+
+    def alive_at(self, month: int) -> NDArray[np.float64]:
+        """1.0 where the business is open at the end of ``month`` (from 1), (arm, replication).
+
+        Read from the books, or, without them, from the closure months (a business that
+        closed stays closed): the same numbers.
+        """
+        if self.kept_books is not None:
+            return self.series("alive")[..., month - 1]
+        closed = self.outcomes["closed_month"]
+        return np.where(np.isnan(closed) | (closed > month), 1.0, 0.0)
+
+    def survival_curve(self) -> NDArray[np.float64]:
+        """Share of businesses open at the end of each month, (arm, month)."""
+        if self.monthly_aggregates is not None:
+            return self.monthly_aggregates.survival_curve()
+        return np.asarray(self.series("alive").mean(axis=-2), dtype=float)
 
     def arm_index(self, arm: str) -> int:
         """Position of an arm in the arrays."""
@@ -123,13 +180,14 @@ class SimulationResults:
         """One row per (arm, replication, month) with every monthly variable."""
         import pandas as pd
 
-        n_arms, runs, horizon, width = self.trajectories.shape
+        books = self.trajectories
+        n_arms, runs, horizon, width = books.shape
         frame: dict[str, Any] = {
             "arm": np.repeat(np.array(self.arms, dtype=object), runs * horizon),
             "replication": np.tile(np.repeat(np.arange(runs), horizon), n_arms),
             "month": np.tile(np.arange(1, horizon + 1), n_arms * runs),
         }
-        flat = self.trajectories.reshape(-1, width)
+        flat = books.reshape(-1, width)
         for i, name in enumerate(self.monthly_columns):
             frame[name] = flat[:, i]
         table = pd.DataFrame(frame)
@@ -139,7 +197,8 @@ class SimulationResults:
 
     def __repr__(self) -> str:
         kind = "deterministic plan" if self.deterministic else f"{self.runs:,} paired runs"
+        only = ", summary-only" if self.summary_only else ""
         return (
             f"<{type(self).__name__} {self.scenario.name!r}: {', '.join(self.arms)}; {kind} x "
-            f"{self.horizon_months} months, seed {self.seed}>"
+            f"{self.horizon_months} months, seed {self.seed}{only}>"
         )

@@ -30,10 +30,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,12 +46,21 @@ from franchise_sim.engine.batch import (
     plans_on_paper,
     run_batch,
 )
+from franchise_sim.engine.executors import as_executor, executor_workers
+from franchise_sim.engine.monthly_aggregates import (
+    BatchAggregates,
+    MonthlyAggregates,
+    batch_aggregates,
+)
 from franchise_sim.engine.outcomes import outcome_table
-from franchise_sim.engine.results import SimulationResults
+from franchise_sim.engine.results import SUMMARY_COLUMNS, SimulationResults
 from franchise_sim.model.plan import PlanOnPaper, needs_plan_on_paper
 from franchise_sim.model.relationships.franchise import BRAND_SHOCKS, FAILED_MONTH
 from franchise_sim.model.relationships.relationship import Relationships
 from franchise_sim.scenario.schema import RunSettings, Scenario
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 Progress = Callable[[int], None]
 """Called with the number of replications just finished."""
@@ -125,16 +134,50 @@ BATCH_RUNS = (1_000, 5_000)
 """Smallest and largest batch the runner aims for: numpy pays about 40-85 ms per batch."""
 
 
-def _batches(runs: int, workers: int) -> list[range]:
+def _batches(runs: int, workers: int, largest: int | None = None) -> list[range]:
     """Split replications into batches of at most 5,000 with at least one batch per worker.
 
     A run of up to 1,000 replications per worker is one batch per worker; a longer one is cut
-    into batches of 1,000 to 5,000, as many for each worker.
+    into batches of 1,000 to 5,000, as many for each worker. ``largest``, when given, caps a
+    batch's replications (a summary-only run holds one batch's books per worker, no more).
     """
     per_worker = -(-runs // workers)
     rounds = max(1, -(-per_worker // BATCH_RUNS[1]))
     size = max(1, -(-runs // (workers * rounds)))
+    if largest is not None:
+        size = max(1, min(size, largest))
     return [range(start, min(runs, start + size)) for start in range(0, runs, size)]
+
+
+TRAJECTORY_BYTES_LIMIT = 2 * 10**9
+"""The most memory a run's monthly books may take before ``run`` keeps only a summary (2 GB)."""
+
+
+def trajectory_bytes(n_arms: int, runs: int, horizon: int) -> int:
+    """The memory a run's monthly books take: arms x runs x months x columns x 8 bytes."""
+    return n_arms * runs * horizon * len(monthly_columns()) * 8
+
+
+def memory_for_trajectories() -> int:
+    """How much memory a run may spend on its books: a quarter of the machine's, at most 2 GB."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - no sysconf (Windows)
+        return TRAJECTORY_BYTES_LIMIT
+    return min(TRAJECTORY_BYTES_LIMIT, total // 4) if total > 0 else TRAJECTORY_BYTES_LIMIT
+
+
+SUMMARY_BATCH_BYTES = 64 * 2**20
+"""The most memory one batch's monthly books may take in a summary-only run (64 MiB)."""
+
+
+def summary_batch_size(n_arms: int, horizon: int, columns: int | None = None) -> int:
+    """The most replications a summary-only batch holds: its books within SUMMARY_BATCH_BYTES.
+
+    ``columns`` is the width of the books (the shipped model's if not given).
+    """
+    width = len(monthly_columns()) if columns is None else columns
+    return max(1, SUMMARY_BATCH_BYTES // (n_arms * horizon * width * 8))
 
 
 class NonFiniteResultError(ValueError):
@@ -373,22 +416,88 @@ def _abandon(pool: Executor) -> None:
         manager.join(timeout=5.0)  # before the interpreter's exit hook would write to them
 
 
+def _nonfinite_place(
+    batch: _Batch, first: int, arms: tuple[str, ...], columns: tuple[str, ...]
+) -> dict[str, Any] | None:
+    """Where a batch's books first hold a NaN or an infinity; None if they hold none.
+
+    Returns ``NonFiniteResultError``'s arguments: a worker sends them, not the exception.
+    """
+    books = batch.monthly
+    if np.isfinite(books).all():
+        return None
+    # In replication order, then month, arm and column: where it first appears.
+    replication, month, arm, column = np.argwhere(~np.isfinite(books.transpose(1, 2, 0, 3)))[0]
+    return {
+        "replication": first + int(replication),
+        "arm": arms[arm],
+        "month": int(month) + 1,
+        "column": columns[column],
+        "value": float(books[arm, replication, month, column]),
+    }
+
+
 def _check_finite(
     batch: _Batch, first: int, arms: tuple[str, ...], columns: tuple[str, ...]
 ) -> None:
     """Raise ``NonFiniteResultError`` at the first NaN or infinity of a batch's books."""
-    books = batch.monthly
-    if np.isfinite(books).all():
-        return
-    # In replication order, then month, arm and column: where it first appears.
-    replication, month, arm, column = np.argwhere(~np.isfinite(books.transpose(1, 2, 0, 3)))[0]
-    value = float(books[arm, replication, month, column])
-    raise NonFiniteResultError(
-        first + int(replication),
-        arm=arms[arm],
-        month=int(month) + 1,
-        column=columns[column],
-        value=value,
+    place = _nonfinite_place(batch, first, arms, columns)
+    if place is not None:
+        raise NonFiniteResultError(**place)
+
+
+@dataclass(frozen=True, slots=True)
+class _BatchSummary:
+    """One batch of a summary-only run, reduced where it ran: outcomes and monthly aggregates."""
+
+    outcomes: dict[str, NDArray[np.float64]]  # (arm, replication of the batch)
+    closure_reasons: NDArray[np.str_]  # (arm, replication of the batch)
+    shock_counts: NDArray[np.int64]  # (replication, shock)
+    aggregates: BatchAggregates
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class _NonFinite:
+    """A batch whose books hold a NaN or an infinity: where (``NonFiniteResultError``'s args)."""
+
+    place: dict[str, Any]
+
+
+def _summarise_batch(
+    scenario: Scenario,
+    seed: int,
+    replications: range,
+    horizon: int,
+    deterministic: bool,
+    planned: dict[str, PlanOnPaper] | None = None,
+    relationships: Relationships = DEFAULT_RELATIONSHIPS,
+) -> _BatchSummary | _Breakdown | _NonFinite:
+    """Run one batch and reduce its books to outcomes and aggregates (they are not returned)."""
+    done = _run_batch(scenario, seed, replications, horizon, deterministic, planned, relationships)
+    if isinstance(done, _Breakdown):
+        return done
+    arms, columns = scenario.arm_names, monthly_columns(relationships)
+    place = _nonfinite_place(done, replications.start, arms, columns)
+    if place is not None:
+        return _NonFinite(place)
+    table = outcome_table(
+        scenario,
+        arms,
+        columns,
+        done.monthly,
+        _counter([done], FAILED_MONTH, len(arms)),
+        _counter([done], BRAND_SHOCKS, len(arms)),
+        seed=seed,
+        deterministic=deterministic,
+        replications=replications,
+    )
+    return _BatchSummary(
+        outcomes=table,
+        closure_reasons=np.array(done.closure_reasons, dtype=str).T,
+        shock_counts=done.shock_counts,
+        aggregates=batch_aggregates(scenario, arms, columns, done.monthly),
+        pid=done.pid,
     )
 
 
@@ -417,8 +526,9 @@ def simulate(
     horizon_months: int | None = None,
     deterministic: bool = False,
     progress: Progress | None = None,
-    executor: Executor | None = None,
+    executor: Executor | Client | None = None,
     relationships: Relationships = DEFAULT_RELATIONSHIPS,
+    summary_only: bool = False,
 ) -> SimulationResults:
     """Run paired replications of every arm of a scenario.
 
@@ -427,8 +537,9 @@ def simulate(
         runs: Replications per arm, 1 to 1,000,000 (the bounds of ``run.runs``); the scenario's
             ``run.runs`` if not given (1 when ``deterministic``).
         seed: Master seed, a whole number >= 0; the scenario's ``run.seed`` if not given.
-        workers: Processes to use; all cores if not given, in-process when 1. A pool of its
-            own never has more processes than the cores of the machine or the batches.
+        workers: Processes to use; all cores if not given (a Dask client's worker threads),
+            in-process when 1. A pool of its own never has more processes than the cores of
+            the machine or the batches.
         horizon_months: Months to simulate, 1 to 360 (the bounds of ``run.horizon_months``);
             the scenario's ``run.horizon_months`` if not given.
         deterministic: Put every input at its mean, switch random events off and advance
@@ -437,30 +548,39 @@ def simulate(
             raises, the run stops: batches not yet started are cancelled and the exception
             propagates.
         executor: Optional executor to run the batches on (kept open by the caller and reused
-            across runs); ``workers`` then only sets how finely the runs are split. A new
-            process pool is used if not given: shut down at the end, and its workers killed
-            at once when the run is abandoned (an exception, Ctrl-C).
+            across runs): a ``concurrent.futures.Executor`` or a ``dask.distributed.Client``;
+            ``workers`` then only sets how finely the runs are split. A new process pool is
+            used if not given: shut down at the end, and its workers killed at once when the
+            run is abandoned (an exception, Ctrl-C). The results are the same on any.
         relationships: The relationships the model is composed of (the franchise unless
             told); carried to every worker with the batches.
+        summary_only: Keep no monthly books: each batch is reduced where it ran to its
+            outcomes and to monthly aggregates (``monthly_aggregates``), which the parent adds
+            up as batches complete, so memory does not grow with the months times the runs.
+            The outcomes and survival are those of a full run, bit for bit; the monthly
+            percentile bands are within 0.5% (see ``franchise_sim.engine.monthly_aggregates``).
 
     Returns:
-        Frozen results with monthly arrays and per-(arm, replication) outcomes.
+        Frozen results with monthly arrays (none when ``summary_only``) and per-(arm,
+        replication) outcomes.
 
     Raises:
         TypeError: An argument of the wrong type (``runs=True``, ``deterministic="no"``).
-        ValueError: An argument out of its bounds.
+        ValueError: An argument out of its bounds, or ``summary_only`` with ``deterministic``.
         NonFiniteResultError: The books hold a NaN or an infinity; the run stops there.
     """
     if not isinstance(scenario, Scenario):
         raise TypeError(
             f"scenario must be a Scenario (see load_scenario), not {type(scenario).__name__}"
         )
-    if not isinstance(deterministic, bool | np.bool_):
-        raise TypeError(
-            f"deterministic must be True or False, not {type(deterministic).__name__} "
-            f"{reprlib.repr(deterministic)}"
-        )
-    deterministic = bool(deterministic)
+    for name, flag in (("deterministic", deterministic), ("summary_only", summary_only)):
+        if not isinstance(flag, bool | np.bool_):
+            raise TypeError(
+                f"{name} must be True or False, not {type(flag).__name__} {reprlib.repr(flag)}"
+            )
+    deterministic, summary_only = bool(deterministic), bool(summary_only)
+    if deterministic and summary_only:
+        raise ValueError("summary_only is for many runs; the plan on paper is one path")
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be a function or None, not {type(progress).__name__}")
     if runs is None:  # the plan on paper is one path, however often it is run
@@ -470,9 +590,11 @@ def simulate(
     horizon = _run_setting(
         "horizon_months", scenario.run.horizon_months if horizon_months is None else horizon_months
     )
-    workers = (
-        available_cores() if workers is None else _whole_number("workers", workers, 1, None, "")
-    )
+    pool_given = None if executor is None else as_executor(executor)
+    if workers is None:
+        workers = executor_workers(executor) or available_cores()
+    else:
+        workers = _whole_number("workers", workers, 1, None, "")
     started = time.perf_counter()
     arms = scenario.arm_names
     columns = monthly_columns(relationships)
@@ -481,65 +603,56 @@ def simulate(
         if needs_plan_on_paper(scenario) and not deterministic
         else None
     )
-    results: list[_Batch] = []
-
-    def take(batch: range, done: _Batch | _Breakdown) -> None:
-        if isinstance(done, _Breakdown):
-            raise NonFiniteResultError(done.replication, cause=done.cause)
-        _check_finite(done, batch.start, arms, columns)
-        results.append(done)
-        if progress:
-            progress(len(batch))
-
     # A caller's executor is split for the workers asked for; a pool of its own for the cores.
-    batches = _batches(runs, workers if executor else min(workers, available_cores()))
-    if executor is None and (workers == 1 or len(batches) == 1):
-        for batch in batches:
-            take(
-                batch,
-                _run_batch(scenario, seed, batch, horizon, deterministic, planned, relationships),
-            )
+    largest = summary_batch_size(len(arms), horizon, len(columns)) if summary_only else None
+    batches = _batches(runs, workers if pool_given else min(workers, available_cores()), largest)
+    if summary_only:
+        reduced = _SummaryReduction(batches, len(arms), horizon, len(SHOCK_NAMES), progress)
+        _run_batches(
+            _summarise_batch,
+            (scenario, seed, horizon, deterministic, planned, relationships),
+            batches,
+            reduced.take,
+            executor=pool_given,
+            workers=workers,
+            in_order=False,
+        )
+        table, reasons, shocks = reduced.outcomes, reduced.reasons(), reduced.shock_counts
+        monthly, aggregates, pids = None, reduced.aggregates, reduced.pids
     else:
-        pool = executor or _own_pool(pool_workers(runs, workers))
-        futures: list[Future[_Batch | _Breakdown]] = []
-        try:
-            with _sigint_blocked() if executor is None else nullcontext():
-                for batch in batches:
-                    futures.append(
-                        pool.submit(
-                            _run_batch,
-                            scenario,
-                            seed,
-                            batch,
-                            horizon,
-                            deterministic,
-                            planned,
-                            relationships,
-                        )
-                    )
-            for batch, future in zip(batches, futures, strict=True):
-                take(batch, future.result())
-        except BaseException:
-            for future in futures:  # abandoned: do not wait for batches that have not started
-                future.cancel()
-            if executor is None:
-                _abandon(pool)
-            raise
-        if executor is None:
-            pool.shutdown(wait=True)
-    monthly = np.concatenate([b.monthly for b in results], axis=1)
-    reasons = np.array([r for b in results for r in b.closure_reasons], dtype=str).T
-    shocks = np.concatenate([b.shock_counts for b in results], axis=0)
-    table = outcome_table(
-        scenario,
-        arms,
-        columns,
-        monthly,
-        _counter(results, FAILED_MONTH, len(arms)),
-        _counter(results, BRAND_SHOCKS, len(arms)),
-        seed=seed,
-        deterministic=deterministic,
-    )
+        results: list[_Batch] = []
+
+        def take(batch: range, done: Any) -> None:
+            if isinstance(done, _Breakdown):
+                raise NonFiniteResultError(done.replication, cause=done.cause)
+            _check_finite(done, batch.start, arms, columns)
+            results.append(done)
+            if progress:
+                progress(len(batch))
+
+        _run_batches(
+            _run_batch,
+            (scenario, seed, horizon, deterministic, planned, relationships),
+            batches,
+            take,
+            executor=pool_given,
+            workers=workers,
+            in_order=True,
+        )
+        monthly = np.concatenate([b.monthly for b in results], axis=1)
+        reasons = np.array([r for b in results for r in b.closure_reasons], dtype=str).T
+        shocks = np.concatenate([b.shock_counts for b in results], axis=0)
+        table = outcome_table(
+            scenario,
+            arms,
+            columns,
+            monthly,
+            _counter(results, FAILED_MONTH, len(arms)),
+            _counter(results, BRAND_SHOCKS, len(arms)),
+            seed=seed,
+            deterministic=deterministic,
+        )
+        aggregates, pids = None, {b.pid for b in results}
     _check_finite_outcomes(table, arms)
     return SimulationResults(
         scenario=scenario,
@@ -549,10 +662,114 @@ def simulate(
         deterministic=deterministic,
         arms=arms,
         monthly_columns=columns,
-        trajectories=monthly,
+        kept_books=monthly,
         outcomes=table,
         closure_reasons=reasons,
         shock_counts={name: shocks[:, i] for i, name in enumerate(SHOCK_NAMES)},
         run_seconds=time.perf_counter() - started,
-        worker_pids=tuple(sorted({b.pid for b in results})),
+        worker_pids=tuple(sorted(pids)),
+        monthly_aggregates=aggregates,
     )
+
+
+def _run_batches(
+    work: Callable[..., Any],
+    args: tuple[Any, ...],
+    batches: list[range],
+    take: Callable[[range, Any], None],
+    *,
+    executor: Executor | None,
+    workers: int,
+    in_order: bool,
+) -> None:
+    """Run ``work(scenario, seed, batch, horizon, deterministic, planned, relationships)``.
+
+    In-process for one worker or one batch without an executor; else on ``executor`` or on a
+    pool of this module's own. ``take`` gets each batch's result: in batch order, or as they
+    complete (``in_order=False``: nothing waits in memory for a slower batch before it).
+    """
+    scenario, seed, horizon, deterministic, planned, relationships = args
+    if executor is None and (workers == 1 or len(batches) == 1):
+        for batch in batches:
+            take(batch, work(scenario, seed, batch, horizon, deterministic, planned, relationships))
+        return
+    runs = batches[-1].stop
+    pool = executor or _own_pool(pool_workers(runs, workers))
+    futures: dict[Future[Any], range] = {}
+    try:
+        with _sigint_blocked() if executor is None else nullcontext():
+            for batch in batches:
+                future = pool.submit(
+                    work, scenario, seed, batch, horizon, deterministic, planned, relationships
+                )
+                futures[future] = batch
+        order = list(futures) if in_order else as_completed(futures)
+        for future in order:
+            batch = futures.pop(future)  # the result goes with the future once taken
+            take(batch, future.result())
+            del future
+    except BaseException:
+        for future in futures:  # abandoned: do not wait for batches that have not started
+            future.cancel()
+        if executor is None:
+            _abandon(pool)
+        raise
+    if executor is None:
+        pool.shutdown(wait=True)
+
+
+class _SummaryReduction:
+    """The parent's side of a summary-only run: batch summaries added up as they complete."""
+
+    def __init__(
+        self,
+        batches: list[range],
+        n_arms: int,
+        horizon: int,
+        n_shocks: int,
+        progress: Progress | None,
+    ) -> None:
+        runs = self._runs = batches[-1].stop
+        self._waiting = {batch.start for batch in batches}  # batches not yet taken
+        self._failure: tuple[int, NonFiniteResultError] | None = None  # the earliest met
+        self.outcomes = {name: np.empty((n_arms, runs)) for name in SUMMARY_COLUMNS}
+        self.shock_counts = np.empty((runs, n_shocks), dtype=np.int64)
+        self.aggregates = MonthlyAggregates.empty(n_arms, horizon)
+        self.pids: set[int] = set()
+        self._reasons: dict[int, NDArray[np.str_]] = {}
+        self._progress = progress
+
+    def take(self, batch: range, done: _BatchSummary | _Breakdown | _NonFinite) -> None:
+        """Count one batch in, or note the NaN or infinity it met.
+
+        Batches arrive as they complete; the run stops at the first NaN or infinity in
+        replication order, as a full run does, once every batch before it has arrived.
+        """
+        self._waiting.discard(batch.start)
+        if isinstance(done, _BatchSummary):
+            self._count(batch, done)
+        elif self._failure is None or batch.start < self._failure[0]:
+            error = (
+                NonFiniteResultError(done.replication, cause=done.cause)
+                if isinstance(done, _Breakdown)
+                else NonFiniteResultError(**done.place)
+            )
+            self._failure = (batch.start, error)
+        if self._failure is not None and min(self._waiting, default=self._runs) > self._failure[0]:
+            raise self._failure[1]
+
+    def _count(self, batch: range, done: _BatchSummary) -> None:
+        """Add one batch's outcomes and aggregates."""
+        where = slice(batch.start, batch.stop)
+        for name, values in done.outcomes.items():
+            self.outcomes[name][:, where] = values
+        self.shock_counts[where] = done.shock_counts
+        self._reasons[batch.start] = done.closure_reasons
+        self.aggregates.add(done.aggregates, len(batch))
+        self.pids.add(done.pid)
+        if self._progress:
+            self._progress(len(batch))
+
+    def reasons(self) -> NDArray[np.str_]:
+        """Closure reasons (arm, replication), in replication order."""
+        return np.concatenate([self._reasons[start] for start in sorted(self._reasons)], axis=1)

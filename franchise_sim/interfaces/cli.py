@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import BrokenExecutor
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn, TypeVar
@@ -318,6 +318,25 @@ def _simulation(source: Path) -> Iterator[None]:
     is_flag=True,
     help="Also write workbook.xlsx: summary, monthly medians and bands, runs, assumptions.",
 )
+@click.option(
+    "--summary-only",
+    is_flag=True,
+    help="Keep outcomes and monthly bands, not the monthly books (memory flat in runs); "
+    "picked by itself when the books would not fit in memory.",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["pool", "dask"]),
+    default="pool",
+    show_default=True,
+    help="Where the batches run: a process pool of this machine, or a local Dask cluster "
+    "(one single-threaded worker process per core; needs the dask extra).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run the batches on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no printed comparison.")
 def run(
     scenario: str,
@@ -332,6 +351,9 @@ def run(
     report: bool,
     no_attribution: bool,
     xlsx: bool,
+    summary_only: bool,
+    executor: str,
+    scheduler: str | None,
     quiet: bool,
 ) -> None:
     """Simulate SCENARIO, write the results folder and print the comparison.
@@ -341,7 +363,8 @@ def run(
     report.html (with attribution.csv: where the franchise's difference comes from, unless
     --no-attribution) and with --xlsx workbook.xlsx. A folder holding an earlier run is kept unless
     --force is given: the new one is written beside it (results/x-2, ...). Any other non-empty
-    folder is never written over.
+    folder is never written over. A summary-only run writes summary.parquet and
+    monthly_aggregates.npz instead of monthly.parquet.
     """
     from franchise_sim.analysis.comparison import compare
     from franchise_sim.engine.runner import simulate
@@ -359,31 +382,41 @@ def run(
             check_workbook_size(len(model.arm_names), total)
         except WorkbookError as exc:
             _fail(f"--xlsx: {exc}")
-    _say_workers(workers, total)
-    with _simulation(path), _progress_bar(total, quiet=quiet) as progress:
-        results = simulate(
-            model,
-            runs=runs,
-            seed=seed,
-            workers=workers,
-            horizon_months=horizon_months,
-            deterministic=deterministic,
-            progress=progress,
-        )
-    attribution = None
-    if report and not no_attribution and not deterministic:
-        from franchise_sim.analysis.attribution import attribute, default_arm
-
+    horizon = model.run.horizon_months if horizon_months is None else horizon_months
+    summary_only = _summary_only(summary_only, deterministic, len(model.arm_names), total, horizon)
+    with _executor(executor, scheduler, workers) as (pool, where):
+        if pool is None:
+            _say_workers(workers, total)
+        elif not quiet:
+            click.echo(f"Running on {where}", err=True)
         with _simulation(path), _progress_bar(total, quiet=quiet) as progress:
-            attribution = attribute(
+            results = simulate(
                 model,
-                default_arm(model),
-                runs=results.runs,
-                seed=results.seed,
+                runs=runs,
+                seed=seed,
                 workers=workers,
-                horizon_months=results.horizon_months,
+                horizon_months=horizon_months,
+                deterministic=deterministic,
                 progress=progress,
+                executor=pool,
+                summary_only=summary_only,
             )
+        attribution = None
+        if report and not no_attribution and not deterministic:
+            from franchise_sim.analysis.attribution import attribute, default_arm
+
+            with _simulation(path), _progress_bar(total, quiet=quiet) as progress:
+                attribution = attribute(
+                    model,
+                    default_arm(model),
+                    runs=results.runs,
+                    seed=results.seed,
+                    workers=workers,
+                    horizon_months=results.horizon_months,
+                    progress=progress,
+                    executor=pool,
+                    summary_only=summary_only,
+                )
     try:
         written = save_results(
             results,
@@ -409,6 +442,49 @@ def run(
         click.echo(f"Open {shown(written / 'report.html')} in a browser.")
     if xlsx:
         click.echo(f"Spreadsheet: {shown(written / 'workbook.xlsx')}")
+
+
+def _summary_only(asked: bool, deterministic: bool, n_arms: int, runs: int, horizon: int) -> bool:
+    """Whether ``run`` keeps only a summary: when asked, or when the books would not fit."""
+    from franchise_sim.engine.runner import memory_for_trajectories, trajectory_bytes
+
+    if deterministic:
+        if asked:
+            _fail("--summary-only is for many runs; --deterministic is one path")
+        return False
+    if asked:
+        return True
+    needed, room = trajectory_bytes(n_arms, runs, horizon), memory_for_trajectories()
+    if needed <= room:
+        return False
+    click.echo(
+        f"{runs:,} runs x {horizon} months would need {needed / 1e9:.1f} GB of monthly books "
+        f"(more than {room / 1e9:.1f} GB): keeping a summary only (--summary-only)",
+        err=True,
+    )
+    return True
+
+
+@contextmanager
+def _executor(kind: str, scheduler: str | None, workers: int | None) -> Iterator[tuple[Any, str]]:
+    """The executor of a run and where it runs: None for the pool, or a Dask client.
+
+    An embedded Dask cluster is closed on the way out, also when the run is interrupted (its
+    futures are cancelled first, by ``simulate``). Dask missing, or a scheduler that cannot be
+    reached, ends the command with one line and exit 2.
+    """
+    if kind == "pool" and scheduler is None:
+        yield None, "a process pool of this machine"
+        return
+    from franchise_sim.engine.executors import ExecutorUnavailableError, dask_cluster
+
+    stack = ExitStack()
+    try:
+        cluster = stack.enter_context(dask_cluster(scheduler, workers=workers or available_cores()))
+    except ExecutorUnavailableError as exc:
+        _fail(str(exc))
+    with stack:
+        yield cluster.client, cluster.where
 
 
 def _scenario_path(scenario: str) -> Path:

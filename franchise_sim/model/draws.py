@@ -93,7 +93,12 @@ class BatchDraw(Draw):
         return float(value.ppf(np.array([u]))[0])
 
 
-def batch_draws(seed: int, runs: int, *, at_mean: bool = False) -> Callable[[int], Draw]:
-    """Replication ``r``'s draws of a run of ``runs``, all drawn together on first use."""
-    draws = BatchDraws(seed, np.arange(runs, dtype=np.int64))
-    return lambda r: BatchDraw(draws, r, at_mean=at_mean)
+def batch_draws(seed: int, runs: int | range, *, at_mean: bool = False) -> Callable[[int], Draw]:
+    """Replication ``r``'s draws of a run of ``runs`` (or of one batch's range of them).
+
+    All are drawn together on first use.
+    """
+    replications = range(runs) if isinstance(runs, int) else runs
+    first = replications.start
+    draws = BatchDraws(seed, np.arange(first, replications.stop, dtype=np.int64))
+    return lambda r: BatchDraw(draws, r - first, at_mean=at_mean)

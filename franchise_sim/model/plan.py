@@ -411,7 +411,7 @@ def owner_money(
     scenario: Scenario,
     arms: tuple[str, ...],
     seed: int,
-    runs: int,
+    runs: int | range,
     *,
     deterministic: bool,
     draw_for: Callable[[int], Draw] | None = None,
@@ -419,19 +419,21 @@ def owner_money(
     """Every arm's `UnitMoney` in every replication, as arrays (arm, replication).
 
     The same draws as `plan_replication` makes, so the outcomes computed from saved books
-    agree with those of the run. ``draw_for`` gives replication ``r``'s draws (the batch
-    engine's `draws.batch_draws`, drawn for every replication at once); by default a `Draw`.
+    agree with those of the run. ``runs`` is the replications: ``range(runs)`` for a number,
+    or one batch's range. ``draw_for`` gives replication ``r``'s draws (the batch engine's
+    `draws.batch_draws`, drawn for every replication at once); by default a `Draw`.
     """
+    replications = range(runs) if isinstance(runs, int) else runs
     names = ("upfront_usd", "outside_wage_usd_per_month", "liquidation_value_usd")
-    out = {name: np.zeros((len(arms), runs)) for name in names}
-    settled = np.zeros((len(arms), runs), dtype=bool)
-    for r in range(runs):
+    out = {name: np.zeros((len(arms), len(replications))) for name in names}
+    settled = np.zeros((len(arms), len(replications)), dtype=bool)
+    for j, r in enumerate(replications):
         draw = Draw(seed, r, at_mean=deterministic) if draw_for is None else draw_for(r)
         for i, name in enumerate(arms):
             money = plan_money(scenario.arm(name), draw)
             for key in names:
-                out[key][i, r] = getattr(money, key)
-            settled[i, r] = money.settles_in_ledger
+                out[key][i, j] = getattr(money, key)
+            settled[i, j] = money.settles_in_ledger
     out["settles_in_ledger"] = settled
     return out
 

@@ -37,7 +37,14 @@ from numpy.typing import NDArray
 
 from franchise_sim.analysis.comparison import BASELINE
 from franchise_sim.analysis.reference import BLS_SECTOR_NAMES, BLS_SOURCE, bls_survival
-from franchise_sim.analysis.statistics import probability_better, survival_curve
+from franchise_sim.analysis.statistics import probability_better
+from franchise_sim.engine.monthly_aggregates import (
+    RELATIVE_ACCURACY,
+    STREAMED_FIGURES,
+    cash_flow_after_loan_payments,
+    owner_equity,
+    streamed_figure,
+)
 from franchise_sim.engine.outcomes import owner_cash_flow
 from franchise_sim.engine.results import SimulationResults
 
@@ -102,6 +109,8 @@ def fan_style(results: SimulationResults) -> FanStyle:
     """
     if results.deterministic:
         return "path"
+    if results.summary_only:  # no runs to draw: the bands of however many there are
+        return "bands"
     return "runs" if results.runs < MIN_RUNS_FOR_BANDS else "bands"
 
 
@@ -125,6 +134,9 @@ def fan_note(results: SimulationResults, *, brief: bool = False) -> str:
         return f"thin lines: each of the {results.runs} runs{median}"
     if brief:
         return "median; 50% and 90% bands"
+    if results.summary_only:
+        within = f"to within {RELATIVE_ACCURACY:.1%}"  # the histograms' accuracy
+        return f"line: median; shading: middle 50% and 90% of runs ({within})"
     return "line: median; shading: middle 50% and 90% of runs"
 
 
@@ -250,7 +262,7 @@ def _median_by_month(values: Array, mask: NDArray[np.bool_]) -> Array:
 
 def fan_chart(
     results: SimulationResults,
-    values: Array,
+    values: Array | str,
     *,
     ax: Axes | None = None,
     open_only: bool = True,
@@ -268,7 +280,9 @@ def fan_chart(
 
     Args:
         results: The results the array comes from (arms, labels, horizon, survival).
-        values: Array (arm, replication, month).
+        values: Array (arm, replication, month), or the name of one of
+            ``monthly_aggregates.STREAMED_FIGURES``, which summary-only results hold as
+            histograms (then ``open_only`` is the figure's own).
         ax: Axes to draw on; a new figure's if not given.
         open_only: Summarise only the businesses still open each month.
         ylabel: Label of the y axis, with its unit.
@@ -282,28 +296,50 @@ def fan_chart(
     """
     ax = _new_axes(ax)
     colours = arm_colours(results.arms)
-    alive = results.series("alive") > 0.5
-    mask = alive if open_only else np.ones_like(alive)
     months = np.arange(1, results.horizon_months + 1)
     style = fan_style(results)
+    wanted = [q for low, high, _ in FAN_BANDS for q in (low, high)] + [50.0]
+    aggregates = results.monthly_aggregates
+    paths: tuple[Array, NDArray[np.bool_]] | None = None  # every run's values and where shown
+    if isinstance(values, str) and aggregates is not None:
+        enough = aggregates.counted(values) >= MIN_RUNS_FOR_FAN
+        bands = np.where(enough, aggregates.percentiles(values, wanted), np.nan)
+    else:
+        if isinstance(values, str):
+            open_only = STREAMED_FIGURES[values]
+            values = streamed_figure(
+                values,
+                results.scenario,
+                results.arms,
+                results.monthly_columns,
+                results.trajectories,
+            )
+        alive = results.series("alive") > 0.5
+        paths = values, alive if open_only else np.ones_like(alive)
+        bands = np.stack(
+            [percentiles_by_month(values[i], paths[1][i], wanted) for i in range(len(alive))],
+            axis=1,
+        )
     for i, arm in enumerate(results.arms):
         colour, label = colours[arm], results.labels[arm]
-        if style == "path":
+        if style == "path" and paths is not None:
+            shown, mask = paths
             ax.plot(
                 months,
-                np.where(mask[i, 0], values[i, 0], np.nan),
+                np.where(mask[i, 0], shown[i, 0], np.nan),
                 color=colour,
                 linewidth=2,
                 label=literal_text(label),
                 gid=f"path-{arm}",
             )
             continue
-        if style == "runs":
+        if style == "runs" and paths is not None:
+            shown, mask = paths
             with_median = results.runs >= MIN_RUNS_FOR_MEDIAN
             for run in range(results.runs):
                 ax.plot(
                     months,
-                    np.where(mask[i, run], values[i, run], np.nan),
+                    np.where(mask[i, run], shown[i, run], np.nan),
                     color=colour,
                     linewidth=0.9 if with_median else 1.5,
                     alpha=0.45 if with_median else 0.9,
@@ -313,15 +349,15 @@ def fan_chart(
             if with_median:
                 ax.plot(
                     months,
-                    _median_by_month(values[i], mask[i]),
+                    _median_by_month(shown[i], mask[i]),
                     color=colour,
                     linewidth=2,
                     label=literal_text(f"{label} median"),
                     gid=f"median-{arm}",
                 )
             continue
-        wanted = [q for low, high, _ in FAN_BANDS for q in (low, high)] + [50.0]
-        lines = dict(zip(wanted, percentiles_by_month(values[i], mask[i], wanted), strict=True))
+        per_month = bands[:, i]
+        lines = dict(zip(wanted, per_month, strict=True))
         for low, high, alpha in FAN_BANDS:
             ax.fill_between(months, lines[low], lines[high], color=colour, alpha=alpha, linewidth=0)
         ax.plot(
@@ -349,7 +385,7 @@ def customers(results: SimulationResults, ax: Axes | None = None) -> Axes:
     """Customer base by month of the businesses still open (see ``fan_chart``)."""
     ax = fan_chart(
         results,
-        results.series("customers"),
+        "customers",
         ax=ax,
         ylabel="Active customers",
         title="Customer base (businesses still open)",
@@ -360,10 +396,8 @@ def customers(results: SimulationResults, ax: Axes | None = None) -> Axes:
 
 def monthly_cash_flow(results: SimulationResults) -> Array:
     """Cash the business makes for its owner each month: operating profit less debt service."""
-    return (
-        results.series("operating_profit")
-        - results.series("interest")
-        - results.series("principal")
+    return cash_flow_after_loan_payments(
+        results.series("operating_profit"), results.series("interest"), results.series("principal")
     )
 
 
@@ -371,7 +405,7 @@ def cash_flow(results: SimulationResults, ax: Axes | None = None) -> Axes:
     """Monthly cash flow after debt service and before the owner's draw, zero marked."""
     return fan_chart(
         results,
-        monthly_cash_flow(results),
+        "cash_flow_after_loan_payments",
         ax=ax,
         ylabel="USD per month",
         title="Monthly cash flow after loan payments, before the owner's pay (open businesses)",
@@ -382,8 +416,7 @@ def cash_flow(results: SimulationResults, ax: Axes | None = None) -> Axes:
 
 def owner_cumulative_cash_flow(results: SimulationResults) -> Array:
     """The owner's running total of draws less equity and savings put in, (arm, run, month)."""
-    equity = np.array([results.scenario.arm(a).equity_usd() for a in results.arms])
-    equity = np.repeat(equity[:, None], results.runs, axis=1)
+    equity = owner_equity(results.scenario, results.arms, results.runs)
     return owner_cash_flow(results.series("owner_draw"), results.series("owner_injection"), equity)
 
 
@@ -391,7 +424,7 @@ def owner_cash(results: SimulationResults, ax: Axes | None = None) -> Axes:
     """The owner's cumulative cash flow over every run (closed businesses included), zero marked."""
     return fan_chart(
         results,
-        owner_cumulative_cash_flow(results),
+        "owner_cumulative_cash_flow",
         ax=ax,
         open_only=False,
         ylabel="USD, running total (cumulative)",
@@ -412,7 +445,7 @@ def survival(results: SimulationResults, ax: Axes | None = None) -> Axes:
     """Share of businesses still open by month per arm, with the scenario's BLS sector curve."""
     ax = _new_axes(ax)
     colours = arm_colours(results.arms)
-    curve = survival_curve(results.series("alive"))
+    curve = results.survival_curve()
     months = np.arange(0, results.horizon_months + 1)
     single = results.runs == 1
     for i, arm in enumerate(results.arms):

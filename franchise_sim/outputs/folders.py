@@ -14,7 +14,9 @@ up by the next write to the same folder (a backup whose folder is missing is put
 
 ``load_results`` reads a folder back into the same ``SimulationResults`` after checking every
 file: the monthly books are stored at full precision and the per-run outcomes are recomputed from
-them, so figures redrawn later match the first ones.
+them, so figures redrawn later match the first ones. A summary-only run's folder holds no
+monthly.parquet: its outcomes are kept at full precision in summary.parquet (beside the rounded
+summary.csv) and what it kept of the books in monthly_aggregates.npz.
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ if TYPE_CHECKING:
 SUMMARY_FILE = "summary.csv"
 MONTHLY_FILE = "monthly.parquet"
 MANIFEST_FILE = "manifest.json"
+OUTCOMES_FILE = "summary.parquet"
+"""A summary-only run's per-run outcomes at full precision (there are no books to recompute)."""
+AGGREGATES_FILE = "monthly_aggregates.npz"
+"""A summary-only run's monthly aggregates (``monthly_aggregates.MonthlyAggregates``)."""
 REPORT_FILE = "report.html"
 SWEEP_FILE = "sweep.csv"
 MARKER_FILE = ".franchise-sim.json"
@@ -128,7 +134,18 @@ def save_results(
     staged = StagedFolder(out_dir, kind="results", force=force, scenario_file=source)
     with staged as staging:
         results.summary.to_csv(staging / SUMMARY_FILE, index=False, float_format="%.2f")
-        results.monthly.to_parquet(staging / MONTHLY_FILE, index=False)
+        if results.monthly_aggregates is not None:
+            import numpy as np
+
+            results.summary.to_parquet(staging / OUTCOMES_FILE, index=False)
+            with (staging / AGGREGATES_FILE).open("wb") as file:
+                np.savez_compressed(
+                    file,
+                    open_runs=results.monthly_aggregates.open_runs,
+                    histograms=results.monthly_aggregates.histograms,
+                )
+        else:
+            results.monthly.to_parquet(staging / MONTHLY_FILE, index=False)
         record = manifest(results, source=source)
         (staging / MANIFEST_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         if xlsx:
@@ -639,7 +656,9 @@ def load_results(folder: str | Path) -> SimulationResults:
     The monthly books come from ``monthly.parquet`` at full precision; closure reasons, event
     counts and franchise events from ``summary.csv``; the scenario, seed and run settings from
     ``manifest.json``. The per-run outcomes are recomputed from the books, exactly as
-    ``simulate`` computed them.
+    ``simulate`` computed them. A summary-only run's folder has no books: its outcomes come
+    from ``summary.parquet`` at full precision and its monthly aggregates from
+    ``monthly_aggregates.npz``, checked against the closures the outcomes record.
 
     Every file is checked first: the manifest's fields and their types, the scenario it holds,
     the tables' columns and number types, no NaN or infinity in the books, each (arm,
@@ -731,6 +750,7 @@ class _Settings:
     horizon_months: int
     deterministic: bool
     run_seconds: float
+    summary_only: bool
 
 
 def _settings(folder: Path, record: dict[str, Any]) -> _Settings:
@@ -760,6 +780,9 @@ def _settings(folder: Path, record: dict[str, Any]) -> _Settings:
         raise _invalid(folder, f"{MANIFEST_FILE}: {_first_problem(exc)}") from None
     if type(field("deterministic")) is not bool:
         raise bad("deterministic", "true or false")
+    summary_only = record.get("summary_only", False)  # absent before summary-only runs
+    if type(summary_only) is not bool:
+        raise bad("summary_only", "true or false")
     seconds = field("run_seconds")
     if type(seconds) not in (int, float) or not math.isfinite(seconds) or seconds < 0:
         raise bad("run_seconds", "a number of seconds")
@@ -800,6 +823,7 @@ def _settings(folder: Path, record: dict[str, Any]) -> _Settings:
         horizon_months=numbers["horizon_months"],
         deterministic=field("deterministic"),
         run_seconds=float(seconds),
+        summary_only=summary_only,
     )
 
 
@@ -981,10 +1005,13 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
     arms, runs, horizon = settings.arms, settings.runs, settings.horizon_months
     columns = monthly_columns()
 
+    summary_file = OUTCOMES_FILE if settings.summary_only else SUMMARY_FILE
     summary = _read_table(
         folder,
-        SUMMARY_FILE,
-        lambda path: pd.read_csv(path, keep_default_na=False, na_values=[""]),
+        summary_file,
+        pd.read_parquet
+        if settings.summary_only
+        else lambda path: pd.read_csv(path, keep_default_na=False, na_values=[""]),
     )
     older = _written_before(record, ADDED_IN_0_2.version)
     if older:
@@ -993,9 +1020,10 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
     events = ("franchisor_failed_month", "brand_shocks", "closure_reason", *SHOCK_NAMES)
     _check_columns(  # the outcomes are recomputed from the books: only these are needed
         folder,
-        SUMMARY_FILE,
+        summary_file,
         summary,
-        required=("arm", "replication", *events),
+        required=("arm", "replication", *events)
+        + (SUMMARY_COLUMNS if settings.summary_only else ()),
         numbers=("replication", *SUMMARY_COLUMNS, *SHOCK_NAMES),
         whole={
             "replication": (0, runs - 1),
@@ -1004,8 +1032,10 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
         },
         may_be_empty=months,
     )
-    keys = _row_keys(folder, SUMMARY_FILE, summary, arms, (len(arms), runs), ("replication",))
+    keys = _row_keys(folder, summary_file, summary, arms, (len(arms), runs), ("replication",))
     summary = summary.iloc[np.argsort(keys)]
+    if settings.summary_only:
+        return _summary_only_results(folder, settings, summary), record
 
     monthly = _read_table(folder, MONTHLY_FILE, pd.read_parquet)
     if older:
@@ -1025,13 +1055,10 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
     books = flat.reshape(len(arms), runs, horizon, len(columns))
 
     def per_run(name: str) -> Any:
-        return summary[name].to_numpy(dtype=float, na_value=np.nan).reshape(len(arms), runs)
+        return _per_run(summary, name, (len(arms), runs))
 
     failed = np.nan_to_num(per_run("franchisor_failed_month"), nan=0.0)
-    why = summary["closure_reason"]
-    reasons = np.where(why.isna().to_numpy(), "", why.astype(str).to_numpy()).reshape(
-        len(arms), runs
-    )
+    reasons = _closure_reasons(summary, (len(arms), runs))
     first_arm = summary.iloc[:runs]
     scenario = settings.scenario
     results = SimulationResults(
@@ -1042,7 +1069,7 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
         deterministic=settings.deterministic,
         arms=arms,
         monthly_columns=columns,
-        trajectories=books,
+        kept_books=books,
         outcomes=outcome_table(
             scenario,
             arms,
@@ -1058,3 +1085,80 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
         run_seconds=settings.run_seconds,
     )
     return results, record
+
+
+def _per_run(summary: pd.DataFrame, name: str, shape: tuple[int, int]) -> Any:
+    """One column of a summary in (arm, replication) order, as floats (NaN where empty)."""
+    return summary[name].to_numpy(dtype=float, na_value=float("nan")).reshape(shape)
+
+
+def _closure_reasons(summary: pd.DataFrame, shape: tuple[int, int]) -> Any:
+    """Why each business closed, (arm, replication): "" where it stayed open."""
+    import numpy as np
+
+    why = summary["closure_reason"]
+    reasons = np.where(why.isna().to_numpy(), "", why.astype(str).to_numpy())
+    return reasons.reshape(shape).astype(str)
+
+
+def _summary_only_results(
+    folder: Path, settings: _Settings, summary: pd.DataFrame
+) -> SimulationResults:
+    """A summary-only run's results: outcomes as saved, aggregates checked against them."""
+    import numpy as np
+
+    from franchise_sim.engine.batch import monthly_columns
+    from franchise_sim.engine.monthly_aggregates import N_BINS, STREAMED_FIGURES, MonthlyAggregates
+    from franchise_sim.engine.results import SUMMARY_COLUMNS
+    from franchise_sim.model.books import SHOCK_NAMES
+
+    arms, runs, horizon = settings.arms, settings.runs, settings.horizon_months
+    shape = (len(arms), runs)
+    outcomes = {name: _per_run(summary, name, shape) for name in SUMMARY_COLUMNS}
+    outcomes["franchisor_failed_month"] = np.nan_to_num(
+        outcomes["franchisor_failed_month"], nan=0.0
+    )
+    path = folder / AGGREGATES_FILE
+    if not path.is_file():
+        raise _invalid(folder, f"it holds no {AGGREGATES_FILE}")
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            open_runs, histograms = stored["open_runs"], stored["histograms"]
+    except Exception as exc:  # numpy and zipfile raise many kinds; each means "unreadable"
+        raise _invalid(folder, f"{AGGREGATES_FILE} cannot be read ({shown(exc)})") from None
+    cells = (len(arms), horizon)
+    if (
+        open_runs.shape != cells
+        or histograms.shape != (len(STREAMED_FIGURES), *cells, N_BINS)
+        or open_runs.dtype.kind not in "iu"
+        or histograms.dtype.kind not in "iu"
+    ):
+        raise _invalid(
+            folder,
+            f"{AGGREGATES_FILE} does not hold whole counts for {len(arms)} arms x {horizon} months",
+        )
+    closed = outcomes["closed_month"][..., None]
+    months = np.arange(1, horizon + 1)
+    open_by_month = (np.isnan(closed) | (closed > months)).sum(axis=1)
+    counted = histograms.sum(axis=-1)
+    expected = [
+        open_by_month if only else np.full(cells, runs) for only in STREAMED_FIGURES.values()
+    ]
+    if not (np.array_equal(open_runs, open_by_month) and np.array_equal(counted, expected)):
+        raise _invalid(folder, f"{AGGREGATES_FILE} does not match the closures in {OUTCOMES_FILE}")
+    aggregates = MonthlyAggregates(runs, open_runs.astype(np.int64), histograms.astype(np.int64))
+    return SimulationResults(
+        scenario=settings.scenario,
+        seed=settings.seed,
+        runs=runs,
+        horizon_months=horizon,
+        deterministic=settings.deterministic,
+        arms=arms,
+        monthly_columns=monthly_columns(),
+        kept_books=None,
+        outcomes=outcomes,
+        closure_reasons=_closure_reasons(summary, shape),
+        shock_counts={n: summary.iloc[:runs][n].to_numpy(dtype=np.int64) for n in SHOCK_NAMES},
+        run_seconds=settings.run_seconds,
+        monthly_aggregates=aggregates,
+    )

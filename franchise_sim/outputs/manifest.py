@@ -34,6 +34,7 @@ def manifest(results: SimulationResults, *, source: str | None = None) -> dict[s
         "runs": results.runs,
         "horizon_months": results.horizon_months,
         "deterministic": results.deterministic,
+        "summary_only": results.summary_only,
         "arms": list(results.arms),
         "run_seconds": round(results.run_seconds, 3),
         "worker_processes": len(results.worker_pids),
@@ -44,6 +45,7 @@ def manifest(results: SimulationResults, *, source: str | None = None) -> dict[s
             f"franchise-sim run {source or 'SCENARIO'} --runs {results.runs} "
             f"--seed {results.seed} --horizon-months {results.horizon_months}"
             + (" --deterministic" if results.deterministic else "")
+            + (" --summary-only" if results.summary_only else "")
         ),
         "scenario": results.scenario.model_dump(mode="json", by_alias=True, exclude_none=True),
     }

@@ -166,24 +166,36 @@ def monthly_bands(results: SimulationResults) -> pd.DataFrame:
     """
     import pandas as pd
 
-    from franchise_sim.outputs.figures import monthly_cash_flow
+    from franchise_sim.engine.monthly_aggregates import streamed_figure
 
     n_arms, horizon = len(results.arms), results.horizon_months
-    alive = results.series("alive") > 0.5
-    values = {n: results.series(n) for n in ("customers", "revenue", "operating_profit", "cash")}
-    values["cash_flow_after_loan_payments"] = monthly_cash_flow(results)
+    aggregates = results.monthly_aggregates
+    open_runs = (
+        aggregates.open_runs
+        if aggregates is not None
+        else (results.series("alive") > 0.5).sum(axis=1)
+    )
     columns: dict[str, Any] = {
         "arm": np.repeat(np.array(results.arms, dtype=object), horizon),
         "month": np.tile(np.arange(1, horizon + 1), n_arms),
-        "open_share": alive.mean(axis=1).reshape(-1),
-        "open_runs": alive.sum(axis=1).reshape(-1),
+        "open_share": results.survival_curve().reshape(-1),
+        "open_runs": open_runs.reshape(-1),
     }
     for name, _ in MONTHLY_FIGURES:
-        kept = np.where(alive, values[name], np.nan)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # months where none is open
-            low1, low2, high1, high2 = np.nanpercentile(kept, BAND_PERCENTILES, axis=1)
-            median = np.nanmedian(kept, axis=1)
+        if aggregates is not None:  # from the histograms: within 0.5% (monthly_aggregates)
+            low1, low2, median, high1, high2 = aggregates.percentiles(
+                name, (*BAND_PERCENTILES[:2], 50.0, *BAND_PERCENTILES[2:])
+            )
+        else:
+            alive = results.series("alive") > 0.5
+            values = streamed_figure(
+                name, results.scenario, results.arms, results.monthly_columns, results.trajectories
+            )
+            kept = np.where(alive, values, np.nan)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # months where none is open
+                low1, low2, high1, high2 = np.nanpercentile(kept, BAND_PERCENTILES, axis=1)
+                median = np.nanmedian(kept, axis=1)
         for stat, band in (
             ("p10", low1),
             ("p25", low2),
