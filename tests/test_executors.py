@@ -124,3 +124,17 @@ def test_the_runner_imports_no_dask() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert shown.strip() == "False"
+
+
+def test_a_relationship_defined_in_a_test_module_runs_on_dask(
+    auto_repair: Scenario, client: Any
+) -> None:
+    """The model's relationships travel with the batches: Dask's workers run one of this suite's."""
+    from .test_relationships import ALLIANCE, WITH_ALLIANCE
+
+    here = run(auto_repair, workers=1, relationships=WITH_ALLIANCE)
+    on_dask = run(auto_repair, executor=client, relationships=WITH_ALLIANCE)
+    assert_identical(here, on_dask)
+    assert set(ALLIANCE.cost_lines) <= set(on_dask.monthly_columns)
+    assert on_dask.series("alliance_fee").sum() > 0  # the alliance worked on the workers
+    assert set(ALLIANCE.cost_lines).isdisjoint(run(auto_repair, workers=1).monthly_columns)
