@@ -10,6 +10,7 @@ lazily) and ``__main__`` stand above every layer.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,50 @@ def test_no_private_name_is_imported_from_another_module() -> None:
         if n.startswith("_") and not n.startswith("__")
     ]
     assert taken == []
+
+
+DRAW_KEY = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
+"""A draw key: the dotted path of the scenario field whose uncertain value is drawn."""
+
+
+def _draw_keys() -> list[tuple[int, str]]:
+    """Every string literal that keys a draw in ``model/plan.py``, with its line."""
+    tree = ast.parse((PACKAGE / "model" / "plan.py").read_text())
+    keys = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            if name in ("draw", "coupled"):
+                keys += [
+                    (arg.lineno, arg.value)
+                    for arg in node.args
+                    if isinstance(arg, ast.Constant)
+                    and isinstance(arg.value, str)
+                    and DRAW_KEY.match(arg.value)
+                ]
+    return keys
+
+
+def _resolves(path: str) -> bool:
+    """Whether a dotted path names a field of the scenario, at the top or within an arm."""
+    from franchise_sim.scenario.schema import ArmSpec, Scenario
+    from franchise_sim.scenario.validation import field_for, model_at
+
+    parts = tuple(path.split("."))
+    for model in (Scenario, ArmSpec):
+        at = model_at(model, parts[:-1], {})
+        if at is not None and field_for(at, parts[-1]) is not None:
+            return True
+    return False
+
+
+def test_every_draw_key_is_the_path_of_a_scenario_field() -> None:
+    """Draw keys are the schema's own dotted paths, so a typo cannot pass silently.
+
+    A key typed wrongly would still draw, but from a stream no other arm shares: the arms' common
+    random numbers would come apart without an error. The schema is where the names are declared.
+    """
+    keys = _draw_keys()
+    assert len(keys) >= 25  # the finder finds them
+    assert [(line, key) for line, key in keys if not _resolves(key)] == []
+    assert not _resolves("market.househods")  # and a typo is caught
