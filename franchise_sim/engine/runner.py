@@ -481,17 +481,7 @@ def _summarise_batch(
     place = _nonfinite_place(done, replications.start, arms, columns)
     if place is not None:
         return _NonFinite(place)
-    table = outcome_table(
-        scenario,
-        arms,
-        columns,
-        done.monthly,
-        _counter([done], FAILED_MONTH, len(arms)),
-        _counter([done], BRAND_SHOCKS, len(arms)),
-        seed=seed,
-        deterministic=deterministic,
-        replications=replications,
-    )
+    table = _outcomes(scenario, columns, [done], done.monthly, seed, deterministic, replications)
     return _BatchSummary(
         outcomes=table,
         closure_reasons=np.array(done.closure_reasons, dtype=str).T,
@@ -509,6 +499,30 @@ def _check_finite_outcomes(table: dict[str, NDArray[np.float64]], arms: tuple[st
             replication, arm = np.argwhere(bad.T)[0]
             value = float(values[arm, replication])
             raise NonFiniteResultError(int(replication), arm=arms[arm], column=name, value=value)
+
+
+def _outcomes(
+    scenario: Scenario,
+    columns: tuple[str, ...],
+    results: list[_Batch],
+    monthly: NDArray[np.float64],
+    seed: int,
+    deterministic: bool,
+    replications: range,
+) -> dict[str, NDArray[np.float64]]:
+    """The outcome table of ``replications``, whose books are ``monthly`` (from ``results``)."""
+    arms = scenario.arm_names
+    return outcome_table(
+        scenario,
+        arms,
+        columns,
+        monthly,
+        _counter(results, FAILED_MONTH, len(arms)),
+        _counter(results, BRAND_SHOCKS, len(arms)),
+        seed=seed,
+        deterministic=deterministic,
+        replications=replications,
+    )
 
 
 def _counter(results: list[_Batch], name: str, arms: int) -> NDArray[np.float64]:
@@ -642,16 +656,7 @@ def simulate(
         monthly = np.concatenate([b.monthly for b in results], axis=1)
         reasons = np.array([r for b in results for r in b.closure_reasons], dtype=str).T
         shocks = np.concatenate([b.shock_counts for b in results], axis=0)
-        table = outcome_table(
-            scenario,
-            arms,
-            columns,
-            monthly,
-            _counter(results, FAILED_MONTH, len(arms)),
-            _counter(results, BRAND_SHOCKS, len(arms)),
-            seed=seed,
-            deterministic=deterministic,
-        )
+        table = _outcomes(scenario, columns, results, monthly, seed, deterministic, range(runs))
         aggregates, pids = None, {b.pid for b in results}
     _check_finite_outcomes(table, arms)
     return SimulationResults(
