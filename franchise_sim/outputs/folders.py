@@ -973,6 +973,22 @@ left, so a folder written by 0.1 reads with these at zero.
 """
 
 
+def added_in_0_3() -> _Added:
+    """The relationships besides the franchise (0.3): their cost lines, columns and counters.
+
+    Before 0.3 no arm held any of them, so their lines and columns were zero and their events
+    never happened (a month counter reads as never, a count as zero).
+    """
+    from franchise_sim.engine.batch import DEFAULT_RELATIONSHIPS
+
+    others = [rel for rel in DEFAULT_RELATIONSHIPS if rel.name != "franchise"]
+    return _Added(
+        (0, 3),
+        tuple(name for rel in others for name in (*rel.cost_lines, *rel.columns)),
+        tuple(name for rel in others for name in rel.counters),
+    )
+
+
 def _written_before(record: dict[str, Any], version: tuple[int, ...]) -> bool:
     """Whether the manifest says an older franchise-sim than ``version`` wrote the folder."""
     written = str(record.get("franchise_sim_version", ""))
@@ -985,9 +1001,26 @@ def _written_before(record: dict[str, Any], version: tuple[int, ...]) -> bool:
 
 
 def _with_zeros(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    """``table`` with every missing one of ``columns`` added, all zeros."""
-    missing = {name: 0.0 for name in columns if name not in table.columns}
+    """``table`` with every missing one of ``columns`` added, all zeros (a month: never)."""
+    from franchise_sim.engine.results import is_month_counter
+
+    missing = {
+        name: math.nan if is_month_counter(name) else 0.0
+        for name in columns
+        if name not in table.columns
+    }
     return table.assign(**missing) if missing else table
+
+
+def _older_columns(record: dict[str, Any], kind: str) -> tuple[str, ...]:
+    """The columns of ``kind`` (monthly or summary) the folder's version did not write yet."""
+    added = (ADDED_IN_0_2, added_in_0_3())
+    return tuple(
+        name
+        for version in added
+        if _written_before(record, version.version)
+        for name in getattr(version, f"{kind}_columns")
+    )
 
 
 def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
@@ -1013,9 +1046,7 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
         if settings.summary_only
         else lambda path: pd.read_csv(path, keep_default_na=False, na_values=[""]),
     )
-    older = _written_before(record, ADDED_IN_0_2.version)
-    if older:
-        summary = _with_zeros(summary, ADDED_IN_0_2.summary_columns)
+    summary = _with_zeros(summary, _older_columns(record, "summary"))
     outcomes, counters = summary_columns(), counter_names()
     months = tuple(name for name in outcomes if name.endswith("_month"))  # NaN: never
     counts = tuple(name for name in counters if not is_month_counter(name))
@@ -1039,8 +1070,7 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
         return _summary_only_results(folder, settings, summary), record
 
     monthly = _read_table(folder, MONTHLY_FILE, pd.read_parquet)
-    if older:
-        monthly = _with_zeros(monthly, ADDED_IN_0_2.monthly_columns)
+    monthly = _with_zeros(monthly, _older_columns(record, "monthly"))
     _check_columns(
         folder,
         MONTHLY_FILE,
