@@ -133,7 +133,7 @@ def test_fees_step_is_nothing_for_free_terms_and_falls_with_the_royalty(
 
 
 def test_a_bad_arm_or_order_is_refused(auto_repair: Scenario) -> None:
-    with pytest.raises(AttributionError, match="arms to attribute are franchise$"):
+    with pytest.raises(AttributionError, match=r"arms to attribute are franchise$"):
         counterfactual_scenario(auto_repair, "independent")
     with pytest.raises(AttributionError, match="every step once"):
         counterfactual_scenario(auto_repair, order=DEFAULT_ORDER[:-1])
