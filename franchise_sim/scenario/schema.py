@@ -55,6 +55,7 @@ from franchise_sim.scenario.quantities import (
     UsdPerMonth,
     Within,
 )
+from franchise_sim.scenario.relationships.project_group import ProjectGroup
 from franchise_sim.scenario.sba_rules import sba_max_spread
 
 BlsSector = Literal[
@@ -1044,6 +1045,9 @@ class ArmSpec(Section):
     investment: InvestmentOverride | None = None
     financing: FinancingOverride | None = None
     owner: OwnerOverride | None = None
+    project_group: ProjectGroup | None = Field(
+        None, description="A project with other firms (a joint bid, training or product)."
+    )
 
 
 Valuer = Callable[[Uncertain, str], float]
@@ -1110,6 +1114,7 @@ class Arm(Section):
     financing: Financing
     owner: Owner
     franchise: FranchiseTerms | None
+    project_group: ProjectGroup | None = None
 
     @property
     def is_franchise(self) -> bool:
@@ -1235,6 +1240,7 @@ class Scenario(Section):
                     )
             sections: dict[str, Any] = {"name": name, "label": spec.label}
             sections["franchise"] = spec.franchise
+            sections["project_group"] = spec.project_group
             for section in OVERRIDABLE_SECTIONS:
                 shared: Section = getattr(self, section)
                 override: BaseModel | None = getattr(spec, section)
