@@ -1192,7 +1192,8 @@ class Scenario(Section):
         "absent: `PrimeRate`'s defaults.",
     )
     arms: dict[str, ArmSpec] = Field(
-        description="Ways of starting the business; needs `independent` and a franchise arm."
+        description="Ways of starting the business; needs `independent`, the baseline. The "
+        "others may be franchises, or independents with other relationships."
     )
 
     _resolved: dict[str, Arm] = PrivateAttr(default_factory=dict)
@@ -1220,10 +1221,6 @@ class Scenario(Section):
         if self.arms["independent"].franchise is not None:
             raise PydanticCustomError(
                 "independent_franchise", "the `independent` arm cannot have franchise terms"
-            )
-        if not any(arm.franchise is not None for arm in self.arms.values()):
-            raise PydanticCustomError(
-                "missing_arm", "arms needs at least one arm with `franchise` terms"
             )
         for name, spec in self.arms.items():
             if spec.franchise is not None and spec.concept is not None:
