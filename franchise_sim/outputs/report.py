@@ -28,6 +28,7 @@ from franchise_sim.analysis.statistics import Interval
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.model.books import GAVE_UP, INSOLVENT, OWNER_EXIT, SOLD
 from franchise_sim.outputs.figures import FIGURES
+from franchise_sim.outputs.relationship_terms import relationship_terms_html
 from franchise_sim.scenario.distributions import mean_of
 from franchise_sim.scenario.schema import Arm, Scenario
 
@@ -658,6 +659,7 @@ draws its own value, the same draw for every arm where the input is shared. The 
 says where each figure comes from.</p>
 {_assumptions_table(results)}
 {_policy_note(results)}
+{relationship_terms_html(scenario, results.arms)}
 <h3>Market and random events (the same for both arms)</h3>
 {_market_table(results)}
 </section>
