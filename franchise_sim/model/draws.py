@@ -35,6 +35,7 @@ class BatchDraws:
         self.seed = seed
         self.replications = replications
         self._uniforms: dict[str, NDArray[np.float64]] = {}
+        self._arrays: dict[tuple[str, int], tuple[Uncertain, NDArray[np.float64]]] = {}
         self.made: dict[tuple[str, int], tuple[Uncertain, list[float]]] = {}
         """The draws made so far, by field path and distribution (its id; the value kept)."""
 
@@ -46,12 +47,24 @@ class BatchDraws:
             self._uniforms[key] = found
         return found
 
+    def drawn_array(self, value: Uncertain, key: str) -> NDArray[np.float64]:
+        """The draws of ``value`` under ``key`` in every replication, as an array.
+
+        The array is the one kept for later calls: do not write to it.
+        """
+        found = self._arrays.get((key, id(value)))
+        if found is None:
+            assert not isinstance(value, int | float)
+            found = (value, np.asarray(value.ppf(self.uniforms(key)), dtype=float))
+            self._arrays[key, id(value)] = found  # the value kept: its id stays its own
+        return found[1]
+
     def drawn(self, value: Uncertain, key: str) -> list[float]:
         """The draws of ``value`` under ``key`` in every replication."""
         found = self.made.get((key, id(value)))
         if found is None:
             assert not isinstance(value, int | float)
-            found = (value, np.asarray(value.ppf(self.uniforms(key)), dtype=float).tolist())
+            found = (value, self.drawn_array(value, key).tolist())
             self.made[key, id(value)] = found  # the value kept: its id stays its own
         return found[1]
 
