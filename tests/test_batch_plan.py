@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from franchise_sim.engine.batch import plans_on_paper, run_batch, run_plans
-from franchise_sim.model.batch_plan import BatchPlan, Columns, plan_batch
+from franchise_sim.model import plan as scalar_plan
+from franchise_sim.model.batch_plan import BatchPlan, Columns, owner_money, plan_batch
 from franchise_sim.model.plan import MarketPlan, needs_plan_on_paper, plan_replication
 from franchise_sim.scenario.changes import with_changes
 from franchise_sim.scenario.schema import Scenario
@@ -160,3 +161,23 @@ def test_columns_refuse_a_field_the_plan_lacks_and_a_setting_that_differs() -> N
     kept = market.array("potential_customers")
     kept[0] = -1.0  # an actor's own copy: the plan is unchanged
     assert market.at(0, "potential_customers") == 100.0
+
+
+@pytest.mark.parametrize("deterministic", [False, True], ids=["drawn", "at_means"])
+@pytest.mark.parametrize(
+    "name", [*SHIPPED, "sba_guarantee_fee_financed", "guarantee_fee_paid_and_drawn"]
+)
+def test_the_owners_money_of_a_batch_is_the_scalar_one(name: str, deterministic: bool) -> None:
+    if name in VARIANTS:
+        scenario = with_changes(_scenario("auto_repair"), VARIANTS[name])
+    else:
+        scenario = _scenario(name)
+    arms = scenario.arm_names
+    batch = owner_money(scenario, arms, SEED, range(5, 45), deterministic=deterministic)
+    scalar = scalar_plan.owner_money(
+        scenario, arms, SEED, range(5, 45), deterministic=deterministic
+    )
+    assert batch.keys() == scalar.keys()
+    for key, values in scalar.items():
+        assert batch[key].dtype == values.dtype
+        np.testing.assert_array_equal(batch[key].view(np.uint8), values.view(np.uint8))

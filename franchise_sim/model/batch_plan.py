@@ -768,3 +768,34 @@ def _plan_unit(
         "learning_visits": learning_visits,
     }
     return Columns(UnitPlan, draw.size, values)
+
+
+def owner_money(
+    scenario: Scenario,
+    arms: tuple[str, ...],
+    seed: int,
+    runs: int | range,
+    *,
+    deterministic: bool,
+) -> dict[str, NDArray[Any]]:
+    """`plan.owner_money` drawn for every replication at once: arrays (arm, replication).
+
+    The same numbers as `plan.plan_money` of each replication, so the outcomes computed from
+    saved books agree with those of the run. ``runs`` is the replications: ``range(runs)``
+    for a number, or one batch's range.
+    """
+    replications = range(runs) if isinstance(runs, int) else runs
+    draw = ColumnDraw(
+        BatchDraws(seed, np.asarray(replications, dtype=np.int64)), at_mean=deterministic
+    )
+    shape = (len(arms), len(replications))
+    names = ("upfront_usd", "outside_wage_usd_per_month", "liquidation_value_usd")
+    out: dict[str, NDArray[Any]] = {name: np.zeros(shape) for name in names}
+    settled = np.zeros(shape, dtype=bool)
+    for i, name in enumerate(arms):
+        money = money_columns(scenario.arm(name), draw)
+        for key in names:
+            out[key][i] = money[key]
+        settled[i] = money["settles_in_ledger"]
+    out["settles_in_ledger"] = settled
+    return out
