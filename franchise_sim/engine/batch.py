@@ -25,6 +25,7 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
+from franchise_sim.engine.results import CORE_OUTCOMES
 from franchise_sim.model.batch_plan import BatchPlan, plan_batch
 from franchise_sim.model.books import (
     BUSINESS_COST_LINES,
@@ -33,8 +34,9 @@ from franchise_sim.model.books import (
     SHOCK_NAMES,
     UNIFORMS_PER_MONTH,
 )
-from franchise_sim.model.business import Business
+from franchise_sim.model.business import Business, OwnerTime
 from franchise_sim.model.calendar import Calendar
+from franchise_sim.model.draws import BatchDraws
 from franchise_sim.model.lender import Lender
 from franchise_sim.model.market import Market, Shocks
 from franchise_sim.model.money import prime_rate_path
@@ -42,9 +44,11 @@ from franchise_sim.model.owner import Owner
 from franchise_sim.model.plan import PLAN_SCALE_MONTHS, PlanOnPaper, ReplicationPlan
 from franchise_sim.model.relationships.franchise import FRANCHISE
 from franchise_sim.model.relationships.relationship import (
+    ArmTerms,
     Relationship,
     Relationships,
     cost_lines,
+    recorded_columns,
 )
 from franchise_sim.model.streams import (
     CUSTOMERS,
@@ -55,7 +59,7 @@ from franchise_sim.model.streams import (
     CountQuantiles,
     count_quantiles,
 )
-from franchise_sim.scenario.schema import Scenario
+from franchise_sim.scenario.schema import Arm, Scenario
 
 DEFAULT_RELATIONSHIPS: Relationships = (FRANCHISE,)
 """The relationships of the shipped model: the franchise."""
@@ -78,13 +82,21 @@ def all_cost_lines(relationships: Relationships = DEFAULT_RELATIONSHIPS) -> tupl
 
 
 def monthly_columns(relationships: Relationships = DEFAULT_RELATIONSHIPS) -> tuple[str, ...]:
-    """Columns of a business's monthly record, in order, for a model of these relationships."""
-    return MONTH_HEAD + all_cost_lines(relationships) + MONTH_TAIL
+    """Columns of a business's monthly record, in order, for a model of these relationships.
+
+    `MONTH_HEAD`, the cost lines, `MONTH_TAIL`, then the columns the relationships record.
+    """
+    return MONTH_HEAD + all_cost_lines(relationships) + MONTH_TAIL + recorded_columns(relationships)
 
 
 def counter_names(relationships: Relationships = DEFAULT_RELATIONSHIPS) -> tuple[str, ...]:
     """Every counter the relationships report, in order."""
     return tuple(name for rel in relationships for name in rel.counters)
+
+
+def summary_columns(relationships: Relationships = DEFAULT_RELATIONSHIPS) -> tuple[str, ...]:
+    """The numeric outcomes of a model of these relationships, in table order."""
+    return CORE_OUTCOMES + counter_names(relationships)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +178,7 @@ def _run_batch(
 ) -> BatchRecord:
     if not replications:
         raise ValueError("a batch needs at least one replication")
+    draws = BatchDraws(seed, np.array(replications, dtype=np.int64))
     plan = plan_batch(
         scenario,
         seed=seed,
@@ -173,8 +186,10 @@ def _run_batch(
         horizon_months=horizon_months,
         deterministic=deterministic,
         on_paper=on_paper,
+        draws=draws,
     )
-    return _run_plans(plan, relationships)
+    arms = tuple(scenario.resolved_arms())
+    return _run_plans(plan, relationships, arms=arms, draws=None if deterministic else draws)
 
 
 def plans_on_paper(
@@ -283,7 +298,15 @@ def _run_plans(
     plan: BatchPlan,
     relationships: Relationships = DEFAULT_RELATIONSHIPS,
     counts: CountQuantiles | None = None,
+    *,
+    arms: Sequence[Arm] | None = None,
+    draws: BatchDraws | None = None,
 ) -> BatchRecord:
+    """Run the plan; with ``arms`` (the scenario's, in the plan's order) and ``draws``.
+
+    They are what the relationships read of each arm (`ArmTerms`): without them, only those
+    reading the plans act.
+    """
     env = simpy.Environment()
     horizon, seed, noisy = plan.horizon_months, plan.seed, plan.demand_noise
     replications = plan.replications
@@ -301,15 +324,18 @@ def _run_plans(
     winning_back = any(u.setting("lapsed_winback_share") is not None for u in plan.units)
     winback = streams.streams(WINBACK).uniforms((horizon,)) if winning_back else None
     lines = all_cost_lines(relationships)
+    columns = recorded_columns(relationships)
     exit_u = streams.uniforms(PERSONAL_EXIT)
     prime = _prime_paths(plan, streams)
     n = plan.size
     counts = counts or count_quantiles(n)
-    arms = len(plan.units)
-    monthly = np.zeros((arms, n, horizon, len(MONTH_HEAD) + len(lines) + len(MONTH_TAIL)))
+    n_arms = len(plan.units)
+    width = len(MONTH_HEAD) + len(lines) + len(MONTH_TAIL) + len(columns)
+    monthly = np.zeros((n_arms, n, horizon, width))
     businesses: list[Business] = []
     partners: list[list[object | None]] = []
-    for a in range(arms):
+    for a in range(n_arms):
+        arm = None if arms is None else arms[a]
         business = Business(
             env,
             calendar,
@@ -321,9 +347,14 @@ def _run_plans(
             noisy=noisy,
             books=monthly[a],
             counts=counts,
+            columns=columns,
+            owner_time=None if arm is None else _owner_time(arm, n),
         )
         Lender(env, calendar, business, prime)
-        partners.append([rel.attach(env, calendar, business, streams) for rel in relationships])
+        terms = ArmTerms(arm, n, draws)
+        partners.append(
+            [rel.attach(env, calendar, business, streams, terms) for rel in relationships]
+        )
         Owner(env, calendar, business, exit_u)
         businesses.append(business)
     shocks = Shocks(env, events, market, businesses, seed, replications, horizon)
@@ -332,8 +363,8 @@ def _run_plans(
     counters: dict[str, NDArray[np.float64]] = {}
     for k, rel in enumerate(relationships):
         for name in rel.counters:
-            values = np.zeros((n, arms))
-            for a in range(arms):
+            values = np.zeros((n, n_arms))
+            for a in range(n_arms):
                 partner = partners[a][k]
                 if partner is not None:
                     values[:, a] = partner.counter(name)  # type: ignore[attr-defined]
@@ -344,6 +375,14 @@ def _run_plans(
         shock_counts=shocks.counts,
         counters=counters,
         market_customers=market.history,
+    )
+
+
+def _owner_time(arm: Arm, size: int) -> OwnerTime:
+    """The owner's spare hours and what overstretching them costs, in every replication."""
+    owner = arm.owner
+    return OwnerTime(
+        np.full(size, owner.spare_hours_per_month), np.full(size, owner.overstretch_quality_drop)
     )
 
 

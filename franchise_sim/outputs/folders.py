@@ -995,9 +995,9 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
     import numpy as np
     import pandas as pd
 
-    from franchise_sim.engine.batch import monthly_columns
+    from franchise_sim.engine.batch import counter_names, monthly_columns, summary_columns
     from franchise_sim.engine.outcomes import outcome_table
-    from franchise_sim.engine.results import SUMMARY_COLUMNS
+    from franchise_sim.engine.results import is_month_counter
     from franchise_sim.model.books import SHOCK_NAMES
 
     record = _read_manifest(folder)
@@ -1016,18 +1016,19 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
     older = _written_before(record, ADDED_IN_0_2.version)
     if older:
         summary = _with_zeros(summary, ADDED_IN_0_2.summary_columns)
-    months = tuple(name for name in SUMMARY_COLUMNS if name.endswith("_month"))  # NaN: never
-    events = ("franchisor_failed_month", "brand_shocks", "closure_reason", *SHOCK_NAMES)
+    outcomes, counters = summary_columns(), counter_names()
+    months = tuple(name for name in outcomes if name.endswith("_month"))  # NaN: never
+    counts = tuple(name for name in counters if not is_month_counter(name))
+    events = (*counters, "closure_reason", *SHOCK_NAMES)
     _check_columns(  # the outcomes are recomputed from the books: only these are needed
         folder,
         summary_file,
         summary,
-        required=("arm", "replication", *events)
-        + (SUMMARY_COLUMNS if settings.summary_only else ()),
-        numbers=("replication", *SUMMARY_COLUMNS, *SHOCK_NAMES),
+        required=("arm", "replication", *events) + (outcomes if settings.summary_only else ()),
+        numbers=("replication", *outcomes, *SHOCK_NAMES),
         whole={
             "replication": (0, runs - 1),
-            **{name: (0, _LIMIT) for name in ("brand_shocks", *SHOCK_NAMES)},
+            **{name: (0, _LIMIT) for name in (*counts, *SHOCK_NAMES)},
             **{name: (1, horizon) for name in months},
         },
         may_be_empty=months,
@@ -1057,7 +1058,6 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
     def per_run(name: str) -> Any:
         return _per_run(summary, name, (len(arms), runs))
 
-    failed = np.nan_to_num(per_run("franchisor_failed_month"), nan=0.0)
     reasons = _closure_reasons(summary, (len(arms), runs))
     first_arm = summary.iloc[:runs]
     scenario = settings.scenario
@@ -1075,8 +1075,7 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
             arms,
             columns,
             books,
-            failed,
-            per_run("brand_shocks"),
+            {name: np.nan_to_num(per_run(name), nan=0.0) for name in counters},
             seed=settings.seed,
             deterministic=settings.deterministic,
         ),
@@ -1107,17 +1106,15 @@ def _summary_only_results(
     """A summary-only run's results: outcomes as saved, aggregates checked against them."""
     import numpy as np
 
-    from franchise_sim.engine.batch import monthly_columns
+    from franchise_sim.engine.batch import counter_names, monthly_columns, summary_columns
     from franchise_sim.engine.monthly_aggregates import N_BINS, STREAMED_FIGURES, MonthlyAggregates
-    from franchise_sim.engine.results import SUMMARY_COLUMNS
     from franchise_sim.model.books import SHOCK_NAMES
 
     arms, runs, horizon = settings.arms, settings.runs, settings.horizon_months
     shape = (len(arms), runs)
-    outcomes = {name: _per_run(summary, name, shape) for name in SUMMARY_COLUMNS}
-    outcomes["franchisor_failed_month"] = np.nan_to_num(
-        outcomes["franchisor_failed_month"], nan=0.0
-    )
+    outcomes = {name: _per_run(summary, name, shape) for name in summary_columns()}
+    for name in counter_names():
+        outcomes[name] = np.nan_to_num(outcomes[name], nan=0.0)
     path = folder / AGGREGATES_FILE
     if not path.is_file():
         raise _invalid(folder, f"it holds no {AGGREGATES_FILE}")

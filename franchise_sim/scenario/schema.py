@@ -662,6 +662,20 @@ class Owner(Section):
         description="What the owner would earn in a job instead, while the business is open: "
         "their opportunity cost, deducted in the NPV; absent: none.",
     )
+    spare_hours_per_month: float = Field(
+        40.0,
+        ge=0,
+        le=744,
+        description="Hours a month the owner can give relationships (partners, projects, "
+        "associations) beyond running the business; stated assumption: about 10 hours a week.",
+    )
+    overstretch_quality_drop: float = Field(
+        0.10,
+        ge=0,
+        le=1,
+        description="Share of service quality lost when relationships ask twice the spare "
+        "hours, linearly from none at the spare hours; stated assumption.",
+    )
     review: OwnerReview | None = Field(
         None,
         description="The owner compares earnings with a benchmark and closes when the "

@@ -20,7 +20,7 @@ from franchise_sim.model.batch_plan import Columns, as_columns
 from franchise_sim.model.business import Business
 from franchise_sim.model.calendar import Calendar, Phase
 from franchise_sim.model.plan import FranchisePlan
-from franchise_sim.model.relationships.relationship import Relationship
+from franchise_sim.model.relationships.relationship import ArmTerms, Relationship
 from franchise_sim.model.schedule import later, runs_until
 from franchise_sim.model.streams import (
     BRAND_SHOCK,
@@ -238,13 +238,21 @@ def brand_fade_factor(
 
 
 def attach(
-    env: simpy.Environment, calendar: Calendar, business: Business, streams: BatchStreams
+    env: simpy.Environment,
+    calendar: Calendar,
+    business: Business,
+    streams: BatchStreams,
+    terms: ArmTerms,
 ) -> Franchisor | None:
-    """The franchisor of an arm whose plan has a ``franchise`` section, else None."""
-    terms = business.units.part("franchise")
-    if terms is None:
+    """The franchisor of an arm whose plan has a ``franchise`` section, else None.
+
+    The franchise's terms are drawn with the arm's plan (`plan.FranchisePlan`), not from
+    ``terms``: they shape the unit's plan itself (its investment, format and template).
+    """
+    planned = business.units.part("franchise")
+    if planned is None:
         return None
-    return Franchisor(env, calendar, business, terms, streams)
+    return Franchisor(env, calendar, business, planned, streams)
 
 
 FRANCHISE = Relationship(
