@@ -3,14 +3,14 @@
 `plan.plan_replication` draws each uncertain input from a uniform keyed by (replication, field
 path), one ``SeedSequence`` and one quantile call at a time. `BatchDraws` draws a key's uniforms
 for every replication of a batch at once (`streams.keyed_uniforms`) and maps them
-through the distribution's quantile function in one call; `BatchDraw` hands one replication's
-numbers to `plan.plan_replication`. The numbers are the same as `plan.Draw`'s.
+through the distribution's quantile function in one call: as arrays for the batch's column plan
+(`batch_plan.plan_batch`), or one replication's numbers at a time through `BatchDraw` to
+`plan.plan_replication`. The numbers are the same as `plan.Draw`'s.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from statistics import NormalDist
 
 import numpy as np
@@ -104,14 +104,3 @@ class BatchDraw(Draw):
         z = correlation * with_partner + math.sqrt(1.0 - correlation * correlation) * own
         u = min(max(_STANDARD_NORMAL.cdf(z), 1e-16), 1.0 - 1e-16)
         return float(value.ppf(np.array([u]))[0])
-
-
-def batch_draws(seed: int, runs: int | range, *, at_mean: bool = False) -> Callable[[int], Draw]:
-    """Replication ``r``'s draws of a run of ``runs`` (or of one batch's range of them).
-
-    All are drawn together on first use.
-    """
-    replications = range(runs) if isinstance(runs, int) else runs
-    first = replications.start
-    draws = BatchDraws(seed, np.arange(first, replications.stop, dtype=np.int64))
-    return lambda r: BatchDraw(draws, r - first, at_mean=at_mean)
