@@ -43,6 +43,7 @@ from franchise_sim.model.money import prime_rate_path
 from franchise_sim.model.owner import Owner
 from franchise_sim.model.plan import PLAN_SCALE_MONTHS, PlanOnPaper, ReplicationPlan
 from franchise_sim.model.relationships.franchise import FRANCHISE
+from franchise_sim.model.relationships.project_group import PROJECT_GROUP
 from franchise_sim.model.relationships.relationship import (
     ArmTerms,
     Relationship,
@@ -61,8 +62,9 @@ from franchise_sim.model.streams import (
 )
 from franchise_sim.scenario.schema import Arm, Scenario
 
-DEFAULT_RELATIONSHIPS: Relationships = (FRANCHISE,)
-"""The relationships of the shipped model: the franchise."""
+DEFAULT_RELATIONSHIPS: Relationships = (FRANCHISE, PROJECT_GROUP)
+"""The relationships of the shipped model: the franchise, then the other forms an arm may
+enter (each acts only in an arm holding its section)."""
 
 __all__ = [
     "DEFAULT_RELATIONSHIPS",
