@@ -349,6 +349,8 @@ def test_a_power_of_one_pair_throughout_is_each_elements_own() -> None:
         (np.array([0.0, -0.0, 0.0]), np.array(3.0)),  # alike in value, not in bits
         (np.array([1.5, 1.5, 2.0]), np.array(0.3)),
         (np.array([2.0]), np.array([0.5])),
+        (np.array(0.5), np.array([0.3, 1.7, 0.0, 25.0, -2.0])),  # one base, many exponents
+        (np.array([[1.1], [0.9]]), np.array([0.5, 2.0, 3.0])),  # both sides many
     ]
     for base, exponent in cases:
         b, e = np.broadcast_arrays(base, exponent)

@@ -283,14 +283,16 @@ class Business:
             )
         dissatisfaction = 1.0 - np.minimum(1.0, np.maximum(0.0, satisfaction))
         stress = 1.0 + self._sensitivity[o] * dissatisfaction
-        churn_loyal = 1.0 - exact_exp(-self._loyal_hazard[o] * stress)
-        churn_casual = 1.0 - exact_exp(-self._casual_hazard[o] * stress)
+        churn = 1.0 - exact_exp(  # both segments in one call
+            np.concatenate((-self._loyal_hazard[o] * stress, -self._casual_hazard[o] * stress))
+        )
+        churn_loyal, churn_casual = churn[: o.size], churn[o.size :]
         loyal, casual = self.loyal[o], self.casual[o]
         back: NDArray[np.float64] | None = None
         if self._noisy:
             # both segments' departures and the lapsed won back in one call
             trials = [whole(loyal), whole(casual)]
-            shares = [churn_loyal, churn_casual]
+            shares = [churn]
             uniforms = [u[:, U_LOSS_LOYAL], u[:, U_LOSS_CASUAL]]
             if lapsed is not None and back_share is not None:
                 assert self._winback_uniforms is not None

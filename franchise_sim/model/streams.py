@@ -481,10 +481,18 @@ def exact_pow(
     Where every element is the same pair, bit for bit (a market trend fixed in the scenario),
     the power is taken once.
     """
-    b, e = np.broadcast_arrays(np.asarray(base, dtype=float), np.asarray(exponent, dtype=float))
+    base_, exponent_ = np.asarray(base, dtype=float), np.asarray(exponent, dtype=float)
+    b, e = np.broadcast_arrays(base_, exponent_)
     if b.size > 1 and _all_alike(b) and _all_alike(e):
         return np.full(b.shape, float(b.flat[0]) ** float(e.flat[0]))
-    values = map(float.__pow__, b.ravel().tolist(), e.ravel().tolist())
+    # One side a single number: its bound method (``x.__pow__(y)`` and ``y.__rpow__(x)`` are
+    # both ``x ** y``) saves making and walking a list of copies of it.
+    if exponent_.size == 1:
+        values = map(float(exponent_.flat[0]).__rpow__, b.ravel().tolist())
+    elif base_.size == 1:
+        values = map(float(base_.flat[0]).__pow__, e.ravel().tolist())
+    else:
+        values = map(float.__pow__, b.ravel().tolist(), e.ravel().tolist())
     return np.fromiter(values, float, b.size).reshape(b.shape)
 
 
