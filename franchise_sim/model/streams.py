@@ -10,7 +10,10 @@ numpy's own, bit for bit (the tests compare them for many keys).
 The count quantiles (`poisson_counts`, `binomial_counts`) are the inverse transforms of
 `randomness.poisson_count` and `randomness.binomial_count` over arrays: the same method, the same
 steps and the same integers. Summing from zero (small means) they use ``math``'s ``exp`` and
-``pow`` as the scalar versions do. Searching from the mean they use ``numpy.exp``/``log`` and
+``log1p`` for the first mass, as the scalar versions do, and take the steps in blocks of running
+products and sums (the loop's own operations in its order: the same sums to the bit); the numpy
+exp and log there would change the sums' last digit near ``u = 1``. Searching from the mean they
+use ``numpy.exp``/``log``/``log1p`` (the mass at the start) and
 ``scipy.special.ndtri``/``gammaln`` where the scalar versions use ``math`` and ``statistics``;
 those differ in the last digit for a few percent of arguments, which is harmless because there
 they only place the start of the search and the mass of its steps, against the exact distribution
