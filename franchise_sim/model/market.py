@@ -184,11 +184,13 @@ class Shocks:
             name: ExponentialStreams(seed, replications, SHOCK_PREFIX + name, expected[name])
             for name in SHOCK_NAMES
         }
-        self._acts: dict[int, Callable[[int], None]] = {
-            COMPETITOR_ENTRY: self._competitor_opens,
-            RECESSION: self.recession,
-            EQUIPMENT_BREAKDOWN: self.equipment_breakdown,
-            KEY_STAFF_LOSS: self.key_staff_loss,
+        # The functions, not methods bound to self: a bound method kept on self is a cycle,
+        # which would leave the whole batch to the cyclic collector (see `schedule.Batch`).
+        self._acts: dict[int, Callable[[Shocks, int], None]] = {
+            COMPETITOR_ENTRY: Shocks._competitor_opens,
+            RECESSION: Shocks.recession,
+            EQUIPMENT_BREAKDOWN: Shocks.equipment_breakdown,
+            KEY_STAFF_LOSS: Shocks.key_staff_loss,
         }
         f = plans.array
         self._share_taken = f("competitor_market_share_taken").tolist()
@@ -241,7 +243,7 @@ class Shocks:
 
         def arrives() -> None:
             self.counts[r, event] += 1
-            self._acts[event](r)
+            self._acts[event](self, r)
             self._arrive(event, r, rate_per_year)
 
         later(self.env, self._until, wait, arrives)

@@ -125,6 +125,25 @@ class Franchisor:
         business.innovation_boosts["ad_fund"][where] = self._ad_fund_p[where] * awareness * fade
         business.satisfaction_factors["brand"][where] = satisfaction
 
+    def _lend_brand_in(self, r: int) -> None:
+        """`_lend_brand` in replication ``r`` alone: the same products, on Python floats.
+
+        A brand shock starts and ends in one replication; the array version costs some 30 us
+        on one element, this one a few.
+        """
+        awareness = 1.0
+        satisfaction = 1.0
+        if self._shocks_on[r] > 0:
+            awareness_kept = 1.0 - float(self._awareness_drop[r])
+            satisfaction_kept = 1.0 - float(self._satisfaction_drop[r])
+            for _ in range(int(self._shocks_on[r])):
+                awareness *= awareness_kept
+                satisfaction *= satisfaction_kept
+        business, fade = self.business, float(self._brand_fade[r])
+        business.innovation_boosts["brand"][r] = float(self._brand_p[r]) * awareness * fade
+        business.innovation_boosts["ad_fund"][r] = float(self._ad_fund_p[r]) * awareness * fade
+        business.satisfaction_factors["brand"][r] = satisfaction
+
     def fade_brand(self) -> Generator[simpy.Event, Any, None]:
         """Before each month's trade, weaken the brand's pull as the unit becomes known itself."""
         business = self.business
@@ -195,20 +214,19 @@ class Franchisor:
         if not self.failed[r]:
             self.brand_shocks[r] += 1
             self._shocks_on[r] += 1
-            where = np.array([r], dtype=np.intp)
-            self._lend_brand(where)
+            self._lend_brand_in(r)
             later(
                 self.env,
                 self._until,
                 self._shock_months[r],
-                lambda: self._brand_shock_fades(where),
+                lambda: self._brand_shock_fades(r),
             )
         self.brand_shock_arrivals(r)
 
-    def _brand_shock_fades(self, where: NDArray[np.intp]) -> None:
-        self._shocks_on[where] -= 1
-        if not self.failed[where[0]]:
-            self._lend_brand(where)
+    def _brand_shock_fades(self, r: int) -> None:
+        self._shocks_on[r] -= 1
+        if not self.failed[r]:
+            self._lend_brand_in(r)
 
     def counter(self, name: str) -> NDArray[np.float64]:
         """A counter of this relationship, per replication (see `FRANCHISE.counters`)."""
