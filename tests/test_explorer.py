@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 
 from franchise_sim import ScenarioError, load_scenario
 from franchise_sim.analysis.comparison import compare
@@ -33,7 +34,9 @@ from franchise_sim.interfaces.explorer import (
     scenario_for,
 )
 from franchise_sim.interfaces.explorer.pool import _POOLS, PoolLease
+from franchise_sim.interfaces.explorer.view import PICTURE_DPI, Picture, picture
 from franchise_sim.interfaces.explorer.widget import INSTALL_HINT
+from franchise_sim.outputs.figures import png_bytes
 from franchise_sim.scenario.changes import value_at
 from franchise_sim.scenario.distributions import Fixed, Triangular, Uniform
 from franchise_sim.scenario.schema import Scenario
@@ -542,3 +545,87 @@ def test_an_abandoned_run_cancels_the_batches_not_yet_started(
     (own,) = _RecordingPool.made
     assert own.shut_down
     assert sum(f.cancelled() for f in own.futures) >= len(own.futures) - 2
+
+
+# --- the picture, redrawn in place -------------------------------------------------------------
+
+
+def _exact(values: Any) -> str:
+    """Every number written out exactly (NaN as ``nan``, which is then equal to itself)."""
+    return repr(np.asarray(values, dtype=float).tolist())
+
+
+def _drawn(figure: Figure) -> list[dict[str, Any]]:
+    """What each panel of a picture shows: its artists' data, texts, limits and ticks."""
+    panels = []
+    for ax in figure.axes:
+        legend = ax.get_legend()
+        panels.append(
+            {
+                "lines": [(line.get_gid(), _exact(line.get_xydata())) for line in ax.lines],
+                "bands": [
+                    (band.get_gid(), [_exact(path.vertices) for path in band.get_paths()])
+                    for band in ax.collections
+                ],
+                "texts": (
+                    ax.get_title(),
+                    ax.get_xlabel(),
+                    ax.get_ylabel(),
+                    ax.title.get_fontsize(),
+                    ax.yaxis.label.get_fontsize(),
+                ),
+                "limits": (ax.get_xlim(), ax.get_ylim(), ax.dataLim.get_points().tolist()),
+                "ticks": (
+                    ax.get_yticks().tolist(),
+                    [t.get_text() for t in ax.get_yticklabels()],
+                    [t.get_text() for t in ax.get_xticklabels()],
+                ),
+                "legend": None
+                if legend is None
+                else [t.get_text() for t in legend.get_texts()] + [legend.get_title().get_text()],
+            }
+        )
+    return panels
+
+
+def test_a_picture_redrawn_in_place_is_the_picture_drawn_anew(auto_repair: Scenario) -> None:
+    values = {c.path: c.value for c in controls_for(auto_repair)}
+    settings = [{ROYALTY: 0.12}, {"market.households": 15_000.0}, {ROYALTY: 0.03}]
+    kept = Picture()
+    previous: tuple[Figure, list[Any]] | None = None
+    shown: list[bytes] = []
+    for change in settings:
+        values.update(change)
+        results = simulate(scenario_for(auto_repair, values), runs=40, workers=1)
+        png = kept.draw(results)
+        shown.append(png)
+        assert kept.figure is not None
+        if previous is not None:  # the same figure and artists, with the new values
+            assert kept.figure is previous[0]
+            assert [a for ax in kept.figure.axes for a in ax.get_children()] == previous[1]
+        fresh = picture(results)
+        assert png == png_bytes(fresh, dpi=PICTURE_DPI)  # pixel for pixel
+        assert _drawn(kept.figure) == _drawn(fresh)  # ticks and their labels as drawn
+        previous = kept.figure, [a for ax in kept.figure.axes for a in ax.get_children()]
+    assert len(set(shown)) == len(settings)  # each setting a picture of its own
+
+
+def test_a_picture_of_another_shape_is_drawn_anew(auto_repair: Scenario) -> None:
+    kept = Picture()
+    kept.draw(simulate(auto_repair, runs=40, workers=1))
+    first = kept.figure
+    for other in (
+        simulate(auto_repair, runs=41, workers=1),  # the shape: runs
+        simulate(auto_repair, runs=5, workers=1),  # every run drawn: not refreshed
+        simulate(auto_repair, deterministic=True),  # the plan on paper
+    ):
+        assert not kept.fits(other)
+        png = kept.draw(other)
+        assert kept.figure is not first
+        assert png == png_bytes(picture(other), dpi=PICTURE_DPI)
+        first = kept.figure
+    with pytest.raises(ValueError, match="drawn anew"):
+        picture(
+            simulate(auto_repair, runs=5, workers=1),
+            picture(simulate(auto_repair, runs=40, workers=1)),
+        )
