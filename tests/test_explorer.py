@@ -10,10 +10,11 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -40,6 +41,7 @@ from franchise_sim.outputs.figures import png_bytes
 from franchise_sim.scenario.changes import value_at
 from franchise_sim.scenario.distributions import Fixed, Triangular, Uniform
 from franchise_sim.scenario.schema import Scenario
+from tests.books import assert_identical
 from tests.conftest import ROOT, SCENARIOS, Variant
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -476,7 +478,8 @@ class _RecordingPool(ThreadPoolExecutor):
     """A one-thread pool that keeps the futures it hands out.
 
     Gated, every batch after the first waits until the pool shuts down, so when a run is
-    abandoned after its first batch the others are certainly not finished.
+    abandoned after its first batch the others are certainly not finished. The tasks that
+    start a pool's workers early are not batches: neither kept nor held.
     """
 
     made: ClassVar[list[_RecordingPool]] = []
@@ -490,6 +493,9 @@ class _RecordingPool(ThreadPoolExecutor):
         _RecordingPool.made.append(self)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        if fn is os.getpid:  # how the runner starts a pool of its own early: not a batch
+            return super().submit(fn, *args, **kwargs)
+
         def held() -> Any:
             self.gate.wait()
             return fn(*args, **kwargs)
@@ -545,6 +551,40 @@ def test_an_abandoned_run_cancels_the_batches_not_yet_started(
     (own,) = _RecordingPool.made
     assert own.shut_down
     assert sum(f.cancelled() for f in own.futures) >= len(own.futures) - 2
+
+
+def test_a_process_pool_hands_the_books_over_in_files_that_are_gone_after_the_run(
+    auto_repair: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    read: list[range] = []
+    real = monte_carlo._BooksFiles.read
+
+    def counted(files: Any, batch: range, into: Any) -> None:
+        read.append(batch)
+        real(files, batch, into)
+
+    monkeypatch.setattr(monte_carlo._BooksFiles, "read", counted)
+    alone = simulate(auto_repair, runs=30, seed=4, workers=1, horizon_months=12)
+    assert read == []  # in-process: the books are the batch's own
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        pooled = simulate(auto_repair, runs=30, seed=4, workers=3, horizon_months=12, executor=pool)
+        assert read == [range(0, 10), range(10, 20), range(20, 30)]
+        with pytest.raises(_StopError):  # abandoned after its first batch
+            simulate(
+                auto_repair,
+                runs=30,
+                seed=4,
+                workers=3,
+                horizon_months=12,
+                executor=pool,
+                progress=_stop,
+            )
+    own = simulate(auto_repair, runs=30, seed=4, workers=2, horizon_months=12)
+    assert len(read) == 3 + 1 + 2
+    assert_identical(alone, pooled)
+    assert_identical(alone, own)
+    assert list(tmp_path.iterdir()) == []  # no file or folder left, the abandoned run's too
 
 
 # --- the picture, redrawn in place -------------------------------------------------------------
