@@ -55,9 +55,8 @@ from franchise_sim.engine.monthly_aggregates import (
     batch_aggregates,
 )
 from franchise_sim.engine.outcomes import outcome_table
-from franchise_sim.engine.results import SUMMARY_COLUMNS, SimulationResults
+from franchise_sim.engine.results import SimulationResults
 from franchise_sim.model.plan import PlanOnPaper, needs_plan_on_paper
-from franchise_sim.model.relationships.franchise import BRAND_SHOCKS, FAILED_MONTH
 from franchise_sim.model.relationships.relationship import Relationships
 from franchise_sim.scenario.schema import RunSettings, Scenario
 
@@ -583,17 +582,11 @@ def _outcomes(
         arms,
         columns,
         record.monthly,
-        _counter(record, FAILED_MONTH, len(arms)),
-        _counter(record, BRAND_SHOCKS, len(arms)),
+        {name: values.T for name, values in record.counters.items()},  # (arm, replication)
         seed=seed,
         deterministic=deterministic,
         replications=replications,
     )
-
-
-def _counter(record: BatchRecord, name: str, arms: int) -> NDArray[np.float64]:
-    """A relationship counter of a batch, (arm, replication); zeros if none reports it."""
-    return record.counters.get(name, np.zeros((len(record.closure_reasons), arms))).T
 
 
 def simulate(
@@ -891,7 +884,8 @@ class _SummaryReduction:
         runs = self._runs = batches[-1].stop
         self._waiting = {batch.start for batch in batches}  # batches not yet taken
         self._failure: tuple[int, NonFiniteResultError] | None = None  # the earliest met
-        self.outcomes = {name: np.empty((n_arms, runs)) for name in SUMMARY_COLUMNS}
+        self.outcomes: dict[str, NDArray[np.float64]] = {}  # named as the first batch names them
+        self._shape = (n_arms, runs)
         self.shock_counts = np.empty((runs, n_shocks), dtype=np.int64)
         self.aggregates = MonthlyAggregates.empty(n_arms, horizon)
         self.pids: set[int] = set()
@@ -921,6 +915,8 @@ class _SummaryReduction:
         """Add one batch's outcomes and aggregates."""
         where = slice(batch.start, batch.stop)
         for name, values in done.outcomes.items():
+            if name not in self.outcomes:
+                self.outcomes[name] = np.empty(self._shape)
             self.outcomes[name][:, where] = values
         self.shock_counts[where] = done.shock_counts
         self._reasons[batch.start] = done.closure_reasons
