@@ -10,15 +10,17 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 
 from franchise_sim import ScenarioError, load_scenario
 from franchise_sim.analysis.comparison import compare
@@ -33,10 +35,13 @@ from franchise_sim.interfaces.explorer import (
     scenario_for,
 )
 from franchise_sim.interfaces.explorer.pool import _POOLS, PoolLease
+from franchise_sim.interfaces.explorer.view import PICTURE_DPI, Picture, picture
 from franchise_sim.interfaces.explorer.widget import INSTALL_HINT
+from franchise_sim.outputs.figures import png_bytes
 from franchise_sim.scenario.changes import value_at
 from franchise_sim.scenario.distributions import Fixed, Triangular, Uniform
 from franchise_sim.scenario.schema import Scenario
+from tests.books import assert_identical
 from tests.conftest import ROOT, SCENARIOS, Variant
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -473,7 +478,8 @@ class _RecordingPool(ThreadPoolExecutor):
     """A one-thread pool that keeps the futures it hands out.
 
     Gated, every batch after the first waits until the pool shuts down, so when a run is
-    abandoned after its first batch the others are certainly not finished.
+    abandoned after its first batch the others are certainly not finished. The tasks that
+    start a pool's workers early are not batches: neither kept nor held.
     """
 
     made: ClassVar[list[_RecordingPool]] = []
@@ -487,6 +493,9 @@ class _RecordingPool(ThreadPoolExecutor):
         _RecordingPool.made.append(self)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        if fn is os.getpid:  # how the runner starts a pool of its own early: not a batch
+            return super().submit(fn, *args, **kwargs)
+
         def held() -> Any:
             self.gate.wait()
             return fn(*args, **kwargs)
@@ -542,3 +551,121 @@ def test_an_abandoned_run_cancels_the_batches_not_yet_started(
     (own,) = _RecordingPool.made
     assert own.shut_down
     assert sum(f.cancelled() for f in own.futures) >= len(own.futures) - 2
+
+
+def test_a_process_pool_hands_the_books_over_in_files_that_are_gone_after_the_run(
+    auto_repair: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    read: list[range] = []
+    real = monte_carlo._BooksFiles.read
+
+    def counted(files: Any, batch: range, into: Any) -> None:
+        read.append(batch)
+        real(files, batch, into)
+
+    monkeypatch.setattr(monte_carlo._BooksFiles, "read", counted)
+    alone = simulate(auto_repair, runs=30, seed=4, workers=1, horizon_months=12)
+    assert read == []  # in-process: the books are the batch's own
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        pooled = simulate(auto_repair, runs=30, seed=4, workers=3, horizon_months=12, executor=pool)
+        assert read == [range(0, 10), range(10, 20), range(20, 30)]
+        with pytest.raises(_StopError):  # abandoned after its first batch
+            simulate(
+                auto_repair,
+                runs=30,
+                seed=4,
+                workers=3,
+                horizon_months=12,
+                executor=pool,
+                progress=_stop,
+            )
+    own = simulate(auto_repair, runs=30, seed=4, workers=2, horizon_months=12)
+    assert len(read) == 3 + 1 + 2
+    assert_identical(alone, pooled)
+    assert_identical(alone, own)
+    assert list(tmp_path.iterdir()) == []  # no file or folder left, the abandoned run's too
+
+
+# --- the picture, redrawn in place -------------------------------------------------------------
+
+
+def _exact(values: Any) -> str:
+    """Every number written out exactly (NaN as ``nan``, which is then equal to itself)."""
+    return repr(np.asarray(values, dtype=float).tolist())
+
+
+def _drawn(figure: Figure) -> list[dict[str, Any]]:
+    """What each panel of a picture shows: its artists' data, texts, limits and ticks."""
+    panels = []
+    for ax in figure.axes:
+        legend = ax.get_legend()
+        panels.append(
+            {
+                "lines": [(line.get_gid(), _exact(line.get_xydata())) for line in ax.lines],
+                "bands": [
+                    (band.get_gid(), [_exact(path.vertices) for path in band.get_paths()])
+                    for band in ax.collections
+                ],
+                "texts": (
+                    ax.get_title(),
+                    ax.get_xlabel(),
+                    ax.get_ylabel(),
+                    ax.title.get_fontsize(),
+                    ax.yaxis.label.get_fontsize(),
+                ),
+                "limits": (ax.get_xlim(), ax.get_ylim(), ax.dataLim.get_points().tolist()),
+                "ticks": (
+                    ax.get_yticks().tolist(),
+                    [t.get_text() for t in ax.get_yticklabels()],
+                    [t.get_text() for t in ax.get_xticklabels()],
+                ),
+                "legend": None
+                if legend is None
+                else [t.get_text() for t in legend.get_texts()] + [legend.get_title().get_text()],
+            }
+        )
+    return panels
+
+
+def test_a_picture_redrawn_in_place_is_the_picture_drawn_anew(auto_repair: Scenario) -> None:
+    values = {c.path: c.value for c in controls_for(auto_repair)}
+    settings = [{ROYALTY: 0.12}, {"market.households": 15_000.0}, {ROYALTY: 0.03}]
+    kept = Picture()
+    previous: tuple[Figure, list[Any]] | None = None
+    shown: list[bytes] = []
+    for change in settings:
+        values.update(change)
+        results = simulate(scenario_for(auto_repair, values), runs=40, workers=1)
+        png = kept.draw(results)
+        shown.append(png)
+        assert kept.figure is not None
+        if previous is not None:  # the same figure and artists, with the new values
+            assert kept.figure is previous[0]
+            assert [a for ax in kept.figure.axes for a in ax.get_children()] == previous[1]
+        fresh = picture(results)
+        assert png == png_bytes(fresh, dpi=PICTURE_DPI)  # pixel for pixel
+        assert _drawn(kept.figure) == _drawn(fresh)  # ticks and their labels as drawn
+        previous = kept.figure, [a for ax in kept.figure.axes for a in ax.get_children()]
+    assert len(set(shown)) == len(settings)  # each setting a picture of its own
+
+
+def test_a_picture_of_another_shape_is_drawn_anew(auto_repair: Scenario) -> None:
+    kept = Picture()
+    kept.draw(simulate(auto_repair, runs=40, workers=1))
+    first = kept.figure
+    for other in (
+        simulate(auto_repair, runs=41, workers=1),  # the shape: runs
+        simulate(auto_repair, runs=5, workers=1),  # every run drawn: not refreshed
+        simulate(auto_repair, deterministic=True),  # the plan on paper
+    ):
+        assert not kept.fits(other)
+        png = kept.draw(other)
+        assert kept.figure is not first
+        assert png == png_bytes(picture(other), dpi=PICTURE_DPI)
+        first = kept.figure
+    with pytest.raises(ValueError, match="drawn anew"):
+        picture(
+            simulate(auto_repair, runs=5, workers=1),
+            picture(simulate(auto_repair, runs=40, workers=1)),
+        )

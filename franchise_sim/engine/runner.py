@@ -25,8 +25,10 @@ import multiprocessing
 import operator
 import os
 import reprlib
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -67,10 +69,16 @@ Progress = Callable[[int], None]
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
-    monthly: NDArray[np.float64]  # (arm, replication, month, column)
+    """One batch of a full run, reduced where it ran to its outcomes, with its books.
+
+    The books travel with it, or (``monthly`` None) wait in the file the parent named
+    (``_BooksFiles``): the parent reads them straight into the run's array.
+    """
+
+    monthly: NDArray[np.float64] | None  # (arm, replication, month, column)
+    outcomes: dict[str, NDArray[np.float64]]  # (arm, replication of the batch)
     closure_reasons: list[tuple[str, ...]]
     shock_counts: NDArray[np.int64]  # (replication, shock)
-    counters: dict[str, NDArray[np.float64]]  # each (replication, arm)
     pid: int
 
 
@@ -82,9 +90,10 @@ def _run_batch(
     deterministic: bool,
     planned: dict[str, PlanOnPaper] | None = None,
     relationships: Relationships = DEFAULT_RELATIONSHIPS,
-) -> _Batch | _Breakdown:
+) -> BatchRecord | _Breakdown:
+    """Run one batch; a replication whose arithmetic breaks down is found and named."""
     try:
-        record = run_batch(
+        return run_batch(
             scenario, seed, replications, horizon, deterministic, planned, relationships
         )
     except (OverflowError, ValueError) as exc:
@@ -93,17 +102,85 @@ def _run_batch(
         return _first_breakdown(
             scenario, seed, replications, horizon, deterministic, planned, relationships, exc
         )
-    return _batch(record)
 
 
-def _batch(record: BatchRecord) -> _Batch:
+def _keep_batch(
+    scenario: Scenario,
+    seed: int,
+    replications: range,
+    horizon: int,
+    deterministic: bool,
+    planned: dict[str, PlanOnPaper] | None = None,
+    relationships: Relationships = DEFAULT_RELATIONSHIPS,
+    books: _BooksFiles | None = None,
+) -> _Batch | _Breakdown | _NonFinite:
+    """Run one batch of a full run: its outcomes computed here, its books checked and kept.
+
+    With ``books``, the books are written to the batch's file there rather than returned.
+    """
+    done = _run_batch(scenario, seed, replications, horizon, deterministic, planned, relationships)
+    if isinstance(done, _Breakdown):
+        return done
+    columns = monthly_columns(relationships)
+    place = _nonfinite_place(done.monthly, replications.start, scenario.arm_names, columns)
+    if place is not None:
+        return _NonFinite(place)
+    table = _outcomes(scenario, columns, done, seed, deterministic, replications)
+    if books is not None:
+        books.write(replications, done.monthly)
     return _Batch(
-        monthly=record.monthly,
-        closure_reasons=record.closure_reasons,
-        shock_counts=record.shock_counts,
-        counters=record.counters,
+        monthly=None if books is not None else done.monthly,
+        outcomes=table,
+        closure_reasons=done.closure_reasons,
+        shock_counts=done.shock_counts,
         pid=os.getpid(),
     )
+
+
+class _BooksFiles:
+    """Where the workers of a local process pool leave each batch's books for the parent.
+
+    A pipe carries 30 MB of books (1,000 paired runs x 60 months) in 64 kB reads, each copied
+    twice more before the parent has its array; a file is read straight into the run's array.
+    The parent makes each batch's file empty before it submits the batch, and a worker only
+    opens it (never creates it), so a batch finishing after its run was abandoned (and its
+    folder removed) leaves nothing behind. Files live in the system's temporary folder
+    (``TMPDIR``) and go as soon as they are read.
+    """
+
+    def __init__(self, batches: list[range]) -> None:
+        self.folder = tempfile.mkdtemp(prefix="franchise-sim-books-")
+        for batch in batches:
+            with open(self.path(batch), "wb"):
+                pass
+
+    def path(self, batch: range) -> str:
+        """The file of the batch starting at ``batch.start``."""
+        return os.path.join(self.folder, f"{batch.start}.books")
+
+    def write(self, batch: range, monthly: NDArray[np.float64]) -> None:
+        """A worker's side: write a batch's books (C order) to the file the parent made."""
+        handle = os.open(self.path(batch), os.O_WRONLY | getattr(os, "O_BINARY", 0))
+        with open(handle, "wb", closefd=True) as file:
+            file.write(np.ascontiguousarray(monthly).data.cast("B"))
+
+    def read(self, batch: range, into: NDArray[np.float64]) -> None:
+        """The parent's side: read a batch's books into ``into`` (its arms' rows), then drop it.
+
+        ``into`` is the run's array at the batch's replications, (arm, replication, month,
+        column): each arm's rows are one contiguous block, read in place.
+        """
+        path = self.path(batch)
+        with open(path, "rb") as file:
+            for block in into:
+                view = block.data.cast("B")
+                if file.readinto(view) != view.nbytes:
+                    raise OSError(f"the books of replications {batch.start:,} on are cut short")
+        os.unlink(path)
+
+    def remove(self) -> None:
+        """Remove the folder and whatever is left in it (the files of batches not taken)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _first_breakdown(
@@ -416,13 +493,12 @@ def _abandon(pool: Executor) -> None:
 
 
 def _nonfinite_place(
-    batch: _Batch, first: int, arms: tuple[str, ...], columns: tuple[str, ...]
+    books: NDArray[np.float64], first: int, arms: tuple[str, ...], columns: tuple[str, ...]
 ) -> dict[str, Any] | None:
     """Where a batch's books first hold a NaN or an infinity; None if they hold none.
 
     Returns ``NonFiniteResultError``'s arguments: a worker sends them, not the exception.
     """
-    books = batch.monthly
     if np.isfinite(books).all():
         return None
     # In replication order, then month, arm and column: where it first appears.
@@ -434,15 +510,6 @@ def _nonfinite_place(
         "column": columns[column],
         "value": float(books[arm, replication, month, column]),
     }
-
-
-def _check_finite(
-    batch: _Batch, first: int, arms: tuple[str, ...], columns: tuple[str, ...]
-) -> None:
-    """Raise ``NonFiniteResultError`` at the first NaN or infinity of a batch's books."""
-    place = _nonfinite_place(batch, first, arms, columns)
-    if place is not None:
-        raise NonFiniteResultError(**place)
 
 
 @dataclass(frozen=True, slots=True)
@@ -477,16 +544,16 @@ def _summarise_batch(
     if isinstance(done, _Breakdown):
         return done
     arms, columns = scenario.arm_names, monthly_columns(relationships)
-    place = _nonfinite_place(done, replications.start, arms, columns)
+    place = _nonfinite_place(done.monthly, replications.start, arms, columns)
     if place is not None:
         return _NonFinite(place)
-    table = _outcomes(scenario, columns, [done], done.monthly, seed, deterministic, replications)
+    table = _outcomes(scenario, columns, done, seed, deterministic, replications)
     return _BatchSummary(
         outcomes=table,
         closure_reasons=np.array(done.closure_reasons, dtype=str).T,
         shock_counts=done.shock_counts,
         aggregates=batch_aggregates(scenario, arms, columns, done.monthly),
-        pid=done.pid,
+        pid=os.getpid(),
     )
 
 
@@ -503,30 +570,23 @@ def _check_finite_outcomes(table: dict[str, NDArray[np.float64]], arms: tuple[st
 def _outcomes(
     scenario: Scenario,
     columns: tuple[str, ...],
-    results: list[_Batch],
-    monthly: NDArray[np.float64],
+    record: BatchRecord,
     seed: int,
     deterministic: bool,
     replications: range,
 ) -> dict[str, NDArray[np.float64]]:
-    """The outcome table of ``replications``, whose books are ``monthly`` (from ``results``)."""
+    """The outcome table of one batch, ``replications``, from its record (where it ran)."""
     arms = scenario.arm_names
     return outcome_table(
         scenario,
         arms,
         columns,
-        monthly,
-        {name: _counter(results, name, len(arms)) for name in results[0].counters},
+        record.monthly,
+        {name: values.T for name, values in record.counters.items()},  # (arm, replication)
         seed=seed,
         deterministic=deterministic,
         replications=replications,
     )
-
-
-def _counter(results: list[_Batch], name: str, arms: int) -> NDArray[np.float64]:
-    """A relationship counter over every batch, (arm, replication); zeros if none reports it."""
-    parts = [b.counters.get(name, np.zeros((len(b.closure_reasons), arms))) for b in results]
-    return np.concatenate(parts, axis=0).T
 
 
 def simulate(
@@ -610,52 +670,54 @@ def simulate(
     started = time.perf_counter()
     arms = scenario.arm_names
     columns = monthly_columns(relationships)
-    planned = (  # what owners who review against the plan on paper expect
-        plans_on_paper(scenario, seed, horizon, relationships)
-        if needs_plan_on_paper(scenario) and not deterministic
-        else None
-    )
     # A caller's executor is split for the workers asked for; a pool of its own for the cores.
     largest = summary_batch_size(len(arms), horizon, len(columns)) if summary_only else None
     batches = _batches(runs, workers if pool_given else min(workers, available_cores()), largest)
-    if summary_only:
-        reduced = _SummaryReduction(batches, len(arms), horizon, len(SHOCK_NAMES), progress)
-        _run_batches(
-            _summarise_batch,
-            (scenario, seed, horizon, deterministic, planned, relationships),
-            batches,
-            reduced.take,
-            executor=pool_given,
-            workers=workers,
-            in_order=False,
+    in_process = pool_given is None and (workers == 1 or len(batches) == 1)
+    own = None if in_process or pool_given else _own_pool(pool_workers(runs, workers))
+    pool = pool_given or own
+    files = (
+        _BooksFiles(batches) if isinstance(pool, ProcessPoolExecutor) and not summary_only else None
+    )
+    try:
+        if own is not None:  # its workers start while the plan on paper is worked out
+            _start_workers(own, pool_workers(runs, workers))
+        planned = (  # what owners who review against the plan on paper expect
+            plans_on_paper(scenario, seed, horizon, relationships)
+            if needs_plan_on_paper(scenario) and not deterministic
+            else None
         )
-        table, reasons, shocks = reduced.outcomes, reduced.reasons(), reduced.shock_counts
-        monthly, aggregates, pids = None, reduced.aggregates, reduced.pids
-    else:
-        results: list[_Batch] = []
-
-        def take(batch: range, done: Any) -> None:
-            if isinstance(done, _Breakdown):
-                raise NonFiniteResultError(done.replication, cause=done.cause)
-            _check_finite(done, batch.start, arms, columns)
-            results.append(done)
-            if progress:
-                progress(len(batch))
-
-        _run_batches(
-            _run_batch,
-            (scenario, seed, horizon, deterministic, planned, relationships),
-            batches,
-            take,
-            executor=pool_given,
-            workers=workers,
-            in_order=True,
-        )
-        monthly = np.concatenate([b.monthly for b in results], axis=1)
-        reasons = np.array([r for b in results for r in b.closure_reasons], dtype=str).T
-        shocks = np.concatenate([b.shock_counts for b in results], axis=0)
-        table = _outcomes(scenario, columns, results, monthly, seed, deterministic, range(runs))
-        aggregates, pids = None, {b.pid for b in results}
+        args = (scenario, seed, horizon, deterministic, planned, relationships)
+        if summary_only:
+            reduced = _SummaryReduction(batches, len(arms), horizon, len(SHOCK_NAMES), progress)
+            _run_batches(
+                _summarise_batch, args, batches, reduced.take, pool=pool, own=own, in_order=False
+            )
+            table, reasons, shocks = reduced.outcomes, reduced.reasons(), reduced.shock_counts
+            monthly, aggregates, pids = None, reduced.aggregates, reduced.pids
+        else:
+            kept = _FullReduction(batches, (len(arms), horizon, len(columns)), files, progress)
+            _run_batches(
+                _keep_batch,
+                args,
+                batches,
+                kept.take,
+                pool=pool,
+                own=own,
+                in_order=True,
+                extra=(files,),
+            )
+            table, reasons, shocks = kept.outcomes, kept.reasons(), kept.shock_counts
+            monthly, aggregates, pids = kept.books, None, kept.pids
+    except BaseException:
+        if own is not None:
+            _abandon(own)
+        raise
+    finally:
+        if files is not None:
+            files.remove()
+    if own is not None:
+        own.shutdown(wait=True)
     _check_finite_outcomes(table, arms)
     return SimulationResults(
         scenario=scenario,
@@ -675,35 +737,53 @@ def simulate(
     )
 
 
+def _start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
+    """Have a new pool start its worker processes now, with SIGINT blocked as they need."""
+    with _sigint_blocked():
+        for _ in range(workers):
+            pool.submit(os.getpid)
+
+
 def _run_batches(
     work: Callable[..., Any],
     args: tuple[Any, ...],
     batches: list[range],
     take: Callable[[range, Any], None],
     *,
-    executor: Executor | None,
-    workers: int,
+    pool: Executor | None,
+    own: Executor | None,
     in_order: bool,
+    extra: tuple[Any, ...] = (),
 ) -> None:
-    """Run ``work(scenario, seed, batch, horizon, deterministic, planned, relationships)``.
+    """Run ``work(scenario, seed, batch, horizon, deterministic, planned, relationships, *extra)``.
 
-    In-process for one worker or one batch without an executor; else on ``executor`` or on a
-    pool of this module's own. ``take`` gets each batch's result: in batch order, or as they
-    complete (``in_order=False``: nothing waits in memory for a slower batch before it).
+    In-process without a ``pool``; else on it (``own``: a pool of this module's own, whose
+    workers are started with SIGINT blocked). ``take`` gets each batch's result: in batch
+    order, or as they complete (``in_order=False``: nothing waits in memory for a slower batch
+    before it). Abandoned, it cancels the batches not yet started; the caller stops its pool.
     """
     scenario, seed, horizon, deterministic, planned, relationships = args
-    if executor is None and (workers == 1 or len(batches) == 1):
+    if pool is None:
         for batch in batches:
-            take(batch, work(scenario, seed, batch, horizon, deterministic, planned, relationships))
+            done = work(
+                scenario, seed, batch, horizon, deterministic, planned, relationships, *extra
+            )
+            take(batch, done)
         return
-    runs = batches[-1].stop
-    pool = executor or _own_pool(pool_workers(runs, workers))
     futures: dict[Future[Any], range] = {}
     try:
-        with _sigint_blocked() if executor is None else nullcontext():
+        with _sigint_blocked() if own is not None else nullcontext():
             for batch in batches:
                 future = pool.submit(
-                    work, scenario, seed, batch, horizon, deterministic, planned, relationships
+                    work,
+                    scenario,
+                    seed,
+                    batch,
+                    horizon,
+                    deterministic,
+                    planned,
+                    relationships,
+                    *extra,
                 )
                 futures[future] = batch
         order = list(futures) if in_order else as_completed(futures)
@@ -714,11 +794,80 @@ def _run_batches(
     except BaseException:
         for future in futures:  # abandoned: do not wait for batches that have not started
             future.cancel()
-        if executor is None:
-            _abandon(pool)
         raise
-    if executor is None:
-        pool.shutdown(wait=True)
+
+
+class _FullReduction:
+    """The parent's side of a full run: each batch's books and outcomes put in place, in order.
+
+    A run of one batch that returns its books keeps them as they are; otherwise each batch's
+    books go into the run's array as they arrive (read from their file, or copied from the
+    batch), so no batch waits in memory for the others to be concatenated.
+    """
+
+    def __init__(
+        self,
+        batches: list[range],
+        shape: tuple[int, int, int],
+        files: _BooksFiles | None,
+        progress: Progress | None,
+    ) -> None:
+        n_arms, horizon, n_columns = shape
+        self._runs = batches[-1].stop
+        self._n_arms = n_arms
+        self._files = files
+        self._progress = progress
+        self._run_books = (
+            None
+            if len(batches) == 1 and files is None
+            else np.empty((n_arms, self._runs, horizon, n_columns))
+        )
+        self._single: NDArray[np.float64] | None = None
+        self.outcomes: dict[str, NDArray[np.float64]] = {}
+        self.shock_counts = np.empty((self._runs, len(SHOCK_NAMES)), dtype=np.int64)
+        self.pids: set[int] = set()
+        self._reasons: list[tuple[str, ...]] = []
+
+    def take(self, batch: range, done: _Batch | _Breakdown | _NonFinite) -> None:
+        """Put one batch in place, or stop the run at the NaN or infinity it met."""
+        if isinstance(done, _Breakdown):
+            raise NonFiniteResultError(done.replication, cause=done.cause)
+        if isinstance(done, _NonFinite):
+            raise NonFiniteResultError(**done.place)
+        where = slice(batch.start, batch.stop)
+        if self._run_books is None:
+            self._single = done.monthly
+        elif done.monthly is None:
+            self._read(batch, self._run_books[:, where])
+        else:
+            self._run_books[:, where] = done.monthly
+        for name, values in done.outcomes.items():
+            if name not in self.outcomes:
+                self.outcomes[name] = np.empty((self._n_arms, self._runs), dtype=values.dtype)
+            self.outcomes[name][:, where] = values
+        self.shock_counts[where] = done.shock_counts
+        self._reasons.extend(done.closure_reasons)
+        self.pids.add(done.pid)
+        if self._progress:
+            self._progress(len(batch))
+
+    def _read(self, batch: range, into: NDArray[np.float64]) -> None:
+        """Read a batch's books from the file its worker wrote them to."""
+        if self._files is None:  # pragma: no cover - a batch without books has a file
+            raise AssertionError("a batch's books are in a file, but there are no files")
+        self._files.read(batch, into)
+
+    @property
+    def books(self) -> NDArray[np.float64]:
+        """The run's books, (arm, replication, month, column)."""
+        books = self._single if self._run_books is None else self._run_books
+        if books is None:  # pragma: no cover - every batch is taken before
+            raise AssertionError("no books taken")
+        return books
+
+    def reasons(self) -> NDArray[np.str_]:
+        """Closure reasons (arm, replication), in replication order."""
+        return np.array(self._reasons, dtype=str).T
 
 
 class _SummaryReduction:

@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from matplotlib import __version__ as mpl_version
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import (
     Formatter,
     FuncFormatter,
@@ -50,6 +52,7 @@ from franchise_sim.engine.results import SimulationResults
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.collections import FillBetweenPolyCollection
 
     from franchise_sim.analysis.attribution import Attribution
 
@@ -260,6 +263,55 @@ def _median_by_month(values: Array, mask: NDArray[np.bool_]) -> Array:
     return np.asarray(np.where(counts > 0, np.nanmedian(kept, axis=0), np.nan), dtype=float)
 
 
+REFRESH_IN_PLACE = tuple(int(part) for part in mpl_version.split(".")[:2]) >= (3, 11)
+"""Whether this matplotlib can refresh a chart in place exactly as a new one is drawn.
+
+Matplotlib 3.11 fits an axes to its artists' data again (``relim``) from fill-between bands as
+it does when they are added; before it the bands would be left out, so charts are drawn anew.
+"""
+
+
+def can_refresh(results: SimulationResults) -> bool:
+    """Whether the fan and survival charts of ``results`` can be refreshed in place.
+
+    Charts in the bands style (``fan_style``), with this matplotlib (``REFRESH_IN_PLACE``):
+    every run drawn, the one path or a single run's labels are drawn anew each time.
+    """
+    return REFRESH_IN_PLACE and fan_style(results) == "bands" and results.runs > 1
+
+
+def _refreshed_line(ax: Axes, gid: str) -> Line2D:
+    """The one line of ``ax`` called ``gid``, to be given new data."""
+    found = [line for line in ax.lines if line.get_gid() == gid]
+    if len(found) != 1:
+        raise ValueError(f"the axes hold {len(found)} lines {gid!r} to refresh, not one")
+    return found[0]
+
+
+def _refreshed_band(ax: Axes, gid: str) -> FillBetweenPolyCollection:
+    """The one fill-between band of ``ax`` called ``gid``, to be given new data."""
+    from matplotlib.collections import FillBetweenPolyCollection
+
+    found = [
+        band
+        for band in ax.collections
+        if band.get_gid() == gid and isinstance(band, FillBetweenPolyCollection)
+    ]
+    if len(found) != 1:
+        raise ValueError(f"the axes hold {len(found)} bands {gid!r} to refresh, not one")
+    return found[0]
+
+
+def _refit(ax: Axes) -> None:
+    """Fit ``ax`` to its artists' new data, as adding them to a new axes does.
+
+    The limits are then set, widened or floored by the chart's own steps, as for a new chart.
+    """
+    ax.relim()
+    ax.set_autoscale_on(True)
+    ax.autoscale_view()
+
+
 def fan_chart(
     results: SimulationResults,
     values: Array | str,
@@ -271,6 +323,7 @@ def fan_chart(
     money: bool = False,
     zero_line: bool = False,
     zero_label: str = "",
+    refresh: bool = False,
 ) -> Axes:
     """A monthly array shaped (arm, run, month) per arm, in the way ``fan_style`` says.
 
@@ -290,14 +343,23 @@ def fan_chart(
         money: Format the y axis in dollars.
         zero_line: Mark zero on the y axis.
         zero_label: Legend entry of the zero line, if it needs one.
+        refresh: ``ax`` holds this chart, drawn with the same arguments for earlier results
+            of the same arms and horizon in the bands style: give its bands and medians the
+            new results' values in place (no artist is added, the legend stays) and fit the
+            axes to them as a new chart would be fitted (see ``can_refresh``).
 
     Returns:
         The axes drawn on.
+
+    Raises:
+        ValueError: ``refresh`` where the chart cannot be refreshed (see ``can_refresh``).
     """
     ax = _new_axes(ax)
     colours = arm_colours(results.arms)
     months = np.arange(1, results.horizon_months + 1)
     style = fan_style(results)
+    if refresh and not can_refresh(results):
+        raise ValueError(f"a fan chart of {style} is drawn anew, not refreshed in place")
     wanted = [q for low, high, _ in FAN_BANDS for q in (low, high)] + [50.0]
     aggregates = results.monthly_aggregates
     paths: tuple[Array, NDArray[np.bool_]] | None = None  # every run's values and where shown
@@ -359,7 +421,16 @@ def fan_chart(
         per_month = bands[:, i]
         lines = dict(zip(wanted, per_month, strict=True))
         for low, high, alpha in FAN_BANDS:
-            ax.fill_between(months, lines[low], lines[high], color=colour, alpha=alpha, linewidth=0)
+            gid = f"band-{arm}-{low:g}-{high:g}"
+            if refresh:
+                _refreshed_band(ax, gid).set_data(months, lines[low], lines[high])
+                continue
+            ax.fill_between(
+                months, lines[low], lines[high], color=colour, alpha=alpha, linewidth=0, gid=gid
+            )
+        if refresh:
+            _refreshed_line(ax, f"median-{arm}").set_ydata(lines[50.0])
+            continue
         ax.plot(
             months,
             lines[50.0],
@@ -368,27 +439,31 @@ def fan_chart(
             label=literal_text(f"{label} median"),
             gid=f"median-{arm}",
         )
+    if refresh:
+        _refit(ax)
     _month_axis(ax, results.horizon_months)
-    if zero_line:
-        ax.axhline(0.0, color="black", linewidth=0.8, label=zero_label or "_zero")
+    if zero_line and not refresh:
+        ax.axhline(0.0, color="black", linewidth=0.8, label=zero_label or "_zero", gid="zero")
     if money:
         _money_axis(ax, "y")
     _keep_span(ax, "y", 1_000.0 if money else 10.0)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize="small", title=fan_note(results))
+    if not refresh:  # the same entries and title: the legend drawn first stays
+        ax.legend(loc="best", fontsize="small", title=fan_note(results))
     return ax
 
 
-def customers(results: SimulationResults, ax: Axes | None = None) -> Axes:
-    """Customer base by month of the businesses still open (see ``fan_chart``)."""
+def customers(results: SimulationResults, ax: Axes | None = None, *, refresh: bool = False) -> Axes:
+    """Customer base by month of the businesses still open (see ``fan_chart``, ``refresh``)."""
     ax = fan_chart(
         results,
         "customers",
         ax=ax,
         ylabel="Active customers",
         title="Customer base (businesses still open)",
+        refresh=refresh,
     )
     ax.set_ylim(bottom=0.0)
     return ax
@@ -401,8 +476,11 @@ def monthly_cash_flow(results: SimulationResults) -> Array:
     )
 
 
-def cash_flow(results: SimulationResults, ax: Axes | None = None) -> Axes:
-    """Monthly cash flow after debt service and before the owner's draw, zero marked."""
+def cash_flow(results: SimulationResults, ax: Axes | None = None, *, refresh: bool = False) -> Axes:
+    """Monthly cash flow after debt service and before the owner's draw, zero marked.
+
+    ``refresh``: see ``fan_chart``.
+    """
     return fan_chart(
         results,
         "cash_flow_after_loan_payments",
@@ -411,6 +489,7 @@ def cash_flow(results: SimulationResults, ax: Axes | None = None) -> Axes:
         title="Monthly cash flow after loan payments, before the owner's pay (open businesses)",
         money=True,
         zero_line=True,
+        refresh=refresh,
     )
 
 
@@ -441,9 +520,19 @@ def _bls_label(sector: str) -> str:
     return f"BLS: US businesses opened in 2013,\n{BLS_SECTOR_NAMES[sector]} (yearly)"
 
 
-def survival(results: SimulationResults, ax: Axes | None = None) -> Axes:
-    """Share of businesses still open by month per arm, with the scenario's BLS sector curve."""
+def survival(results: SimulationResults, ax: Axes | None = None, *, refresh: bool = False) -> Axes:
+    """Share of businesses still open by month per arm, with the scenario's BLS sector curve.
+
+    ``refresh``: ``ax`` holds this chart of earlier results of the same arms, horizon and
+    sector, with more than one run: give its curves the new shares in place (the legend stays;
+    see ``can_refresh``).
+
+    Raises:
+        ValueError: ``refresh`` where the chart cannot be refreshed (see ``can_refresh``).
+    """
     ax = _new_axes(ax)
+    if refresh and not can_refresh(results):
+        raise ValueError("a survival chart of one run is drawn anew, not refreshed in place")
     colours = arm_colours(results.arms)
     curve = results.survival_curve()
     months = np.arange(0, results.horizon_months + 1)
@@ -458,6 +547,9 @@ def survival(results: SimulationResults, ax: Axes | None = None) -> Axes:
                 if np.isnan(closed)
                 else f": closes in month {closed:.0f}"
             )
+        if refresh:
+            _refreshed_line(ax, f"survival-{arm}").set_ydata(shares)
+            continue
         ax.step(
             months,
             shares,
@@ -465,25 +557,31 @@ def survival(results: SimulationResults, ax: Axes | None = None) -> Axes:
             color=colours[arm],
             linewidth=_line_width(i, len(results.arms), overlapping=single),
             label=literal_text(label),
+            gid=f"survival-{arm}",
         )
     sector = results.scenario.bls_sector
     bls = {y: s for y, s in bls_survival(sector).items() if 12 * y <= results.horizon_months}
-    ax.plot(
-        [12 * y for y in bls],
-        list(bls.values()),
-        linestyle="--",
-        marker="o",
-        color=REFERENCE_COLOUR,
-        label=_bls_label(sector),
-        gid="bls-reference",
-    )
+    if refresh:
+        _refreshed_line(ax, "bls-reference").set_data([12 * y for y in bls], list(bls.values()))
+        _refit(ax)
+    else:
+        ax.plot(
+            [12 * y for y in bls],
+            list(bls.values()),
+            linestyle="--",
+            marker="o",
+            color=REFERENCE_COLOUR,
+            label=_bls_label(sector),
+            gid="bls-reference",
+        )
     _month_axis(ax, results.horizon_months)
     ax.set_ylim(0.0, 1.02)
     ax.yaxis.set_major_formatter(FuncFormatter(_percent))
     ax.set_ylabel("Businesses still open")
     ax.set_title("Survival" if not single else "Survival (one run: open or closed)")
     ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize="small")
+    if not refresh:  # the same entries: the legend drawn first stays
+        ax.legend(loc="best", fontsize="small")
     return ax
 
 
@@ -1129,12 +1227,17 @@ def attribution_figure(attribution: Attribution) -> Figure:
 
 
 def png_bytes(figure: Figure, dpi: int = DPI) -> bytes:
-    """The figure as PNG bytes (rendered with the Agg canvas, no display needed)."""
+    """The figure as PNG bytes (rendered with the Agg canvas, no display needed).
+
+    A figure rendered before keeps its Agg canvas, and with it the renderer and the sizes of
+    the texts measured: a figure drawn again (the explorer's) does not pay for them twice.
+    """
     import io
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    FigureCanvasAgg(figure)
+    if not isinstance(figure.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     return buffer.getvalue()

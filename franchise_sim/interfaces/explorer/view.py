@@ -27,7 +27,7 @@ PICTURE_DPI = 100
 # --- what the explorer shows (no widgets) ------------------------------------------------------
 
 
-def picture(results: SimulationResults) -> Figure:
+def picture(results: SimulationResults, figure: Figure | None = None) -> Figure:
     """The explorer's figure: customer fan, cash-flow fan and survival side by side.
 
     Lighter than the report's figures: fixed margins instead of a layout engine, and one legend
@@ -35,22 +35,34 @@ def picture(results: SimulationResults) -> Figure:
 
     Args:
         results: The results to draw.
+        figure: A picture of earlier results to draw these into, in place: its bands, lines
+            and limits take the new values and nothing else is made anew (``Picture`` says
+            when that is possible). A new figure if not given.
 
     Returns:
-        A matplotlib figure (not registered with pyplot).
+        The figure drawn (not registered with pyplot): ``figure`` when given.
+
+    Raises:
+        ValueError: ``figure`` cannot take these results in place (``Picture.fits``).
     """
-    figure = Figure(figsize=PICTURE_SIZE)
-    figure.subplots_adjust(left=0.055, right=0.98, bottom=0.2, top=0.84, wspace=0.3)
-    left, middle, right = figure.subplots(1, 3)
-    figures.customers(results, left)
-    figures.cash_flow(results, middle)
-    figures.survival(results, right)
+    refresh = figure is not None
+    if figure is None:
+        figure = Figure(figsize=PICTURE_SIZE)
+        figure.subplots_adjust(left=0.055, right=0.98, bottom=0.2, top=0.84, wspace=0.3)
+        figure.subplots(1, 3)
+    left, middle, right = figure.axes
+    figures.customers(results, left, refresh=refresh)
+    figures.cash_flow(results, middle, refresh=refresh)
+    figures.survival(results, right, refresh=refresh)
     shown = figures.fan_note(results, brief=True)
-    left.set_title(f"Active customers, open businesses\n({shown})")
-    middle.set_title(f"Monthly cash flow after loan payments,\nbefore owner's pay ({shown})")
-    right.set_title("Share of businesses still open")
+    left.set_title(f"Active customers, open businesses\n({shown})", fontsize=10)
+    middle.set_title(
+        f"Monthly cash flow after loan payments,\nbefore owner's pay ({shown})", fontsize=10
+    )
+    right.set_title("Share of businesses still open", fontsize=10)
+    if refresh:  # the other sizes and the legend are as first drawn
+        return figure
     for ax in (left, middle, right):
-        ax.title.set_fontsize(10)
         ax.xaxis.label.set_fontsize(9)
         ax.yaxis.label.set_fontsize(9)
         ax.tick_params(labelsize=8)
@@ -61,6 +73,58 @@ def picture(results: SimulationResults) -> Figure:
     labels = ["BLS survival of the sector" if t.startswith("BLS") else t for t in labels]
     right.legend(handles, labels, loc="best", fontsize=7.5)
     return figure
+
+
+class Picture:
+    """The explorer's picture, kept from one update to the next and redrawn in place.
+
+    Each update gives the kept figure's bands, lines and limits the new values instead of
+    drawing a new figure: its axes, ticks and texts are made once, and it is rendered on the
+    same canvas. The picture is the one ``picture`` draws anew for the same results. A
+    figure is drawn anew when the results do not fit it (``fits``).
+
+    Attributes:
+        figure: The figure on screen; None before the first ``draw``.
+    """
+
+    def __init__(self) -> None:
+        self.figure: Figure | None = None
+        self._shape: tuple[object, ...] | None = None
+
+    def fits(self, results: SimulationResults) -> bool:
+        """Whether ``results`` can be drawn into the kept figure in place.
+
+        They can when the figure shows results of the same arms, labels, horizon, runs and
+        sector, and the charts can be refreshed (``figures.can_refresh``: bands, not every
+        run or the plan on paper).
+        """
+        return (
+            self.figure is not None
+            and self._shape == _shape(results)
+            and figures.can_refresh(results)
+        )
+
+    def draw(self, results: SimulationResults) -> bytes:
+        """Draw ``results`` (in place when they fit) and return the picture as PNG bytes."""
+        kept = self.figure if self.fits(results) else None
+        self.figure, self._shape = None, None  # until drawn whole: never refreshed half-drawn
+        figure = picture(results, kept)
+        png = figures.png_bytes(figure, dpi=PICTURE_DPI)
+        self.figure, self._shape = figure, _shape(results)
+        return png
+
+
+def _shape(results: SimulationResults) -> tuple[object, ...]:
+    """What the artists and texts of a picture depend on, beside the values drawn."""
+    return (
+        results.arms,
+        tuple(results.labels[arm] for arm in results.arms),
+        results.horizon_months,
+        results.runs,
+        results.deterministic,
+        results.summary_only,
+        results.scenario.bls_sector,
+    )
 
 
 def headline(

@@ -27,8 +27,7 @@ from franchise_sim.engine.results import SimulationResults
 from franchise_sim.engine.runner import simulate
 from franchise_sim.interfaces.explorer.controls import Control, controls_for, scenario_for
 from franchise_sim.interfaces.explorer.pool import PoolLease
-from franchise_sim.interfaces.explorer.view import PICTURE_DPI, headline, picture
-from franchise_sim.outputs import figures
+from franchise_sim.interfaces.explorer.view import Picture, headline
 from franchise_sim.scenario.errors import ScenarioError
 from franchise_sim.scenario.schema import Scenario
 from franchise_sim.scenario.shelf import load_scenario
@@ -156,6 +155,7 @@ class Explorer:
             ]
         )
 
+        self._picture = Picture()
         self._lease = PoolLease(workers)
         try:
             self._show(self._compute(scenario, lambda: False))
@@ -335,7 +335,7 @@ class Explorer:
         )
         if stale():
             raise _SupersededError
-        image = figures.png_bytes(picture(results), dpi=PICTURE_DPI)
+        image = self._picture.draw(results)
         comparison = compare(results)
         seconds = time.perf_counter() - started
         return _Shown(
