@@ -50,6 +50,7 @@ from franchise_sim.model.relationships.relationship import (
     cost_lines,
     recorded_columns,
 )
+from franchise_sim.model.relationships.trade_association import TRADE_ASSOCIATION
 from franchise_sim.model.schedule import BatchEnvironment
 from franchise_sim.model.streams import (
     CUSTOMERS,
@@ -62,7 +63,7 @@ from franchise_sim.model.streams import (
 )
 from franchise_sim.scenario.schema import Arm, Scenario
 
-DEFAULT_RELATIONSHIPS: Relationships = (FRANCHISE, PROJECT_GROUP)
+DEFAULT_RELATIONSHIPS: Relationships = (FRANCHISE, PROJECT_GROUP, TRADE_ASSOCIATION)
 """The relationships of the shipped model: the franchise, then the other forms an arm may
 enter (each acts only in an arm holding its section)."""
 

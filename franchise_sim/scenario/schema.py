@@ -56,6 +56,7 @@ from franchise_sim.scenario.quantities import (
     Within,
 )
 from franchise_sim.scenario.relationships.project_group import ProjectGroup
+from franchise_sim.scenario.relationships.trade_association import TradeAssociation
 from franchise_sim.scenario.sba_rules import sba_max_spread
 
 BlsSector = Literal[
@@ -1048,6 +1049,11 @@ class ArmSpec(Section):
     project_group: ProjectGroup | None = Field(
         None, description="A project with other firms (a joint bid, training or product)."
     )
+    trade_association: TradeAssociation | None = Field(
+        None,
+        description="Membership of a trade association or business network (dues, events, the "
+        "owner's time; learning, group purchasing, peer support, reputation); absent: none.",
+    )
 
 
 Valuer = Callable[[Uncertain, str], float]
@@ -1115,6 +1121,7 @@ class Arm(Section):
     owner: Owner
     franchise: FranchiseTerms | None
     project_group: ProjectGroup | None = None
+    trade_association: TradeAssociation | None = None
 
     @property
     def is_franchise(self) -> bool:
@@ -1238,6 +1245,7 @@ class Scenario(Section):
             sections: dict[str, Any] = {"name": name, "label": spec.label}
             sections["franchise"] = spec.franchise
             sections["project_group"] = spec.project_group
+            sections["trade_association"] = spec.trade_association
             for section in OVERRIDABLE_SECTIONS:
                 shared: Section = getattr(self, section)
                 override: BaseModel | None = getattr(spec, section)
