@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
@@ -28,8 +27,22 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
-from franchise_sim.scenario.distributions import LogNormal, Normal, Uncertain, draw_range, mean_of
+from franchise_sim.scenario.distributions import Uncertain, draw_range, mean_of
 from franchise_sim.scenario.sba_rules import sba_max_spread
+from franchise_sim.scenario.section import (
+    MAX_MONTHS,
+    MAX_P_PER_MONTH,
+    MAX_USD,
+    MAX_USD_PER_MONTH,
+    BassQ,
+    Months,
+    PerMonth,
+    Share,
+    UsdAmount,
+    UsdPerMonth,
+)
+from franchise_sim.scenario.section import Section as Section
+from franchise_sim.scenario.section import Within as Within
 
 BlsSector = Literal[
     "total_private", "other_services_naics81", "retail_trade", "accommodation_food_services"
@@ -52,16 +65,6 @@ MAX_CAPACITY_VISITS = 1e9
 """Most visits a unit can serve in a month."""
 MAX_SPEND_PER_VISIT_USD = 1e6
 """Largest average ticket."""
-MAX_USD_PER_MONTH = 1e9
-"""Largest monthly amount of money (payroll, rent, fees, draw)."""
-MAX_USD = 1e10
-"""Largest one-off amount of money (investment, equity, savings, a repair)."""
-MAX_P_PER_MONTH = 1.0
-"""Largest Bass p term: a monthly chance."""
-MAX_Q_PER_MONTH = 10.0
-"""Largest Bass q: published monthly values are well under 1."""
-MAX_MONTHS = 1200.0
-"""Longest duration or time constant: a century (999 months is a common "never")."""
 MAX_TERM_YEARS = 50.0
 """Longest franchise term: the published range is 3-20 years (franchise_terms.csv)."""
 MAX_ROYALTY_RATE = 0.3
@@ -81,54 +84,6 @@ MAX_RIVALS = 1000
 """Most rival firms already in a market at opening."""
 MAX_VISITS_TO_LEARN = MAX_CAPACITY_VISITS * MAX_MONTHS
 """Largest number of visits a learning curve may take: a century at the largest capacity."""
-
-
-@dataclass(frozen=True)
-class Within:
-    """Validator: a fixed value, or every value a distribution can draw, lies in ``[low, high]``.
-
-    A distribution is judged by `draw_range`: its support, or for an unbounded normal or a
-    lognormal the extreme draws the runner can make.
-
-    Attributes:
-        low: Smallest value allowed.
-        high: Largest value allowed.
-    """
-
-    low: float
-    high: float
-
-    def __call__(self, value: Any) -> Any:
-        """Return the value, or raise the error pydantic reports for it."""
-        if value is None:
-            return value
-        lo, hi = draw_range(value)
-        if lo < self.low or hi > self.high:
-            if isinstance(value, int | float):
-                shown = f"{value:g}"
-            else:  # a normal or lognormal by its extreme draws, the others by their support
-                kind = "draws" if isinstance(value, Normal | LogNormal) else "support"
-                shown = f"{kind} [{lo:.6g}, {hi:.6g}]"
-            raise PydanticCustomError(
-                "out_of_range",
-                "{shown} lies outside the allowed range [{low}, {high}]",
-                {"shown": shown, "low": f"{self.low:g}", "high": f"{self.high:g}"},
-            )
-        return value
-
-
-Share = Annotated[Uncertain, AfterValidator(Within(0.0, 1.0))]
-"""A share between 0 and 1, fixed or uncertain."""
-Months = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_MONTHS))]
-"""A duration in months, fixed or uncertain."""
-UsdAmount = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_USD))]
-"""A one-off amount of money, fixed or uncertain."""
-UsdPerMonth = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_USD_PER_MONTH))]
-"""A monthly amount of money, fixed or uncertain."""
-PerMonth = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_P_PER_MONTH))]
-"""A Bass p term (a monthly chance), fixed or uncertain."""
-BassQ = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_Q_PER_MONTH))]
-"""A Bass q (word of mouth per month), fixed or uncertain."""
 
 
 @dataclass(frozen=True)
@@ -204,14 +159,6 @@ def _plain_text(text: str, *, allowed: str = "") -> str:
 
 PlainText = Annotated[str, AfterValidator(_plain_text)]
 """A name or label: text without control characters."""
-
-
-class Section(BaseModel):
-    """Base of every scenario section: frozen, unknown keys rejected, no NaN or infinity."""
-
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, strict=True, allow_inf_nan=False, populate_by_name=True
-    )
 
 
 class TerminalValue(Section):
