@@ -47,6 +47,7 @@ from franchise_sim.model.plan import (
     plan_replication,
 )
 from franchise_sim.model.relationships.franchise import FRANCHISE
+from franchise_sim.model.relationships.outsourcing import OUTSOURCING
 from franchise_sim.model.relationships.relationship import (
     ArmTerms,
     Relationship,
@@ -65,8 +66,8 @@ from franchise_sim.model.streams import (
 )
 from franchise_sim.scenario.schema import Arm, Scenario
 
-DEFAULT_RELATIONSHIPS: Relationships = (FRANCHISE,)
-"""The relationships of the shipped model: the franchise."""
+DEFAULT_RELATIONSHIPS: Relationships = (FRANCHISE, OUTSOURCING)
+"""The relationships of the shipped model: the franchise, the answering line."""
 
 __all__ = [
     "DEFAULT_RELATIONSHIPS",

@@ -28,6 +28,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from franchise_sim.scenario.distributions import Uncertain, draw_range, mean_of
+from franchise_sim.scenario.relationships.outsourcing import Outsourcing
 from franchise_sim.scenario.sba_rules import sba_max_spread
 from franchise_sim.scenario.section import (
     MAX_MONTHS,
@@ -1067,6 +1068,11 @@ class ArmSpec(Section):
     investment: InvestmentOverride | None = None
     financing: FinancingOverride | None = None
     owner: OwnerOverride | None = None
+    outsourcing: Outsourcing | None = Field(
+        None,
+        description="A 24-hour answering line for the calls the business would miss, run by "
+        "an outside provider or by its own staff; absent: none.",
+    )
 
 
 Valuer = Callable[[Uncertain, str], float]
@@ -1133,6 +1139,7 @@ class Arm(Section):
     financing: Financing
     owner: Owner
     franchise: FranchiseTerms | None
+    outsourcing: Outsourcing | None = None
 
     @property
     def is_franchise(self) -> bool:
@@ -1258,6 +1265,7 @@ class Scenario(Section):
                     )
             sections: dict[str, Any] = {"name": name, "label": spec.label}
             sections["franchise"] = spec.franchise
+            sections["outsourcing"] = spec.outsourcing
             for section in OVERRIDABLE_SECTIONS:
                 shared: Section = getattr(self, section)
                 override: BaseModel | None = getattr(spec, section)
