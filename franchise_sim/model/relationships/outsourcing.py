@@ -21,7 +21,8 @@ Order within a month (`calendar.Phase`):
    any vetting.
 
 A provider fails at a random time within a month (an event of its own): that month, and until a
-new provider answers, the line captures nothing and costs nothing.
+new provider answers, the line captures nothing and costs nothing. Its failure clock runs from the
+start of its first month; the plan on paper (a run without draws) has no failures.
 """
 
 from __future__ import annotations
@@ -191,7 +192,8 @@ class AnsweringLine:
             )
             if vetting.owner_hours > 0:
                 self.business.owner_hours[NAME] = np.zeros(n)
-        self._hazard = failure_hazard_per_month(rate, reduction)
+        # the plan on paper (no draws) meets no event at a random time: its provider never fails
+        self._hazard = failure_hazard_per_month(rate if self._noisy else 0.0 * rate, reduction)
         horizon = self.calendar.horizon_months
         expected = float(np.max(self._hazard, initial=0.0)) * (horizon + 0.5)
         self._clocks = streams.exponentials(PROVIDER_FAILURE, expected)
