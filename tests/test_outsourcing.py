@@ -44,6 +44,13 @@ def traded(results: SimulationResults, arm: str) -> NDArray[np.bool_]:
     return np.concatenate((np.ones_like(alive[:, :1]), alive[:, :-1]), axis=1)
 
 
+def counter(results: SimulationResults, arm: str, name: str) -> NDArray[np.float64]:
+    """A counter of the results summary for one arm, by replication (an empty month: 0)."""
+    table = results.summary
+    values = table[table["arm"] == arm][name].astype(float).fillna(0.0)
+    return np.asarray(values.to_numpy(dtype=float), dtype=float)
+
+
 def run(scenario: Scenario, **kwargs: Any) -> SimulationResults:
     """A small run of the scenario (kwargs override the runs, seed, horizon and workers)."""
     settings: dict[str, Any] = {
@@ -140,9 +147,9 @@ def test_the_in_house_line_charges_its_staff_and_no_fee(lines: SimulationResults
     assert not s("answering_service")[a].any()
     assert not s("provider_vetting")[a].any()
     assert s("captured_calls")[a].sum() > 0
-    summary = lines.summary.set_index("arm")
-    assert (summary.loc["in_house", "provider_failures"] == 0).all()
-    assert summary.loc["in_house", "provider_failed_month"].isna().all()
+    assert not counter(lines, "in_house", "provider_failures").any()
+    in_house = lines.summary[lines.summary["arm"] == "in_house"]
+    assert in_house["provider_failed_month"].isna().all()  # a month column: empty, never
 
 
 def test_the_books_balance_with_every_kind_of_line(lines: SimulationResults) -> None:
@@ -160,8 +167,7 @@ def test_a_failed_provider_answers_nothing_and_bills_nothing(
     results = run(with_arms(auto_repair_data, {"doomed": doomed}))
     s = results.series
     a = results.arm_index("doomed")
-    failed = results.summary.set_index("arm").loc["doomed", "provider_failed_month"]
-    failed = failed.fillna(0).to_numpy(dtype=int)
+    failed = counter(results, "doomed", "provider_failed_month").astype(int)
     assert (failed > 0).mean() > 0.9  # the chosen hazard fails nearly every provider early
     captured, fee = s("captured_calls")[a], s("answering_service")[a]
     open_ = traded(results, "doomed")
@@ -181,9 +187,8 @@ def test_a_new_provider_answers_after_the_months_it_takes_to_recontract(
     results = run(with_arms(auto_repair_data, {"line": section}))
     s = results.series
     a = results.arm_index("line")
-    summary = results.summary.set_index("arm").loc["line"]
-    failed = summary["provider_failed_month"].fillna(0).to_numpy(dtype=int)
-    once = summary["provider_failures"].to_numpy() == 1
+    failed = counter(results, "line", "provider_failed_month").astype(int)
+    once = counter(results, "line", "provider_failures") == 1
     fee, alive = s("answering_service")[a], traded(results, "line")
     checked = 0
     for r in np.flatnonzero(once & (failed > 0) & (failed + wait <= MONTHS)):
@@ -197,16 +202,15 @@ def test_a_new_provider_answers_after_the_months_it_takes_to_recontract(
 
 def test_vetting_lowers_the_rate_of_provider_failures(auto_repair_data: dict[str, Any]) -> None:
     vetting = {"cost_usd": 500.0, "owner_hours": 8.0, "failure_reduction_share": 0.5}
-    arms = {
+    arms: dict[str, dict[str, Any]] = {
         "unvetted": {"provider": {"failure_rate_per_year": 0.3}},
         "vetted": {"provider": {"failure_rate_per_year": 0.3, "vetting": vetting}},
     }
     results = run(with_arms(auto_repair_data, arms), runs=200)
-    summary = results.summary.set_index("arm")
-    unvetted, vetted = (summary.loc[a, "provider_failures"].to_numpy() for a in arms)
+    unvetted, vetted = (counter(results, a, "provider_failures") for a in arms)
     assert vetted.sum() < 0.75 * unvetted.sum()
     # The same uniforms: each first provider fails no sooner when vetted.
-    first = [summary.loc[a, "provider_failed_month"].fillna(0).to_numpy(dtype=int) for a in arms]
+    first = [counter(results, a, "provider_failed_month").astype(int) for a in arms]
     both = (first[0] > 0) & (first[1] > 0)
     assert both.sum() > 10
     assert (first[1][both] >= first[0][both]).all()
