@@ -5,8 +5,8 @@ prospects), the share of them missed without help and what an answered lead is w
 either an outside provider (a price plan of included minutes and overage, a quality that varies
 between providers, a yearly hazard of failing, an optional vetting beforehand) or, with ``mode:
 in_house``, staff who answer the same calls at a monthly cost, for a make-or-buy comparison.
-Figures tagged [H/M/L] are the evidence's (docs and ``shared/reference/evidence.md``, section
-"Other inter-organizational relationships"); the rest are stated assumptions.
+A figure from the literature is cited with the strength of its source (H peer-reviewed, M
+survey or vendor data, L secondary citation); the rest are stated assumptions.
 """
 
 from __future__ import annotations
