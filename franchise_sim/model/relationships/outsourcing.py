@@ -260,8 +260,11 @@ class AnsweringLine:
             loyal = won * loyal_share
         else:
             u = self._uniforms[o, month - 1]
-            from_customers = poisson_counts(u[:, 0], from_customers)
-            from_prospects = poisson_counts(u[:, 1], from_prospects)
+            # both sources' calls in one call: the same counts, element by element
+            calls = poisson_counts(
+                np.concatenate((u[:, 0], u[:, 1])), np.concatenate((from_customers, from_prospects))
+            )
+            from_customers, from_prospects = calls[: o.size], calls[o.size :]
             won = binomial_counts(u[:, 2], from_prospects, won_share)
             loyal = binomial_counts(u[:, 3], won, loyal_share)
         captured = from_customers + from_prospects
