@@ -619,15 +619,13 @@ def test_missing_independent_arm(tmp_path: Path, base: dict[str, Any]) -> None:
     )
 
 
-def test_missing_franchise_arm(tmp_path: Path, base: dict[str, Any]) -> None:
+def test_a_scenario_needs_no_franchise_arm(base: dict[str, Any]) -> None:
+    # Two independents compared (with and without a relationship, say) are a scenario too.
     data = copy.deepcopy(base)
     for arm in data["arms"].values():
         arm.pop("franchise", None)
-    text = dump(data)
-    message, _ = error_for(tmp_path, text)
-    assert message.endswith(
-        f"line {line_of(text, 'arms')}: arms needs at least one arm with `franchise` terms"
-    )
+    scenario = Scenario.model_validate(data)
+    assert not any(arm.is_franchise for arm in scenario.resolved_arms())
 
 
 def test_independent_arm_with_franchise_terms(tmp_path: Path, base: dict[str, Any]) -> None:

@@ -48,6 +48,7 @@ from franchise_sim.model.plan import (
 )
 from franchise_sim.model.relationships.franchise import FRANCHISE
 from franchise_sim.model.relationships.outsourcing import OUTSOURCING
+from franchise_sim.model.relationships.project_group import PROJECT_GROUP
 from franchise_sim.model.relationships.relationship import (
     ArmTerms,
     Relationship,
@@ -66,8 +67,9 @@ from franchise_sim.model.streams import (
 )
 from franchise_sim.scenario.schema import Arm, Scenario
 
-DEFAULT_RELATIONSHIPS: Relationships = (FRANCHISE, OUTSOURCING)
-"""The relationships of the shipped model: the franchise, the answering line."""
+DEFAULT_RELATIONSHIPS: Relationships = (FRANCHISE, PROJECT_GROUP, OUTSOURCING)
+"""The relationships of the shipped model: the franchise, then the other forms an arm may
+enter (each acts only in an arm holding its section)."""
 
 __all__ = [
     "DEFAULT_RELATIONSHIPS",

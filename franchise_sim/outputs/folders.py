@@ -104,7 +104,7 @@ def save_results(
     report: bool = False,
     xlsx: bool = False,
     force: bool = False,
-    attribution: Attribution | None = None,
+    attribution: Attribution | Sequence[Attribution] | None = None,
 ) -> Path:
     """Write the results folder atomically and return its path.
 
@@ -119,9 +119,9 @@ def save_results(
         force: Replace ``out_dir`` if it holds earlier results of a run. Without it they are
             kept and the new folder is written beside them under the next free name
             (``out_dir-2``, ``out_dir-3``, ...).
-        attribution: Where the franchise's difference comes from (``attribution.attribute``),
-            written as ``attribution.csv`` and shown in the report; optional data beside the
-            results, so ``load_results`` reads a folder with or without it.
+        attribution: Where each arm's difference comes from (``attribution.attribute``, one
+            or one per arm), written as ``attribution.csv`` and shown in the report; optional
+            data beside the results, so ``load_results`` reads a folder with or without it.
 
     Returns:
         The folder written: ``out_dir``, or the free name beside it.
@@ -152,8 +152,13 @@ def save_results(
             from franchise_sim.outputs.workbook import write_workbook
 
             write_workbook(results, staging, record)
-        if attribution is not None:
-            (staging / ATTRIBUTION_FILE).write_text(attribution.to_csv(), encoding="utf-8")
+        from franchise_sim.analysis.attribution import as_attributions, attributions_csv
+
+        attributions = as_attributions(attribution)
+        if attributions:
+            (staging / ATTRIBUTION_FILE).write_text(
+                attributions_csv(attributions), encoding="utf-8"
+            )
         if figures or report:
             from franchise_sim.outputs.figures import FIGURE_NAMES
 
@@ -165,7 +170,7 @@ def save_results(
                 names=shown,
                 report=report,
                 write=Path.write_bytes,
-                attribution=attribution,
+                attribution=attributions,
             )
     return staged.destination
 
@@ -554,7 +559,7 @@ def _write_pictures(
     names: tuple[str, ...],
     report: bool,
     write: Callable[[Path, bytes], object],
-    attribution: Attribution | None = None,
+    attribution: Sequence[Attribution] = (),
 ) -> list[Path]:
     """Write the named figures as PNG and, if asked, the report; each figure is drawn once."""
     from franchise_sim.outputs.figures import FIGURE_NAMES, render
@@ -610,7 +615,7 @@ def redraw(
 
     folder = Path(folder)
     results, record = _read_folder(folder)
-    attribution = read_attribution(folder) if report else None
+    attribution = read_attributions(folder) if report else ()
     wanted = (names or FIGURE_NAMES) if figures else ()
     try:
         return _write_pictures(
@@ -627,21 +632,31 @@ def redraw(
 
 
 def read_attribution(folder: str | Path) -> Attribution | None:
-    """The attribution saved beside a run's results (``attribution.csv``), None without one.
+    """The first arm's attribution saved beside a run's results, None without one.
 
     Raises:
         ResultsFolderError: The file is there but cannot be read as an attribution.
     """
-    from franchise_sim.analysis.attribution import AttributionError, read_attribution_csv
+    found = read_attributions(folder)
+    return found[0] if found else None
+
+
+def read_attributions(folder: str | Path) -> tuple[Attribution, ...]:
+    """Every arm's attribution saved beside a run's results (``attribution.csv``), in order.
+
+    Raises:
+        ResultsFolderError: The file is there but cannot be read as attributions.
+    """
+    from franchise_sim.analysis.attribution import AttributionError, read_attributions_csv
 
     folder = Path(folder)
     path = folder / ATTRIBUTION_FILE
     if not os.path.lexists(path):
-        return None
+        return ()
     try:
         if not path.is_file() or path.stat().st_size > _MANIFEST_BYTES:
             raise _invalid(folder, f"{ATTRIBUTION_FILE} is not a regular file of a few kilobytes")
-        return read_attribution_csv(path.read_text(encoding="utf-8"), ATTRIBUTION_FILE)
+        return read_attributions_csv(path.read_text(encoding="utf-8"), ATTRIBUTION_FILE)
     except OSError as exc:
         raise _invalid(folder, f"{ATTRIBUTION_FILE} cannot be read ({_reason(exc)})") from None
     except UnicodeDecodeError:
@@ -973,6 +988,22 @@ left, so a folder written by 0.1 reads with these at zero.
 """
 
 
+def added_in_0_3() -> _Added:
+    """The relationships besides the franchise (0.3): their cost lines, columns and counters.
+
+    Before 0.3 no arm held any of them, so their lines and columns were zero and their events
+    never happened (a month counter reads as never, a count as zero).
+    """
+    from franchise_sim.engine.batch import DEFAULT_RELATIONSHIPS
+
+    others = [rel for rel in DEFAULT_RELATIONSHIPS if rel.name != "franchise"]
+    return _Added(
+        (0, 3),
+        tuple(name for rel in others for name in (*rel.cost_lines, *rel.columns)),
+        tuple(name for rel in others for name in rel.counters),
+    )
+
+
 def _written_before(record: dict[str, Any], version: tuple[int, ...]) -> bool:
     """Whether the manifest says an older franchise-sim than ``version`` wrote the folder."""
     written = str(record.get("franchise_sim_version", ""))
@@ -985,9 +1016,26 @@ def _written_before(record: dict[str, Any], version: tuple[int, ...]) -> bool:
 
 
 def _with_zeros(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    """``table`` with every missing one of ``columns`` added, all zeros."""
-    missing = {name: 0.0 for name in columns if name not in table.columns}
+    """``table`` with every missing one of ``columns`` added, all zeros (a month: never)."""
+    from franchise_sim.engine.results import is_month_counter
+
+    missing = {
+        name: math.nan if is_month_counter(name) else 0.0
+        for name in columns
+        if name not in table.columns
+    }
     return table.assign(**missing) if missing else table
+
+
+def _older_columns(record: dict[str, Any], kind: str) -> tuple[str, ...]:
+    """The columns of ``kind`` (monthly or summary) the folder's version did not write yet."""
+    added = (ADDED_IN_0_2, added_in_0_3())
+    return tuple(
+        name
+        for version in added
+        if _written_before(record, version.version)
+        for name in getattr(version, f"{kind}_columns")
+    )
 
 
 def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
@@ -1013,9 +1061,7 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
         if settings.summary_only
         else lambda path: pd.read_csv(path, keep_default_na=False, na_values=[""]),
     )
-    older = _written_before(record, ADDED_IN_0_2.version)
-    if older:
-        summary = _with_zeros(summary, ADDED_IN_0_2.summary_columns)
+    summary = _with_zeros(summary, _older_columns(record, "summary"))
     outcomes, counters = summary_columns(), counter_names()
     months = tuple(name for name in outcomes if name.endswith("_month"))  # NaN: never
     counts = tuple(name for name in counters if not is_month_counter(name))
@@ -1039,8 +1085,7 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
         return _summary_only_results(folder, settings, summary), record
 
     monthly = _read_table(folder, MONTHLY_FILE, pd.read_parquet)
-    if older:
-        monthly = _with_zeros(monthly, ADDED_IN_0_2.monthly_columns)
+    monthly = _with_zeros(monthly, _older_columns(record, "monthly"))
     _check_columns(
         folder,
         MONTHLY_FILE,

@@ -28,63 +28,41 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from franchise_sim.scenario.distributions import Uncertain, draw_range, mean_of
-from franchise_sim.scenario.relationships.outsourcing import Outsourcing
-from franchise_sim.scenario.sba_rules import sba_max_spread
-from franchise_sim.scenario.section import (
+from franchise_sim.scenario.quantities import (
+    MAX_AD_FUND_RATE,
+    MAX_CAPACITY_VISITS,
+    MAX_HOUSEHOLDS,
+    MAX_LOCAL_MARKETING_RATE,
     MAX_MONTHS,
     MAX_P_PER_MONTH,
+    MAX_RIVALS,
+    MAX_ROYALTY_RATE,
+    MAX_SEASON_FACTOR,
+    MAX_SEED,
+    MAX_SPEND_PER_VISIT_USD,
+    MAX_TERM_YEARS,
+    MAX_TREND_PER_YEAR,
     MAX_USD,
     MAX_USD_PER_MONTH,
+    MAX_VISITS_PER_CUSTOMER,
+    MAX_VISITS_TO_LEARN,
     BassQ,
     Months,
     PerMonth,
+    Section,
     Share,
     UsdAmount,
     UsdPerMonth,
+    Within,
 )
-from franchise_sim.scenario.section import Section as Section
-from franchise_sim.scenario.section import Within as Within
+from franchise_sim.scenario.relationships.outsourcing import Outsourcing
+from franchise_sim.scenario.relationships.project_group import ProjectGroup
+from franchise_sim.scenario.sba_rules import sba_max_spread
 
 BlsSector = Literal[
     "total_private", "other_services_naics81", "retail_trade", "accommodation_food_services"
 ]
 """Columns of the BLS establishment-survival table shipped in ``franchise_sim/data``."""
-
-
-# --- Bounds ------------------------------------------------------------------------------------
-# Every number a scenario holds is bounded, generously, by what a single local business can mean
-# and so that the model's arithmetic can never overflow, turn to NaN or ask for a random count it
-# cannot draw: the largest mean of a count is households x visits per customer x the largest
-# season factor (12) = 1e8 x 100 x 12 = 1.2e11, well under randomness.LARGEST_COUNT_MEAN; the
-# largest month of sales, 1e9 visits x 1e6 USD, and 360 months of it stay far inside a float.
-
-MAX_HOUSEHOLDS = 1e8
-"""Most households within reach: about the whole United States (131 million households)."""
-MAX_VISITS_PER_CUSTOMER = 100.0
-"""Most visits per customer per month: three a day."""
-MAX_CAPACITY_VISITS = 1e9
-"""Most visits a unit can serve in a month."""
-MAX_SPEND_PER_VISIT_USD = 1e6
-"""Largest average ticket."""
-MAX_TERM_YEARS = 50.0
-"""Longest franchise term: the published range is 3-20 years (franchise_terms.csv)."""
-MAX_ROYALTY_RATE = 0.3
-"""Highest royalty accepted: published royalties run 1-15% of sales (Blair & Lafontaine 2005,
-in franchise_sim/data/franchise_terms.csv), so twice the top of that range cannot be meant."""
-MAX_AD_FUND_RATE = 0.2
-"""Highest ad-fund rate accepted: published rates are 1-4% of sales (franchise_terms.csv)."""
-MAX_LOCAL_MARKETING_RATE = 0.3
-"""Highest required local advertising: agreements ask 1-3% of sales (franchise_terms.csv)."""
-MAX_SEASON_FACTOR = 1000.0
-"""Largest relative demand of one month (the twelve are rescaled to average 1)."""
-MAX_SEED = 2**64 - 1
-"""Largest master seed."""
-MAX_TREND_PER_YEAR = 0.2
-"""Largest yearly growth or decline of a market's size: 20% a year, either way."""
-MAX_RIVALS = 1000
-"""Most rival firms already in a market at opening."""
-MAX_VISITS_TO_LEARN = MAX_CAPACITY_VISITS * MAX_MONTHS
-"""Largest number of visits a learning curve may take: a century at the largest capacity."""
 
 
 @dataclass(frozen=True)
@@ -1068,6 +1046,9 @@ class ArmSpec(Section):
     investment: InvestmentOverride | None = None
     financing: FinancingOverride | None = None
     owner: OwnerOverride | None = None
+    project_group: ProjectGroup | None = Field(
+        None, description="A project with other firms (a joint bid, training or product)."
+    )
     outsourcing: Outsourcing | None = Field(
         None,
         description="A 24-hour answering line for the calls the business would miss, run by "
@@ -1139,6 +1120,7 @@ class Arm(Section):
     financing: Financing
     owner: Owner
     franchise: FranchiseTerms | None
+    project_group: ProjectGroup | None = None
     outsourcing: Outsourcing | None = None
 
     @property
@@ -1217,7 +1199,8 @@ class Scenario(Section):
         "absent: `PrimeRate`'s defaults.",
     )
     arms: dict[str, ArmSpec] = Field(
-        description="Ways of starting the business; needs `independent` and a franchise arm."
+        description="Ways of starting the business; needs `independent`, the baseline. The "
+        "others may be franchises, or independents with other relationships."
     )
 
     _resolved: dict[str, Arm] = PrivateAttr(default_factory=dict)
@@ -1246,10 +1229,6 @@ class Scenario(Section):
             raise PydanticCustomError(
                 "independent_franchise", "the `independent` arm cannot have franchise terms"
             )
-        if not any(arm.franchise is not None for arm in self.arms.values()):
-            raise PydanticCustomError(
-                "missing_arm", "arms needs at least one arm with `franchise` terms"
-            )
         for name, spec in self.arms.items():
             if spec.franchise is not None and spec.concept is not None:
                 ignored = spec.concept.model_dump(exclude_none=True).keys() - {"adaptation_months"}
@@ -1265,6 +1244,7 @@ class Scenario(Section):
                     )
             sections: dict[str, Any] = {"name": name, "label": spec.label}
             sections["franchise"] = spec.franchise
+            sections["project_group"] = spec.project_group
             sections["outsourcing"] = spec.outsourcing
             for section in OVERRIDABLE_SECTIONS:
                 shared: Section = getattr(self, section)

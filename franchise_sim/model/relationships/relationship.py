@@ -55,6 +55,11 @@ class ArmTerms:
     size: int
     draws: BatchDraws | None = None
 
+    @property
+    def at_mean(self) -> bool:
+        """Whether the batch runs at expected values (the plan on paper): no chance events."""
+        return self.draws is None
+
     def section(self, name: str) -> Any:
         """The arm's section ``name`` (a relationship's terms), or None if it has none."""
         return None if self.arm is None else getattr(self.arm, name, None)

@@ -17,7 +17,7 @@ from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from franchise_sim.scenario.distributions import Uncertain, draw_range
-from franchise_sim.scenario.section import (
+from franchise_sim.scenario.quantities import (
     MAX_MONTHS,
     Section,
     Share,

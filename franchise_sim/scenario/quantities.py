@@ -1,8 +1,8 @@
-"""The base of every scenario section and the bounded amounts sections hold.
+"""The quantities a scenario holds: their bounds, their types and the base of every section.
 
-`schema` builds the scenario from these; a relationship's section (``scenario/relationships``)
-subclasses `Section` and types its amounts with them too, without importing `schema` (which
-imports the relationships' sections for its arms): the layout has no import cycle.
+Shared by the schema and by each relationship's section (``scenario/relationships``), so that
+a section written in its own module bounds its numbers as the schema does, with the same
+messages, and the schema stays the one place that assembles them.
 """
 
 from __future__ import annotations
@@ -15,16 +15,50 @@ from pydantic_core import PydanticCustomError
 
 from franchise_sim.scenario.distributions import LogNormal, Normal, Uncertain, draw_range
 
+# --- Bounds ------------------------------------------------------------------------------------
+# Every number a scenario holds is bounded, generously, by what a single local business can mean
+# and so that the model's arithmetic can never overflow, turn to NaN or ask for a random count it
+# cannot draw: the largest mean of a count is households x visits per customer x the largest
+# season factor (12) = 1e8 x 100 x 12 = 1.2e11, well under randomness.LARGEST_COUNT_MEAN; the
+# largest month of sales, 1e9 visits x 1e6 USD, and 360 months of it stay far inside a float.
+
+MAX_HOUSEHOLDS = 1e8
+"""Most households within reach: about the whole United States (131 million households)."""
+MAX_VISITS_PER_CUSTOMER = 100.0
+"""Most visits per customer per month: three a day."""
+MAX_CAPACITY_VISITS = 1e9
+"""Most visits a unit can serve in a month."""
+MAX_SPEND_PER_VISIT_USD = 1e6
+"""Largest average ticket."""
 MAX_USD_PER_MONTH = 1e9
 """Largest monthly amount of money (payroll, rent, fees, draw)."""
 MAX_USD = 1e10
 """Largest one-off amount of money (investment, equity, savings, a repair)."""
-MAX_MONTHS = 1200.0
-"""Longest duration or time constant: a century (999 months is a common "never")."""
 MAX_P_PER_MONTH = 1.0
 """Largest Bass p term: a monthly chance."""
 MAX_Q_PER_MONTH = 10.0
 """Largest Bass q: published monthly values are well under 1."""
+MAX_MONTHS = 1200.0
+"""Longest duration or time constant: a century (999 months is a common "never")."""
+MAX_TERM_YEARS = 50.0
+"""Longest franchise term: the published range is 3-20 years (franchise_terms.csv)."""
+MAX_ROYALTY_RATE = 0.3
+"""Highest royalty accepted: published royalties run 1-15% of sales (Blair & Lafontaine 2005,
+in franchise_sim/data/franchise_terms.csv), so twice the top of that range cannot be meant."""
+MAX_AD_FUND_RATE = 0.2
+"""Highest ad-fund rate accepted: published rates are 1-4% of sales (franchise_terms.csv)."""
+MAX_LOCAL_MARKETING_RATE = 0.3
+"""Highest required local advertising: agreements ask 1-3% of sales (franchise_terms.csv)."""
+MAX_SEASON_FACTOR = 1000.0
+"""Largest relative demand of one month (the twelve are rescaled to average 1)."""
+MAX_SEED = 2**64 - 1
+"""Largest master seed."""
+MAX_TREND_PER_YEAR = 0.2
+"""Largest yearly growth or decline of a market's size: 20% a year, either way."""
+MAX_RIVALS = 1000
+"""Most rival firms already in a market at opening."""
+MAX_VISITS_TO_LEARN = MAX_CAPACITY_VISITS * MAX_MONTHS
+"""Largest number of visits a learning curve may take: a century at the largest capacity."""
 
 
 @dataclass(frozen=True)
