@@ -274,7 +274,7 @@ def test_the_plan_on_paper_answers_at_the_means_and_never_fails(
 
 
 # -- the section ----------------------------------------------------------------------------------
-def test_a_late_callback_cannot_convert_more_than_an_answer_at_once(
+def test_the_section_refuses_what_it_could_not_mean_and_fills_in_its_modes_part(
     auto_repair_data: dict[str, Any],
 ) -> None:
     with pytest.raises(ValidationError, match="late_callback_conversion_share"):
@@ -288,7 +288,17 @@ def test_a_late_callback_cannot_convert_more_than_an_answer_at_once(
         auto_repair_data,
         {"line": {"provider": {"answered_share": {"dist": "beta", "a": 17, "b": 3}}}},
     )
+    with pytest.raises(ValidationError, match="provider is given but mode is in_house"):
+        with_arms(auto_repair_data, {"line": {"mode": "in_house", "provider": {}}})
+    in_house = with_arms(auto_repair_data, {"line": {"mode": "in_house"}}).arm("line")
+    assert in_house.outsourcing is not None
+    assert in_house.outsourcing.provider is None
+    assert in_house.outsourcing.in_house is not None  # its defaults
+    assert in_house.outsourcing.in_house.staff_usd_per_month == 3000.0
     terms = scenario.arm("line").outsourcing
     assert terms is not None
     assert terms.mode == "outsourced"
+    assert terms.in_house is None
+    assert terms.provider is not None
+    assert terms.provider.included_minutes == 250.0
     assert scenario.arm("independent").outsourcing is None

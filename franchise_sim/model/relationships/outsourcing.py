@@ -142,7 +142,6 @@ class AnsweringLine:
             section.minutes_per_call, "outsourcing.minutes_per_call"
         )
         self.in_house = section.mode == "in_house"
-        self.provider = section.provider
         self.answering = np.zeros(n, dtype=bool)
         """Where a provider (or the staff) answers this month."""
         self.due_month = np.ones(n, dtype=np.int64)
@@ -152,7 +151,7 @@ class AnsweringLine:
         self._captured = np.zeros(n)
         self._providers = np.zeros(n, dtype=np.int64)
         self._vetting_due = np.zeros(n)
-        if self.in_house:
+        if section.in_house is not None:  # the schema gives the mode's own part, only it
             self.due_month[:] = 0
             self.answering[:] = True
             self._quality = terms.draw(
@@ -162,6 +161,8 @@ class AnsweringLine:
                 section.in_house.staff_usd_per_month, "outsourcing.in_house.staff_usd_per_month"
             )
         else:
+            assert section.provider is not None
+            self.provider = section.provider
             self._quality = terms.draw(
                 self.provider.answered_share, "outsourcing.provider.answered_share"
             ).copy()

@@ -11,7 +11,7 @@ survey or vendor data, L secondary citation); the rest are stated assumptions.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -175,12 +175,33 @@ class Outsourcing(Section):
         description="Minutes the line spends on an answered call (billed against the plan's "
         "minutes); stated assumption.",
     )
-    provider: AnsweringProvider = Field(
-        AnsweringProvider(), description="The outside provider (`mode: outsourced`)."
+    provider: AnsweringProvider | None = Field(
+        None,
+        description="The outside provider (`mode: outsourced`; its defaults if not given; "
+        "refused in-house).",
     )
-    in_house: InHouseLine = Field(
-        InHouseLine(), description="The business's own answering staff (`mode: in_house`)."
+    in_house: InHouseLine | None = Field(
+        None,
+        description="The business's own answering staff (`mode: in_house`; its defaults if "
+        "not given; refused when outsourced).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _the_modes_own_part(cls, data: Any) -> Any:
+        """Fill in the part the mode uses (its defaults) and refuse the one it would ignore."""
+        if not isinstance(data, dict):
+            return data
+        mode = data.get("mode", "outsourced")
+        own, other = ("in_house", "provider") if mode == "in_house" else ("provider", "in_house")
+        if data.get(other) is not None:
+            raise PydanticCustomError(
+                "unused_part",
+                "{other} is given but mode is {mode}, which uses {own}: give the part the "
+                "mode uses, or change the mode",
+                {"other": other, "mode": mode, "own": own},
+            )
+        return {**data, own: {}} if data.get(own) is None else data
 
     @model_validator(mode="after")
     def _callback_below_answer(self) -> Outsourcing:
