@@ -21,8 +21,7 @@ one floating-point order and ``math``'s functions where they set the books (`exa
 from __future__ import annotations
 
 import math
-from collections.abc import Generator, Sequence
-from functools import partial
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +29,7 @@ import simpy
 from numpy.typing import NDArray
 
 from franchise_sim.model import customers as cx
+from franchise_sim.model.batch_plan import Columns, as_columns
 from franchise_sim.model.books import (
     MONTH_HEAD,
     MONTH_TAIL,
@@ -54,6 +54,12 @@ LOAN_DUST_USD = 0.005
 def field(units: Sequence[UnitPlan], name: str) -> NDArray[np.float64]:
     """One numeric field of every replication's plan of an arm, as an array."""
     return np.array([getattr(unit, name) for unit in units], dtype=float)
+
+
+def each(function: Callable[[float], float], x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``function`` of every element (a Python float each; computed once per distinct value)."""
+    made: dict[float, float] = {}
+    return np.array([made[v] if v in made else made.setdefault(v, function(v)) for v in x.tolist()])
 
 
 def same_in_all(values: Sequence[Any], what: str) -> Any:
@@ -158,7 +164,7 @@ class Business:
         env: simpy.Environment,
         calendar: Calendar,
         market: Any,
-        units: Sequence[UnitPlan],
+        units: Columns | Sequence[UnitPlan],
         uniforms: NDArray[np.float64],
         winback_uniforms: NDArray[np.float64] | None,
         cost_lines: tuple[str, ...],
@@ -173,8 +179,9 @@ class Business:
         self._counts_of = counts or CountQuantiles()
         self.calendar = calendar
         self.market = market
-        self.units = units
-        self.arm = units[0].arm
+        units = self.units = as_columns(units)
+        """The arm's plans (`batch_plan.Columns` of `plan.UnitPlan`)."""
+        self.arm = units.setting("arm")
         self.cost_lines = cost_lines
         self._line = {line: i for i, line in enumerate(cost_lines)}
         self.columns = columns
@@ -183,9 +190,9 @@ class Business:
         self._uniforms = uniforms
         self._winback_uniforms = winback_uniforms
         self._noisy = noisy
-        n = self.size = len(units)
+        n = self.size = units.size
         horizon = calendar.horizon_months
-        f = partial(field, units)
+        f = units.array
         self.spend = f("spend_per_visit_usd")
         self.visit_rate = f("visits_per_customer_per_month")
         self.loyal_share = f("loyal_share")
@@ -205,15 +212,11 @@ class Business:
         self._mismatch = f("starting_mismatch")
         self._mismatch_floor = f("mismatch_floor")
         self._adaptation = f("adaptation_months")
-        self._loyal_hazard = np.array(
-            [cx.retention_hazard_per_month(u.loyal_retention_per_year) for u in units]
-        )
-        self._casual_hazard = np.array(
-            [cx.retention_hazard_per_month(u.casual_retention_per_year) for u in units]
-        )
-        self._decay = np.array([cx.adstock_decay(u.advertising_half_life_months) for u in units])
-        self.winback = same_in_all([u.lapsed_winback_share for u in units], "lapsed_winback_share")
-        self.learning_visits = same_in_all([u.learning_visits for u in units], "learning_visits")
+        self._loyal_hazard = each(cx.retention_hazard_per_month, f("loyal_retention_per_year"))
+        self._casual_hazard = each(cx.retention_hazard_per_month, f("casual_retention_per_year"))
+        self._decay = each(cx.adstock_decay, f("advertising_half_life_months"))
+        self.winback = units.setting("lapsed_winback_share")
+        self.learning_visits = units.setting("learning_visits")
         months = np.arange(horizon, dtype=float)
         self._learned_quality = self._quality[:, None] * (
             1.0 - (1.0 - self._start_quality[:, None]) * _exp_table(months, f("learning_months"))
