@@ -30,10 +30,14 @@ def plain_value(name: str, value: Any) -> str:
         return f"${number:,.2f}" if abs(number) < 10 else f"${number:,.0f}"
     if name.endswith("_share") or name.endswith("_rate"):
         return f"{100 * number:.3g}%"
-    if name.endswith("_months") or name.endswith("_month"):
-        return f"{number:,.0f} months" if not name.endswith("_month") else f"month {number:,.0f}"
     if name.endswith("_hours_per_month"):
         return f"{number:,.3g} h a month"
+    if name.endswith("_per_month"):
+        return f"{number:,.4g} a month"
+    if name.endswith("_months"):
+        return f"{number:,.0f} months"
+    if name.endswith("_month"):
+        return f"month {number:,.0f}"
     return f"{number:,.4g}"
 
 

@@ -55,6 +55,7 @@ from franchise_sim.scenario.quantities import (
     UsdPerMonth,
     Within,
 )
+from franchise_sim.scenario.relationships.outsourcing import Outsourcing
 from franchise_sim.scenario.relationships.project_group import ProjectGroup
 from franchise_sim.scenario.relationships.trade_association import TradeAssociation
 from franchise_sim.scenario.sba_rules import sba_max_spread
@@ -1054,6 +1055,11 @@ class ArmSpec(Section):
         description="Membership of a trade association or business network (dues, events, the "
         "owner's time; learning, group purchasing, peer support, reputation); absent: none.",
     )
+    outsourcing: Outsourcing | None = Field(
+        None,
+        description="A 24-hour answering line for the calls the business would miss, run by "
+        "an outside provider or by its own staff; absent: none.",
+    )
 
 
 Valuer = Callable[[Uncertain, str], float]
@@ -1122,6 +1128,7 @@ class Arm(Section):
     franchise: FranchiseTerms | None
     project_group: ProjectGroup | None = None
     trade_association: TradeAssociation | None = None
+    outsourcing: Outsourcing | None = None
 
     @property
     def is_franchise(self) -> bool:
@@ -1246,6 +1253,7 @@ class Scenario(Section):
             sections["franchise"] = spec.franchise
             sections["project_group"] = spec.project_group
             sections["trade_association"] = spec.trade_association
+            sections["outsourcing"] = spec.outsourcing
             for section in OVERRIDABLE_SECTIONS:
                 shared: Section = getattr(self, section)
                 override: BaseModel | None = getattr(spec, section)
