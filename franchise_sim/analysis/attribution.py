@@ -529,9 +529,14 @@ def attribute(
     )
 
 
-def default_arm(scenario: Scenario) -> str:
-    """The arm a report attributes: ``franchise`` if there is one, else the first franchise arm."""
+def default_arm(scenario: Scenario) -> str | None:
+    """The arm a report attributes: ``franchise`` if there is one, else the first franchise arm.
+
+    None for a scenario without a franchise arm: there are no franchise mechanisms to switch on.
+    """
     names = [n for n, s in scenario.arms.items() if s.franchise is not None]
+    if not names:
+        return None
     return "franchise" if "franchise" in names else names[0]
 
 

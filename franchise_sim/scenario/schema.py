@@ -1249,7 +1249,8 @@ class Scenario(Section):
         "absent: `PrimeRate`'s defaults.",
     )
     arms: dict[str, ArmSpec] = Field(
-        description="Ways of starting the business; needs `independent` and a franchise arm."
+        description="Ways of starting the business, compared with one another: `independent` "
+        "(the default baseline, no franchise terms) and at least one more."
     )
 
     _resolved: dict[str, Arm] = PrivateAttr(default_factory=dict)
@@ -1278,9 +1279,9 @@ class Scenario(Section):
             raise PydanticCustomError(
                 "independent_franchise", "the `independent` arm cannot have franchise terms"
             )
-        if not any(arm.franchise is not None for arm in self.arms.values()):
+        if len(self.arms) < 2:
             raise PydanticCustomError(
-                "missing_arm", "arms needs at least one arm with `franchise` terms"
+                "missing_arm", "arms needs at least one arm besides `independent` to compare with"
             )
         for name, spec in self.arms.items():
             if spec.franchise is not None and spec.concept is not None:
