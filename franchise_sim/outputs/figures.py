@@ -77,7 +77,7 @@ LEGEND_WIDTH = 40
 """Characters per line of a legend entry in the dashboard; longer ones are wrapped."""
 TEXT_WIDTH = 48
 """Characters per line of a note inside a dashboard panel; longer lines are wrapped."""
-PANEL_LABEL_WIDTH = 55
+PANEL_LABEL_WIDTH = 52
 """Characters per line of an axis label of a dashboard panel; longer ones are wrapped."""
 TITLE_WIDTH = 110
 """Characters per line of the dashboard's title; longer lines are wrapped."""
@@ -941,9 +941,15 @@ def dashboard(
         k += 1
         return figure.add_subplot(rows, columns, k)
 
+    def edge(ax: Axes) -> None:
+        """Wrap a long x label of the last column: the layout leaves no room beyond the page."""
+        if k % columns == 0:
+            ax.set_xlabel(_wrapped(ax.get_xlabel(), PANEL_LABEL_WIDTH))
+
     for draw in fixed[:4]:
         ax = panel()
         draw(results, ax)
+        edge(ax)
         _compact(ax)
     for arm in others:
         ax = panel()
@@ -954,6 +960,7 @@ def dashboard(
     for draw in fixed[4:]:
         ax = panel()
         draw(results, ax)
+        edge(ax)
         _compact(ax)
     _same_span(differences)
     if results.deterministic:
