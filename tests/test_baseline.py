@@ -349,3 +349,38 @@ def test_two_independents_run_end_to_end_on_the_command_line_and_in_a_notebook(
     assert "Independent, more marketing" in results._repr_html_()
     assert len(_difference_axes(results.plot.dashboard())) == 1
     assert len(_difference_axes(results.against("marketing").plot.dashboard())) == 1
+
+
+# --- sweeps -------------------------------------------------------------------------------------
+
+
+def test_a_sweep_sets_its_contrasts_against_the_chosen_baseline(tmp_path: Path) -> None:
+    from franchise_sim.analysis.sweeps import sweep, sweep_text
+
+    scenario = Scenario.model_validate(_shipped())
+    grid = {"arms.franchise.franchise.royalty_rate": [0.04, 0.08]}
+    settings: dict[str, Any] = {"runs": 12, "seed": 5, "workers": 1, "horizon_months": 12}
+    usual = sweep(scenario, grid, **settings)
+    turned = sweep(scenario, grid, **settings, baseline="franchise")
+    assert usual.attrs["baseline"] == "independent"
+    assert turned.attrs["baseline"] == "franchise"
+
+    def npv_differences(frame: Any, arm: str) -> list[float]:
+        rows = frame[(frame["arm"] == arm) & (frame["metric"] == "npv_difference")]
+        return rows["estimate"].tolist()
+
+    assert npv_differences(turned, "franchise") == []
+    assert npv_differences(turned, "independent") == [
+        -x for x in npv_differences(usual, "franchise")
+    ]
+    assert "independent minus franchise" in sweep_text(turned)
+    scenario_file = tmp_path / "auto.yaml"
+    scenario_file.write_text(yaml.safe_dump(_shipped(), sort_keys=False), encoding="utf-8")
+    result = CliRunner().invoke(
+        main,
+        ["sweep", str(scenario_file), "--set", "run.discount_rate_per_year=0.1", "--baseline", "x"],
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "franchise-sim: --baseline x: no such arm; the arms are independent, franchise\n"
+    )

@@ -619,14 +619,20 @@ def test_missing_independent_arm(tmp_path: Path, base: dict[str, Any]) -> None:
     )
 
 
-def test_missing_franchise_arm(tmp_path: Path, base: dict[str, Any]) -> None:
+def test_no_franchise_arm_is_needed_but_a_second_arm_is(
+    tmp_path: Path, base: dict[str, Any]
+) -> None:
     data = copy.deepcopy(base)
     for arm in data["arms"].values():
         arm.pop("franchise", None)
-    text = dump(data)
+    path = tmp_path / "no_franchise.yaml"
+    path.write_text(dump(data), encoding="utf-8")
+    assert not any(arm.is_franchise for arm in load_scenario(path).resolved_arms())
+    text = dump(data | {"arms": {"independent": data["arms"]["independent"]}})
     message, _ = error_for(tmp_path, text)
     assert message.endswith(
-        f"line {line_of(text, 'arms')}: arms needs at least one arm with `franchise` terms"
+        f"line {line_of(text, 'arms')}: arms needs at least one arm besides `independent` to "
+        "compare with"
     )
 
 

@@ -665,6 +665,7 @@ def schema() -> None:
     help="Results folder [default: results/<scenario file name>_sweep].",
 )
 @_force_option("an earlier sweep")
+@_baseline_option("independent")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no printed table.")
 def sweep(
     scenario: str,
@@ -676,6 +677,7 @@ def sweep(
     metrics: tuple[str, ...],
     out_dir: str | None,
     force: bool,
+    baseline: str | None,
     quiet: bool,
 ) -> None:
     """Simulate SCENARIO at every point of a grid of one or two changed fields.
@@ -692,6 +694,10 @@ def sweep(
     _writes_atomically()
     path = _scenario_path(scenario)
     model = _load(str(path))
+    try:
+        baseline = choose_baseline(model.arm_names, baseline)
+    except BaselineError as exc:
+        _bad_baseline(exc)
     grid = _sweep_grid(settings)
     try:
         points = sweep_points(model, grid)
@@ -717,6 +723,7 @@ def sweep(
             workers=workers,
             horizon_months=horizon,
             progress=progress,
+            baseline=baseline,
         )
     charts = metrics or default_charts(horizon)
     try:

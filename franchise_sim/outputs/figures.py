@@ -1302,7 +1302,7 @@ def sweep_chart(frame: pd.DataFrame, metric: str = "npv_mean", ax: Axes | None =
     rows = frame[frame["metric"] == metric]
     if rows.empty:
         raise KeyError(f"no metric {metric!r} in the sweep")
-    info = metric_info(metric)
+    info = metric_info(metric, frame.attrs.get("baseline", BASELINE))
     ax = _new_axes(ax)
     parameters = parameter_columns(frame)
     first, *rest = parameters

@@ -89,6 +89,10 @@ def sweep_manifest(
         f"--horizon-months {attrs['horizon_months']}",
         *(f"--metric {metric}" for metric in charts),
     ]
+    arms = attrs.get("arms") or []
+    baseline = attrs.get("baseline")
+    if baseline is not None and arms and baseline != choose_baseline(arms):
+        options.append(f"--baseline {shlex.quote(baseline)}")
     record: dict[str, Any] = {
         "franchise_sim_version": tool_version(),
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -101,6 +105,7 @@ def sweep_manifest(
         "runs": attrs["runs"],
         "horizon_months": attrs["horizon_months"],
         "arms": attrs.get("arms"),
+        "baseline": attrs.get("baseline"),
         "reached": attrs.get("reached"),
         "charts": list(charts),
         "run_seconds": attrs.get("run_seconds"),
