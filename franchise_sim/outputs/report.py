@@ -474,30 +474,33 @@ def pairs_table(comparison: Comparison) -> str:
     if len(comparison.pairs) <= len(comparison.contrasts):
         return ""
     labels = {a.arm: a.label for a in comparison.arms}
-    heads = "".join(f"<th>{escape(d.name)}</th>" for d in comparison.pair_rows(comparison.pairs[0]))
+    intervals = not comparison.deterministic
+    heads = ""
+    for d in comparison.pair_rows(comparison.pairs[0]):
+        heads += f"<th>{escape(d.name)}</th>"
+        if intervals and isinstance(d.value, Interval):
+            heads += "<th>95% interval</th>"
     body = []
     for pair in comparison.pairs:
-        cells = []
+        cells = ""
         for row in comparison.pair_rows(pair):
             if not isinstance(row.value, Interval):
-                cells.append(f"<td>{html_value(row.value, row.kind)}</td>")
+                cells += f"<td>{html_value(row.value, row.kind)}</td>"
                 continue
-            text = html_value(row.value.estimate, row.kind)
-            if not comparison.deterministic and not np.isnan(row.value.low):
-                text += (
-                    f' <span class="muted">({_cell((row.value.low, row.value.high), row.kind)})'
-                    "</span>"
+            cells += f"<td>{html_value(row.value.estimate, row.kind)}</td>"
+            if intervals:
+                cells += (
+                    '<td class="muted" style="white-space:nowrap">'
+                    f"{_cell((row.value.low, row.value.high), row.kind)}</td>"
                 )
-            cells.append(f"<td>{text}</td>")
         body.append(
             f'<tr class="pair"><td>{escape(labels[pair.arm])} minus '
-            f"{escape(labels[pair.baseline])}</td>{''.join(cells)}</tr>"
+            f"{escape(labels[pair.baseline])}</td>{cells}</tr>"
         )
-    note = "" if comparison.deterministic else " Intervals are 95%, in brackets."
     return (
         '<h3 id="every-pair">Every pair</h3>'
-        f'<p class="muted">Each row is one arm minus another, run by run over the same '
-        f"markets and events.{note}</p>"
+        '<p class="muted">Each row is one arm minus another, run by run over the same markets '
+        "and events; the rows against the baseline repeat the tables above.</p>"
         f"<table><thead><tr><th></th>{heads}</tr></thead><tbody>{''.join(body)}</tbody></table>"
     )
 
