@@ -6,6 +6,10 @@ the command line prints, ``Comparison.to_frame`` gives the same figures as a tid
 The table's rows (``headline_rows``, ``difference_rows``) and the verdict read the same numbers,
 so the command line, the report and a notebook show one set of figures.
 
+Every other arm is set against one baseline arm, ``independent`` unless ``compare(results,
+baseline=...)`` names another (``choose_baseline``); ``Comparison.pairs`` holds every pair of
+arms besides, for comparisons of three strategies or more.
+
 The table leads with what the draw policy does not set (survival, the owner's NPV and cash flow,
 customers, milestones). The business's cash at the horizon comes last: it mostly shows the
 policy itself, since the owner draws everything above the ceiling and the target draw only out
@@ -658,7 +662,11 @@ class Comparison:
         return pd.DataFrame(rows, columns=["arm", "baseline", "metric", "statistic", "value"])
 
     def to_frame(self) -> pd.DataFrame:
-        """Tidy table: one row per (arm, metric, statistic)."""
+        """Tidy table: one row per (arm, metric, statistic).
+
+        The ``difference_*`` rows are each arm minus ``baseline``; ``pairs_frame`` names the
+        two arms of every pair.
+        """
         import pandas as pd
 
         rows: list[dict[str, object]] = []
