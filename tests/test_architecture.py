@@ -149,10 +149,16 @@ DRAW_KEY = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 
 
 def _draw_keys() -> list[tuple[int, str]]:
-    """Every string literal that keys a draw in ``model/plan.py``, with its line."""
-    tree = ast.parse((PACKAGE / "model" / "plan.py").read_text())
+    """Every string literal that keys a draw, with its line.
+
+    In ``model/plan.py`` and in the relationships' modules (``terms.draw``).
+    """
+    files = [
+        PACKAGE / "model" / "plan.py",
+        *sorted((PACKAGE / "model" / "relationships").glob("*.py")),
+    ]
     keys = []
-    for node in ast.walk(tree):
+    for node in (n for path in files for n in ast.walk(ast.parse(path.read_text()))):
         if isinstance(node, ast.Call):
             name = getattr(node.func, "id", getattr(node.func, "attr", ""))
             if name in ("draw", "coupled"):

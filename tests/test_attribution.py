@@ -14,12 +14,14 @@ from franchise_sim import SimulationResults, load_scenario, simulate
 from franchise_sim.analysis.attribution import (
     DEFAULT_ORDER,
     MECHANISM_LABELS,
+    REST_OF_ARM,
     Attribution,
     AttributionError,
     Step,
     attribute,
     attribution_from_results,
     counterfactual_scenario,
+    default_order,
     order_matters,
     read_attribution_csv,
 )
@@ -29,7 +31,7 @@ from franchise_sim.outputs.figures import attribution_waterfall
 from franchise_sim.outputs.folders import load_results, read_attribution
 from franchise_sim.scenario.changes import with_changes
 from franchise_sim.scenario.schema import Mechanisms, Scenario
-from tests.conftest import AUTO_REPAIR
+from tests.conftest import AUTO_REPAIR, Variant
 
 RUNS, SEED, HORIZON = 60, 17, 36
 Chain = tuple[Scenario, dict[str, list[str]], SimulationResults]
@@ -133,9 +135,9 @@ def test_fees_step_is_nothing_for_free_terms_and_falls_with_the_royalty(
 
 
 def test_a_bad_arm_or_order_is_refused(auto_repair: Scenario) -> None:
-    with pytest.raises(AttributionError, match="no such franchise arm"):
+    with pytest.raises(AttributionError, match=r"arms to attribute are franchise$"):
         counterfactual_scenario(auto_repair, "independent")
-    with pytest.raises(AttributionError, match="every mechanism once"):
+    with pytest.raises(AttributionError, match="every step once"):
         counterfactual_scenario(auto_repair, order=DEFAULT_ORDER[:-1])
 
 
@@ -258,7 +260,7 @@ def test_attribute_refuses_an_unknown_arm_and_writes_nothing(tmp_path: Path) -> 
     args = ["attribute", str(AUTO_REPAIR), *SMALL, "--arm", "nope", "--out", str(out)]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
-    assert "--arm nope: no such franchise arm" in result.stderr
+    assert "--arm nope: no such arm with a franchise or other relationships" in result.stderr
     assert "Traceback" not in result.output
     assert not out.exists()
 
@@ -292,3 +294,48 @@ def test_run_report_without_attribution_has_no_section(tmp_path: Path) -> None:
     assert not (out / "attribution.csv").exists()
     assert read_attribution(out) is None
     assert "Where the difference comes from" not in (out / "report.html").read_text("utf-8")
+
+
+# --- Relationships besides the franchise --------------------------------------------------------
+PROJECT = {"start_month": 2, "duration_months": 3, "stall_share": 0.0, "sales_usd_per_month": 3e3}
+
+
+def test_an_independent_with_a_project_is_attributed_to_its_project(variant: Variant) -> None:
+    data_changes = {"arms.with_project": {"label": "Independent with a project"}}
+    scenario = variant({**data_changes, "arms.with_project.project_group": PROJECT})
+    assert default_order(scenario, "with_project") == ("project_group",)
+    _extended, chains = counterfactual_scenario(scenario, "with_project")
+    # Without its project the arm is the independent: no "rest of the arm" step.
+    assert chains["forward"] == [chains["forward"][0], "with_project"]
+    a = attribute(scenario, "with_project", runs=40, seed=4, workers=1, horizon_months=18)
+    assert [s.mechanism for s in a.steps] == ["project_group"]
+    assert a.steps[0].npv.estimate == pytest.approx(a.total_npv.estimate, rel=1e-9, abs=1e-6)
+    assert a.steps[0].label == "Project group"
+    assert a.total_npv.estimate != 0.0
+
+
+def test_an_arm_that_differs_in_more_than_its_relationships_starts_with_the_rest(
+    variant: Variant,
+) -> None:
+    scenario = variant(
+        {
+            "arms.other": {"label": "Bigger, with a project", "project_group": PROJECT},
+            "arms.other.operations": {"marketing_usd_per_month": 2_500.0},
+        }
+    )
+    _, chains = counterfactual_scenario(scenario, "other")
+    assert chains["forward"][0] == "independent"
+    a = attribute(scenario, "other", runs=40, seed=4, workers=1, horizon_months=18)
+    assert [s.mechanism for s in a.steps] == [REST_OF_ARM, "project_group"]
+    assert a.step_sum("npv") == pytest.approx(a.total_npv.estimate, rel=1e-9, abs=1e-6)
+    assert a.to_text().count("+ Rest of the arm") == 1
+
+
+def test_a_franchise_arm_s_relationships_follow_its_mechanisms(variant: Variant) -> None:
+    scenario = variant({"arms.franchise.project_group": PROJECT})
+    assert default_order(scenario, "franchise") == (*DEFAULT_ORDER, "project_group")
+    a = attribute(scenario, runs=30, seed=2, workers=1, horizon_months=18)
+    assert [s.mechanism for s in a.steps][-1] == "project_group"
+    assert a.step_sum("npv") == pytest.approx(a.total_npv.estimate, rel=1e-9, abs=1e-6)
+    again = read_attribution_csv(a.to_csv())
+    assert again.order == a.order

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -343,7 +344,7 @@ def test_two_independents_run_end_to_end_on_the_command_line_and_in_a_notebook(
     result = runner.invoke(main, ["attribute", str(scenario), *base, "--out", str(tmp_path / "a")])
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
-    assert "no arm has franchise terms" in result.stderr
+    assert "no arm has a franchise or other relationships to attribute" in result.stderr
     results = load_results(out)
     assert results.comparison.contrasts[0].arm == "marketing"
     assert "Independent, more marketing" in results._repr_html_()
@@ -365,9 +366,9 @@ def test_a_sweep_sets_its_contrasts_against_the_chosen_baseline(tmp_path: Path) 
     assert usual.attrs["baseline"] == "independent"
     assert turned.attrs["baseline"] == "franchise"
 
-    def npv_differences(frame: Any, arm: str) -> list[float]:
+    def npv_differences(frame: pd.DataFrame, arm: str) -> list[float]:
         rows = frame[(frame["arm"] == arm) & (frame["metric"] == "npv_difference")]
-        return rows["estimate"].tolist()
+        return [float(x) for x in rows["estimate"]]
 
     assert npv_differences(turned, "franchise") == []
     assert npv_differences(turned, "independent") == [

@@ -32,6 +32,7 @@ from franchise_sim.model import randomness
 from franchise_sim.model import streams as br
 from franchise_sim.model.draws import BatchDraw, BatchDraws
 from franchise_sim.model.plan import needs_plan_on_paper, plan_replication
+from franchise_sim.model.relationships.franchise import FRANCHISE
 from franchise_sim.scenario.distributions import LARGEST_UNIFORM, SMALLEST_UNIFORM
 from franchise_sim.scenario.files import parse_scenario
 from franchise_sim.scenario.schema import Scenario
@@ -96,7 +97,7 @@ def test_the_batch_engine_keeps_the_books_of_the_engine_it_replaced(case: str) -
     seed, first, runs, horizon, deterministic, with_franchise = (
         int(x) for x in STORED[f"{case}:run"]
     )
-    relationships = DEFAULT_RELATIONSHIPS if with_franchise else ()
+    relationships = (FRANCHISE,) if with_franchise else ()  # the model the oracle ran
     paper = (
         plans_on_paper(scenario, seed, horizon, relationships)
         if needs_plan_on_paper(scenario) and not deterministic
@@ -121,6 +122,36 @@ def test_the_batch_engine_keeps_the_books_of_the_engine_it_replaced(case: str) -
     else:
         assert new.counters == {}
         assert "royalty" not in monthly_columns(())
+
+
+@pytest.mark.parametrize("case", ["auto_repair", "fitness_studio_plan_on_paper"])
+def test_the_other_relationships_leave_an_arm_without_them_as_it_was(case: str) -> None:
+    """The shipped model with every relationship: the franchise-only books, the rest at zero.
+
+    No arm of the stored scenarios holds a relationship besides the franchise, so composing the
+    model of all of them changes no number of the books the old engine kept; the new cost lines
+    and columns are there, all zero, and their counters say nothing happened.
+    """
+    scenario = parse_scenario(str(STORED[f"{case}:scenario"]), case)
+    seed, first, runs, horizon, deterministic, _ = (int(x) for x in STORED[f"{case}:run"])
+    paper = (
+        plans_on_paper(scenario, seed, horizon)
+        if needs_plan_on_paper(scenario) and not deterministic
+        else None
+    )
+    new = run_batch(scenario, seed, range(first, first + runs), horizon, bool(deterministic), paper)
+    columns, stored = monthly_columns(), monthly_columns((FRANCHISE,))
+    assert len(DEFAULT_RELATIONSHIPS) > 1
+    assert len(columns) > len(stored)
+    kept = [columns.index(name) for name in stored]
+    np.testing.assert_array_equal(new.monthly[..., kept], STORED[f"{case}:monthly"])
+    added = [i for i, name in enumerate(columns) if name not in stored]
+    assert (new.monthly[..., added] == 0).all()
+    assert all(
+        (values == 0).all()
+        for name, values in new.counters.items()
+        if name not in ("franchisor_failed_month", "brand_shocks")
+    )
 
 
 def test_the_stored_books_hold_closures_and_every_shipped_scenario() -> None:

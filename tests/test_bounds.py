@@ -27,15 +27,17 @@ from franchise_sim.engine.runner import simulate
 from franchise_sim.model.randomness import LARGEST_COUNT_MEAN, binomial_count, poisson_count
 from franchise_sim.scenario.errors import ScenarioError
 from franchise_sim.scenario.files import parse_scenario
-from franchise_sim.scenario.schema import (
-    FORMAT_FIELDS,
+from franchise_sim.scenario.quantities import (
     MAX_HOUSEHOLDS,
     MAX_SEASON_FACTOR,
     MAX_VISITS_PER_CUSTOMER,
+    Within,
+)
+from franchise_sim.scenario.schema import (
+    FORMAT_FIELDS,
     ArmSpec,
     SalesRateCap,
     Scenario,
-    Within,
     unusual_values,
 )
 from tests.conftest import AUTO_REPAIR, SCENARIOS

@@ -20,7 +20,7 @@ from franchise_sim import simulate
 from franchise_sim.engine.batch import DEFAULT_RELATIONSHIPS
 from franchise_sim.model.business import Business
 from franchise_sim.model.calendar import Calendar, Phase
-from franchise_sim.model.relationships.relationship import Relationship
+from franchise_sim.model.relationships.relationship import ArmTerms, Relationship
 from franchise_sim.model.streams import BatchStreams
 from franchise_sim.scenario.schema import Scenario
 
@@ -53,7 +53,11 @@ class MarketingAlliance:
 
 
 def attach(
-    env: simpy.Environment, calendar: Calendar, business: Business, streams: BatchStreams
+    env: simpy.Environment,
+    calendar: Calendar,
+    business: Business,
+    streams: BatchStreams,
+    terms: ArmTerms,
 ) -> MarketingAlliance | None:
     return MarketingAlliance(env, calendar, business) if business.arm == "independent" else None
 

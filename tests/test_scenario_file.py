@@ -619,6 +619,15 @@ def test_missing_independent_arm(tmp_path: Path, base: dict[str, Any]) -> None:
     )
 
 
+def test_a_scenario_needs_no_franchise_arm(base: dict[str, Any]) -> None:
+    # Two independents compared (with and without a relationship, say) are a scenario too.
+    data = copy.deepcopy(base)
+    for arm in data["arms"].values():
+        arm.pop("franchise", None)
+    scenario = Scenario.model_validate(data)
+    assert not any(arm.is_franchise for arm in scenario.resolved_arms())
+
+
 def test_no_franchise_arm_is_needed_but_a_second_arm_is(
     tmp_path: Path, base: dict[str, Any]
 ) -> None:

@@ -1,8 +1,12 @@
-"""Where the paired difference between a franchise arm and the independent comes from.
+"""Where the paired difference between an arm and the independent comes from.
 
-Counterfactual arms switch the franchise's mechanisms on one at a time (``Mechanisms``): the
-first has none (it runs exactly as the independent, draw for draw), each next one adds one
-mechanism in a stated order, and the last has them all, which is the franchise arm itself. All
+Counterfactual arms switch the arm's steps on one at a time: a franchise arm's mechanisms
+(``Mechanisms``), then each other relationship the arm holds (a partnership, a marketing
+alliance, ...: its section present or absent). The first has none (a franchise arm with every
+switch off runs exactly as the independent, draw for draw; an independent arm without its
+relationships is the independent, or differs from it by a first step, "the rest of the arm"),
+each next one adds one step in a stated order, and the last has them all, which is the arm
+itself. All
 of them are simulated in one run with the independent and the franchise arm, so common random
 numbers pair every arm's replication ``r`` with every other's, and each step is the paired mean
 change from the arm before. The steps telescope: they add up to the total paired difference
@@ -12,7 +16,7 @@ A one-at-a-time decomposition depends on the order when mechanisms interact (the
 is worth more in a bigger format, fees take a share of whatever the rest brings in). The same
 run also walks the reverse order, and a mechanism whose step differs between the two orders by
 more than its noise is flagged. The order-free alternative is the Shapley average over every
-order, which needs all 2^8 = 256 combinations of the switches as arms; it is not built here.
+order, which needs all 2^k combinations of the k switches as arms; it is not built here.
 
 Pure library: nothing printed, drawn or written (see ``attribution_page`` for the folder and
 ``figures.attribution_waterfall`` for the chart).
@@ -33,6 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from franchise_sim.analysis.statistics import Interval, mean_interval, paired_difference
+from franchise_sim.engine.batch import DEFAULT_RELATIONSHIPS
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.engine.runner import Progress, simulate
 from franchise_sim.scenario.schema import Mechanisms, Scenario
@@ -64,6 +69,9 @@ can take away everything added before it (so it is valued against the whole syst
 SURVIVAL_MONTH = 60
 """Survival is compared at the end of year 5, or at the horizon if it is shorter."""
 
+REST_OF_ARM = "rest_of_arm"
+"""The first step of an arm that differs from the independent in more than its relationships."""
+
 MECHANISM_LABELS: dict[str, str] = {
     "financing": "Financing",
     "format": "Format",
@@ -73,8 +81,32 @@ MECHANISM_LABELS: dict[str, str] = {
     "purchasing": "Purchasing",
     "customization_limit": "Customization limit",
     "franchisor_risk": "Franchisor risk",
+    REST_OF_ARM: "Rest of the arm",
 }
-"""How each mechanism is named in tables and charts."""
+"""How each step is named in tables and charts (a relationship: its name in words)."""
+
+
+def step_label(step: str) -> str:
+    """A step's display name: a mechanism's label, or a relationship's name in words."""
+    return MECHANISM_LABELS.get(step, step.replace("_", " ").capitalize())
+
+
+def held_relationships(scenario: Scenario, arm: str) -> tuple[str, ...]:
+    """The relationships besides a franchise that ``arm`` holds, in the model's order."""
+    spec = scenario.arms[arm]
+    names = (rel.name for rel in DEFAULT_RELATIONSHIPS if rel.name != "franchise")
+    return tuple(name for name in names if getattr(spec, name, None) is not None)
+
+
+def default_order(scenario: Scenario, arm: str) -> tuple[str, ...]:
+    """The steps of ``arm`` in the order switched on.
+
+    A franchise's mechanisms (`DEFAULT_ORDER`), then its other relationships: each
+    relationship is valued on the deal the owner made.
+    """
+    mechanisms = DEFAULT_ORDER if scenario.arms[arm].franchise is not None else ()
+    return mechanisms + held_relationships(scenario, arm)
+
 
 CSV_COLUMNS = (
     "row",
@@ -105,7 +137,7 @@ in percent); steps and the total hold paired mean differences (survival in point
 
 
 class AttributionError(ValueError):
-    """The attribution cannot be made (no such franchise arm) or read (a malformed file)."""
+    """The attribution cannot be made (no arm to attribute) or read (a malformed file)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +163,7 @@ class Step:
     @property
     def label(self) -> str:
         """The mechanism's display name."""
-        return MECHANISM_LABELS.get(self.mechanism, self.mechanism)
+        return step_label(self.mechanism)
 
 
 def _half_width(interval: Interval) -> float:
@@ -217,8 +249,8 @@ class Attribution:
             f"{self.scenario}",
             f"{self.runs:,} paired runs, seed {self.seed}, {self.horizon_months} months; "
             f"survival at month {self.survival_month}.",
-            f"Mechanisms switched on one at a time in this order: "
-            f"{', '.join(MECHANISM_LABELS.get(m, m) for m in self.order)}.",
+            f"Switched on one at a time in this order: "
+            f"{', '.join(step_label(m) for m in self.order)}.",
             "",
             head,
             f"{'Independent':<{w}}{_usd(self.start_npv):>14}{'':>26}"
@@ -244,7 +276,8 @@ class Attribution:
         else:
             lines.append("In reverse order no step differs by more than its noise.")
         lines.append(
-            "An order-free alternative is the Shapley average over every order (2^8 arms)."
+            "An order-free alternative is the Shapley average over every order "
+            f"(2^{len(self.order)} arms)."
         )
         return "\n".join(lines)
 
@@ -338,64 +371,85 @@ def _arm_name(direction: str, k: int) -> str:
 
 
 def counterfactual_scenario(
-    scenario: Scenario, arm: str = "franchise", order: Sequence[str] = DEFAULT_ORDER
+    scenario: Scenario, arm: str = "franchise", order: Sequence[str] | None = None
 ) -> tuple[Scenario, dict[str, list[str]]]:
     """The scenario with the counterfactual arms of both orders added.
 
     Only the independent and ``arm`` are kept of the scenario's own arms (every draw is keyed
     by what it draws, not by the arm, so dropping arms changes no number). Each counterfactual
-    arm is a copy of ``arm`` whose switches are on only for the mechanisms switched on so far
-    (and on in ``arm`` itself); one whose switches equal an earlier arm's is that arm.
+    arm is a copy of ``arm`` with only the steps switched on so far: a franchise's switches on
+    only for those mechanisms (and on in ``arm`` itself), only those relationships' sections
+    kept. One whose steps equal an earlier arm's is that arm. An independent arm that without
+    its relationships is not the independent starts with a `REST_OF_ARM` step in both orders.
 
     Args:
         scenario: A validated scenario.
-        arm: The franchise arm to attribute.
-        order: Every mechanism of ``Mechanisms``, once each, in the order switched on.
+        arm: The arm to attribute: a franchise arm, or one holding other relationships.
+        order: Every step of the arm once (`default_order` if not given).
 
     Returns:
         The scenario, and for ``"forward"`` and ``"reverse"`` the arm names of the chain from
-        all switches off to ``arm``, one more mechanism each.
+        the independent to ``arm``, one more step each.
 
     Raises:
-        AttributionError: ``arm`` is no franchise arm, or ``order`` is not every mechanism once.
+        AttributionError: ``arm`` has nothing to attribute, or ``order`` is not every step once.
     """
-    names = tuple(Mechanisms.model_fields)
-    if sorted(order) != sorted(names):
-        raise AttributionError(f"the order must name every mechanism once: {', '.join(names)}")
     spec = scenario.arms.get(arm)
-    if spec is None or spec.franchise is None or arm == BASELINE:
-        franchise_arms = [n for n, s in scenario.arms.items() if s.franchise is not None]
+    steps = () if spec is None or arm == BASELINE else default_order(scenario, arm)
+    if not steps:
+        choices = [n for n in scenario.arms if n != BASELINE and default_order(scenario, n)]
         raise AttributionError(
-            f"--arm {arm}: no such franchise arm; franchise arms are {', '.join(franchise_arms)}"
+            f"--arm {arm}: no such arm with a franchise or other relationships; "
+            f"arms to attribute are {', '.join(choices) or 'none'}"
         )
+    assert spec is not None
+    order = steps if order is None else tuple(order)
+    if sorted(order) != sorted(steps):
+        raise AttributionError(f"the order must name every step once: {', '.join(steps)}")
+    names = tuple(Mechanisms.model_fields)
+    held = held_relationships(scenario, arm)
     data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
     own = data["arms"][arm]
-    has = spec.franchise.mechanisms
-    arms: dict[str, Any] = {BASELINE: data["arms"][BASELINE], arm: own}
-    by_switches: dict[tuple[bool, ...], str] = {tuple(getattr(has, n) for n in names): arm}
+    base = data["arms"][BASELINE]
+    has = spec.franchise.mechanisms if spec.franchise is not None else None
+    arms: dict[str, Any] = {BASELINE: base, arm: own}
+
+    def key(switched: set[str]) -> tuple[tuple[bool, ...], tuple[bool, ...]]:
+        mechanisms = tuple(has is not None and getattr(has, n) and n in switched for n in names)
+        return mechanisms, tuple(n in switched for n in held)
+
+    def copy_of(switched: set[str], label: str) -> dict[str, Any]:
+        copy = {k: v for k, v in own.items() if k not in held or k in switched}
+        copy["label"] = f"{own['label'][:40]}: {label[:200]}"
+        if has is not None:
+            mechanisms = dict(zip(names, key(switched)[0], strict=True))
+            copy["franchise"] = {**own["franchise"], "mechanisms": mechanisms}
+        return copy
+
+    by_steps = {key(set(steps)): arm}
+    bare = copy_of(set(), "nothing switched on")
+    rest = has is None and _differs(bare, base)
     chains: dict[str, list[str]] = {}
     for direction, sequence in (("forward", list(order)), ("reverse", list(reversed(order)))):
-        chain = []
+        chain = [BASELINE] if rest else []
         for k in range(len(sequence) + 1):
             switched = set(sequence[:k])
-            switches = tuple(getattr(has, n) and n in switched for n in names)
-            if switches not in by_switches:
+            if key(switched) not in by_steps:
                 name = _arm_name(direction, k)
-                copy = dict(own)
-                copy["label"] = (
-                    f"{own['label'][:40]}: "
-                    + (", ".join(sequence[:k]) if k else "no mechanism")[:200]
-                )
-                copy["franchise"] = {
-                    **own["franchise"],
-                    "mechanisms": dict(zip(names, switches, strict=True)),
-                }
-                arms[name] = copy
-                by_switches[switches] = name
-            chain.append(by_switches[switches])
+                arms[name] = copy_of(switched, ", ".join(sequence[:k]) or "nothing switched on")
+                by_steps[key(switched)] = name
+            chain.append(by_steps[key(switched)])
         chains[direction] = chain
     data["arms"] = arms
     return Scenario.model_validate(data), chains
+
+
+def _differs(arm: dict[str, Any], baseline: dict[str, Any]) -> bool:
+    """Whether two arms' data differ in more than their labels."""
+    drop = ("label",)
+    return {k: v for k, v in arm.items() if k not in drop} != {
+        k: v for k, v in baseline.items() if k not in drop
+    }
 
 
 def _steps(
@@ -418,9 +472,10 @@ def attribution_from_results(
 
     Args:
         results: The run.
-        arm: The franchise arm attributed.
+        arm: The arm attributed.
         chains: ``counterfactual_scenario``'s arm chains.
-        order: The order used.
+        order: The order used (a `REST_OF_ARM` step, where the chains start with one, comes
+            first without being named here).
         scenario_name: The scenario's name, for the tables.
         arm_label: The arm's label, for the tables.
 
@@ -432,15 +487,16 @@ def attribution_from_results(
     alive = 100.0 * results.alive_at(month)
     base, top = results.arm_index(BASELINE), results.arm_index(arm)
     has = results.scenario.arms[arm].franchise
-    assert has is not None
+    first = (REST_OF_ARM,) if chains["forward"][0] == BASELINE else ()
+    order = (*first, *(m for m in order if m != REST_OF_ARM))
 
-    def by_mechanism(mechanisms: Sequence[str], chain: Any) -> dict[str, Any]:
-        """Each mechanism's NPV and survival step along one chain of arms."""
+    def by_step(sequence: Sequence[str], chain: Any) -> dict[str, Any]:
+        """Each step's NPV and survival change along one chain of arms."""
         steps = zip(_steps(npv, chain, results), _steps(alive, chain, results), strict=True)
-        return dict(zip(mechanisms, steps, strict=True))
+        return dict(zip(sequence, steps, strict=True))
 
-    forward = by_mechanism(order, chains["forward"])
-    reverse = by_mechanism(list(reversed(order)), chains["reverse"])
+    forward = by_step(order, chains["forward"])
+    reverse = by_step((*first, *reversed(order[len(first) :])), chains["reverse"])
     steps = tuple(
         Step(
             mechanism=m,
@@ -448,7 +504,7 @@ def attribution_from_results(
             survival=forward[m][1],
             npv_reverse=reverse[m][0],
             survival_reverse=reverse[m][1],
-            in_arm=bool(getattr(has.mechanisms, m)),
+            in_arm=has is None or bool(getattr(has.mechanisms, m, True)),
         )
         for m in order
     )
@@ -479,7 +535,7 @@ def attribute(
     seed: int | None = None,
     workers: int | None = None,
     horizon_months: int | None = None,
-    order: Sequence[str] = DEFAULT_ORDER,
+    order: Sequence[str] | None = None,
     progress: Progress | None = None,
     executor: Executor | Client | None = None,
     summary_only: bool = False,
@@ -491,12 +547,12 @@ def attribute(
 
     Args:
         scenario: A validated scenario.
-        arm: The franchise arm to attribute.
+        arm: The arm to attribute: a franchise arm, or one holding other relationships.
         runs: Paired replications per arm; the scenario's ``run.runs`` if not given.
         seed: Master seed; the scenario's ``run.seed`` if not given.
         workers: Processes to use (see ``simulate``).
         horizon_months: Months to simulate; the scenario's if not given.
-        order: The mechanisms in the order switched on (``DEFAULT_ORDER``).
+        order: The steps in the order switched on (`default_order`).
         progress: Called with the number of replications just finished.
         executor: Where to run the batches (see ``simulate``).
         summary_only: Keep no monthly books (see ``simulate``): the attribution reads only
@@ -506,7 +562,7 @@ def attribute(
         The attribution: start, one step per mechanism, end and total, NPV and survival.
 
     Raises:
-        AttributionError: ``arm`` is no franchise arm, or ``order`` is not every mechanism once.
+        AttributionError: ``arm`` has nothing to attribute, or ``order`` is not every step once.
     """
     extended, chains = counterfactual_scenario(scenario, arm, order)
     results = simulate(
@@ -523,21 +579,30 @@ def attribute(
         results,
         arm,
         chains,
-        order,
+        default_order(scenario, arm) if order is None else order,
         scenario_name=scenario.name,
         arm_label=scenario.arm(arm).label,
     )
 
 
-def default_arm(scenario: Scenario) -> str | None:
-    """The arm a report attributes: ``franchise`` if there is one, else the first franchise arm.
+def default_arm(scenario: Scenario) -> str:
+    """The arm a report attributes.
 
-    None for a scenario without a franchise arm: there are no franchise mechanisms to switch on.
+    ``franchise`` if there is one, else the first franchise arm, else the first arm holding
+    other relationships.
+
+    Raises:
+        AttributionError: No arm has anything to attribute.
     """
     names = [n for n, s in scenario.arms.items() if s.franchise is not None]
-    if not names:
-        return None
-    return "franchise" if "franchise" in names else names[0]
+    if "franchise" in names:
+        return "franchise"
+    if names:
+        return names[0]
+    held = [n for n in scenario.arms if n != BASELINE and held_relationships(scenario, n)]
+    if not held:
+        raise AttributionError("no arm has a franchise or other relationships to attribute")
+    return held[0]
 
 
 def read_attribution_csv(text: str, where: str = "attribution.csv") -> Attribution:

@@ -12,15 +12,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from franchise_sim.engine.results import SimulationResults
+from franchise_sim.engine.results import SimulationResults, is_month_counter
 from franchise_sim.model.books import SHOCK_NAMES
 from franchise_sim.model.plan import plan_replication
 
 if TYPE_CHECKING:
     import pandas as pd
 
-EVENT_COLUMNS = (*SHOCK_NAMES, "brand_shocks")
-"""Random events counted per run in the results summary (brand shocks hit franchises only)."""
+
+def event_columns(results: SimulationResults) -> tuple[str, ...]:
+    """Random events counted per run in the results summary.
+
+    The shared ones, then those the relationships count (brand shocks hit franchises only).
+    """
+    counted = (name for name in results.counter_names if not is_month_counter(name))
+    return (*SHOCK_NAMES, *counted)
 
 
 def realised_inputs(results: SimulationResults) -> pd.DataFrame:
@@ -106,7 +112,7 @@ def worst_runs(
     if metric not in summary.columns or not pd.api.types.is_numeric_dtype(summary[metric]):
         raise ValueError(f"{metric!r} is not a numeric column of the results summary")
     table = realised_inputs(results).merge(
-        summary[["arm", "replication", metric, *EVENT_COLUMNS]], on=["arm", "replication"]
+        summary[["arm", "replication", metric, *event_columns(results)]], on=["arm", "replication"]
     )
     drivers = [c for c in table.columns if c not in ("arm", "replication", metric)]
     rows: list[dict[str, Any]] = []

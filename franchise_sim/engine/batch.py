@@ -25,6 +25,7 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
+from franchise_sim.engine.results import CORE_OUTCOMES
 from franchise_sim.model.books import (
     BUSINESS_COST_LINES,
     MONTH_HEAD,
@@ -32,7 +33,7 @@ from franchise_sim.model.books import (
     SHOCK_NAMES,
     UNIFORMS_PER_MONTH,
 )
-from franchise_sim.model.business import Business, same_in_all
+from franchise_sim.model.business import Business, OwnerTime, same_in_all
 from franchise_sim.model.calendar import Calendar
 from franchise_sim.model.draws import BatchDraw, BatchDraws
 from franchise_sim.model.lender import Lender
@@ -46,10 +47,13 @@ from franchise_sim.model.plan import (
     plan_replication,
 )
 from franchise_sim.model.relationships.franchise import FRANCHISE
+from franchise_sim.model.relationships.project_group import PROJECT_GROUP
 from franchise_sim.model.relationships.relationship import (
+    ArmTerms,
     Relationship,
     Relationships,
     cost_lines,
+    recorded_columns,
 )
 from franchise_sim.model.streams import (
     CUSTOMERS,
@@ -60,10 +64,11 @@ from franchise_sim.model.streams import (
     CountQuantiles,
     count_quantiles,
 )
-from franchise_sim.scenario.schema import Scenario
+from franchise_sim.scenario.schema import Arm, Scenario
 
-DEFAULT_RELATIONSHIPS: Relationships = (FRANCHISE,)
-"""The relationships of the shipped model: the franchise."""
+DEFAULT_RELATIONSHIPS: Relationships = (FRANCHISE, PROJECT_GROUP)
+"""The relationships of the shipped model: the franchise, then the other forms an arm may
+enter (each acts only in an arm holding its section)."""
 
 __all__ = [
     "DEFAULT_RELATIONSHIPS",
@@ -83,13 +88,21 @@ def all_cost_lines(relationships: Relationships = DEFAULT_RELATIONSHIPS) -> tupl
 
 
 def monthly_columns(relationships: Relationships = DEFAULT_RELATIONSHIPS) -> tuple[str, ...]:
-    """Columns of a business's monthly record, in order, for a model of these relationships."""
-    return MONTH_HEAD + all_cost_lines(relationships) + MONTH_TAIL
+    """Columns of a business's monthly record, in order, for a model of these relationships.
+
+    `MONTH_HEAD`, the cost lines, `MONTH_TAIL`, then the columns the relationships record.
+    """
+    return MONTH_HEAD + all_cost_lines(relationships) + MONTH_TAIL + recorded_columns(relationships)
 
 
 def counter_names(relationships: Relationships = DEFAULT_RELATIONSHIPS) -> tuple[str, ...]:
     """Every counter the relationships report, in order."""
     return tuple(name for rel in relationships for name in rel.counters)
+
+
+def summary_columns(relationships: Relationships = DEFAULT_RELATIONSHIPS) -> tuple[str, ...]:
+    """The numeric outcomes of a model of these relationships, in table order."""
+    return CORE_OUTCOMES + counter_names(relationships)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +195,8 @@ def _run_batch(
         )
         for i, r in enumerate(replications)
     ]
-    return _run_plans(plans, relationships)
+    arms = tuple(scenario.resolved_arms())
+    return _run_plans(plans, relationships, arms=arms, draws=None if deterministic else draws)
 
 
 def plans_on_paper(
@@ -296,7 +310,15 @@ def _run_plans(
     plans: Sequence[ReplicationPlan],
     relationships: Relationships = DEFAULT_RELATIONSHIPS,
     counts: CountQuantiles | None = None,
+    *,
+    arms: Sequence[Arm] | None = None,
+    draws: BatchDraws | None = None,
 ) -> BatchRecord:
+    """Run the plans; with ``arms`` (the scenario's, in the plans' order) and ``draws``.
+
+    They are what the relationships read of each arm (`ArmTerms`): without them, only those
+    reading the plans act.
+    """
     if not plans:
         raise ValueError("a batch needs at least one replication")
     env = simpy.Environment()
@@ -318,15 +340,18 @@ def _run_plans(
     winning_back = any(u.lapsed_winback_share is not None for p in plans for u in p.units)
     winback = streams.streams(WINBACK).uniforms((horizon,)) if winning_back else None
     lines = all_cost_lines(relationships)
+    columns = recorded_columns(relationships)
     exit_u = streams.uniforms(PERSONAL_EXIT)
     prime = _prime_paths(plans, streams)
     counts = counts or count_quantiles(len(plans))
-    arms = len(plans[0].units)
-    monthly = np.zeros((arms, len(plans), horizon, len(MONTH_HEAD) + len(lines) + len(MONTH_TAIL)))
+    n_arms = len(plans[0].units)
+    width = len(MONTH_HEAD) + len(lines) + len(MONTH_TAIL) + len(columns)
+    monthly = np.zeros((n_arms, len(plans), horizon, width))
     businesses: list[Business] = []
     partners: list[list[object | None]] = []
-    for a in range(arms):
+    for a in range(n_arms):
         units = [p.units[a] for p in plans]
+        arm = None if arms is None else arms[a]
         business = Business(
             env,
             calendar,
@@ -338,9 +363,14 @@ def _run_plans(
             noisy=noisy,
             books=monthly[a],
             counts=counts,
+            columns=columns,
+            owner_time=None if arm is None else _owner_time(arm, len(plans)),
         )
         Lender(env, calendar, business, prime)
-        partners.append([rel.attach(env, calendar, business, streams) for rel in relationships])
+        terms = ArmTerms(arm, len(plans), draws)
+        partners.append(
+            [rel.attach(env, calendar, business, streams, terms) for rel in relationships]
+        )
         Owner(env, calendar, business, exit_u)
         businesses.append(business)
     shocks = Shocks(env, events, market, businesses, seed, replications, horizon)
@@ -350,8 +380,8 @@ def _run_plans(
     counters: dict[str, NDArray[np.float64]] = {}
     for k, rel in enumerate(relationships):
         for name in rel.counters:
-            values = np.zeros((n, arms))
-            for a in range(arms):
+            values = np.zeros((n, n_arms))
+            for a in range(n_arms):
                 partner = partners[a][k]
                 if partner is not None:
                     values[:, a] = partner.counter(name)  # type: ignore[attr-defined]
@@ -362,6 +392,14 @@ def _run_plans(
         shock_counts=shocks.counts,
         counters=counters,
         market_customers=market.history,
+    )
+
+
+def _owner_time(arm: Arm, size: int) -> OwnerTime:
+    """The owner's spare hours and what overstretching them costs, in every replication."""
+    owner = arm.owner
+    return OwnerTime(
+        np.full(size, owner.spare_hours_per_month), np.full(size, owner.overstretch_quality_drop)
     )
 
 

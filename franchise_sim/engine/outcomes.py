@@ -26,6 +26,8 @@ from 1; a month that is never reached is NaN.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -162,29 +164,28 @@ def outcome_table(
     arms: tuple[str, ...],
     columns: tuple[str, ...],
     monthly: Array,
-    franchisor_failed_month: Array,
-    brand_shocks: Array,
+    counters: Mapping[str, Array],
     *,
     seed: int,
     deterministic: bool,
     replications: range | None = None,
 ) -> dict[str, Array]:
-    """Every per-(arm, replication) outcome, from the monthly books and the franchise events.
+    """Every per-(arm, replication) outcome, from the monthly books and the relationships' counters.
 
     Args:
         scenario: The scenario simulated (equity, valuation and liquidation inputs per arm).
         arms: Arm names, in the order of the first axis of ``monthly``.
         columns: Names of the last axis of ``monthly``.
         monthly: Array (arm, replication, month, column) of the monthly books.
-        franchisor_failed_month: Array (arm, replication): month the franchisor failed, or 0.
-        brand_shocks: Array (arm, replication): brand shocks suffered.
+        counters: Each relationship counter by name, an array (arm, replication), in order
+            (a franchisor's failure month, brand shocks, ...): passed through.
         seed: Master seed of the run (uncertain money inputs are drawn again from it).
         deterministic: Whether it was the plan on paper (inputs at their means).
         replications: The replications ``monthly`` holds (one batch's); ``range(runs)`` if
             not given. Nothing else depends on the replication or on the rest of the run.
 
     Returns:
-        Arrays (arm, replication) named by ``results.SUMMARY_COLUMNS``.
+        Arrays (arm, replication): ``results.CORE_OUTCOMES``, then ``counters``.
     """
 
     def col(name: str) -> Array:
@@ -242,6 +243,5 @@ def outcome_table(
         "owner_money_in": equity + injection.sum(axis=-1),
         "terminal_value": terminal,
         "npv": value,
-        "franchisor_failed_month": franchisor_failed_month,
-        "brand_shocks": brand_shocks,
+        **counters,
     }

@@ -33,7 +33,7 @@ def tool_version() -> str:
         return "0.0.0"
 
 
-SUMMARY_COLUMNS = (
+CORE_OUTCOMES = (
     "survived",
     "closed_month",
     "first_profitable_month",
@@ -45,10 +45,14 @@ SUMMARY_COLUMNS = (
     "owner_money_in",
     "terminal_value",
     "npv",
-    "franchisor_failed_month",
-    "brand_shocks",
 )
-"""Numeric per-(arm, replication) outcomes, in table order."""
+"""Numeric per-(arm, replication) outcomes of every model, in table order; each relationship's
+counters follow them (`batch.summary_columns`)."""
+
+
+def is_month_counter(name: str) -> bool:
+    """Whether a relationship counter is the month something happened (0: it did not)."""
+    return name.endswith("_month")
 
 
 class NoTrajectoriesError(LookupError):
@@ -69,7 +73,8 @@ class SimulationResults:
         monthly_columns: Names of the last axis of ``trajectories``.
         kept_books: Array (arm, replication, month, column) of the monthly books; None for a
             summary-only run (read them as ``trajectories``).
-        outcomes: Per-(arm, replication) arrays named by ``SUMMARY_COLUMNS``.
+        outcomes: Per-(arm, replication) arrays: `CORE_OUTCOMES`, then each relationship's
+            counters (a month counter holds 0 where the event did not happen).
         closure_reasons: Array (arm, replication) of why each business closed ("" if open).
         shock_counts: Per replication, how many of each shared random event happened.
         run_seconds: Wall time of the simulation.
@@ -150,6 +155,11 @@ class SimulationResults:
         """Display label of each arm."""
         return {arm: self.scenario.arm(arm).label for arm in self.arms}
 
+    @property
+    def counter_names(self) -> tuple[str, ...]:
+        """The relationships' counters among the outcomes, in order."""
+        return tuple(name for name in self.outcomes if name not in CORE_OUTCOMES)
+
     @cached_property
     def summary(self) -> pd.DataFrame:
         """One row per (arm, replication): survival, closure, break-even, cash, NPV, events."""
@@ -160,8 +170,8 @@ class SimulationResults:
             "arm": np.repeat(np.array(self.arms, dtype=object), runs),
             "replication": np.tile(np.arange(runs), n_arms),
         }
-        for name in SUMMARY_COLUMNS:
-            frame[name] = self.outcomes[name].reshape(-1)
+        for name, values in self.outcomes.items():
+            frame[name] = values.reshape(-1)
         frame["survived"] = frame["survived"].astype(bool)
         frame["closure_reason"] = self.closure_reasons.reshape(-1)
         for name, counts in self.shock_counts.items():
@@ -169,9 +179,13 @@ class SimulationResults:
         table = pd.DataFrame(frame)
         for name in ("closed_month", "first_profitable_month", "break_even_month", "payback_month"):
             table[name] = table[name].astype("Int64")
-        failed = table["franchisor_failed_month"]
-        table["franchisor_failed_month"] = failed.where(failed > 0).astype("Int64")
-        table["brand_shocks"] = table["brand_shocks"].astype(int)
+        for name in self.counter_names:
+            counted = table[name]
+            table[name] = (
+                counted.where(counted > 0).astype("Int64")
+                if is_month_counter(name)
+                else counted.astype(int)
+            )
         table["arm"] = table["arm"].astype(str)
         return table
 

@@ -53,9 +53,8 @@ from franchise_sim.engine.monthly_aggregates import (
     batch_aggregates,
 )
 from franchise_sim.engine.outcomes import outcome_table
-from franchise_sim.engine.results import SUMMARY_COLUMNS, SimulationResults
+from franchise_sim.engine.results import SimulationResults
 from franchise_sim.model.plan import PlanOnPaper, needs_plan_on_paper
-from franchise_sim.model.relationships.franchise import BRAND_SHOCKS, FAILED_MONTH
 from franchise_sim.model.relationships.relationship import Relationships
 from franchise_sim.scenario.schema import RunSettings, Scenario
 
@@ -517,8 +516,7 @@ def _outcomes(
         arms,
         columns,
         monthly,
-        _counter(results, FAILED_MONTH, len(arms)),
-        _counter(results, BRAND_SHOCKS, len(arms)),
+        {name: _counter(results, name, len(arms)) for name in results[0].counters},
         seed=seed,
         deterministic=deterministic,
         replications=replications,
@@ -737,7 +735,8 @@ class _SummaryReduction:
         runs = self._runs = batches[-1].stop
         self._waiting = {batch.start for batch in batches}  # batches not yet taken
         self._failure: tuple[int, NonFiniteResultError] | None = None  # the earliest met
-        self.outcomes = {name: np.empty((n_arms, runs)) for name in SUMMARY_COLUMNS}
+        self.outcomes: dict[str, NDArray[np.float64]] = {}  # named as the first batch names them
+        self._shape = (n_arms, runs)
         self.shock_counts = np.empty((runs, n_shocks), dtype=np.int64)
         self.aggregates = MonthlyAggregates.empty(n_arms, horizon)
         self.pids: set[int] = set()
@@ -767,6 +766,8 @@ class _SummaryReduction:
         """Add one batch's outcomes and aggregates."""
         where = slice(batch.start, batch.stop)
         for name, values in done.outcomes.items():
+            if name not in self.outcomes:
+                self.outcomes[name] = np.empty(self._shape)
             self.outcomes[name][:, where] = values
         self.shock_counts[where] = done.shock_counts
         self._reasons[batch.start] = done.closure_reasons

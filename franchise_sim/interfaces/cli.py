@@ -423,9 +423,12 @@ def run(
                 summary_only=summary_only,
             )
         attribution = None
-        from franchise_sim.analysis.attribution import attribute, default_arm
+        from franchise_sim.analysis.attribution import AttributionError, attribute, default_arm
 
-        attributed = default_arm(model)  # None without a franchise arm: nothing to attribute
+        try:
+            attributed: str | None = default_arm(model)
+        except AttributionError:  # no franchise, no other relationship: nothing to attribute
+            attributed = None
         if report and not no_attribution and not deterministic and attributed is not None:
             with _simulation(path), _progress_bar(total, quiet=quiet) as progress:
                 attribution = attribute(
@@ -818,13 +821,8 @@ def attribute(
     _writes_atomically()
     path = _scenario_path(scenario)
     model = _load(str(path))
-    chosen = arm if arm is not None else default_arm(model)
-    if chosen is None:
-        _fail(
-            f"{path}: no arm has franchise terms; the attribution switches a franchise's "
-            "mechanisms on one at a time, from the independent to the franchise arm"
-        )
     try:
+        chosen = arm if arm is not None else default_arm(model)
         counterfactual_scenario(model, chosen)
     except AttributionError as exc:
         _fail(f"{path}: {exc}")

@@ -7,7 +7,13 @@ awareness (``innovation_boosts``), scale its customers' satisfaction (``satisfac
 and its variable-cost rate (``variable_cost_factors``), add to the costs of selling it
 (``sale_costs_usd``), charge cost lines (``charge``), collect debt service (``pay_debt``), set the
 offer customers meet (``set_offer``) and lift the limit on adapting it to local tastes
-(``free_to_adapt``); the owner injects cash, draws it and closes the business. Every formula keeps
+(``free_to_adapt``); the owner injects cash, draws it and closes the business. Relationships
+other than the franchise use a few more: they send customers (``refer``), bring sales of their
+own (``other_sales_usd``), add to or take from its capacity (``capacity_factors``), ask for the
+owner's time (``owner_hours``, which overstretches an owner beyond ``spare_hours``), steady the
+owner through a bad patch (``persistence_factors``) and record columns of their own
+(``record``). A relationship absent from a replication holds the neutral value there (0 or 1),
+and a surface nobody uses changes no number. Every formula keeps
 one floating-point order and ``math``'s functions where they set the books (`exact_exp`,
 `exact_pow`), so the books are the same for any batch (tests/data/old_engine_books.npz).
 """
@@ -106,6 +112,38 @@ def bass_steps(
     return room, share, bass_step_share(share, p[room], q[room])
 
 
+class OwnerTime:
+    """The owner's time beyond running the business, which relationships draw on.
+
+    Up to ``spare_hours`` a month costs nothing; beyond, service quality falls linearly with
+    the hours over, by ``overstretch_quality_drop`` at twice the spare hours, to nothing at
+    most (a stated assumption of the scenario's ``owner`` section).
+
+    Args:
+        spare_hours: Per replication, the hours a month the owner can spare.
+        overstretch_quality_drop: Per replication, the share of quality lost at twice them.
+    """
+
+    def __init__(
+        self, spare_hours: NDArray[np.float64], overstretch_quality_drop: NDArray[np.float64]
+    ) -> None:
+        self.spare_hours = spare_hours
+        self.overstretch_quality_drop = overstretch_quality_drop
+
+    def focus(self, o: Index, hours: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The factor on satisfaction of asking ``hours`` a month of the owners in ``o``."""
+        return overstretch_factor(hours, self.spare_hours[o], self.overstretch_quality_drop[o])
+
+
+def overstretch_factor(
+    hours: NDArray[np.float64], spare: NDArray[np.float64], drop: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """``1 - drop * (hours - spare) / spare``, between 0 and 1: 1 within the spare hours."""
+    over = np.maximum(0.0, hours - spare)
+    share = np.divide(over, spare, out=np.where(over > 0, np.inf, 0.0), where=spare > 0)
+    return np.asarray(np.clip(1.0 - drop * share, 0.0, 1.0), dtype=float)
+
+
 class Business:
     """One arm's business in every replication of a batch, and its books.
 
@@ -128,6 +166,8 @@ class Business:
         noisy: bool,
         books: NDArray[np.float64] | None = None,
         counts: CountQuantiles | None = None,
+        columns: tuple[str, ...] = (),
+        owner_time: OwnerTime | None = None,
     ) -> None:
         self.env = env
         self._counts_of = counts or CountQuantiles()
@@ -137,6 +177,9 @@ class Business:
         self.arm = units[0].arm
         self.cost_lines = cost_lines
         self._line = {line: i for i, line in enumerate(cost_lines)}
+        self.columns = columns
+        """Columns the relationships record, after `MONTH_TAIL` in the books."""
+        self._column = {name: i for i, name in enumerate(columns)}
         self._uniforms = uniforms
         self._winback_uniforms = winback_uniforms
         self._noisy = noisy
@@ -189,6 +232,15 @@ class Business:
         self.satisfaction_factors: dict[str, NDArray[np.float64]] = {}
         self.variable_cost_factors: dict[str, NDArray[np.float64]] = {}
         self.sale_costs_usd: dict[str, NDArray[np.float64]] = {}
+        self.capacity_factors: dict[str, NDArray[np.float64]] = {}
+        self.persistence_factors: dict[str, NDArray[np.float64]] = {}
+        """Scale the owner's patience and give-up shortfall (`owner.Owner.gives_up`)."""
+        self.other_sales_usd: dict[str, NDArray[np.float64]] = {}
+        """Sales a relationship brings this month besides visits (set before the trade)."""
+        self.owner_hours: dict[str, NDArray[np.float64]] = {}
+        """Hours a month each relationship takes of the owner's time."""
+        self.owner_time = owner_time or OwnerTime(np.full(n, math.inf), np.zeros(n))
+        self._referred: list[tuple[str, Index, NDArray[np.float64], NDArray[np.float64]]] = []
         self.vacancies = np.zeros(n, dtype=np.int64)
         """Key staff posts vacant, each costing `vacancy_quality_drop` of quality."""
         self.vacancy_quality_drop = np.zeros(n)
@@ -205,8 +257,9 @@ class Business:
         self.month_start_cash = self.cash.copy()
         self.flows = np.zeros((n, 7))
         self.costs = np.zeros((n, len(cost_lines)))
+        self.recorded = np.zeros((n, len(columns)))
         self._counts = np.zeros((n, 5))
-        width = len(MONTH_HEAD) + len(cost_lines) + len(MONTH_TAIL)
+        width = len(MONTH_HEAD) + len(cost_lines) + len(MONTH_TAIL) + len(columns)
         self.records = np.zeros((n, horizon, width)) if books is None else books
         """The books: array (replication, month, column)."""
         self.months_reported = np.zeros(n, dtype=np.int64)
@@ -230,6 +283,8 @@ class Business:
         satisfaction = self._customer_satisfaction(o, month - 1)
         self.satisfaction[o] = satisfaction
         new, lost = self._win_and_lose_customers(o, u, satisfaction, month)
+        if self._referred:
+            new = self._take_referred(o, new)
         self._serve_visits(o, u, new, lost)
 
     def _customer_satisfaction(self, o: Index, elapsed: int) -> NDArray[np.float64]:
@@ -250,7 +305,16 @@ class Business:
         satisfaction = quality * self.taste_fit[o, elapsed] * served_share
         for factor in self.satisfaction_factors.values():
             satisfaction *= factor[o]
+        if self.owner_hours:
+            satisfaction *= self.owner_time.focus(o, self.hours_asked(o))
         return np.asarray(satisfaction, dtype=float)
+
+    def hours_asked(self, o: Index) -> NDArray[np.float64]:
+        """Hours a month the relationships take of the owner's time, in all."""
+        hours = np.zeros(o.size)
+        for asked in self.owner_hours.values():
+            hours = hours + asked[o]
+        return hours
 
     def _win_and_lose_customers(
         self, o: Index, u: NDArray[np.float64], satisfaction: NDArray[np.float64], month: int
@@ -369,6 +433,8 @@ class Business:
         )
         visits = new + returning
         capacity = self._capacity[o] * (1.0 - self.capacity_lost_share[o])
+        for factor in self.capacity_factors.values():
+            capacity = capacity * factor[o]
         served = np.minimum(visits, capacity)
         self.visits_served_to_date[o] += served
         overload = np.zeros(o.size)
@@ -377,6 +443,8 @@ class Business:
         self._overload_share[o] = overload
         self.capacity_lost_share[o] = 0.0
         self.flows[o, REVENUE] = served * self.spend[o]
+        for sales in self.other_sales_usd.values():
+            self.flows[o, REVENUE] += sales[o]
         counts = self._counts
         counts[o, 0] = self.loyal[o] + self.casual[o]
         counts[o, 1] = new
@@ -403,6 +471,45 @@ class Business:
             start = cx.mismatch_after(start, float(self._mismatch_floor[r]), elapsed, tau)
         for t in range(elapsed, len(fit)):
             fit[t] = 1.0 - cx.mismatch_after(start, 0.0, t - elapsed, tau)
+
+    def refer(
+        self,
+        column: str,
+        where: Index,
+        loyal: NDArray[np.float64],
+        casual: NDArray[np.float64],
+    ) -> None:
+        """Send whole customers to this month's trade, recorded under ``column``.
+
+        They join after the month's adoption and departures, as far as the market has room
+        (the loyal first), and come in once like any new customer. Call before the trade.
+        """
+        self._referred.append((column, where, loyal, casual))
+
+    def _take_referred(self, o: Index, new: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Add the referred customers to the segments and to the month's new customers."""
+        position = np.full(self.size, -1)
+        position[o] = np.arange(o.size)
+        new = new.copy()
+        for column, where, loyal_in, casual_in in self._referred:
+            at = position[where]
+            keep = at >= 0  # a business closed since the referral takes no one
+            r, i = where[keep], at[keep]
+            room = np.maximum(
+                0.0, self.market.potential_customers[r] - (self.loyal[r] + self.casual[r])
+            )
+            loyal = np.minimum(loyal_in[keep], room)
+            casual = np.minimum(casual_in[keep], room - loyal)
+            self.loyal[r] += loyal
+            self.casual[r] += casual
+            new[i] += loyal + casual
+            self.record(column, r, loyal + casual)
+        self._referred = []
+        return new
+
+    def record(self, column: str, where: Index | int, value: NDArray[np.float64] | float) -> None:
+        """Add to a relationship's own column of this month's books."""
+        self.recorded[where, self._column[column]] += value
 
     def lose_customers(self, r: int, share: float) -> None:
         """A share of replication ``r``'s customers switches away (to a new competitor)."""
@@ -503,6 +610,7 @@ class Business:
                 self.loan_balance[o],
                 self.satisfaction[o],
                 self.is_open[o].astype(float),
+                self.recorded[o],
             )
         )
         if o.size == self.size:
@@ -513,13 +621,14 @@ class Business:
         self.month_start_cash[o] = cash
         self.flows[o] = 0.0
         self.costs[o] = 0.0
+        self.recorded[o] = 0.0
 
     def books(self) -> NDArray[np.float64]:
         """Array (replication, month, column); after a closure, balances frozen, no flows."""
         books = self.records
-        width = books.shape[2]
-        cash_col = width - len(MONTH_TAIL) + MONTH_TAIL.index("cash")
-        loan_col = width - len(MONTH_TAIL) + MONTH_TAIL.index("loan_balance")
+        tail = len(MONTH_HEAD) + len(self.cost_lines)
+        cash_col = tail + MONTH_TAIL.index("cash")
+        loan_col = tail + MONTH_TAIL.index("loan_balance")
         horizon = books.shape[1]
         for r in np.flatnonzero(self.months_reported < horizon):
             last = int(self.months_reported[r])

@@ -25,7 +25,7 @@ from franchise_sim.model.calendar import Calendar, Phase
 from franchise_sim.model.plan import EventPlan, MarketPlan
 from franchise_sim.model.schedule import in_time, later, runs_until
 from franchise_sim.model.streams import SHOCK_PREFIX, ExponentialStreams, exact_pow
-from franchise_sim.scenario.schema import MAX_HOUSEHOLDS
+from franchise_sim.scenario.quantities import MAX_HOUSEHOLDS
 
 MAX_ENTRY_RATE_PER_YEAR = 12.0
 """Fastest competitor entry, however empty the market: one a month (rate_per_year's bound)."""

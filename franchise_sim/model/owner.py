@@ -117,11 +117,18 @@ class Owner:
         if not self._reviewing:
             lean = earned < self._living_share[o] * self._draw_target[o]
             self.lean_months[o] = np.where(lean, self.lean_months[o] + 1, 0.0)
-            return np.asarray(self.lean_months[o] >= self._patience[o])
+            return np.asarray(self.lean_months[o] >= self._steadied(self._patience, o))
         expected = self._expected[o, month - 1] - self._slack[o]
         shortfall = np.maximum(0.0, self.shortfall_usd[o] + expected - earned)
         self.shortfall_usd[o] = shortfall
-        return np.asarray(shortfall > self._give_up[o])
+        return np.asarray(shortfall > self._steadied(self._give_up, o))
+
+    def _steadied(self, limit: NDArray[np.float64], o: Index) -> NDArray[np.float64]:
+        """The owner's limit in ``o``, scaled by what steadies them (peers, partners)."""
+        limit = limit[o]
+        for factor in self.business.persistence_factors.values():
+            limit = limit * factor[o]
+        return limit
 
     def wind_up(self, r: int, reason: str, cash_usd: float, month: int) -> None:
         """Close replication ``r``'s business; where closures settle in the books, square them."""

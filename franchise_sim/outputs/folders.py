@@ -1005,6 +1005,22 @@ left, so a folder written by 0.1 reads with these at zero.
 """
 
 
+def added_in_0_3() -> _Added:
+    """The relationships besides the franchise (0.3): their cost lines, columns and counters.
+
+    Before 0.3 no arm held any of them, so their lines and columns were zero and their events
+    never happened (a month counter reads as never, a count as zero).
+    """
+    from franchise_sim.engine.batch import DEFAULT_RELATIONSHIPS
+
+    others = [rel for rel in DEFAULT_RELATIONSHIPS if rel.name != "franchise"]
+    return _Added(
+        (0, 3),
+        tuple(name for rel in others for name in (*rel.cost_lines, *rel.columns)),
+        tuple(name for rel in others for name in rel.counters),
+    )
+
+
 def _written_before(record: dict[str, Any], version: tuple[int, ...]) -> bool:
     """Whether the manifest says an older franchise-sim than ``version`` wrote the folder."""
     written = str(record.get("franchise_sim_version", ""))
@@ -1017,9 +1033,26 @@ def _written_before(record: dict[str, Any], version: tuple[int, ...]) -> bool:
 
 
 def _with_zeros(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    """``table`` with every missing one of ``columns`` added, all zeros."""
-    missing = {name: 0.0 for name in columns if name not in table.columns}
+    """``table`` with every missing one of ``columns`` added, all zeros (a month: never)."""
+    from franchise_sim.engine.results import is_month_counter
+
+    missing = {
+        name: math.nan if is_month_counter(name) else 0.0
+        for name in columns
+        if name not in table.columns
+    }
     return table.assign(**missing) if missing else table
+
+
+def _older_columns(record: dict[str, Any], kind: str) -> tuple[str, ...]:
+    """The columns of ``kind`` (monthly or summary) the folder's version did not write yet."""
+    added = (ADDED_IN_0_2, added_in_0_3())
+    return tuple(
+        name
+        for version in added
+        if _written_before(record, version.version)
+        for name in getattr(version, f"{kind}_columns")
+    )
 
 
 def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
@@ -1027,9 +1060,9 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
     import numpy as np
     import pandas as pd
 
-    from franchise_sim.engine.batch import monthly_columns
+    from franchise_sim.engine.batch import counter_names, monthly_columns, summary_columns
     from franchise_sim.engine.outcomes import outcome_table
-    from franchise_sim.engine.results import SUMMARY_COLUMNS
+    from franchise_sim.engine.results import is_month_counter
     from franchise_sim.model.books import SHOCK_NAMES
 
     record = _read_manifest(folder)
@@ -1045,21 +1078,20 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
         if settings.summary_only
         else lambda path: pd.read_csv(path, keep_default_na=False, na_values=[""]),
     )
-    older = _written_before(record, ADDED_IN_0_2.version)
-    if older:
-        summary = _with_zeros(summary, ADDED_IN_0_2.summary_columns)
-    months = tuple(name for name in SUMMARY_COLUMNS if name.endswith("_month"))  # NaN: never
-    events = ("franchisor_failed_month", "brand_shocks", "closure_reason", *SHOCK_NAMES)
+    summary = _with_zeros(summary, _older_columns(record, "summary"))
+    outcomes, counters = summary_columns(), counter_names()
+    months = tuple(name for name in outcomes if name.endswith("_month"))  # NaN: never
+    counts = tuple(name for name in counters if not is_month_counter(name))
+    events = (*counters, "closure_reason", *SHOCK_NAMES)
     _check_columns(  # the outcomes are recomputed from the books: only these are needed
         folder,
         summary_file,
         summary,
-        required=("arm", "replication", *events)
-        + (SUMMARY_COLUMNS if settings.summary_only else ()),
-        numbers=("replication", *SUMMARY_COLUMNS, *SHOCK_NAMES),
+        required=("arm", "replication", *events) + (outcomes if settings.summary_only else ()),
+        numbers=("replication", *outcomes, *SHOCK_NAMES),
         whole={
             "replication": (0, runs - 1),
-            **{name: (0, _LIMIT) for name in ("brand_shocks", *SHOCK_NAMES)},
+            **{name: (0, _LIMIT) for name in (*counts, *SHOCK_NAMES)},
             **{name: (1, horizon) for name in months},
         },
         may_be_empty=months,
@@ -1070,8 +1102,7 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
         return _summary_only_results(folder, settings, summary), record
 
     monthly = _read_table(folder, MONTHLY_FILE, pd.read_parquet)
-    if older:
-        monthly = _with_zeros(monthly, ADDED_IN_0_2.monthly_columns)
+    monthly = _with_zeros(monthly, _older_columns(record, "monthly"))
     _check_columns(
         folder,
         MONTHLY_FILE,
@@ -1089,7 +1120,6 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
     def per_run(name: str) -> Any:
         return _per_run(summary, name, (len(arms), runs))
 
-    failed = np.nan_to_num(per_run("franchisor_failed_month"), nan=0.0)
     reasons = _closure_reasons(summary, (len(arms), runs))
     first_arm = summary.iloc[:runs]
     scenario = settings.scenario
@@ -1107,8 +1137,7 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
             arms,
             columns,
             books,
-            failed,
-            per_run("brand_shocks"),
+            {name: np.nan_to_num(per_run(name), nan=0.0) for name in counters},
             seed=settings.seed,
             deterministic=settings.deterministic,
         ),
@@ -1139,17 +1168,15 @@ def _summary_only_results(
     """A summary-only run's results: outcomes as saved, aggregates checked against them."""
     import numpy as np
 
-    from franchise_sim.engine.batch import monthly_columns
+    from franchise_sim.engine.batch import counter_names, monthly_columns, summary_columns
     from franchise_sim.engine.monthly_aggregates import N_BINS, STREAMED_FIGURES, MonthlyAggregates
-    from franchise_sim.engine.results import SUMMARY_COLUMNS
     from franchise_sim.model.books import SHOCK_NAMES
 
     arms, runs, horizon = settings.arms, settings.runs, settings.horizon_months
     shape = (len(arms), runs)
-    outcomes = {name: _per_run(summary, name, shape) for name in SUMMARY_COLUMNS}
-    outcomes["franchisor_failed_month"] = np.nan_to_num(
-        outcomes["franchisor_failed_month"], nan=0.0
-    )
+    outcomes = {name: _per_run(summary, name, shape) for name in summary_columns()}
+    for name in counter_names():
+        outcomes[name] = np.nan_to_num(outcomes[name], nan=0.0)
     path = folder / AGGREGATES_FILE
     if not path.is_file():
         raise _invalid(folder, f"it holds no {AGGREGATES_FILE}")

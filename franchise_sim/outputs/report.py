@@ -597,7 +597,7 @@ def attribution_section(attribution: Attribution, picture: bytes | None = None) 
         attribution: What ``attribution.attribute`` returned.
         picture: The waterfall as PNG bytes (``figures.attribution_figure``); drawn if not given.
     """
-    from franchise_sim.analysis.attribution import MECHANISM_LABELS
+    from franchise_sim.analysis.attribution import step_label
     from franchise_sim.outputs.figures import attribution_figure, png_bytes
 
     if picture is None:
@@ -622,7 +622,7 @@ def attribution_section(attribution: Attribution, picture: bytes | None = None) 
     rows.append(
         f"<tr><th>Total difference</th>{_attribution_cells(a.total_npv, a.total_survival)}</tr>"
     )
-    order = ", ".join(MECHANISM_LABELS.get(m, m).lower() for m in a.order)
+    order = ", ".join(step_label(m).lower() for m in a.order)
     flags = a.order_flags
     flag_text = (
         "Switched on in reverse order, some steps differ by more than their noise (the wider "
@@ -632,18 +632,18 @@ def attribution_section(attribution: Attribution, picture: bytes | None = None) 
     )
     return f"""<section id="attribution">
 <h2>Where the difference comes from</h2>
-<p class="muted">Counterfactual arms switch the franchise's mechanisms on one at a time over the
-same markets and events (common random numbers, {a.runs:,} paired runs, seed {a.seed}): the first
-has none and runs as the independent, the last has all and is {escape(a.arm_label)}. Each step is
-the paired mean change in the owner's NPV and in survival at month {a.survival_month} (points)
-when one more mechanism is on; the steps add up to the total paired difference. Order used:
-{escape(order)}.</p>
-<figure id="figure-attribution"><img alt="Waterfall of the steps from the independent to the
-franchise" src="data:image/png;base64,{image}"></figure>
+<p class="muted">Counterfactual arms switch the arm's steps on one at a time (a franchise's
+mechanisms, then each other relationship it holds) over the same markets and events (common
+random numbers, {a.runs:,} paired runs, seed {a.seed}): the first has none and runs as the
+independent, the last has all and is {escape(a.arm_label)}. Each step is the paired mean change
+in the owner's NPV and in survival at month {a.survival_month} (points) when one more step is on;
+the steps add up to the total paired difference. Order used: {escape(order)}.</p>
+<figure id="figure-attribution"><img alt="Waterfall of the steps from the independent to
+{escape(a.arm_label)}" src="data:image/png;base64,{image}"></figure>
 <table><thead><tr><th></th><th>NPV (USD)</th><th>95% interval</th><th>Survival</th>
 <th>95% interval</th></tr></thead><tbody>{"".join(rows)}</tbody></table>
 <p class="muted">{flag_text} An order-free alternative, the Shapley average over every order of
-the eight mechanisms, would need 256 arms.</p>
+the {len(a.order)} steps, would need {2 ** len(a.order):,} arms.</p>
 </section>"""
 
 

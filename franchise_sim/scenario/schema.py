@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
@@ -28,107 +27,41 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
-from franchise_sim.scenario.distributions import LogNormal, Normal, Uncertain, draw_range, mean_of
+from franchise_sim.scenario.distributions import Uncertain, draw_range, mean_of
+from franchise_sim.scenario.quantities import (
+    MAX_AD_FUND_RATE,
+    MAX_CAPACITY_VISITS,
+    MAX_HOUSEHOLDS,
+    MAX_LOCAL_MARKETING_RATE,
+    MAX_MONTHS,
+    MAX_P_PER_MONTH,
+    MAX_RIVALS,
+    MAX_ROYALTY_RATE,
+    MAX_SEASON_FACTOR,
+    MAX_SEED,
+    MAX_SPEND_PER_VISIT_USD,
+    MAX_TERM_YEARS,
+    MAX_TREND_PER_YEAR,
+    MAX_USD,
+    MAX_USD_PER_MONTH,
+    MAX_VISITS_PER_CUSTOMER,
+    MAX_VISITS_TO_LEARN,
+    BassQ,
+    Months,
+    PerMonth,
+    Section,
+    Share,
+    UsdAmount,
+    UsdPerMonth,
+    Within,
+)
+from franchise_sim.scenario.relationships.project_group import ProjectGroup
 from franchise_sim.scenario.sba_rules import sba_max_spread
 
 BlsSector = Literal[
     "total_private", "other_services_naics81", "retail_trade", "accommodation_food_services"
 ]
 """Columns of the BLS establishment-survival table shipped in ``franchise_sim/data``."""
-
-
-# --- Bounds ------------------------------------------------------------------------------------
-# Every number a scenario holds is bounded, generously, by what a single local business can mean
-# and so that the model's arithmetic can never overflow, turn to NaN or ask for a random count it
-# cannot draw: the largest mean of a count is households x visits per customer x the largest
-# season factor (12) = 1e8 x 100 x 12 = 1.2e11, well under randomness.LARGEST_COUNT_MEAN; the
-# largest month of sales, 1e9 visits x 1e6 USD, and 360 months of it stay far inside a float.
-
-MAX_HOUSEHOLDS = 1e8
-"""Most households within reach: about the whole United States (131 million households)."""
-MAX_VISITS_PER_CUSTOMER = 100.0
-"""Most visits per customer per month: three a day."""
-MAX_CAPACITY_VISITS = 1e9
-"""Most visits a unit can serve in a month."""
-MAX_SPEND_PER_VISIT_USD = 1e6
-"""Largest average ticket."""
-MAX_USD_PER_MONTH = 1e9
-"""Largest monthly amount of money (payroll, rent, fees, draw)."""
-MAX_USD = 1e10
-"""Largest one-off amount of money (investment, equity, savings, a repair)."""
-MAX_P_PER_MONTH = 1.0
-"""Largest Bass p term: a monthly chance."""
-MAX_Q_PER_MONTH = 10.0
-"""Largest Bass q: published monthly values are well under 1."""
-MAX_MONTHS = 1200.0
-"""Longest duration or time constant: a century (999 months is a common "never")."""
-MAX_TERM_YEARS = 50.0
-"""Longest franchise term: the published range is 3-20 years (franchise_terms.csv)."""
-MAX_ROYALTY_RATE = 0.3
-"""Highest royalty accepted: published royalties run 1-15% of sales (Blair & Lafontaine 2005,
-in franchise_sim/data/franchise_terms.csv), so twice the top of that range cannot be meant."""
-MAX_AD_FUND_RATE = 0.2
-"""Highest ad-fund rate accepted: published rates are 1-4% of sales (franchise_terms.csv)."""
-MAX_LOCAL_MARKETING_RATE = 0.3
-"""Highest required local advertising: agreements ask 1-3% of sales (franchise_terms.csv)."""
-MAX_SEASON_FACTOR = 1000.0
-"""Largest relative demand of one month (the twelve are rescaled to average 1)."""
-MAX_SEED = 2**64 - 1
-"""Largest master seed."""
-MAX_TREND_PER_YEAR = 0.2
-"""Largest yearly growth or decline of a market's size: 20% a year, either way."""
-MAX_RIVALS = 1000
-"""Most rival firms already in a market at opening."""
-MAX_VISITS_TO_LEARN = MAX_CAPACITY_VISITS * MAX_MONTHS
-"""Largest number of visits a learning curve may take: a century at the largest capacity."""
-
-
-@dataclass(frozen=True)
-class Within:
-    """Validator: a fixed value, or every value a distribution can draw, lies in ``[low, high]``.
-
-    A distribution is judged by `draw_range`: its support, or for an unbounded normal or a
-    lognormal the extreme draws the runner can make.
-
-    Attributes:
-        low: Smallest value allowed.
-        high: Largest value allowed.
-    """
-
-    low: float
-    high: float
-
-    def __call__(self, value: Any) -> Any:
-        """Return the value, or raise the error pydantic reports for it."""
-        if value is None:
-            return value
-        lo, hi = draw_range(value)
-        if lo < self.low or hi > self.high:
-            if isinstance(value, int | float):
-                shown = f"{value:g}"
-            else:  # a normal or lognormal by its extreme draws, the others by their support
-                kind = "draws" if isinstance(value, Normal | LogNormal) else "support"
-                shown = f"{kind} [{lo:.6g}, {hi:.6g}]"
-            raise PydanticCustomError(
-                "out_of_range",
-                "{shown} lies outside the allowed range [{low}, {high}]",
-                {"shown": shown, "low": f"{self.low:g}", "high": f"{self.high:g}"},
-            )
-        return value
-
-
-Share = Annotated[Uncertain, AfterValidator(Within(0.0, 1.0))]
-"""A share between 0 and 1, fixed or uncertain."""
-Months = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_MONTHS))]
-"""A duration in months, fixed or uncertain."""
-UsdAmount = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_USD))]
-"""A one-off amount of money, fixed or uncertain."""
-UsdPerMonth = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_USD_PER_MONTH))]
-"""A monthly amount of money, fixed or uncertain."""
-PerMonth = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_P_PER_MONTH))]
-"""A Bass p term (a monthly chance), fixed or uncertain."""
-BassQ = Annotated[Uncertain, AfterValidator(Within(0.0, MAX_Q_PER_MONTH))]
-"""A Bass q (word of mouth per month), fixed or uncertain."""
 
 
 @dataclass(frozen=True)
@@ -204,14 +137,6 @@ def _plain_text(text: str, *, allowed: str = "") -> str:
 
 PlainText = Annotated[str, AfterValidator(_plain_text)]
 """A name or label: text without control characters."""
-
-
-class Section(BaseModel):
-    """Base of every scenario section: frozen, unknown keys rejected, no NaN or infinity."""
-
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, strict=True, allow_inf_nan=False, populate_by_name=True
-    )
 
 
 class TerminalValue(Section):
@@ -662,6 +587,20 @@ class Owner(Section):
         description="What the owner would earn in a job instead, while the business is open: "
         "their opportunity cost, deducted in the NPV; absent: none.",
     )
+    spare_hours_per_month: float = Field(
+        40.0,
+        ge=0,
+        le=744,
+        description="Hours a month the owner can give relationships (partners, projects, "
+        "associations) beyond running the business; stated assumption: about 10 hours a week.",
+    )
+    overstretch_quality_drop: float = Field(
+        0.10,
+        ge=0,
+        le=1,
+        description="Share of service quality lost when relationships ask twice the spare "
+        "hours, linearly from none at the spare hours; stated assumption.",
+    )
     review: OwnerReview | None = Field(
         None,
         description="The owner compares earnings with a benchmark and closes when the "
@@ -1106,6 +1045,9 @@ class ArmSpec(Section):
     investment: InvestmentOverride | None = None
     financing: FinancingOverride | None = None
     owner: OwnerOverride | None = None
+    project_group: ProjectGroup | None = Field(
+        None, description="A project with other firms (a joint bid, training or product)."
+    )
 
 
 Valuer = Callable[[Uncertain, str], float]
@@ -1172,6 +1114,7 @@ class Arm(Section):
     financing: Financing
     owner: Owner
     franchise: FranchiseTerms | None
+    project_group: ProjectGroup | None = None
 
     @property
     def is_franchise(self) -> bool:
@@ -1250,7 +1193,8 @@ class Scenario(Section):
     )
     arms: dict[str, ArmSpec] = Field(
         description="Ways of starting the business, compared with one another: `independent` "
-        "(the default baseline, no franchise terms) and at least one more."
+        "(the default baseline) and at least one more: franchises, or independents with other "
+        "relationships."
     )
 
     _resolved: dict[str, Arm] = PrivateAttr(default_factory=dict)
@@ -1298,6 +1242,7 @@ class Scenario(Section):
                     )
             sections: dict[str, Any] = {"name": name, "label": spec.label}
             sections["franchise"] = spec.franchise
+            sections["project_group"] = spec.project_group
             for section in OVERRIDABLE_SECTIONS:
                 shared: Section = getattr(self, section)
                 override: BaseModel | None = getattr(spec, section)

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from franchise_sim.model.business import Business
 from franchise_sim.model.calendar import Calendar, Phase
 from franchise_sim.model.plan import FranchisePlan
-from franchise_sim.model.relationships.relationship import Relationship
+from franchise_sim.model.relationships.relationship import ArmTerms, Relationship
 from franchise_sim.model.schedule import later, runs_until
 from franchise_sim.model.streams import (
     BRAND_SHOCK,
@@ -237,15 +237,23 @@ def brand_fade_factor(
 
 
 def attach(
-    env: simpy.Environment, calendar: Calendar, business: Business, streams: BatchStreams
+    env: simpy.Environment,
+    calendar: Calendar,
+    business: Business,
+    streams: BatchStreams,
+    terms: ArmTerms,
 ) -> Franchisor | None:
-    """The franchisor of an arm whose plan has a ``franchise`` section, else None."""
-    terms = [unit.franchise for unit in business.units]
-    if all(t is None for t in terms):
+    """The franchisor of an arm whose plan has a ``franchise`` section, else None.
+
+    The franchise's terms are drawn with the arm's plan (`plan.FranchisePlan`), not from
+    ``terms``: they shape the unit's plan itself (its investment, format and template).
+    """
+    planned = [unit.franchise for unit in business.units]
+    if all(t is None for t in planned):
         return None
-    if any(t is None for t in terms):
+    if any(t is None for t in planned):
         raise ValueError("an arm is a franchise in some replications of a batch, not all")
-    return Franchisor(env, calendar, business, [t for t in terms if t is not None], streams)
+    return Franchisor(env, calendar, business, [t for t in planned if t is not None], streams)
 
 
 FRANCHISE = Relationship(

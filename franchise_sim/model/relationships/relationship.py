@@ -3,21 +3,30 @@
 A franchise is one such relationship; a partnership, outsourcing or a marketing alliance joins
 the model the same way, as a further `Relationship` in the set handed to the engine (and carried
 to every worker with it), without edits to the core. A relationship declares its name (its
-section in an arm's plan), the cost lines it may charge, the counters it reports per arm and
+section in an arm's plan), the cost lines it may charge, the monthly columns it records (the
+customers it brought, the owner's hours it took), the counters it reports per arm and
 replication, and how it attaches its actor to one arm's business over a batch.
+
+A relationship reads its own section of the arm (`ArmTerms.section`) and draws its uncertain
+terms with `ArmTerms.draw`, keyed by the field's dotted path within the arm (for example
+``partnership.referrals_per_100_partner_customers``): every arm holding the same relationship
+draws the same uniforms (common random numbers), and nothing in the core changes for a new form.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import simpy
 from numpy.typing import NDArray
 
 from franchise_sim.model.calendar import Calendar
+from franchise_sim.model.draws import BatchDraws
+from franchise_sim.scenario.distributions import Uncertain, mean_of
+from franchise_sim.scenario.schema import Arm
 
 if TYPE_CHECKING:
     from franchise_sim.model.business import Business
@@ -32,7 +41,45 @@ class Partner(Protocol):
         ...
 
 
-Attach = Callable[[simpy.Environment, Calendar, "Business", "BatchStreams"], Partner | None]
+@dataclass(frozen=True, slots=True)
+class ArmTerms:
+    """What a relationship reads of the arm it may attach to, over a batch of replications.
+
+    Attributes:
+        arm: The arm as the scenario resolves it; None where the engine runs bare plans.
+        size: Replications in the batch.
+        draws: The batch's keyed draws (`draws.BatchDraws`); None draws every value at its mean.
+    """
+
+    arm: Arm | None
+    size: int
+    draws: BatchDraws | None = None
+
+    @property
+    def at_mean(self) -> bool:
+        """Whether the batch runs at expected values (the plan on paper): no chance events."""
+        return self.draws is None
+
+    def section(self, name: str) -> Any:
+        """The arm's section ``name`` (a relationship's terms), or None if it has none."""
+        return None if self.arm is None else getattr(self.arm, name, None)
+
+    def draw(self, value: Uncertain, key: str) -> NDArray[np.float64]:
+        """Each replication's draw of ``value`` under the draw key ``key`` (its dotted path).
+
+        A fixed number is itself everywhere; without draws (the plan on paper, a deterministic
+        run) an uncertain value is its mean.
+        """
+        if isinstance(value, int | float):
+            return np.full(self.size, float(value))
+        if self.draws is None:
+            return np.full(self.size, mean_of(value))
+        return np.asarray(self.draws.drawn(value, key), dtype=float)
+
+
+Attach = Callable[
+    [simpy.Environment, Calendar, "Business", "BatchStreams", ArmTerms], Partner | None
+]
 """Builds the relationship's actor for one arm over a batch, or returns None if it has none.
 
 Attach must be a module-level function (it travels to worker processes by reference).
@@ -44,16 +91,19 @@ class Relationship:
     """A kind of relationship the model knows.
 
     Attributes:
-        name: Its name (the section of an arm's plan it reads).
+        name: Its name (the section of an arm it reads).
         cost_lines: Cost lines it may charge, in order.
-        counters: Numbers it reports per arm and replication (0 where an arm has none).
+        counters: Numbers it reports per arm and replication (0 where an arm has none). A
+            name ending in ``_month`` is the month something happened (0: it did not).
         attach: Builds its actor for one arm's business.
+        columns: Monthly columns it records (`Business.record`), in order.
     """
 
     name: str
     cost_lines: tuple[str, ...]
     counters: tuple[str, ...]
     attach: Attach
+    columns: tuple[str, ...] = ()
 
 
 Relationships = tuple[Relationship, ...]
@@ -63,3 +113,8 @@ Relationships = tuple[Relationship, ...]
 def cost_lines(relationships: Relationships) -> tuple[str, ...]:
     """Every cost line the relationships may charge, in order."""
     return tuple(line for rel in relationships for line in rel.cost_lines)
+
+
+def recorded_columns(relationships: Relationships) -> tuple[str, ...]:
+    """Every monthly column the relationships record, in order."""
+    return tuple(column for rel in relationships for column in rel.columns)
