@@ -910,8 +910,9 @@ def dashboard(
 ) -> Figure:
     """The key panels on one page: customers, owner's cash, survival, NPV, differences, break-even.
 
-    There is one paired-difference panel for every arm compared with the baseline, side by
-    side on one scale; the page grows by a column, then a row, with the arms
+    There is one paired-difference panel for every arm compared with the baseline, each on
+    the scale of its own differences (a narrow one would be a sliver on a shared one); the
+    page grows by a column, then a row, with the arms
     (``dashboard_layout``). Two arms fill an A4 landscape page.
 
     Args:
@@ -933,7 +934,6 @@ def dashboard(
         figsize=(width * columns / 3, height * rows / 2), layout="constrained"
     )
     fixed = [draw for draw in DASHBOARD_PANELS if draw is not paired_difference]
-    differences: list[Axes] = []
     k = 0
 
     def panel() -> Axes:
@@ -955,14 +955,14 @@ def dashboard(
         ax = panel()
         paired_difference(results, ax, arm=arm, baseline=base)
         ax.set_xlabel(_wrapped(ax.get_xlabel(), PANEL_LABEL_WIDTH))  # both arms' labels
+        if len(others) > 1:  # side by side, a panel's title must fit its own width
+            ax.set_title(_wrapped(ax.get_title(), PANEL_LABEL_WIDTH))
         _compact(ax)
-        differences.append(ax)
     for draw in fixed[4:]:
         ax = panel()
         draw(results, ax)
         edge(ax)
         _compact(ax)
-    _same_span(differences)
     if results.deterministic:
         kind = "plan on paper (deterministic: every input at its mean, one path)"
     elif results.runs < MIN_RUNS_FOR_BANDS:
@@ -981,16 +981,6 @@ def dashboard(
         fontsize=11,
     )
     return figure
-
-
-def _same_span(axes: Sequence[Axes]) -> None:
-    """Give paired-difference panels one x range, so that their differences read on one scale."""
-    if len(axes) < 2:
-        return
-    low = min(ax.get_xlim()[0] for ax in axes)
-    high = max(ax.get_xlim()[1] for ax in axes)
-    for ax in axes:
-        ax.set_xlim(low, high)
 
 
 def _wrapped(text: str, width: int = LEGEND_WIDTH) -> str:
@@ -1047,7 +1037,7 @@ def _whole(draw: Panel) -> DrawFigure:
 
 
 def paired_differences(results: SimulationResults, *, baseline: str | None = None) -> Figure:
-    """One paired NPV-difference panel per arm compared with the baseline, on one scale.
+    """One paired NPV-difference panel per arm compared with the baseline, each on its own scale.
 
     One panel is a page 8 inches wide; two stand side by side; more fill rows of two.
 
@@ -1066,7 +1056,6 @@ def paired_differences(results: SimulationResults, *, baseline: str | None = Non
     axes = [page.add_subplot(rows, columns, k + 1) for k in range(len(others))]
     for arm, ax in zip(others, axes, strict=True):
         paired_difference(results, ax, arm=arm, baseline=base)
-    _same_span(axes)
     return page
 
 
