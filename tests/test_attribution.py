@@ -18,17 +18,25 @@ from franchise_sim.analysis.attribution import (
     Attribution,
     AttributionError,
     Step,
+    attributable_arms,
     attribute,
     attribution_from_results,
+    attributions_csv,
     counterfactual_scenario,
     default_order,
     order_matters,
     read_attribution_csv,
+    read_attributions_csv,
 )
 from franchise_sim.analysis.statistics import Interval
 from franchise_sim.interfaces.cli import main
 from franchise_sim.outputs.figures import attribution_waterfall
-from franchise_sim.outputs.folders import load_results, read_attribution
+from franchise_sim.outputs.folders import (
+    load_results,
+    read_attribution,
+    read_attributions,
+    save_results,
+)
 from franchise_sim.scenario.changes import with_changes
 from franchise_sim.scenario.schema import Mechanisms, Scenario
 from tests.conftest import AUTO_REPAIR, Variant
@@ -339,3 +347,28 @@ def test_a_franchise_arm_s_relationships_follow_its_mechanisms(variant: Variant)
     assert a.step_sum("npv") == pytest.approx(a.total_npv.estimate, rel=1e-9, abs=1e-6)
     again = read_attribution_csv(a.to_csv())
     assert again.order == a.order
+
+
+def test_every_arm_with_something_to_attribute_gets_its_own_table(
+    variant: Variant, tmp_path: Path
+) -> None:
+    scenario = variant(
+        {"arms.with_project": {"label": "Independent with a project", "project_group": PROJECT}}
+    )
+    assert attributable_arms(scenario) == ("franchise", "with_project")
+    both = [
+        attribute(scenario, arm, runs=20, seed=4, workers=1, horizon_months=12)
+        for arm in attributable_arms(scenario)
+    ]
+    text = attributions_csv(both)
+    assert text.count("row,mechanism") == 1  # one header, each arm's rows in turn
+    assert read_attributions_csv(text) == tuple(both)
+    with pytest.raises(AttributionError, match="holds 2 arms' attributions, not one"):
+        read_attribution_csv(text)
+    results = simulate(scenario, runs=20, seed=4, workers=1, horizon_months=12)
+    out = save_results(results, tmp_path / "run", figures=False, report=True, attribution=both)
+    assert read_attributions(out) == tuple(both)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="attribution-franchise"' in page
+    assert 'id="attribution-with_project"' in page
+    assert "Where the difference comes from: Independent with a project" in page

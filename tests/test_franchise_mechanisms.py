@@ -12,13 +12,14 @@ import simpy
 from scipy import stats
 
 from franchise_sim import SimulationResults, load_scenario, simulate
-from franchise_sim.engine.batch import all_cost_lines, monthly_columns
+from franchise_sim.engine.batch import DEFAULT_RELATIONSHIPS, all_cost_lines, monthly_columns
 from franchise_sim.model.books import UNIFORMS_PER_MONTH
 from franchise_sim.model.business import Business
 from franchise_sim.model.calendar import Calendar
 from franchise_sim.model.market import Market
 from franchise_sim.model.plan import plan_replication
 from franchise_sim.model.relationships.franchise import Franchisor, brand_fade_factor
+from franchise_sim.model.relationships.relationship import recorded_columns
 from franchise_sim.model.schedule import later, runs_until
 from franchise_sim.model.streams import BatchStreams
 from franchise_sim.scenario.changes import with_changes
@@ -291,8 +292,18 @@ def _world(
     unit = plan.units[1]
     lines = all_cost_lines()
     books = np.zeros((1, horizon, len(monthly_columns())))
+    columns = recorded_columns(DEFAULT_RELATIONSHIPS)
     business = Business(
-        env, calendar, market, [unit], uniforms, None, lines, noisy=False, books=books
+        env,
+        calendar,
+        market,
+        [unit],
+        uniforms,
+        None,
+        lines,
+        noisy=False,
+        books=books,
+        columns=columns,
     )
     assert unit.franchise is not None
     franchisor = Franchisor(env, calendar, business, [unit.franchise], streams)

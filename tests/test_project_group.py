@@ -22,6 +22,7 @@ from franchise_sim.model.relationships.project_group import (
     last_month,
     success_chance,
 )
+from franchise_sim.outputs.report import html_report
 from franchise_sim.scenario.schema import Scenario
 from tests.books import assert_books_balance
 from tests.conftest import Variant
@@ -138,3 +139,21 @@ def test_the_same_results_on_more_workers(variant: Variant, workers: int) -> Non
     more = simulate(scenario, runs=60, seed=3, workers=workers, horizon_months=18)
     np.testing.assert_array_equal(one.trajectories, more.trajectories)
     np.testing.assert_array_equal(one.outcomes["project_stalled"], more.outcomes["project_stalled"])
+
+
+def test_the_report_lists_the_project_s_terms_and_their_sources(variant: Variant) -> None:
+    scenario = _with_project(
+        variant, cost_usd_per_month={"dist": "uniform", "low": 200, "high": 400}
+    )
+    results = simulate(scenario, runs=20, seed=1, workers=1, horizon_months=12)
+    page = html_report(results, {}, {"break_even": b"png"})
+    assert "Relationships with other firms" in page
+    assert "Independent shop: project group" in page
+    assert "<code>structured_success_share</code><td>63%</td>" in page.replace("</td><td>", "<td>")
+    assert "Kale, Dyer &amp; Singh 2002" in page
+    assert "$300 <span" in page  # an uncertain cost: its mean, then where 90% of runs draw it
+    assert "stated assumption" in page
+    plain = html_report(
+        simulate(variant({}), runs=20, seed=1, workers=1, horizon_months=12), {}, {}
+    )
+    assert "Relationships with other firms" not in plain

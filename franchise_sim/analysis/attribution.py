@@ -585,6 +585,11 @@ def attribute(
     )
 
 
+def attributable_arms(scenario: Scenario) -> tuple[str, ...]:
+    """Every arm besides the independent with a franchise or other relationships, in order."""
+    return tuple(n for n in scenario.arms if n != BASELINE and default_order(scenario, n))
+
+
 def default_arm(scenario: Scenario) -> str:
     """The arm a report attributes.
 
@@ -609,12 +614,56 @@ def read_attribution_csv(text: str, where: str = "attribution.csv") -> Attributi
     """An attribution from the text ``Attribution.to_csv`` wrote.
 
     Raises:
+        AttributionError: The text is not one such table (``where`` names it in the message).
+    """
+    found = read_attributions_csv(text, where)
+    if len(found) != 1:
+        raise AttributionError(f"{where}: holds {len(found)} arms' attributions, not one")
+    return found[0]
+
+
+def as_attributions(
+    attribution: Attribution | Sequence[Attribution] | None,
+) -> tuple[Attribution, ...]:
+    """One attribution, several or none, as a tuple."""
+    if attribution is None:
+        return ()
+    if isinstance(attribution, Attribution):
+        return (attribution,)
+    return tuple(attribution)
+
+
+def attributions_csv(attributions: Sequence[Attribution]) -> str:
+    """Several arms' attributions as one CSV text: one header, each arm's rows in turn."""
+    parts = [a.to_csv() for a in attributions]
+    return parts[0] + "".join(p.split("\n", 1)[1] for p in parts[1:]) if parts else ""
+
+
+def read_attributions_csv(text: str, where: str = "attribution.csv") -> tuple[Attribution, ...]:
+    """Every arm's attribution in the text `attributions_csv` (or ``to_csv``) wrote, in order.
+
+    Raises:
         AttributionError: The text is not such a table (``where`` names it in the message).
     """
     try:
         rows = list(csv.DictReader(io.StringIO(text)))
         if not rows or tuple(rows[0].keys()) != CSV_COLUMNS:
             raise AttributionError(f"{where}: not an attribution table (its columns differ)")
+    except (KeyError, ValueError, TypeError, csv.Error) as exc:
+        if isinstance(exc, AttributionError):
+            raise
+        raise AttributionError(f"{where}: not a readable attribution table ({exc})") from None
+    tables: list[list[dict[str, str]]] = []
+    for row in rows:
+        if row["row"] == "start" or not tables:
+            tables.append([])
+        tables[-1].append(row)
+    return tuple(_attribution_of(table, where) for table in tables)
+
+
+def _attribution_of(rows: list[dict[str, str]], where: str) -> Attribution:
+    """One arm's attribution from its rows (start, steps, end, total)."""
+    try:
 
         def interval(row: dict[str, str], prefix: str, unit: str) -> Interval:
             def value(name: str) -> float:

@@ -422,26 +422,26 @@ def run(
                 executor=pool,
                 summary_only=summary_only,
             )
-        attribution = None
-        from franchise_sim.analysis.attribution import AttributionError, attribute, default_arm
+        attribution = []
+        if report and not no_attribution and not deterministic:
+            from franchise_sim.analysis.attribution import attributable_arms, attribute
 
-        try:
-            attributed: str | None = default_arm(model)
-        except AttributionError:  # no franchise, no other relationship: nothing to attribute
-            attributed = None
-        if report and not no_attribution and not deterministic and attributed is not None:
-            with _simulation(path), _progress_bar(total, quiet=quiet) as progress:
-                attribution = attribute(
-                    model,
-                    attributed,
-                    runs=results.runs,
-                    seed=results.seed,
-                    workers=workers,
-                    horizon_months=results.horizon_months,
-                    progress=progress,
-                    executor=pool,
-                    summary_only=summary_only,
-                )
+            arms = attributable_arms(model)
+            with _simulation(path), _progress_bar(total * len(arms), quiet=quiet) as progress:
+                attribution = [
+                    attribute(
+                        model,
+                        arm,
+                        runs=results.runs,
+                        seed=results.seed,
+                        workers=workers,
+                        horizon_months=results.horizon_months,
+                        progress=progress,
+                        executor=pool,
+                        summary_only=summary_only,
+                    )
+                    for arm in arms
+                ]
     try:
         written = save_results(
             results,
@@ -778,7 +778,10 @@ EXIT_CHECK_FAILED = 1
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option(
-    "--arm", default=None, help="The franchise arm to attribute [default: franchise, or the first]."
+    "--arm",
+    default=None,
+    help="The arm to attribute: a franchise, or one with other relationships "
+    "[default: franchise, or the first such arm].",
 )
 @_simulation_options(runs="Paired replications per arm.", seed="Master seed.")
 @click.option(
@@ -801,12 +804,14 @@ def attribute(
     force: bool,
     quiet: bool,
 ) -> None:
-    """Show where the difference between a franchise arm and the independent comes from.
+    """Show where the difference between an arm and the independent comes from.
 
-    Counterfactual arms switch the franchise's mechanisms on one at a time (financing, format,
-    fees, brand, template, purchasing, customization limit, franchisor risk) over the same
-    markets and events; each step is the paired mean change in the owner's NPV and in survival
-    at year 5 (or the horizon), and the steps add up to the total difference. The reverse order
+    Counterfactual arms switch the arm's steps on one at a time over the same markets and
+    events: a franchise's mechanisms (financing, format, fees, brand, template, purchasing,
+    customization limit, franchisor risk), then each other relationship it holds (a
+    partnership, a marketing alliance...); each step is the paired mean change in the owner's
+    NPV and in survival at year 5 (or the horizon), and the steps add up to the total
+    difference. The reverse order
     is run too, and a step that depends on the order beyond its noise is named. Prints the
     table and writes a folder with attribution.csv, attribution.png and attribution.html.
     """

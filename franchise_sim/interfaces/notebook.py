@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -96,7 +96,7 @@ class Results(SimulationResults):
         report: bool = False,
         xlsx: bool = False,
         force: bool = False,
-        attribution: Attribution | None = None,
+        attribution: Attribution | Sequence[Attribution] | None = None,
     ) -> Path:
         """Write the same results folder as ``franchise-sim run`` (read back by ``load_results``).
 
@@ -107,7 +107,7 @@ class Results(SimulationResults):
             xlsx: Also write ``workbook.xlsx`` for spreadsheets.
             force: Replace ``out_dir`` if it holds earlier results. Without it they are kept
                 and the new folder is written beside them (``out_dir-2``, ``out_dir-3``, ...).
-            attribution: Where the franchise's difference comes from
+            attribution: Where each arm's difference comes from (one or one per arm)
                 (``analysis.attribution.attribute``), written as ``attribution.csv`` and
                 shown in the report, as ``franchise-sim run --report`` does.
 

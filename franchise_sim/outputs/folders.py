@@ -104,7 +104,7 @@ def save_results(
     report: bool = False,
     xlsx: bool = False,
     force: bool = False,
-    attribution: Attribution | None = None,
+    attribution: Attribution | Sequence[Attribution] | None = None,
     baseline: str | None = None,
 ) -> Path:
     """Write the results folder atomically and return its path.
@@ -120,9 +120,9 @@ def save_results(
         force: Replace ``out_dir`` if it holds earlier results of a run. Without it they are
             kept and the new folder is written beside them under the next free name
             (``out_dir-2``, ``out_dir-3``, ...).
-        attribution: Where the franchise's difference comes from (``attribution.attribute``),
-            written as ``attribution.csv`` and shown in the report; optional data beside the
-            results, so ``load_results`` reads a folder with or without it.
+        attribution: Where each arm's difference comes from (``attribution.attribute``, one
+            or one per arm), written as ``attribution.csv`` and shown in the report; optional
+            data beside the results, so ``load_results`` reads a folder with or without it.
         baseline: The arm the others are compared with in the figures, the report and the
             workbook (``independent`` if None); recorded in the manifest, so that ``redraw``
             compares the same way.
@@ -160,8 +160,13 @@ def save_results(
             from franchise_sim.outputs.workbook import write_workbook
 
             write_workbook(results, staging, record)
-        if attribution is not None:
-            (staging / ATTRIBUTION_FILE).write_text(attribution.to_csv(), encoding="utf-8")
+        from franchise_sim.analysis.attribution import as_attributions, attributions_csv
+
+        attributions = as_attributions(attribution)
+        if attributions:
+            (staging / ATTRIBUTION_FILE).write_text(
+                attributions_csv(attributions), encoding="utf-8"
+            )
         if figures or report:
             from franchise_sim.outputs.figures import FIGURE_NAMES
 
@@ -173,7 +178,7 @@ def save_results(
                 names=shown,
                 report=report,
                 write=Path.write_bytes,
-                attribution=attribution,
+                attribution=attributions,
                 baseline=baseline,
             )
     return staged.destination
@@ -563,7 +568,7 @@ def _write_pictures(
     names: tuple[str, ...],
     report: bool,
     write: Callable[[Path, bytes], object],
-    attribution: Attribution | None = None,
+    attribution: Sequence[Attribution] = (),
     baseline: str | None = None,
 ) -> list[Path]:
     """Write the named figures as PNG and, if asked, the report; each figure is drawn once."""
@@ -627,7 +632,7 @@ def redraw(
     folder = Path(folder)
     results, record = _read_folder(folder)
     baseline = choose_baseline(results.arms, baseline or record.get("baseline"))
-    attribution = read_attribution(folder) if report else None
+    attribution = read_attributions(folder) if report else ()
     wanted = (names or FIGURE_NAMES) if figures else ()
     try:
         return _write_pictures(
@@ -645,21 +650,31 @@ def redraw(
 
 
 def read_attribution(folder: str | Path) -> Attribution | None:
-    """The attribution saved beside a run's results (``attribution.csv``), None without one.
+    """The first arm's attribution saved beside a run's results, None without one.
 
     Raises:
         ResultsFolderError: The file is there but cannot be read as an attribution.
     """
-    from franchise_sim.analysis.attribution import AttributionError, read_attribution_csv
+    found = read_attributions(folder)
+    return found[0] if found else None
+
+
+def read_attributions(folder: str | Path) -> tuple[Attribution, ...]:
+    """Every arm's attribution saved beside a run's results (``attribution.csv``), in order.
+
+    Raises:
+        ResultsFolderError: The file is there but cannot be read as attributions.
+    """
+    from franchise_sim.analysis.attribution import AttributionError, read_attributions_csv
 
     folder = Path(folder)
     path = folder / ATTRIBUTION_FILE
     if not os.path.lexists(path):
-        return None
+        return ()
     try:
         if not path.is_file() or path.stat().st_size > _MANIFEST_BYTES:
             raise _invalid(folder, f"{ATTRIBUTION_FILE} is not a regular file of a few kilobytes")
-        return read_attribution_csv(path.read_text(encoding="utf-8"), ATTRIBUTION_FILE)
+        return read_attributions_csv(path.read_text(encoding="utf-8"), ATTRIBUTION_FILE)
     except OSError as exc:
         raise _invalid(folder, f"{ATTRIBUTION_FILE} cannot be read ({_reason(exc)})") from None
     except UnicodeDecodeError:

@@ -8,13 +8,14 @@ script, stylesheet, font or image outside the file itself.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from franchise_sim.analysis.attribution import as_attributions
 from franchise_sim.analysis.comparison import (
     Comparison,
     Wording,
@@ -27,6 +28,7 @@ from franchise_sim.analysis.statistics import Interval
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.model.books import GAVE_UP, INSOLVENT, OWNER_EXIT, SOLD
 from franchise_sim.outputs.figures import FIGURES
+from franchise_sim.outputs.relationship_terms import relationship_terms_html
 from franchise_sim.scenario.distributions import mean_of
 from franchise_sim.scenario.schema import Arm, Scenario
 
@@ -630,16 +632,16 @@ def attribution_section(attribution: Attribution, picture: bytes | None = None) 
         if flags
         else "Switched on in reverse order, no step differs by more than its noise."
     )
-    return f"""<section id="attribution">
-<h2>Where the difference comes from</h2>
+    return f"""<section id="attribution-{escape(a.arm)}">
+<h2>Where the difference comes from: {escape(a.arm_label)}</h2>
 <p class="muted">Counterfactual arms switch the arm's steps on one at a time (a franchise's
 mechanisms, then each other relationship it holds) over the same markets and events (common
 random numbers, {a.runs:,} paired runs, seed {a.seed}): the first has none and runs as the
 independent, the last has all and is {escape(a.arm_label)}. Each step is the paired mean change
 in the owner's NPV and in survival at month {a.survival_month} (points) when one more step is on;
 the steps add up to the total paired difference. Order used: {escape(order)}.</p>
-<figure id="figure-attribution"><img alt="Waterfall of the steps from the independent to
-{escape(a.arm_label)}" src="data:image/png;base64,{image}"></figure>
+<figure id="figure-attribution-{escape(a.arm)}"><img alt="Waterfall of the steps from the
+independent to {escape(a.arm_label)}" src="data:image/png;base64,{image}"></figure>
 <table><thead><tr><th></th><th>NPV (USD)</th><th>95% interval</th><th>Survival</th>
 <th>95% interval</th></tr></thead><tbody>{"".join(rows)}</tbody></table>
 <p class="muted">{flag_text} An order-free alternative, the Shapley average over every order of
@@ -652,7 +654,7 @@ def html_report(
     record: Mapping[str, Any],
     images: Mapping[str, bytes],
     *,
-    attribution: Attribution | None = None,
+    attribution: Attribution | Sequence[Attribution] | None = None,
     baseline: str | None = None,
 ) -> str:
     """The whole report as one HTML page.
@@ -662,8 +664,8 @@ def html_report(
         record: The run manifest (see ``archive.manifest``).
         images: PNG bytes of every figure, by figure name (see ``figures.render``), drawn
             with the same baseline.
-        attribution: Where the franchise's difference comes from; without it the report has
-            no such section.
+        attribution: Where each arm's difference comes from (one or one per arm); without it
+            the report has no such section.
         baseline: The arm every other is compared with; ``independent`` if not given.
 
     Returns:
@@ -711,6 +713,7 @@ draws its own value, the same draw for every arm where the input is shared. The 
 says where each figure comes from.</p>
 {_assumptions_table(results)}
 {_policy_note(results)}
+{relationship_terms_html(scenario, results.arms)}
 <h3>Market and random events (the same for every arm)</h3>
 {_market_table(results)}
 </section>
@@ -729,7 +732,7 @@ cash and savings, the owner giving up, or a personal exit (a sale counts as an e
 BLS).</li><li><em>NPV</em>: {npv_definition(scenario)}</li>{_definitions(comparison)}
 </ul></div>
 </section>
-{attribution_section(attribution) if attribution is not None else ""}
+{"".join(attribution_section(a) for a in as_attributions(attribution))}
 <section id="figures">
 <h2>Figures</h2>
 {figures}
