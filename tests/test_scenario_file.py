@@ -628,6 +628,23 @@ def test_a_scenario_needs_no_franchise_arm(base: dict[str, Any]) -> None:
     assert not any(arm.is_franchise for arm in scenario.resolved_arms())
 
 
+def test_no_franchise_arm_is_needed_but_a_second_arm_is(
+    tmp_path: Path, base: dict[str, Any]
+) -> None:
+    data = copy.deepcopy(base)
+    for arm in data["arms"].values():
+        arm.pop("franchise", None)
+    path = tmp_path / "no_franchise.yaml"
+    path.write_text(dump(data), encoding="utf-8")
+    assert not any(arm.is_franchise for arm in load_scenario(path).resolved_arms())
+    text = dump(data | {"arms": {"independent": data["arms"]["independent"]}})
+    message, _ = error_for(tmp_path, text)
+    assert message.endswith(
+        f"line {line_of(text, 'arms')}: arms needs at least one arm besides `independent` to "
+        "compare with"
+    )
+
+
 def test_independent_arm_with_franchise_terms(tmp_path: Path, base: dict[str, Any]) -> None:
     terms = base["arms"][franchise_arm(base)]["franchise"]
     text = dump(set_at(base, ("arms", "independent", "franchise"), terms))

@@ -92,6 +92,7 @@ def test_frame_is_tidy_with_one_row_per_point_arm_and_metric(royalty_sweep: pd.D
     assert (ordered["estimate"] <= ordered["high"]).all()
     assert royalty_sweep.attrs == {
         "scenario": "Auto repair shop",
+        "baseline": "independent",
         "parameters": [ROYALTY],
         "grid": {ROYALTY: ROYALTIES},
         "reached": {ROYALTY: ["franchise"]},

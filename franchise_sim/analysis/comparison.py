@@ -6,6 +6,10 @@ the command line prints, ``Comparison.to_frame`` gives the same figures as a tid
 The table's rows (``headline_rows``, ``difference_rows``) and the verdict read the same numbers,
 so the command line, the report and a notebook show one set of figures.
 
+Every other arm is set against one baseline arm, ``independent`` unless ``compare(results,
+baseline=...)`` names another (``choose_baseline``); ``Comparison.pairs`` holds every pair of
+arms besides, for comparisons of three strategies or more.
+
 The table leads with what the draw policy does not set (survival, the owner's NPV and cash flow,
 customers, milestones). The business's cash at the horizon comes last: it mostly shows the
 policy itself, since the owner draws everything above the ceiling and the target draw only out
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,10 +43,50 @@ if TYPE_CHECKING:
     import pandas as pd
 
 BASELINE = "independent"
-"""The arm every other arm is compared with."""
+"""The arm every other arm is compared with unless another is chosen (``baseline=``)."""
 
 HUGE_RUNS = 1_000_000
 """Above this many runs a difference is called too small to matter."""
+
+
+class BaselineError(KeyError):
+    """The arm asked for as the baseline is not an arm of the results.
+
+    Attributes:
+        baseline: The name asked for.
+        arms: The arms there are.
+    """
+
+    def __init__(self, baseline: str, arms: Sequence[str]) -> None:
+        """Say which name was asked for among which arms."""
+        super().__init__(baseline)
+        self.baseline = baseline
+        self.arms = tuple(arms)
+
+    def __str__(self) -> str:
+        """``no arm 'x' to compare with; the arms are independent, franchise``."""
+        return f"no arm {self.baseline!r} to compare with; the arms are {', '.join(self.arms)}"
+
+
+def choose_baseline(arms: Sequence[str], baseline: str | None = None) -> str:
+    """The arm the others are compared with: ``baseline`` checked, or the default.
+
+    Args:
+        arms: The arms there are.
+        baseline: The arm asked for; None for the default, ``independent`` (or the first arm
+            when there is none of that name).
+
+    Returns:
+        The baseline's name.
+
+    Raises:
+        BaselineError: ``baseline`` is not one of ``arms``; the message names the arms there are.
+    """
+    if baseline is None:
+        return BASELINE if BASELINE in arms else arms[0]
+    if baseline not in arms:
+        raise BaselineError(baseline, arms)
+    return baseline
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +115,13 @@ class ArmSummary:
 
 @dataclass(frozen=True, slots=True)
 class Contrast:
-    """One arm against the baseline over paired replications."""
+    """One arm against another (the baseline, or any pair's first) over paired replications.
+
+    Every difference is ``arm`` minus ``baseline``, run by run.
+    """
 
     arm: str
+    baseline: str
     survival_points: dict[int, Interval]  # month -> difference in points open at its end
     npv: Interval  # mean of the paired differences
     npv_median_difference: Interval  # median of the paired differences, order-statistic interval
@@ -141,6 +189,7 @@ class Verdict:
     Attributes:
         arm: The arm compared with the baseline.
         label: Its label.
+        baseline: The arm it is compared with.
         baseline_label: The baseline's label.
         runs: Paired runs the numbers rest on.
         horizon_months: The month survival is read at.
@@ -164,6 +213,7 @@ class Verdict:
 
     arm: str
     label: str
+    baseline: str
     baseline_label: str
     runs: int
     horizon_months: int
@@ -435,9 +485,11 @@ class Comparison:
     seed: int
     deterministic: bool
     discount_rate_per_year: float
+    baseline: str  # the arm every other arm is set against
     arms: tuple[ArmSummary, ...]
-    contrasts: tuple[Contrast, ...]
-    verdicts: tuple[Verdict, ...]
+    contrasts: tuple[Contrast, ...]  # each other arm minus the baseline, in arm order
+    verdicts: tuple[Verdict, ...]  # each other arm against the baseline
+    pairs: tuple[Contrast, ...] = ()  # every pair: the contrasts, then later arms minus earlier
 
     def verdict(self, arm: str | None = None) -> Verdict:
         """The verdict of ``arm`` (the first arm compared with the baseline if None)."""
@@ -452,8 +504,8 @@ class Comparison:
     @property
     def question(self) -> str:
         """The decision, from the arm labels: ``A or B: which is the better start?``."""
-        labels = [a.label for a in self.arms if a.arm != BASELINE]
-        labels += [a.label for a in self.arms if a.arm == BASELINE]
+        labels = [a.label for a in self.arms if a.arm != self.baseline]
+        labels += [a.label for a in self.arms if a.arm == self.baseline]
         options = (
             " or ".join(labels)
             if len(labels) < 3
@@ -573,8 +625,48 @@ class Comparison:
         ]
         return tuple(rows)
 
+    def pair_rows(self, pair: Contrast) -> tuple[DifferenceRow, ...]:
+        """The few paired differences the table of every pair shows for one pair, in order.
+
+        The owner's NPV (the median of the run-by-run differences, or the one difference of
+        the plan on paper), the share of runs in which its NPV is higher, and the difference in
+        points open at the horizon.
+        """
+        after = f"Open after {period(self.horizon_months)}"
+        if self.deterministic:
+            return (
+                DifferenceRow("Owner's NPV", "signed_usd", pair.npv),
+                DifferenceRow(after, "points", pair.survival_points[self.horizon_months]),
+            )
+        return (
+            DifferenceRow(
+                "Owner's NPV: median of the differences", "signed_usd", pair.npv_median_difference
+            ),
+            DifferenceRow("Runs where its NPV is higher", "share", pair.probability_npv_better),
+            DifferenceRow(after, "points", pair.survival_points[self.horizon_months]),
+        )
+
+    def pairs_frame(self) -> pd.DataFrame:
+        """Tidy table of every pair: one row per (arm, baseline, metric, statistic).
+
+        Each difference is ``arm`` minus ``baseline``, run by run; the pairs with the
+        comparison's baseline repeat its contrasts.
+        """
+        import pandas as pd
+
+        rows: list[dict[str, object]] = []
+        for pair in self.pairs:
+            for metric, value in _pair_values(pair):
+                for stat, number in value.items():
+                    rows.append({"baseline": pair.baseline} | _row(pair.arm, metric, stat, number))
+        return pd.DataFrame(rows, columns=["arm", "baseline", "metric", "statistic", "value"])
+
     def to_frame(self) -> pd.DataFrame:
-        """Tidy table: one row per (arm, metric, statistic)."""
+        """Tidy table: one row per (arm, metric, statistic).
+
+        The ``difference_*`` rows are each arm minus ``baseline``; ``pairs_frame`` names the
+        two arms of every pair.
+        """
         import pandas as pd
 
         rows: list[dict[str, object]] = []
@@ -668,7 +760,7 @@ class Comparison:
             )
         labels = {a.arm: a.label for a in self.arms}
         for c in self.contrasts:
-            heading = f"{labels[c.arm]} minus {labels[BASELINE]}"
+            heading = f"{labels[c.arm]} minus {labels[c.baseline]}"
             lines += ["", heading if self.deterministic else heading + ": paired, 95% intervals"]
             diffs = self.difference_rows(c)
             name_width = max(len(d.name) for d in diffs) + 4
@@ -685,6 +777,8 @@ class Comparison:
                 else:
                     line = f"  {d.name:{name_width - 2}}{format_value(d.value, d.kind):>14}"
                 lines.append(line.rstrip())
+        if len(self.pairs) > len(self.contrasts):
+            lines += ["", *self._pairs_text()]
         for v in self.verdicts:
             lines += ["", f"Verdict, {v.label} against {v.baseline_label}:"]
             for sentence in v.sentences():
@@ -696,6 +790,55 @@ class Comparison:
                     break_on_hyphens=False,
                 )
         return "\n".join(lines)
+
+    def _pairs_text(self) -> list[str]:
+        """The table of every pair as lines of text: a row per pair, a column per difference."""
+        labels = {a.arm: a.label for a in self.arms}
+        names = [f"{labels[p.arm]} minus {labels[p.baseline]}" for p in self.pairs]
+        table = [
+            [_difference_cell(d, self.deterministic) for d in self.pair_rows(p)] for p in self.pairs
+        ]
+        heads = [d.name for d in self.pair_rows(self.pairs[0])]
+        first = max(len(n) for n in names) + 4
+        widths = [max(len(h), *(len(row[k]) for row in table)) + 3 for k, h in enumerate(heads)]
+        title = "Every pair" + ("" if self.deterministic else ": paired, 95% intervals")
+        lines = [
+            title,
+            " " * first + "".join(f"{h:>{w}}" for h, w in zip(heads, widths, strict=True)),
+        ]
+        for name, row in zip(names, table, strict=True):
+            cells = "".join(f"{c:>{w}}" for c, w in zip(row, widths, strict=True))
+            lines.append(f"  {name:{first - 2}}{cells}".rstrip())
+        return lines
+
+
+def _difference_cell(row: DifferenceRow, deterministic: bool) -> str:
+    """One difference as text: the estimate, with its 95% interval in brackets when it has one."""
+    if not isinstance(row.value, Interval):
+        return format_value(row.value, row.kind)
+    text = format_value(row.value.estimate, row.kind)
+    if deterministic or math.isnan(row.value.low):
+        return text
+    return (
+        f"{text} ({format_value(row.value.low, row.kind)} to "
+        f"{format_value(row.value.high, row.kind)})"
+    )
+
+
+def _pair_values(pair: Contrast) -> Iterator[tuple[str, dict[str, float]]]:
+    """The figures of one pair by metric name, each as its statistics (estimate, low, high)."""
+
+    def interval(i: Interval) -> dict[str, float]:
+        return {"estimate": i.estimate, "low": i.low, "high": i.high}
+
+    for month, gap in pair.survival_points.items():
+        yield f"difference_survival_month_{month}", interval(gap)
+    yield "difference_npv", interval(pair.npv) | {"probability_better": pair.probability_npv_better}
+    yield "median_difference_npv", interval(pair.npv_median_difference)
+    yield "difference_owner_cash_flow", interval(pair.owner_cash_flow)
+    yield "difference_final_customers", interval(pair.final_customers)
+    yield "difference_final_customers_both_open", interval(pair.final_customers_both_open)
+    yield "difference_final_cash", interval(pair.final_cash)
 
 
 def definitions(horizon_months: int) -> tuple[str, ...]:
@@ -721,8 +864,22 @@ def _cell(cell: tuple[float, ...], kind: str) -> str:
     return " to ".join(format_value(x, kind) for x in cell)
 
 
-def compare(results: SimulationResults) -> Comparison:
-    """Headline figures of each arm, paired differences against the independent, verdicts."""
+def compare(results: SimulationResults, baseline: str | None = None) -> Comparison:
+    """Headline figures of each arm, paired differences against the baseline, every pair, verdicts.
+
+    Args:
+        results: The results compared.
+        baseline: The arm every other arm is set against; ``independent`` if None (see
+            ``choose_baseline``).
+
+    Returns:
+        The comparison; its ``contrasts`` and ``verdicts`` hold each other arm against the
+        baseline, its ``pairs`` every pair of arms.
+
+    Raises:
+        BaselineError: ``baseline`` is not an arm of the results.
+    """
+    base_arm = choose_baseline(results.arms, baseline)
     horizon = results.horizon_months
     months = sorted({m for m in (12, 36, 60) if m <= horizon} | {horizon})
     alive = {m: results.alive_at(m) for m in months}  # from the closure months when no books
@@ -758,39 +915,28 @@ def compare(results: SimulationResults) -> Comparison:
                 cash_ceiling_usd=max(owner.cash_ceiling_usd, owner.cash_floor_usd),
             )
         )
-    base = results.arm_index(BASELINE)
-    contrasts: list[Contrast] = []
-    verdicts: list[Verdict] = []
-    both_open = (out["survived"] > 0.5) & (out["survived"][base] > 0.5)
-    for i, arm in enumerate(results.arms):
-        if i == base:
-            continue
+    base = results.arm_index(base_arm)
+    order = [base, *(i for i in range(len(results.arms)) if i != base)]
 
-        def diff(name: str, i: int = i) -> Interval:
-            return paired_difference(out[name][i], out[name][base])
+    def contrast(i: int, j: int) -> Contrast:
+        """Arm ``i`` minus arm ``j``, run by run."""
+        return _contrast(results, alive, i, j)
 
-        gaps = {m: 100.0 * (alive[m][i] - alive[m][base]) for m in months}
-        npv_gaps = out["npv"][i] - out["npv"][base]
-        customers = out["final_customers"]
-        contrast = Contrast(
-            arm=arm,
-            survival_points={
-                m: paired_difference(100.0 * alive[m][i], 100.0 * alive[m][base]) for m in months
-            },
-            npv=diff("npv"),
-            npv_median_difference=median_interval(npv_gaps),
-            probability_npv_better=probability_better(out["npv"][i], out["npv"][base]),
-            owner_cash_flow=diff("cumulative_owner_cash_flow"),
-            final_customers=diff("final_customers"),
-            final_customers_both_open=paired_difference(
-                customers[i][both_open[i]], customers[base][both_open[i]]
-            ),
-            final_cash=diff("final_cash"),
+    contrasts = [contrast(i, base) for i in order[1:]]
+    verdicts = [
+        _verdict_of(
+            results,
+            arms[i],
+            arms[base],
+            c,
+            out["npv"][i] - out["npv"][base],
+            100.0 * (alive[horizon][i] - alive[horizon][base]),
         )
-        contrasts.append(contrast)
-        verdicts.append(
-            _verdict_of(results, arms[i], arms[base], contrast, npv_gaps, gaps[horizon])
-        )
+        for i, c in zip(order[1:], contrasts, strict=True)
+    ]
+    pairs = [*contrasts]
+    for k, j in enumerate(order[1:], start=1):
+        pairs += [contrast(i, j) for i in order[k + 1 :]]
     return Comparison(
         scenario_name=results.scenario.name,
         runs=results.runs,
@@ -798,9 +944,40 @@ def compare(results: SimulationResults) -> Comparison:
         seed=results.seed,
         deterministic=results.deterministic,
         discount_rate_per_year=results.scenario.run.discount_rate_per_year,
+        baseline=base_arm,
         arms=tuple(arms),
         contrasts=tuple(contrasts),
         verdicts=tuple(verdicts),
+        pairs=tuple(pairs),
+    )
+
+
+def _contrast(
+    results: SimulationResults, alive: dict[int, NDArray[np.float64]], i: int, base: int
+) -> Contrast:
+    """Arm ``i`` minus arm ``base`` over paired runs: survival by month, money, customers."""
+    out = results.outcomes
+
+    def diff(name: str) -> Interval:
+        return paired_difference(out[name][i], out[name][base])
+
+    both_open = (out["survived"][i] > 0.5) & (out["survived"][base] > 0.5)
+    customers = out["final_customers"]
+    return Contrast(
+        arm=results.arms[i],
+        baseline=results.arms[base],
+        survival_points={
+            m: paired_difference(100.0 * alive[m][i], 100.0 * alive[m][base]) for m in alive
+        },
+        npv=diff("npv"),
+        npv_median_difference=median_interval(out["npv"][i] - out["npv"][base]),
+        probability_npv_better=probability_better(out["npv"][i], out["npv"][base]),
+        owner_cash_flow=diff("cumulative_owner_cash_flow"),
+        final_customers=diff("final_customers"),
+        final_customers_both_open=paired_difference(
+            customers[i][both_open], customers[base][both_open]
+        ),
+        final_cash=diff("final_cash"),
     )
 
 
@@ -824,6 +1001,7 @@ def _verdict_of(
     return Verdict(
         arm=arm.arm,
         label=arm.label,
+        baseline=base.arm,
         baseline_label=base.label,
         runs=results.runs,
         horizon_months=horizon,
@@ -844,20 +1022,24 @@ def _verdict_of(
     )
 
 
-def verdict(results: SimulationResults, arm: str | None = None) -> Verdict:
+def verdict(
+    results: SimulationResults, arm: str | None = None, *, baseline: str | None = None
+) -> Verdict:
     """In plain words: which path is likely better for the owner's NPV and for survival.
 
     Args:
         results: The results judged.
-        arm: The arm judged against the independent; the first other arm if None.
+        arm: The arm judged against the baseline; the first other arm if None.
+        baseline: The arm it is judged against; ``independent`` if None.
 
     Returns:
-        The verdict, resting on the numbers of ``compare(results)``.
+        The verdict, resting on the numbers of ``compare(results, baseline)``.
 
     Raises:
-        KeyError: ``arm`` is not an arm compared with the independent.
+        BaselineError: ``baseline`` is not an arm of the results.
+        KeyError: ``arm`` is not an arm compared with the baseline.
     """
-    return compare(results).verdict(arm)
+    return compare(results, baseline).verdict(arm)
 
 
 def _row(arm: str, metric: str, statistic: str, value: float) -> dict[str, object]:

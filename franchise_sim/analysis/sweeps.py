@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from franchise_sim.analysis.comparison import BASELINE, compare, number_text, period, signed_text
+from franchise_sim.analysis.comparison import (
+    BASELINE,
+    choose_baseline,
+    compare,
+    number_text,
+    period,
+    signed_text,
+)
 from franchise_sim.analysis.statistics import Interval, mean_interval, median_interval
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.engine.runner import Progress, simulate
@@ -49,11 +56,15 @@ class MetricInfo:
 
     title: str  # short enough for an axis label
     unit: Literal["share", "usd", "points"]  # shares 0 to 1, USD, or percentage points
-    contrast: bool  # an arm against the independent one (only non-baseline arms have it)
+    contrast: bool  # an arm against the baseline (only the other arms have it)
 
 
-def metric_info(metric: str) -> MetricInfo:
+def metric_info(metric: str, baseline: str = BASELINE) -> MetricInfo:
     """The title and unit of a sweep metric, such as ``npv_mean`` or ``survival_month_60``.
+
+    Args:
+        metric: The metric's name (see ``metric_names``).
+        baseline: The arm the contrasts are set against, named in their titles.
 
     Raises:
         KeyError: No sweep metric has that name.
@@ -64,9 +75,9 @@ def metric_info(metric: str) -> MetricInfo:
         "break_even_share": MetricInfo("Reaching break-even", "share", False),
         "payback_share": MetricInfo("Owner paid back", "share", False),
         "insolvency_share": MetricInfo("Closed insolvent", "share", False),
-        "npv_difference": MetricInfo(f"Owner's NPV minus the {BASELINE}'s", "usd", True),
+        "npv_difference": MetricInfo(f"Owner's NPV minus the {baseline}'s", "usd", True),
         "probability_npv_better": MetricInfo(
-            f"Runs with a higher NPV than the {BASELINE}", "share", True
+            f"Runs with a higher NPV than the {baseline}", "share", True
         ),
     }
     if metric in fixed:
@@ -77,7 +88,7 @@ def metric_info(metric: str) -> MetricInfo:
         if month != metric and month.isdigit() and int(month) > 0:
             title = f"Open after {period(int(month))}"
             if contrast:
-                return MetricInfo(f"{title}, minus the {BASELINE}", "points", True)
+                return MetricInfo(f"{title}, minus the {baseline}", "points", True)
             return MetricInfo(title, "share", False)
     raise KeyError(f"{metric!r} is not a sweep metric")
 
@@ -86,7 +97,7 @@ def metric_names(horizon_months: int) -> tuple[str, ...]:
     """The metrics a sweep reports over ``horizon_months`` months, per-arm ones first.
 
     Survival is reported after 12 months and at the horizon (only the horizon when it is
-    shorter than 12 months); the last three metrics are contrasts with the independent arm.
+    shorter than 12 months); the last three metrics are contrasts with the baseline arm.
     """
     return (
         *(f"survival_month_{m}" for m in _survival_months(horizon_months)),
@@ -187,6 +198,7 @@ def sweep(
     workers: int | None = None,
     horizon_months: int | None = None,
     progress: Progress | None = None,
+    baseline: str | None = None,
 ) -> pd.DataFrame:
     """Simulate every point of a grid of scenario changes with common random numbers.
 
@@ -210,24 +222,27 @@ def sweep(
         horizon_months: Months to simulate; the scenario's ``run.horizon_months`` if not given.
         progress: Optional callback told how many replications each finished batch held
             (points x runs in all).
+        baseline: The arm the contrasts are set against; ``independent`` if not given.
 
     Returns:
         A tidy frame, one row per (point, arm, metric): one column per parameter (named by its
         path as given), then ``arm``, ``label``, ``metric``, ``estimate``, ``low`` and
         ``high`` (95% interval; NaN where there is none). Metrics are ``metric_names``; the
-        contrasts appear only for arms other than the independent. ``frame.attrs`` holds
-        ``scenario``, ``parameters``, ``grid``, ``reached`` (each parameter's arms, from
-        ``scenario.changes.reached_arms``: an arm not listed has the same numbers at every
-        value of it), ``points``, ``seed``, ``runs``, ``horizon_months``, ``arms``, ``labels``
-        and ``run_seconds``.
+        contrasts appear only for arms other than the baseline. ``frame.attrs`` holds
+        ``scenario``, ``baseline``, ``parameters``, ``grid``, ``reached`` (each parameter's
+        arms, from ``scenario.changes.reached_arms``: an arm not listed has the same numbers
+        at every value of it), ``points``, ``seed``, ``runs``, ``horizon_months``, ``arms``,
+        ``labels`` and ``run_seconds``.
 
     Raises:
         ValueError: A malformed grid (see ``sweep_points``), or runs, horizon or workers
             below 1.
         ScenarioError: A path or a value is invalid.
+        BaselineError: ``baseline`` is not an arm of the scenario.
     """
     import pandas as pd
 
+    base = choose_baseline(scenario.arm_names, baseline)
     plain = _grid(grid)
     points = sweep_points(scenario, plain)
     runs = scenario.run.runs if runs is None else runs
@@ -248,7 +263,7 @@ def sweep(
         seconds += results.run_seconds
         where = dict(zip(parameters, point, strict=True))
         labels = results.labels
-        for arm, metric, interval in point_metrics(results):
+        for arm, metric, interval in point_metrics(results, base):
             rows.append(
                 {
                     **where,
@@ -264,6 +279,7 @@ def sweep(
     frame.attrs.update(
         {
             "scenario": scenario.name,
+            "baseline": base,
             "parameters": parameters,
             "grid": plain,
             "reached": {path: list(reached_arms(scenario, path)) for path in parameters},
@@ -279,11 +295,14 @@ def sweep(
     return frame
 
 
-def point_metrics(results: SimulationResults) -> list[tuple[str, str, Interval]]:
+def point_metrics(
+    results: SimulationResults, baseline: str | None = None
+) -> list[tuple[str, str, Interval]]:
     """The sweep metrics of one simulation: ``(arm, metric, interval)`` in frame order.
 
     Per arm, in ``results.arms`` order, the metrics of ``metric_names`` that are not
-    contrasts; then, per arm other than the independent, the three contrasts.
+    contrasts; then, per arm other than the baseline (``independent`` if None), the three
+    contrasts.
     """
     horizon = results.horizon_months
     out = results.outcomes
@@ -300,8 +319,9 @@ def point_metrics(results: SimulationResults) -> list[tuple[str, str, Interval]]
         rows.append((arm, "npv_median", median_interval(out["npv"][i])))
         for metric, indicator in shares.items():
             rows.append((arm, metric, mean_interval(indicator.astype(float))))
-    base = results.arm_index(BASELINE)
-    for contrast in compare(results).contrasts:
+    comparison = compare(results, baseline)
+    base = results.arm_index(comparison.baseline)
+    for contrast in comparison.contrasts:
         i = results.arm_index(contrast.arm)
         better = mean_interval((out["npv"][i] > out["npv"][base]).astype(float))
         rows += [
@@ -403,7 +423,7 @@ def sweep_text(frame: pd.DataFrame) -> str:
                 f"{signed_text(e)} ({signed_text(lo)} to {signed_text(hi)})"
                 for e, lo, hi in zip(est[arm], low[arm], high[arm], strict=True)
             ]
-            group = f"{arm} minus {BASELINE}"
+            group = f"{arm} minus {attrs.get('baseline', BASELINE)}"
             columns.append((group, "NPV difference (95% CI)", cells))
             columns.append((group, "P(NPV higher)", [f"{p:.0%}" for p in better[arm]]))
     runs = int(attrs["runs"])

@@ -23,6 +23,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from franchise_sim.analysis.comparison import BaselineError, choose_baseline
 from franchise_sim.engine.runner import (
     NonFiniteResultError,
     Progress,
@@ -152,6 +153,20 @@ def _warn_unusual(path: str, model: Scenario) -> None:
     """Print a warning line on standard error for each unusual value of the scenario."""
     for note in unusual_values(model):
         click.echo(_printable(f"{path}: warning: {note}"), err=True)
+
+
+def _baseline_option(default: str) -> Callable[[_Command], _Command]:
+    """The --baseline option of a command that compares arms; ``default`` for its help."""
+    return click.option(
+        "--baseline",
+        metavar="ARM",
+        help=f"The arm every other arm is compared with [default: {default}].",
+    )
+
+
+def _bad_baseline(exc: BaselineError) -> NoReturn:
+    """End a command whose --baseline names no arm: one line naming the arms there are."""
+    _fail(f"--baseline {safe_text(exc.baseline)}: no such arm; the arms are {', '.join(exc.arms)}")
 
 
 def _load(path: str) -> Scenario:
@@ -337,6 +352,7 @@ def _simulation(source: Path) -> Iterator[None]:
     metavar="ADDRESS",
     help="Run the batches on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786).",
 )
+@_baseline_option("independent")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no printed comparison.")
 def run(
     scenario: str,
@@ -354,6 +370,7 @@ def run(
     summary_only: bool,
     executor: str,
     scheduler: str | None,
+    baseline: str | None,
     quiet: bool,
 ) -> None:
     """Simulate SCENARIO, write the results folder and print the comparison.
@@ -372,6 +389,10 @@ def run(
     _writes_atomically()
     path = _scenario_path(scenario)
     model = _load(str(path))
+    try:
+        baseline = choose_baseline(model.arm_names, baseline)
+    except BaselineError as exc:
+        _bad_baseline(exc)
     target = Path(out_dir) if out_dir else Path("results") / short_name(path.stem)
     _output_folder(target, kind="results", force=force, scenario_file=path)
     total = (1 if deterministic else model.run.runs) if runs is None else runs
@@ -431,6 +452,7 @@ def run(
             xlsx=xlsx,
             force=force,
             attribution=attribution,
+            baseline=baseline,
         )
     except OutputFolderError as exc:
         _fail(str(exc))
@@ -438,7 +460,7 @@ def run(
     _say_where(target, written, "results")
     if quiet:
         return
-    click.echo(compare(results).to_text())
+    click.echo(compare(results, baseline).to_text())
     click.echo(
         f"\nResults written to {shown(written)}/ in {results.run_seconds:.1f} s of simulation."
     )
@@ -509,7 +531,8 @@ def _scenario_path(scenario: str) -> Path:
     help="Draw only this figure (repeatable): dashboard, customers, cash_flow, owner_cash, "
     "survival, final_cash, npv, npv_difference, break_even or payback.",
 )
-def plot(results_dir: str, names: tuple[str, ...]) -> None:
+@_baseline_option("the run's")
+def plot(results_dir: str, names: tuple[str, ...], baseline: str | None) -> None:
     """Draw the figures again from a saved RESULTS_DIR, without simulating."""
     from franchise_sim.outputs.figures import FIGURE_NAMES
 
@@ -522,21 +545,26 @@ def plot(results_dir: str, names: tuple[str, ...]) -> None:
             f"figures are {', '.join(FIGURE_NAMES)}"
         )
     try:
-        written = redraw(results_dir, names=names or None)
+        written = redraw(results_dir, names=names or None, baseline=baseline)
     except (OutputFolderError, ResultsFolderError) as exc:
         _fail(str(exc))
+    except BaselineError as exc:
+        _bad_baseline(exc)
     for path in written:
         click.echo(f"wrote {path}")
 
 
 @main.command()
 @click.argument("results_dir", type=click.Path(file_okay=False))
-def report(results_dir: str) -> None:
+@_baseline_option("the run's")
+def report(results_dir: str, baseline: str | None) -> None:
     """Write RESULTS_DIR/report.html from saved results, without simulating."""
     try:
-        (written,) = redraw(results_dir, report=True, figures=False)
+        (written,) = redraw(results_dir, report=True, figures=False, baseline=baseline)
     except (OutputFolderError, ResultsFolderError) as exc:
         _fail(str(exc))
+    except BaselineError as exc:
+        _bad_baseline(exc)
     click.echo(f"wrote {written}; open it in a browser")
 
 
@@ -640,6 +668,7 @@ def schema() -> None:
     help="Results folder [default: results/<scenario file name>_sweep].",
 )
 @_force_option("an earlier sweep")
+@_baseline_option("independent")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no printed table.")
 def sweep(
     scenario: str,
@@ -651,6 +680,7 @@ def sweep(
     metrics: tuple[str, ...],
     out_dir: str | None,
     force: bool,
+    baseline: str | None,
     quiet: bool,
 ) -> None:
     """Simulate SCENARIO at every point of a grid of one or two changed fields.
@@ -667,6 +697,10 @@ def sweep(
     _writes_atomically()
     path = _scenario_path(scenario)
     model = _load(str(path))
+    try:
+        baseline = choose_baseline(model.arm_names, baseline)
+    except BaselineError as exc:
+        _bad_baseline(exc)
     grid = _sweep_grid(settings)
     try:
         points = sweep_points(model, grid)
@@ -692,6 +726,7 @@ def sweep(
             workers=workers,
             horizon_months=horizon,
             progress=progress,
+            baseline=baseline,
         )
     charts = metrics or default_charts(horizon)
     try:

@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec
 
-from franchise_sim.analysis.comparison import Comparison, compare
+from franchise_sim.analysis.comparison import Comparison, choose_baseline, compare
 from franchise_sim.engine import runner
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.outputs import figures, folders
@@ -35,24 +35,58 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Results(SimulationResults):
-    """`SimulationResults` with the conveniences of a notebook; the data is the same."""
+    """`SimulationResults` with the conveniences of a notebook; the data is the same.
+
+    Attributes:
+        baseline: The arm every other arm is compared with in the comparison, the figures and
+            a saved folder; None for the default, ``independent``. Choose it with ``against``.
+    """
+
+    baseline: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.baseline is not None:
+            choose_baseline(self.arms, self.baseline)  # an unknown arm fails here, not later
 
     @classmethod
-    def of(cls, results: SimulationResults) -> Results:
-        """The same results, wrapped (no array is copied)."""
-        if isinstance(results, cls):
+    def of(cls, results: SimulationResults, baseline: str | None = None) -> Results:
+        """The same results, wrapped (no array is copied), compared with ``baseline``.
+
+        Raises:
+            BaselineError: ``baseline`` is not an arm of the results.
+        """
+        if isinstance(results, cls) and baseline in (None, results.baseline):
             return results
-        return cls(**{f.name: getattr(results, f.name) for f in dataclasses.fields(results)})
+        fields = {f.name: getattr(results, f.name) for f in dataclasses.fields(SimulationResults)}
+        if baseline is None and isinstance(results, cls):
+            baseline = results.baseline
+        return cls(**fields, baseline=baseline)
+
+    def against(self, baseline: str) -> Results:
+        """The same results with every other arm compared with ``baseline``.
+
+        ``results.against("franchise").comparison`` is the comparison against the franchise;
+        its HTML, figures (``plot.npv_difference``, ``plot.dashboard``) and saved folder
+        compare the same way.
+
+        Raises:
+            BaselineError: ``baseline`` is not an arm of the results; the message names the arms.
+        """
+        return Results.of(self, baseline)
 
     @cached_property
     def comparison(self) -> Comparison:
-        """The headline comparison: survival, cash, NPV and paired differences per arm."""
-        return compare(self)
+        """The headline comparison: survival, cash, NPV, differences, every pair of arms.
+
+        The paired differences are against ``baseline`` (``independent`` if None).
+        """
+        return compare(self, self.baseline)
 
     @property
     def plot(self) -> ResultsPlot:
         """The figures as methods: ``results.plot.customers()``, ``results.plot.dashboard()``."""
-        return ResultsPlot(self)
+        return ResultsPlot(self, self.baseline)
 
     def save(
         self,
@@ -94,6 +128,7 @@ class Results(SimulationResults):
             xlsx=xlsx,
             force=force,
             attribution=attribution,
+            baseline=self.baseline,
         )
 
     def _repr_html_(self) -> str:
@@ -113,8 +148,12 @@ def _wrapping(make: Callable[P, SimulationResults]) -> Callable[P, Results]:
 
 simulate = _wrapping(runner.simulate)
 """``engine.runner.simulate``, returning `Results`."""
-load_results = _wrapping(folders.load_results)
-"""``outputs.folders.load_results``, returning `Results`."""
+
+
+@functools.wraps(folders.load_results)
+def load_results(folder: str | Path) -> Results:
+    """``outputs.folders.load_results``, returning `Results` compared with the run's baseline."""
+    return Results.of(folders.load_results(folder), folders.saved_baseline(folder))
 
 
 class ResultsPlot:
@@ -125,9 +164,10 @@ class ResultsPlot:
     ``DataFrame.plot`` does. The same functions, without pyplot, are in ``outputs.figures``.
     """
 
-    def __init__(self, results: SimulationResults) -> None:
-        """Hold the results whose figures are drawn."""
+    def __init__(self, results: SimulationResults, baseline: str | None = None) -> None:
+        """Hold the results whose figures are drawn, and the arm differences are taken from."""
         self._results = results
+        self._baseline = baseline
 
     def _draw(self, name: str, ax: Axes | None, size: tuple[float, float] = (8.0, 4.5)) -> Axes:
         import matplotlib.pyplot as plt
@@ -170,12 +210,12 @@ class ResultsPlot:
         return self._draw("payback", ax)
 
     def npv_difference(self) -> Figure:
-        """Histogram of the paired NPV difference of each franchise arm from the independent."""
-        return self._shown(figures.paired_differences(self._results))
+        """Histogram of the paired NPV difference of each arm from the baseline, one per arm."""
+        return self._shown(figures.paired_differences(self._results, baseline=self._baseline))
 
     def dashboard(self) -> Figure:
-        """Six key panels on one A4 landscape page."""
-        return self._shown(figures.dashboard(self._results))
+        """The key panels on one page (A4 landscape for two arms), a difference panel per arm."""
+        return self._shown(figures.dashboard(self._results, baseline=self._baseline))
 
     @staticmethod
     def _shown(figure: Figure) -> Figure:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 from matplotlib import __version__ as mpl_version
@@ -37,7 +37,7 @@ from matplotlib.ticker import (
 from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 from numpy.typing import NDArray
 
-from franchise_sim.analysis.comparison import BASELINE
+from franchise_sim.analysis.comparison import BASELINE, choose_baseline
 from franchise_sim.analysis.reference import BLS_SECTOR_NAMES, BLS_SOURCE, bls_survival
 from franchise_sim.analysis.statistics import probability_better
 from franchise_sim.engine.monthly_aggregates import (
@@ -80,6 +80,8 @@ LEGEND_WIDTH = 40
 """Characters per line of a legend entry in the dashboard; longer ones are wrapped."""
 TEXT_WIDTH = 48
 """Characters per line of a note inside a dashboard panel; longer lines are wrapped."""
+PANEL_LABEL_WIDTH = 52
+"""Characters per line of an axis label of a dashboard panel; longer ones are wrapped."""
 TITLE_WIDTH = 110
 """Characters per line of the dashboard's title; longer lines are wrapped."""
 DPI = 150
@@ -724,8 +726,9 @@ def paired_difference(
     *,
     metric: str = "npv",
     arm: str | None = None,
+    baseline: str | None = None,
 ) -> Axes:
-    """An arm minus the independent arm over paired runs, and how often it does better.
+    """An arm minus the baseline arm over paired runs, and how often it does better.
 
     With ``MIN_RUNS_FOR_BANDS`` runs or more: a histogram of the differences (grouped bars in
     each arm's colour when several arms are compared), mean dashed. With fewer runs, or the
@@ -733,34 +736,39 @@ def paired_difference(
     at most ``LABELLED_POINTS``), one row per compared arm.
 
     Args:
-        results: Simulation results with the ``independent`` arm and at least one other.
+        results: Simulation results with at least two arms.
         ax: Axes to draw on; a new figure's if not given.
         metric: Per-run outcome to difference (a money outcome such as ``npv``).
-        arm: The arm compared; every arm that is not ``independent`` if not given.
+        arm: The arm compared; every arm but the baseline if not given.
+        baseline: The arm it is set against; ``independent`` if not given.
 
     Returns:
         The axes drawn on.
+
+    Raises:
+        BaselineError: ``baseline`` is not an arm of the results.
     """
+    base = choose_baseline(results.arms, baseline)
     ax = _new_axes(ax)
-    compared = [arm] if arm else [a for a in results.arms if a != BASELINE]
-    baseline = results.outcomes[metric][results.arm_index(BASELINE)]
-    differences = {a: results.outcomes[metric][results.arm_index(a)] - baseline for a in compared}
+    compared = [arm] if arm else [a for a in results.arms if a != base]
+    reference = results.outcomes[metric][results.arm_index(base)]
+    differences = {a: results.outcomes[metric][results.arm_index(a)] - reference for a in compared}
     name = _METRIC_NAMES.get(metric, metric)
-    base_label = results.labels[BASELINE]
+    base_label = results.labels[base]
     few = results.deterministic or results.runs < MIN_RUNS_FOR_BANDS
     if few:
         _difference_points(ax, results, differences)
         kind = "deterministic: one path" if results.deterministic else _runs(results.runs)
         ax.set_title(literal_text(f"{name}, paired difference ({kind})"))
     else:
-        _difference_histogram(ax, results, metric, differences)
+        _difference_histogram(ax, results, metric, differences, base)
         ax.set_title(literal_text(f"{name}, paired difference (same market and events)"))
     ax.axvline(0.0, color="black", linewidth=1)
     if few:  # a histogram's legend gives the odds
         ax.text(
             0.02,
             0.03,
-            literal_text(_better_note(results, metric, compared)),
+            literal_text(_better_note(results, metric, compared, base)),
             transform=ax.transAxes,
             va="bottom",
             fontsize="small",
@@ -769,19 +777,23 @@ def paired_difference(
         )
     _money_axis(ax, "x")
     _keep_span(ax, "x", 1_000.0)
-    who = results.labels[compared[0]] if len(compared) == 1 else "each franchise arm"
+    who = results.labels[compared[0]] if len(compared) == 1 else "each arm"
     ax.set_xlabel(literal_text(_wrapped(f"{name}: {who} minus {base_label} (USD)", 90)))
     ax.grid(alpha=0.3)
     return ax
 
 
 def _difference_histogram(
-    ax: Axes, results: SimulationResults, metric: str, differences: dict[str, Array]
+    ax: Axes,
+    results: SimulationResults,
+    metric: str,
+    differences: dict[str, Array],
+    baseline: str = BASELINE,
 ) -> None:
     """Histogram bars of the paired differences per arm, sharing bins, with the mean dashed.
 
     Each arm's legend entry names it with the share of paired runs in which it does better
-    than the independent; several arms' bars stand side by side in each bin.
+    than the baseline; several arms' bars stand side by side in each bin.
     """
     colours = arm_colours(results.arms)
     finite = {a: d[~np.isnan(d)] for a, d in differences.items()}
@@ -794,7 +806,7 @@ def _difference_histogram(
     for j, (compared, values) in enumerate(finite.items()):
         counts, _ = np.histogram(values, bins=edges)
         tallest = max(tallest, int(counts.max()))
-        share = _better_share(results, metric, compared)
+        share = _better_share(results, metric, compared, baseline)
         bars = ax.bar(
             edges[:-1] + j * widths,
             counts,
@@ -877,20 +889,24 @@ def _difference_points(ax: Axes, results: SimulationResults, differences: dict[s
     ax.set_xlim(low - margin, high + margin)
 
 
-def _better_share(results: SimulationResults, metric: str, arm: str) -> float:
-    """Share of paired runs in which ``arm`` does better than the independent."""
-    baseline = results.outcomes[metric][results.arm_index(BASELINE)]
-    return probability_better(results.outcomes[metric][results.arm_index(arm)], baseline)
+def _better_share(
+    results: SimulationResults, metric: str, arm: str, baseline: str = BASELINE
+) -> float:
+    """Share of paired runs in which ``arm`` does better than ``baseline``."""
+    reference = results.outcomes[metric][results.arm_index(baseline)]
+    return probability_better(results.outcomes[metric][results.arm_index(arm)], reference)
 
 
-def _better_note(results: SimulationResults, metric: str, compared: Sequence[str]) -> str:
-    """The few-run note: by how much each arm leads the independent, or how often it does better.
+def _better_note(
+    results: SimulationResults, metric: str, compared: Sequence[str], base: str = BASELINE
+) -> str:
+    """The few-run note: by how much each arm leads the baseline, or how often it does better.
 
     The plan on paper gives each arm's one difference; a few runs give a count of runs (a
     percentage of five runs would claim a precision it does not have).
     """
-    baseline = results.outcomes[metric][results.arm_index(BASELINE)]
-    base_label = results.labels[BASELINE]
+    baseline = results.outcomes[metric][results.arm_index(base)]
+    base_label = results.labels[base]
     lines = ["Plan on paper (deterministic: one path):"] if results.deterministic else []
     for arm in compared:
         treated = results.outcomes[metric][results.arm_index(arm)]
@@ -968,24 +984,82 @@ DASHBOARD_PANELS: tuple[Panel, ...] = (
     paired_difference,
     break_even,
 )
+"""The dashboard's panels of two arms, in order; with more arms ``paired_difference`` is
+drawn once per arm compared with the baseline."""
+
+DASHBOARD_PAGE = (11.69, 8.27)
+"""Inches of the dashboard of two arms (A4 landscape: three columns, two rows of panels)."""
 
 
-def dashboard(results: SimulationResults, figure: Figure | None = None) -> Figure:
-    """The key panels on one A4 landscape page: customers, owner's cash, survival, NPV, break-even.
+def dashboard_layout(arms: int) -> tuple[int, int]:
+    """Rows and columns of the dashboard of ``arms`` arms.
 
-    The paired-difference panel shows every arm compared with the independent.
+    Four fixed panels, break-even and one paired-difference panel per arm compared with the
+    baseline: two rows up to eight panels (three columns for two arms, four for three or four
+    arms), then three rows.
+    """
+    panels = len(DASHBOARD_PANELS) - 1 + max(1, arms - 1)
+    rows = 2 if panels <= 8 else 3
+    return rows, -(-panels // rows)
+
+
+def dashboard(
+    results: SimulationResults, figure: Figure | None = None, *, baseline: str | None = None
+) -> Figure:
+    """The key panels on one page: customers, owner's cash, survival, NPV, differences, break-even.
+
+    There is one paired-difference panel for every arm compared with the baseline, each on
+    the scale of its own differences (a narrow one would be a sliver on a shared one); the
+    page grows by a column, then a row, with the arms
+    (``dashboard_layout``). Two arms fill an A4 landscape page.
 
     Args:
         results: The results to show.
-        figure: Figure to draw in; a new A4 landscape one if not given.
+        figure: Figure to draw in; a new one sized for the panels if not given.
+        baseline: The arm the paired differences are set against; ``independent`` if not given.
 
     Returns:
-        The figure, with six panels and a title naming the scenario and the run.
+        The figure, with its panels and a title naming the scenario and the run.
+
+    Raises:
+        BaselineError: ``baseline`` is not an arm of the results.
     """
-    figure = figure or Figure(figsize=(11.69, 8.27), layout="constrained")
-    grid = figure.subplots(2, 3)
-    for draw, ax in zip(DASHBOARD_PANELS, grid.flat, strict=True):
+    base = choose_baseline(results.arms, baseline)
+    others = [a for a in results.arms if a != base]
+    rows, columns = dashboard_layout(len(results.arms))
+    width, height = DASHBOARD_PAGE
+    figure = figure or Figure(
+        figsize=(width * columns / 3, height * rows / 2), layout="constrained"
+    )
+    fixed = [draw for draw in DASHBOARD_PANELS if draw is not paired_difference]
+    k = 0
+
+    def panel() -> Axes:
+        nonlocal k
+        k += 1
+        return figure.add_subplot(rows, columns, k)
+
+    def edge(ax: Axes) -> None:
+        """Wrap a long x label of the last column: the layout leaves no room beyond the page."""
+        if k % columns == 0:
+            ax.set_xlabel(_wrapped(ax.get_xlabel(), PANEL_LABEL_WIDTH))
+
+    for draw in fixed[:4]:
+        ax = panel()
         draw(results, ax)
+        edge(ax)
+        _compact(ax)
+    for arm in others:
+        ax = panel()
+        paired_difference(results, ax, arm=arm, baseline=base)
+        ax.set_xlabel(_wrapped(ax.get_xlabel(), PANEL_LABEL_WIDTH))  # both arms' labels
+        if len(others) > 1:  # side by side, a panel's title must fit its own width
+            ax.set_title(_wrapped(ax.get_title(), PANEL_LABEL_WIDTH))
+        _compact(ax)
+    for draw in fixed[4:]:
+        ax = panel()
+        draw(results, ax)
+        edge(ax)
         _compact(ax)
     if results.deterministic:
         kind = "plan on paper (deterministic: every input at its mean, one path)"
@@ -993,12 +1067,13 @@ def dashboard(results: SimulationResults, figure: Figure | None = None) -> Figur
         kind = f"{results.runs:,} paired runs (too few for bands: every run drawn)"
     else:
         kind = f"{results.runs:,} paired runs"
+    against = f"; differences against {results.labels[base]}" if len(others) > 1 else ""
     figure.suptitle(
         literal_text(
             _wrapped(
                 f"{results.scenario.name}: {' vs '.join(results.labels.values())}\n"
-                f"{kind}, {results.horizon_months} months, seed {results.seed}",
-                TITLE_WIDTH,
+                f"{kind}, {results.horizon_months} months, seed {results.seed}{against}",
+                int(TITLE_WIDTH * columns / 3),
             )
         ),
         fontsize=11,
@@ -1031,19 +1106,27 @@ def _compact(ax: Axes) -> None:
         text.set_fontsize(6.5)
 
 
+class DrawFigure(Protocol):
+    """How a figure is drawn: from results, with the arm the paired differences are set against."""
+
+    def __call__(self, results: SimulationResults, *, baseline: str | None = None) -> Figure:
+        """The figure of ``results``; ``baseline`` None for ``independent``."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class FigureSpec:
     """One figure the command line writes: its file name, caption and how it is drawn."""
 
     name: str
     caption: str
-    draw: Callable[[SimulationResults], Figure]
+    draw: DrawFigure
 
 
-def _whole(draw: Panel) -> Callable[[SimulationResults], Figure]:
-    """A one-panel figure of ``draw`` on a new page."""
+def _whole(draw: Panel) -> DrawFigure:
+    """A one-panel figure of ``draw`` on a new page (the same for any baseline)."""
 
-    def figure(results: SimulationResults) -> Figure:
+    def figure(results: SimulationResults, *, baseline: str | None = None) -> Figure:
         page = Figure(figsize=(8.0, 4.8), layout="constrained")
         draw(results, page.add_subplot())
         return page
@@ -1051,12 +1134,26 @@ def _whole(draw: Panel) -> Callable[[SimulationResults], Figure]:
     return figure
 
 
-def paired_differences(results: SimulationResults) -> Figure:
-    """One paired NPV-difference panel per arm compared with the independent, side by side."""
-    others = [arm for arm in results.arms if arm != BASELINE]
-    page = Figure(figsize=(8.0 * len(others), 4.8), layout="constrained")
-    for arm, ax in zip(others, np.atleast_1d(page.subplots(1, len(others))), strict=True):
-        paired_difference(results, ax, arm=arm)
+def paired_differences(results: SimulationResults, *, baseline: str | None = None) -> Figure:
+    """One paired NPV-difference panel per arm compared with the baseline, each on its own scale.
+
+    One panel is a page 8 inches wide; two stand side by side; more fill rows of two.
+
+    Args:
+        results: The results to show.
+        baseline: The arm every other is set against; ``independent`` if not given.
+
+    Raises:
+        BaselineError: ``baseline`` is not an arm of the results.
+    """
+    base = choose_baseline(results.arms, baseline)
+    others = [arm for arm in results.arms if arm != base]
+    columns = min(2, len(others))
+    rows = -(-len(others) // columns)
+    page = Figure(figsize=(8.0 * columns, 4.8 * rows), layout="constrained")
+    axes = [page.add_subplot(rows, columns, k + 1) for k in range(len(others))]
+    for arm, ax in zip(others, axes, strict=True):
+        paired_difference(results, ax, arm=arm, baseline=base)
     return page
 
 
@@ -1097,8 +1194,8 @@ FIGURES: tuple[FigureSpec, ...] = (
     ),
     FigureSpec(
         "npv_difference",
-        "Owner's NPV of each franchise arm minus the independent, run by run over the same "
-        "market and events (each run a point when runs are few).",
+        "Owner's NPV of each arm minus the baseline (the independent unless another is chosen), "
+        "run by run over the same market and events (each run a point when runs are few).",
         paired_differences,
     ),
     FigureSpec(
@@ -1243,13 +1340,25 @@ def png_bytes(figure: Figure, dpi: int = DPI) -> bytes:
     return buffer.getvalue()
 
 
-def render(results: SimulationResults, names: Iterable[str] = FIGURE_NAMES) -> dict[str, bytes]:
+def render(
+    results: SimulationResults,
+    names: Iterable[str] = FIGURE_NAMES,
+    *,
+    baseline: str | None = None,
+) -> dict[str, bytes]:
     """Draw the named figures and return each as PNG bytes, by name.
+
+    Args:
+        results: The results to show.
+        names: The figures to draw (``FIGURE_NAMES``).
+        baseline: The arm the paired differences are set against; ``independent`` if not given.
 
     Raises:
         KeyError: A name is not a figure.
+        BaselineError: ``baseline`` is not an arm of the results.
     """
-    return {name: png_bytes(figure_spec(name).draw(results)) for name in names}
+    base = choose_baseline(results.arms, baseline)
+    return {name: png_bytes(figure_spec(name).draw(results, baseline=base)) for name in names}
 
 
 SWEEP_LINE_STYLES = ("-", "--", ":", "-.")
@@ -1285,7 +1394,7 @@ def sweep_chart(frame: pd.DataFrame, metric: str = "npv_mean", ax: Axes | None =
     rows = frame[frame["metric"] == metric]
     if rows.empty:
         raise KeyError(f"no metric {metric!r} in the sweep")
-    info = metric_info(metric)
+    info = metric_info(metric, frame.attrs.get("baseline", BASELINE))
     ax = _new_axes(ax)
     parameters = parameter_columns(frame)
     first, *rest = parameters

@@ -105,6 +105,7 @@ def save_results(
     xlsx: bool = False,
     force: bool = False,
     attribution: Attribution | Sequence[Attribution] | None = None,
+    baseline: str | None = None,
 ) -> Path:
     """Write the results folder atomically and return its path.
 
@@ -122,6 +123,9 @@ def save_results(
         attribution: Where each arm's difference comes from (``attribution.attribute``, one
             or one per arm), written as ``attribution.csv`` and shown in the report; optional
             data beside the results, so ``load_results`` reads a folder with or without it.
+        baseline: The arm the others are compared with in the figures, the report and the
+            workbook (``independent`` if None); recorded in the manifest, so that ``redraw``
+            compares the same way.
 
     Returns:
         The folder written: ``out_dir``, or the free name beside it.
@@ -130,7 +134,11 @@ def save_results(
         OutputFolderError: The target cannot be used (see ``check_output_folder``) or cannot
             be written.
         WorkbookError: ``xlsx`` and more runs than one Excel sheet holds.
+        BaselineError: ``baseline`` is not an arm of the results (nothing is written).
     """
+    from franchise_sim.analysis.comparison import choose_baseline
+
+    baseline = choose_baseline(results.arms, baseline)
     staged = StagedFolder(out_dir, kind="results", force=force, scenario_file=source)
     with staged as staging:
         results.summary.to_csv(staging / SUMMARY_FILE, index=False, float_format="%.2f")
@@ -146,7 +154,7 @@ def save_results(
                 )
         else:
             results.monthly.to_parquet(staging / MONTHLY_FILE, index=False)
-        record = manifest(results, source=source)
+        record = manifest(results, source=source, baseline=baseline)
         (staging / MANIFEST_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         if xlsx:
             from franchise_sim.outputs.workbook import write_workbook
@@ -171,6 +179,7 @@ def save_results(
                 report=report,
                 write=Path.write_bytes,
                 attribution=attributions,
+                baseline=baseline,
             )
     return staged.destination
 
@@ -560,18 +569,19 @@ def _write_pictures(
     report: bool,
     write: Callable[[Path, bytes], object],
     attribution: Sequence[Attribution] = (),
+    baseline: str | None = None,
 ) -> list[Path]:
     """Write the named figures as PNG and, if asked, the report; each figure is drawn once."""
     from franchise_sim.outputs.figures import FIGURE_NAMES, render
     from franchise_sim.outputs.report import html_report
 
-    images = render(results, FIGURE_NAMES if report else names)
+    images = render(results, FIGURE_NAMES if report else names, baseline=baseline)
     written = [folder / f"{name}.png" for name in names]
     for path, name in zip(written, names, strict=True):
         write(path, images[name])
     if report:
         written.append(folder / REPORT_FILE)
-        page = html_report(results, record, images, attribution=attribution)
+        page = html_report(results, record, images, attribution=attribution, baseline=baseline)
         write(written[-1], page.encode("utf-8"))
     return written
 
@@ -595,6 +605,7 @@ def redraw(
     names: tuple[str, ...] | None = None,
     report: bool = False,
     figures: bool = True,
+    baseline: str | None = None,
 ) -> list[Path]:
     """Draw figures (and/or the report) again from a saved results folder, without simulating.
 
@@ -603,18 +614,24 @@ def redraw(
         names: Figures to draw; all if not given.
         report: Write ``report.html`` (with every figure) as well.
         figures: Write the PNG files.
+        baseline: The arm the others are compared with; the one the run recorded (its
+            manifest's ``baseline``, ``independent`` in a folder from before the choice) if
+            not given.
 
     Returns:
         The files written.
 
     Raises:
         ResultsFolderError: The folder does not hold readable results.
+        BaselineError: ``baseline`` is not an arm of the results (nothing is written).
         OutputFolderError: The files cannot be written.
     """
+    from franchise_sim.analysis.comparison import choose_baseline
     from franchise_sim.outputs.figures import FIGURE_NAMES
 
     folder = Path(folder)
     results, record = _read_folder(folder)
+    baseline = choose_baseline(results.arms, baseline or record.get("baseline"))
     attribution = read_attributions(folder) if report else ()
     wanted = (names or FIGURE_NAMES) if figures else ()
     try:
@@ -626,6 +643,7 @@ def redraw(
             report=report,
             write=_replace_file,
             attribution=attribution,
+            baseline=baseline,
         )
     except OSError as exc:
         raise OutputFolderError(f"{folder}: cannot be written ({exc.strerror})") from None
@@ -663,6 +681,17 @@ def read_attributions(folder: str | Path) -> tuple[Attribution, ...]:
         raise _invalid(folder, f"{ATTRIBUTION_FILE} is not UTF-8 text") from None
     except AttributionError as exc:
         raise _invalid(folder, str(exc)) from None
+
+
+def saved_baseline(folder: str | Path) -> str | None:
+    """The baseline a results folder's run was compared with (None: the default, or unknown).
+
+    Raises:
+        ResultsFolderError: The folder holds no readable manifest.
+    """
+    folder = Path(folder)
+    baseline = _read_manifest(folder).get("baseline")
+    return baseline if isinstance(baseline, str) else None
 
 
 def load_results(folder: str | Path) -> SimulationResults:
@@ -807,6 +836,9 @@ def _settings(folder: Path, record: dict[str, Any]) -> _Settings:
     twice = [arm for i, arm in enumerate(arms) if arm in arms[:i]]
     if twice:
         raise _invalid(folder, f"{MANIFEST_FILE}: arms names {shown(twice[0])!r} twice")
+    baseline = record.get("baseline")  # absent before the baseline could be chosen
+    if baseline is not None and baseline not in arms:
+        raise bad("baseline", "one of its arms")
     if not isinstance(field("scenario"), dict):
         raise bad("scenario", "a scenario")
     try:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from franchise_sim.analysis.comparison import choose_baseline
 from franchise_sim.engine.results import SimulationResults, tool_version
 from franchise_sim.scenario.schema import Scenario
 
@@ -20,10 +21,25 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def manifest(results: SimulationResults, *, source: str | None = None) -> dict[str, Any]:
-    """What is needed to replay a run: the resolved scenario, seed, runs, versions, timing."""
+def manifest(
+    results: SimulationResults, *, source: str | None = None, baseline: str | None = None
+) -> dict[str, Any]:
+    """What is needed to replay a run: the resolved scenario, seed, runs, versions, timing.
+
+    Args:
+        results: The results of the run.
+        source: The scenario file simulated, for the replay command.
+        baseline: The arm the others are compared with (``independent`` if None), recorded so
+            that figures and reports drawn again from the folder compare the same way.
+
+    Raises:
+        BaselineError: ``baseline`` is not an arm of the results.
+    """
     import numpy as np
     import simpy
+
+    chosen = choose_baseline(results.arms, baseline)
+    default = choose_baseline(results.arms)
 
     return {
         "franchise_sim_version": tool_version(),
@@ -36,6 +52,7 @@ def manifest(results: SimulationResults, *, source: str | None = None) -> dict[s
         "deterministic": results.deterministic,
         "summary_only": results.summary_only,
         "arms": list(results.arms),
+        "baseline": chosen,
         "run_seconds": round(results.run_seconds, 3),
         "worker_processes": len(results.worker_pids),
         "python": platform.python_version(),
@@ -46,6 +63,7 @@ def manifest(results: SimulationResults, *, source: str | None = None) -> dict[s
             f"--seed {results.seed} --horizon-months {results.horizon_months}"
             + (" --deterministic" if results.deterministic else "")
             + (" --summary-only" if results.summary_only else "")
+            + (f" --baseline {shlex.quote(chosen)}" if chosen != default else "")
         ),
         "scenario": results.scenario.model_dump(mode="json", by_alias=True, exclude_none=True),
     }
@@ -71,6 +89,10 @@ def sweep_manifest(
         f"--horizon-months {attrs['horizon_months']}",
         *(f"--metric {metric}" for metric in charts),
     ]
+    arms = attrs.get("arms") or []
+    baseline = attrs.get("baseline")
+    if baseline is not None and arms and baseline != choose_baseline(arms):
+        options.append(f"--baseline {shlex.quote(baseline)}")
     record: dict[str, Any] = {
         "franchise_sim_version": tool_version(),
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -83,6 +105,7 @@ def sweep_manifest(
         "runs": attrs["runs"],
         "horizon_months": attrs["horizon_months"],
         "arms": attrs.get("arms"),
+        "baseline": attrs.get("baseline"),
         "reached": attrs.get("reached"),
         "charts": list(charts),
         "run_seconds": attrs.get("run_seconds"),

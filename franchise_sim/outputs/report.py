@@ -17,7 +17,6 @@ import numpy as np
 
 from franchise_sim.analysis.attribution import as_attributions
 from franchise_sim.analysis.comparison import (
-    BASELINE,
     Comparison,
     Wording,
     compare,
@@ -272,10 +271,14 @@ def _value(value: Any, kind: str) -> str:
 
 
 def _assumptions_table(results: SimulationResults) -> str:
+    """Each arm's key assumptions; the franchise terms only when an arm has franchise terms."""
     arms = [results.scenario.arm(a) for a in results.arms]
     head = "".join(f"<th>{escape(a.label)}</th>" for a in arms)
     rows, group = [], ""
+    franchise = any(a.franchise is not None for a in arms)
     for row in ASSUMPTIONS:
+        if not franchise and all(row.read(a) is None for a in arms):
+            continue  # a franchise term, a dash for every arm of a scenario without franchise
         if row.group != group:
             group = row.group
             rows.append(f'<tr><td class="group" colspan="{len(arms) + 1}">{group}</td></tr>')
@@ -440,6 +443,7 @@ def _headline_table(comparison: Comparison) -> str:
 
 
 def _contrast_table(comparison: Comparison) -> str:
+    """A table of paired differences for each arm against the baseline, one after the other."""
     labels = {a.arm: a.label for a in comparison.arms}
     tables = []
     for c in comparison.contrasts:
@@ -457,15 +461,54 @@ def _contrast_table(comparison: Comparison) -> str:
             body += f"<tr><td>{escape(row.name)}</td><td>{estimate}</td>{interval}</tr>"
         interval = "" if comparison.deterministic else "<th>95% interval</th>"
         tables.append(
-            f"<h3>{escape(labels[c.arm])} minus {escape(labels[BASELINE])}</h3>"
-            f"<table><thead><tr><th></th><th>paired</th>{interval}</tr></thead>"
+            f'<h3 class="contrast">{escape(labels[c.arm])} minus {escape(labels[c.baseline])}'
+            f"</h3><table><thead><tr><th></th><th>paired</th>{interval}</tr></thead>"
             f"<tbody>{body}</tbody></table>"
         )
     return "".join(tables)
 
 
+def pairs_table(comparison: Comparison) -> str:
+    """Every pair of arms in one table: a row per pair, its paired differences with intervals.
+
+    Empty for two arms, whose one pair is the contrast with the baseline.
+    """
+    if len(comparison.pairs) <= len(comparison.contrasts):
+        return ""
+    labels = {a.arm: a.label for a in comparison.arms}
+    intervals = not comparison.deterministic
+    heads = ""
+    for d in comparison.pair_rows(comparison.pairs[0]):
+        heads += f"<th>{escape(d.name)}</th>"
+        if intervals and isinstance(d.value, Interval):
+            heads += "<th>95% interval</th>"
+    body = []
+    for pair in comparison.pairs:
+        cells = ""
+        for row in comparison.pair_rows(pair):
+            if not isinstance(row.value, Interval):
+                cells += f"<td>{html_value(row.value, row.kind)}</td>"
+                continue
+            cells += f"<td>{html_value(row.value.estimate, row.kind)}</td>"
+            if intervals:
+                cells += (
+                    '<td class="muted" style="white-space:nowrap">'
+                    f"{_cell((row.value.low, row.value.high), row.kind)}</td>"
+                )
+        body.append(
+            f'<tr class="pair"><td>{escape(labels[pair.arm])} minus '
+            f"{escape(labels[pair.baseline])}</td>{cells}</tr>"
+        )
+    return (
+        '<h3 id="every-pair">Every pair</h3>'
+        '<p class="muted">Each row is one arm minus another, run by run over the same markets '
+        "and events; the rows against the baseline repeat the tables above.</p>"
+        f"<table><thead><tr><th></th>{heads}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+
+
 def _verdict(comparison: Comparison) -> str:
-    """The verdict in words, one paragraph per arm compared with the independent."""
+    """The verdict in words, one paragraph per arm compared with the baseline."""
     parts = []
     for v in comparison.verdicts:
         first, *rest = v.sentences(HTML_WORDING)
@@ -484,14 +527,17 @@ def headline_html(comparison: Comparison) -> str:
         comparison: What ``compare`` made of the results.
 
     Returns:
-        A title naming the run, the verdict in words, the headline table and the paired
-        differences of each arm from the independent one; no page, style or script.
+        A title naming the run, the verdict in words, the headline table, the paired
+        differences of each arm from the baseline and, for three arms or more, the table of
+        every pair; no page, style or script.
     """
     if comparison.deterministic:
         kind = "the plan on paper (every input at its mean, no random events)"
     else:
         kind = f"{comparison.runs:,} paired runs, seed {comparison.seed}"
-    tables = (_headline_table(comparison) + _contrast_table(comparison)).replace(
+    tables = (
+        _headline_table(comparison) + _contrast_table(comparison) + pairs_table(comparison)
+    ).replace(
         "<tr><td",
         '<tr><td style="text-align:left"',  # notebooks right-align every cell
     )
@@ -609,21 +655,28 @@ def html_report(
     images: Mapping[str, bytes],
     *,
     attribution: Attribution | Sequence[Attribution] | None = None,
+    baseline: str | None = None,
 ) -> str:
     """The whole report as one HTML page.
 
     Args:
         results: The results reported on.
         record: The run manifest (see ``archive.manifest``).
-        images: PNG bytes of every figure, by figure name (see ``figures.render``).
+        images: PNG bytes of every figure, by figure name (see ``figures.render``), drawn
+            with the same baseline.
         attribution: Where each arm's difference comes from (one or one per arm); without it
             the report has no such section.
+        baseline: The arm every other is compared with; ``independent`` if not given.
 
     Returns:
         The HTML text, with every figure embedded.
+
+    Raises:
+        BaselineError: ``baseline`` is not an arm of the results.
     """
     scenario = results.scenario
-    comparison = compare(results)
+    comparison = compare(results, baseline)
+    base_label = escape(results.labels[comparison.baseline])
     kind = (
         "the plan on paper: every input at its mean, no random events, expected flows"
         if results.deterministic
@@ -661,7 +714,7 @@ says where each figure comes from.</p>
 {_assumptions_table(results)}
 {_policy_note(results)}
 {relationship_terms_html(scenario, results.arms)}
-<h3>Market and random events (the same for both arms)</h3>
+<h3>Market and random events (the same for every arm)</h3>
 {_market_table(results)}
 </section>
 <section id="comparison">
@@ -670,9 +723,10 @@ says where each figure comes from.</p>
 <h3>Why businesses closed</h3>
 {_closure_table(results)}
 <h2>Paired differences</h2>
-<p class="muted">Each franchise run is set against the independent run with the same market and
-the same random events, so the differences are measured run by run.</p>
+<p class="muted">Each run of an arm is set against the run of {base_label} (the baseline) with
+the same market and the same random events, so the differences are measured run by run.</p>
 {_contrast_table(comparison)}
+{pairs_table(comparison)}
 <div class="muted"><p>Definitions.</p><ul><li><em>Open</em>: not closed by running out of
 cash and savings, the owner giving up, or a personal exit (a sale counts as an exit, as in
 BLS).</li><li><em>NPV</em>: {npv_definition(scenario)}</li>{_definitions(comparison)}

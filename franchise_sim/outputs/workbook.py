@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel
 
-from franchise_sim.analysis.comparison import BASELINE, Comparison, compare, period
+from franchise_sim.analysis.comparison import Comparison, compare, period
 from franchise_sim.analysis.statistics import Interval, Spread
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.scenario.distributions import mean_of
@@ -106,6 +106,8 @@ def write_workbook(
     results: SimulationResults,
     folder: str | Path,
     record: Mapping[str, Any] | None = None,
+    *,
+    baseline: str | None = None,
 ) -> Path:
     """Write ``workbook.xlsx`` into ``folder`` and return its path.
 
@@ -114,9 +116,12 @@ def write_workbook(
         folder: The results folder (or its staging folder) to write into.
         record: The manifest written beside it (``archive.manifest``), for the replay
             command; built from ``results`` if not given.
+        baseline: The arm the summary's paired differences are set against; the manifest's
+            (``record["baseline"]``), else ``independent``, if not given.
 
     Raises:
         WorkbookError: The runs do not fit one Excel sheet.
+        BaselineError: ``baseline`` is not an arm of the results.
     """
     import pandas as pd
 
@@ -124,9 +129,9 @@ def write_workbook(
     if record is None:
         from franchise_sim.outputs.manifest import manifest
 
-        record = manifest(results)
+        record = manifest(results, baseline=baseline)
     path = Path(folder) / WORKBOOK_FILE
-    comparison = compare(results)
+    comparison = compare(results, baseline if baseline is not None else record.get("baseline"))
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         _summary_sheet(writer, comparison, results, record)
         monthly = monthly_bands(results)
@@ -398,7 +403,10 @@ def _summary_sheet(
     results: SimulationResults,
     record: Mapping[str, Any],
 ) -> None:
-    """The headline comparison, the paired differences and what replays the run."""
+    """The headline comparison, the paired differences of every pair and what replays the run.
+
+    The pairs with the baseline come first, then (three arms or more) every other pair.
+    """
     labels = _unique_labels(comparison)
     pct = f"{comparison.discount_rate_per_year:.0%}"
     levels: list[_Line] = []
@@ -421,7 +429,7 @@ def _summary_sheet(
             levels.append(_Line("Share reaching break-even", cells, SHARE))
     blocks: list[tuple[list[str], list[_Line]]] = [(["Measure", *labels], levels)]
     names = {a.arm: label for a, label in zip(comparison.arms, labels, strict=True)}
-    for contrast in comparison.contrasts:
+    for contrast in comparison.pairs:
         lines = [
             _interval_line(f"Open after {period(m)}, points", gap, POINTS)
             for m, gap in contrast.survival_points.items()
@@ -438,7 +446,7 @@ def _summary_sheet(
         if not comparison.deterministic:
             better = (contrast.probability_npv_better,)
             lines.append(_Line("Share of runs where its NPV is higher", better, SHARE))
-        head = f"{names[contrast.arm]} minus {names[BASELINE]}: paired mean"
+        head = f"{names[contrast.arm]} minus {names[contrast.baseline]}: paired mean"
         blocks.append(([head, "Estimate", "95% low", "95% high"], lines))
     kind = "plan on paper (inputs at their means)" if comparison.deterministic else "Monte Carlo"
     about = [
@@ -452,6 +460,7 @@ def _summary_sheet(
         _Line("Replay", (str(record.get("replay", "")),)),
         _Line("franchise-sim version", (str(record.get("franchise_sim_version", "")),)),
         _Line("Arms", (", ".join(f"{a} = {names[a]}" for a in results.arms),)),
+        _Line("Baseline (the others minus it)", (f"{comparison.baseline}",)),
         _Line(
             "Other sheets",
             (

@@ -1206,8 +1206,9 @@ class Scenario(Section):
         "absent: `PrimeRate`'s defaults.",
     )
     arms: dict[str, ArmSpec] = Field(
-        description="Ways of starting the business; needs `independent`, the baseline. The "
-        "others may be franchises, or independents with other relationships."
+        description="Ways of starting the business, compared with one another: `independent` "
+        "(the default baseline) and at least one more: franchises, or independents with other "
+        "relationships."
     )
 
     _resolved: dict[str, Arm] = PrivateAttr(default_factory=dict)
@@ -1235,6 +1236,10 @@ class Scenario(Section):
         if self.arms["independent"].franchise is not None:
             raise PydanticCustomError(
                 "independent_franchise", "the `independent` arm cannot have franchise terms"
+            )
+        if len(self.arms) < 2:
+            raise PydanticCustomError(
+                "missing_arm", "arms needs at least one arm besides `independent` to compare with"
             )
         for name, spec in self.arms.items():
             if spec.franchise is not None and spec.concept is not None:
