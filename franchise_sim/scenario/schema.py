@@ -55,6 +55,7 @@ from franchise_sim.scenario.quantities import (
     UsdPerMonth,
     Within,
 )
+from franchise_sim.scenario.relationships.partnership import Partnership
 from franchise_sim.scenario.relationships.project_group import ProjectGroup
 from franchise_sim.scenario.sba_rules import sba_max_spread
 
@@ -1048,6 +1049,11 @@ class ArmSpec(Section):
     project_group: ProjectGroup | None = Field(
         None, description="A project with other firms (a joint bid, training or product)."
     )
+    partnership: Partnership | None = Field(
+        None,
+        description="A partnership with a complementary business (referrals both ways, "
+        "purchasing terms); absent: none.",
+    )
 
 
 Valuer = Callable[[Uncertain, str], float]
@@ -1115,6 +1121,7 @@ class Arm(Section):
     owner: Owner
     franchise: FranchiseTerms | None
     project_group: ProjectGroup | None = None
+    partnership: Partnership | None = None
 
     @property
     def is_franchise(self) -> bool:
@@ -1238,6 +1245,7 @@ class Scenario(Section):
             sections: dict[str, Any] = {"name": name, "label": spec.label}
             sections["franchise"] = spec.franchise
             sections["project_group"] = spec.project_group
+            sections["partnership"] = spec.partnership
             for section in OVERRIDABLE_SECTIONS:
                 shared: Section = getattr(self, section)
                 override: BaseModel | None = getattr(spec, section)
