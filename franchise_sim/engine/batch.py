@@ -47,6 +47,7 @@ from franchise_sim.model.plan import (
     plan_replication,
 )
 from franchise_sim.model.relationships.franchise import FRANCHISE
+from franchise_sim.model.relationships.partnership import PARTNERSHIP
 from franchise_sim.model.relationships.project_group import PROJECT_GROUP
 from franchise_sim.model.relationships.relationship import (
     ArmTerms,
@@ -66,7 +67,7 @@ from franchise_sim.model.streams import (
 )
 from franchise_sim.scenario.schema import Arm, Scenario
 
-DEFAULT_RELATIONSHIPS: Relationships = (FRANCHISE, PROJECT_GROUP)
+DEFAULT_RELATIONSHIPS: Relationships = (FRANCHISE, PROJECT_GROUP, PARTNERSHIP)
 """The relationships of the shipped model: the franchise, then the other forms an arm may
 enter (each acts only in an arm holding its section)."""
 

@@ -136,7 +136,7 @@ class ComplementaryPartner:
             business.variable_cost_factors[NAME] = purchasing_factor(self._bought, self._discount)
         if self._hours > 0:
             business.owner_hours[NAME] = np.full(n, self._hours)
-        self._noisy = terms.draws is not None
+        self._noisy = not terms.at_mean
         if self._noisy:
             months = (calendar.horizon_months,)
             self._u_in = streams.streams(REFERRALS_IN).uniforms(months)
