@@ -21,7 +21,11 @@ from franchise_sim.engine.batch import DEFAULT_RELATIONSHIPS, monthly_columns
 from franchise_sim.model.books import MONTH_TAIL
 from franchise_sim.model.business import Business, Index, overstretch_factor
 from franchise_sim.model.calendar import Calendar, Phase
-from franchise_sim.model.relationships.relationship import ArmTerms, Relationship
+from franchise_sim.model.relationships.relationship import (
+    ArmTerms,
+    Relationship,
+    recorded_columns,
+)
 from franchise_sim.model.streams import BatchStreams
 from franchise_sim.scenario.distributions import mean_of
 from franchise_sim.scenario.schema import Scenario
@@ -163,7 +167,10 @@ def test_overstretch_costs_nothing_within_the_spare_hours_and_falls_linearly_bey
 def test_a_recorded_column_follows_the_tail_of_the_books(auto_repair: Scenario) -> None:
     columns = monthly_columns(_with("sell", ("toy_sales",)))
     assert columns[-1] == "toy_sales"
-    assert columns[-1 - len(MONTH_TAIL) : -1] == MONTH_TAIL
+    # the shipped relationships' own columns come first, in their order, after the tail
+    shipped = recorded_columns(DEFAULT_RELATIONSHIPS)
+    assert columns[-1 - len(shipped) : -1] == shipped
+    assert columns[-1 - len(shipped) - len(MONTH_TAIL) : -1 - len(shipped)] == MONTH_TAIL
 
 
 def test_neutral_hooks_change_no_number(auto_repair: Scenario) -> None:
