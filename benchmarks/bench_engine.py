@@ -23,13 +23,11 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import numpy as np
 from timing import Timing, against_target, conditions, count_events, event_floor, timed
 
 from franchise_sim.engine.batch import cyclic_gc_paused, plans_on_paper, run_plans
 from franchise_sim.engine.runner import simulate
-from franchise_sim.model.draws import BatchDraw, BatchDraws
-from franchise_sim.model.plan import ReplicationPlan, plan_replication
+from franchise_sim.model.batch_plan import BatchPlan, plan_batch
 from franchise_sim.model.streams import CountQuantiles
 from franchise_sim.scenario.shelf import load_scenario
 
@@ -41,21 +39,16 @@ WALL_TARGET = 0.3
 """Seconds for 1,000 paired runs x 60 months on 2 cores, at most (issue 11)."""
 
 
-def _plans(runs: int, start: int = 0) -> list[ReplicationPlan]:
+def _plans(runs: int, start: int = 0) -> BatchPlan:
     scenario = load_scenario(SCENARIO)
     paper = plans_on_paper(scenario, 1, HORIZON)
-    draws = BatchDraws(1, np.arange(start, start + runs, dtype=np.int64))
-    return [
-        plan_replication(
-            scenario,
-            seed=1,
-            replication=start + i,
-            horizon_months=HORIZON,
-            on_paper=paper,
-            draw=BatchDraw(draws, i),
-        )
-        for i in range(runs)
-    ]
+    return plan_batch(
+        scenario,
+        seed=1,
+        replications=range(start, start + runs),
+        horizon_months=HORIZON,
+        on_paper=paper,
+    )
 
 
 def _beside(timing: Timing, floor: Timing) -> str:

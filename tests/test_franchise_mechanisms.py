@@ -433,3 +433,27 @@ def test_a_failure_after_the_last_months_books_is_beyond_the_horizon(
 
     again = load_results(run.save(tmp_path / "saved", figures=False))
     np.testing.assert_array_equal(again.outcomes["franchisor_failed_month"], failed)
+
+
+def test_a_brand_shock_in_one_replication_lends_the_brand_as_the_batch_does(
+    auto_repair: Scenario,
+) -> None:
+    """The one-replication path of a brand shock sets the same bits as the array path."""
+    _, business, franchisor, _ = _world(auto_repair)
+    franchisor._awareness_drop[0] = 0.37
+    franchisor._satisfaction_drop[0] = 0.11
+    franchisor._brand_fade[0] = 0.8137
+    targets = (
+        business.innovation_boosts["brand"],
+        business.innovation_boosts["ad_fund"],
+        business.satisfaction_factors["brand"],
+    )
+    for shocks in range(4):
+        franchisor._shocks_on[0] = shocks
+        franchisor._lend_brand(np.array([0], dtype=np.intp))
+        by_array = [t.copy() for t in targets]
+        for t in targets:
+            t[:] = np.nan
+        franchisor._lend_brand_in(0)
+        for kept, now in zip(by_array, targets, strict=True):
+            assert now.tobytes() == kept.tobytes(), shocks

@@ -165,12 +165,11 @@ def test_overstretch_costs_nothing_within_the_spare_hours_and_falls_linearly_bey
 
 
 def test_a_recorded_column_follows_the_tail_of_the_books(auto_repair: Scenario) -> None:
-    columns = monthly_columns(_with("sell", ("toy_sales",)))
+    relationships = _with("sell", ("toy_sales",))
+    columns, recorded = monthly_columns(relationships), recorded_columns(relationships)
     assert columns[-1] == "toy_sales"
-    # the shipped relationships' own columns come first, in their order, after the tail
-    shipped = recorded_columns(DEFAULT_RELATIONSHIPS)
-    assert columns[-1 - len(shipped) : -1] == shipped
-    assert columns[-1 - len(shipped) - len(MONTH_TAIL) : -1 - len(shipped)] == MONTH_TAIL
+    assert columns[-len(recorded) :] == recorded
+    assert columns[-len(recorded) - len(MONTH_TAIL) : -len(recorded)] == MONTH_TAIL
 
 
 def test_neutral_hooks_change_no_number(auto_repair: Scenario) -> None:

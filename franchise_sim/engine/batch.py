@@ -22,10 +22,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-import simpy
 from numpy.typing import NDArray
 
 from franchise_sim.engine.results import CORE_OUTCOMES
+from franchise_sim.model.batch_plan import BatchPlan, plan_batch
 from franchise_sim.model.books import (
     BUSINESS_COST_LINES,
     MONTH_HEAD,
@@ -33,19 +33,14 @@ from franchise_sim.model.books import (
     SHOCK_NAMES,
     UNIFORMS_PER_MONTH,
 )
-from franchise_sim.model.business import Business, OwnerTime, same_in_all
+from franchise_sim.model.business import Business, OwnerTime
 from franchise_sim.model.calendar import Calendar
-from franchise_sim.model.draws import BatchDraw, BatchDraws
+from franchise_sim.model.draws import BatchDraws
 from franchise_sim.model.lender import Lender
 from franchise_sim.model.market import Market, Shocks
 from franchise_sim.model.money import prime_rate_path
 from franchise_sim.model.owner import Owner
-from franchise_sim.model.plan import (
-    PLAN_SCALE_MONTHS,
-    PlanOnPaper,
-    ReplicationPlan,
-    plan_replication,
-)
+from franchise_sim.model.plan import PLAN_SCALE_MONTHS, PlanOnPaper, ReplicationPlan
 from franchise_sim.model.relationships.franchise import FRANCHISE
 from franchise_sim.model.relationships.partnership import PARTNERSHIP
 from franchise_sim.model.relationships.project_group import PROJECT_GROUP
@@ -56,6 +51,7 @@ from franchise_sim.model.relationships.relationship import (
     cost_lines,
     recorded_columns,
 )
+from franchise_sim.model.schedule import BatchEnvironment
 from franchise_sim.model.streams import (
     CUSTOMERS,
     PERSONAL_EXIT,
@@ -163,7 +159,8 @@ def cyclic_gc_paused() -> Iterator[None]:
     A batch makes many short-lived objects (plans, SimPy events and processes): with the
     collector on, its scans of everything the process holds grow with the batch and cost a
     third of the time of 5,000 replications. Reference counting still frees what is not in a
-    cycle; the cycles wait for the collector's next round after the batch.
+    cycle, and a batch leaves almost nothing in cycles (`schedule.BatchEnvironment` closes its
+    processes), so the collector's first round after the batch finds little to walk.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -183,21 +180,20 @@ def _run_batch(
     on_paper: dict[str, PlanOnPaper] | None,
     relationships: Relationships,
 ) -> BatchRecord:
+    if not replications:
+        raise ValueError("a batch needs at least one replication")
     draws = BatchDraws(seed, np.array(replications, dtype=np.int64))
-    plans = [
-        plan_replication(
-            scenario,
-            seed=seed,
-            replication=r,
-            horizon_months=horizon_months,
-            deterministic=deterministic,
-            on_paper=on_paper,
-            draw=BatchDraw(draws, i, at_mean=deterministic),
-        )
-        for i, r in enumerate(replications)
-    ]
+    plan = plan_batch(
+        scenario,
+        seed=seed,
+        replications=replications,
+        horizon_months=horizon_months,
+        deterministic=deterministic,
+        on_paper=on_paper,
+        draws=draws,
+    )
     arms = tuple(scenario.resolved_arms())
-    return _run_plans(plans, relationships, arms=arms, draws=None if deterministic else draws)
+    return _run_plans(plan, relationships, arms=arms, draws=None if deterministic else draws)
 
 
 def plans_on_paper(
@@ -260,21 +256,15 @@ def _plans_on_paper(
     }
 
 
-def _prime_paths(
-    plans: Sequence[ReplicationPlan], streams: BatchStreams
-) -> list[list[float]] | None:
+def _prime_paths(plan: BatchPlan, streams: BatchStreams) -> list[list[float]] | None:
     """Each replication's monthly prime rate (None when no loan floats)."""
-    if all(plan.prime_rate is None for plan in plans):
+    pr = plan.prime_rate
+    if pr is None:
         return None
-    horizon = plans[0].horizon_months
-    steps = horizon - 1
-    noise = streams.streams(PRIME_RATE).normals(steps) if plans[0].demand_noise else None
+    steps = plan.horizon_months - 1
+    noise = streams.streams(PRIME_RATE).normals(steps) if plan.demand_noise else None
     paths: list[list[float]] = []
-    for i, plan in enumerate(plans):
-        pr = plan.prime_rate
-        if pr is None:
-            paths.append([])
-            continue
+    for i in range(plan.size):
         normals = noise[i].tolist() if noise is not None else [0.0] * steps
         paths.append(
             prime_rate_path(
@@ -291,73 +281,70 @@ def _prime_paths(
 
 
 def run_plans(
-    plans: Sequence[ReplicationPlan],
+    plans: BatchPlan | Sequence[ReplicationPlan],
     relationships: Relationships = DEFAULT_RELATIONSHIPS,
     counts: CountQuantiles | None = None,
 ) -> BatchRecord:
     """Run drawn replications (same seed, horizon and arms) in one environment.
 
     Args:
-        plans: The replications' plans.
+        plans: The batch's plan, or the replications' plans.
         relationships: The relationships the model is composed of.
         counts: The count quantiles to draw with; compiled ones for a big batch when numba is
             installed (`count_quantiles`), numpy's otherwise. The numbers are the same.
     """
     with cyclic_gc_paused():
-        return _run_plans(plans, relationships, counts)
+        batch = plans if isinstance(plans, BatchPlan) else BatchPlan.of(plans)
+        return _run_plans(batch, relationships, counts)
 
 
 def _run_plans(
-    plans: Sequence[ReplicationPlan],
+    plan: BatchPlan,
     relationships: Relationships = DEFAULT_RELATIONSHIPS,
     counts: CountQuantiles | None = None,
     *,
     arms: Sequence[Arm] | None = None,
     draws: BatchDraws | None = None,
 ) -> BatchRecord:
-    """Run the plans; with ``arms`` (the scenario's, in the plans' order) and ``draws``.
+    """Run the plan; with ``arms`` (the scenario's, in the plan's order) and ``draws``.
 
     They are what the relationships read of each arm (`ArmTerms`): without them, only those
     reading the plans act.
     """
-    if not plans:
-        raise ValueError("a batch needs at least one replication")
-    env = simpy.Environment()
-    horizon = same_in_all([p.horizon_months for p in plans], "the horizon")
-    seed = same_in_all([p.seed for p in plans], "the seed")
-    noisy = same_in_all([p.demand_noise for p in plans], "the demand noise")
-    replications = np.array([p.replication for p in plans], dtype=np.int64)
+    env = BatchEnvironment()
+    horizon, seed, noisy = plan.horizon_months, plan.seed, plan.demand_noise
+    replications = plan.replications
     streams = BatchStreams(seed, replications, horizon)
     calendar = Calendar(env, horizon)
-    events = [p.events for p in plans]
+    events = plan.events
     market = Market(
         env,
         calendar,
-        [p.market for p in plans],
-        np.array([e.competitor_rivals_at_start for e in events], dtype=np.int64),
-        np.array([e.competitor_market_share_taken for e in events], dtype=float),
+        plan.market,
+        events.array("competitor_rivals_at_start").astype(np.int64),
+        events.array("competitor_market_share_taken"),
     )
     uniforms = streams.streams(CUSTOMERS).uniforms((horizon, UNIFORMS_PER_MONTH))
-    winning_back = any(u.lapsed_winback_share is not None for p in plans for u in p.units)
+    winning_back = any(u.setting("lapsed_winback_share") is not None for u in plan.units)
     winback = streams.streams(WINBACK).uniforms((horizon,)) if winning_back else None
     lines = all_cost_lines(relationships)
     columns = recorded_columns(relationships)
     exit_u = streams.uniforms(PERSONAL_EXIT)
-    prime = _prime_paths(plans, streams)
-    counts = counts or count_quantiles(len(plans))
-    n_arms = len(plans[0].units)
+    prime = _prime_paths(plan, streams)
+    n = plan.size
+    counts = counts or count_quantiles(n)
+    n_arms = len(plan.units)
     width = len(MONTH_HEAD) + len(lines) + len(MONTH_TAIL) + len(columns)
-    monthly = np.zeros((n_arms, len(plans), horizon, width))
+    monthly = np.zeros((n_arms, n, horizon, width))
     businesses: list[Business] = []
     partners: list[list[object | None]] = []
     for a in range(n_arms):
-        units = [p.units[a] for p in plans]
         arm = None if arms is None else arms[a]
         business = Business(
             env,
             calendar,
             market,
-            units,
+            plan.units[a],
             uniforms,
             winback,
             lines,
@@ -365,10 +352,10 @@ def _run_plans(
             books=monthly[a],
             counts=counts,
             columns=columns,
-            owner_time=None if arm is None else _owner_time(arm, len(plans)),
+            owner_time=None if arm is None else _owner_time(arm, n),
         )
         Lender(env, calendar, business, prime)
-        terms = ArmTerms(arm, len(plans), draws)
+        terms = ArmTerms(arm, n, draws)
         partners.append(
             [rel.attach(env, calendar, business, streams, terms) for rel in relationships]
         )
@@ -376,8 +363,8 @@ def _run_plans(
         businesses.append(business)
     shocks = Shocks(env, events, market, businesses, seed, replications, horizon)
     env.run(until=horizon + 0.5)
+    env.close()  # frees the actors by reference counting once they go (`BatchEnvironment`)
 
-    n = len(plans)
     counters: dict[str, NDArray[np.float64]] = {}
     for k, rel in enumerate(relationships):
         for name in rel.counters:

@@ -31,14 +31,13 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import NDArray
 
-from franchise_sim.model.draws import batch_draws
+from franchise_sim.model.batch_plan import owner_money
 from franchise_sim.model.money import (
     implied_capitalisation_rate,
     monthly_discount_factor,
     outside_wage_present_value_usd,
     terminal_value_usd,
 )
-from franchise_sim.model.plan import owner_money
 from franchise_sim.scenario.schema import Arm, RunSettings, Scenario
 
 Array = NDArray[np.float64]
@@ -196,14 +195,7 @@ def outcome_table(
         replications = range(monthly.shape[1])
     end = last_operating_month(alive)
     end_index = (end - 1).astype(int)[..., None]
-    money = owner_money(
-        scenario,
-        arms,
-        seed,
-        replications,
-        deterministic=deterministic,
-        draw_for=batch_draws(seed, replications, at_mean=deterministic),
-    )
+    money = owner_money(scenario, arms, seed, replications, deterministic=deterministic)
     equity = money["upfront_usd"]
     wage = money["outside_wage_usd_per_month"]
     liquidation = np.where(money["settles_in_ledger"], 0.0, money["liquidation_value_usd"])

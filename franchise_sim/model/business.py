@@ -21,8 +21,7 @@ one floating-point order and ``math``'s functions where they set the books (`exa
 from __future__ import annotations
 
 import math
-from collections.abc import Generator, Sequence
-from functools import partial
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +29,7 @@ import simpy
 from numpy.typing import NDArray
 
 from franchise_sim.model import customers as cx
+from franchise_sim.model.batch_plan import Columns, as_columns
 from franchise_sim.model.books import (
     MONTH_HEAD,
     MONTH_TAIL,
@@ -54,6 +54,12 @@ LOAN_DUST_USD = 0.005
 def field(units: Sequence[UnitPlan], name: str) -> NDArray[np.float64]:
     """One numeric field of every replication's plan of an arm, as an array."""
     return np.array([getattr(unit, name) for unit in units], dtype=float)
+
+
+def each(function: Callable[[float], float], x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``function`` of every element (a Python float each; computed once per distinct value)."""
+    made: dict[float, float] = {}
+    return np.array([made[v] if v in made else made.setdefault(v, function(v)) for v in x.tolist()])
 
 
 def same_in_all(values: Sequence[Any], what: str) -> Any:
@@ -158,7 +164,7 @@ class Business:
         env: simpy.Environment,
         calendar: Calendar,
         market: Any,
-        units: Sequence[UnitPlan],
+        units: Columns | Sequence[UnitPlan],
         uniforms: NDArray[np.float64],
         winback_uniforms: NDArray[np.float64] | None,
         cost_lines: tuple[str, ...],
@@ -173,8 +179,9 @@ class Business:
         self._counts_of = counts or CountQuantiles()
         self.calendar = calendar
         self.market = market
-        self.units = units
-        self.arm = units[0].arm
+        units = self.units = as_columns(units)
+        """The arm's plans (`batch_plan.Columns` of `plan.UnitPlan`)."""
+        self.arm = units.setting("arm")
         self.cost_lines = cost_lines
         self._line = {line: i for i, line in enumerate(cost_lines)}
         self.columns = columns
@@ -183,9 +190,9 @@ class Business:
         self._uniforms = uniforms
         self._winback_uniforms = winback_uniforms
         self._noisy = noisy
-        n = self.size = len(units)
+        n = self.size = units.size
         horizon = calendar.horizon_months
-        f = partial(field, units)
+        f = units.array
         self.spend = f("spend_per_visit_usd")
         self.visit_rate = f("visits_per_customer_per_month")
         self.loyal_share = f("loyal_share")
@@ -205,15 +212,11 @@ class Business:
         self._mismatch = f("starting_mismatch")
         self._mismatch_floor = f("mismatch_floor")
         self._adaptation = f("adaptation_months")
-        self._loyal_hazard = np.array(
-            [cx.retention_hazard_per_month(u.loyal_retention_per_year) for u in units]
-        )
-        self._casual_hazard = np.array(
-            [cx.retention_hazard_per_month(u.casual_retention_per_year) for u in units]
-        )
-        self._decay = np.array([cx.adstock_decay(u.advertising_half_life_months) for u in units])
-        self.winback = same_in_all([u.lapsed_winback_share for u in units], "lapsed_winback_share")
-        self.learning_visits = same_in_all([u.learning_visits for u in units], "learning_visits")
+        self._loyal_hazard = each(cx.retention_hazard_per_month, f("loyal_retention_per_year"))
+        self._casual_hazard = each(cx.retention_hazard_per_month, f("casual_retention_per_year"))
+        self._decay = each(cx.adstock_decay, f("advertising_half_life_months"))
+        self.winback = units.setting("lapsed_winback_share")
+        self.learning_visits = units.setting("learning_visits")
         months = np.arange(horizon, dtype=float)
         self._learned_quality = self._quality[:, None] * (
             1.0 - (1.0 - self._start_quality[:, None]) * _exp_table(months, f("learning_months"))
@@ -282,10 +285,10 @@ class Business:
         u = self._uniforms[o, month - 1]
         satisfaction = self._customer_satisfaction(o, month - 1)
         self.satisfaction[o] = satisfaction
-        new, lost = self._win_and_lose_customers(o, u, satisfaction, month)
+        new, lost, returning = self._win_and_lose_customers(o, u, satisfaction, month)
         if self._referred:
             new = self._take_referred(o, new)
-        self._serve_visits(o, u, new, lost)
+        self._serve_visits(o, new, lost, returning)
 
     def _customer_satisfaction(self, o: Index, elapsed: int) -> NDArray[np.float64]:
         """Quality (learning curve, staff gaps) x fit to local tastes x service x partners."""
@@ -318,8 +321,14 @@ class Business:
 
     def _win_and_lose_customers(
         self, o: Index, u: NDArray[np.float64], satisfaction: NDArray[np.float64], month: int
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Bass adoption among non-customers; departures from each loyalty segment."""
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Bass adoption among non-customers; departures from each loyalty segment.
+
+        Returns the new customers, the customers lost and the visits of those retained. The
+        counts are drawn by kind, each in one call: the departures (and the lapsed won back),
+        then the new customers and the visits, which need the customers retained; each count
+        has its own uniform, so drawing them together gives the same counts as one by one.
+        """
         decay = self._decay[o]
         advertising = decay * self._advertising_p[o] + (1.0 - decay) * self._marketing_p[o] * (
             self._last_marketing_usd[o] / 1000.0
@@ -331,67 +340,99 @@ class Business:
         p = self._innovation[o] + advertising + boosts
         q = self._imitation[o] * np.maximum(0.0, satisfaction)
         potential = self.market.potential_customers[o]
+        lapsed: NDArray[np.float64] | None = None
+        back_share: NDArray[np.float64] | None = None
         if self.winback is None:
-            new = self._win_new(o, u, potential, p, q)
+            mean_new, most_new = self._new_in_market(o, potential, p, q)
         else:
-            new = self._win_new_and_lapsed(o, u, potential, p, q, self.winback, month)
+            mean_new, most_new, lapsed, back_share = self._new_and_lapsed(
+                o, potential, p, q, self.winback
+            )
         dissatisfaction = 1.0 - np.minimum(1.0, np.maximum(0.0, satisfaction))
         stress = 1.0 + self._sensitivity[o] * dissatisfaction
-        churn_loyal = 1.0 - exact_exp(-self._loyal_hazard[o] * stress)
-        churn_casual = 1.0 - exact_exp(-self._casual_hazard[o] * stress)
+        churn = 1.0 - exact_exp(  # both segments in one call
+            np.concatenate((-self._loyal_hazard[o] * stress, -self._casual_hazard[o] * stress))
+        )
+        churn_loyal, churn_casual = churn[: o.size], churn[o.size :]
         loyal, casual = self.loyal[o], self.casual[o]
+        back: NDArray[np.float64] | None = None
         if self._noisy:
-            new_loyal = floor(new * self.loyal_share[o] + u[:, U_SPLIT])
-            # both segments' departures in one call: the same counts, element by element
-            lost = self._counts_of.binomial(
-                np.concatenate((u[:, U_LOSS_LOYAL], u[:, U_LOSS_CASUAL])),
-                np.concatenate((whole(loyal), whole(casual))),
-                np.concatenate((churn_loyal, churn_casual)),
+            # both segments' departures and the lapsed won back in one call
+            trials = [whole(loyal), whole(casual)]
+            shares = [churn]
+            uniforms = [u[:, U_LOSS_LOYAL], u[:, U_LOSS_CASUAL]]
+            if lapsed is not None and back_share is not None:
+                assert self._winback_uniforms is not None
+                trials.append(whole(lapsed))
+                shares.append(back_share)
+                uniforms.append(self._winback_uniforms[o, month - 1])
+            drawn = self._counts_of.binomial(
+                np.concatenate(uniforms), np.concatenate(trials), np.concatenate(shares)
             )
-            lost_loyal, lost_casual = lost[: o.size], lost[o.size :]
+            lost_loyal, lost_casual = drawn[: o.size], drawn[o.size : 2 * o.size]
+            if lapsed is not None:
+                back = drawn[2 * o.size :]
         else:
-            new_loyal = new * self.loyal_share[o]
             lost_loyal = loyal * churn_loyal
             lost_casual = casual * churn_casual
+            if lapsed is not None and back_share is not None:
+                back = lapsed * back_share
         loyal = loyal - lost_loyal
         casual = casual - lost_casual
         self._retained[o] = loyal + casual
+        market = self.market
+        mean_returning = (
+            self._retained[o] * self.visit_rate[o] * market.season_factor * market.economy_factor[o]
+        )
+        if self._noisy:
+            drawn = self._counts_of.poisson(
+                np.concatenate((u[:, U_NEW], u[:, U_VISITS])),
+                np.concatenate((mean_new, mean_returning)),
+            )
+            new, returning = np.minimum(drawn[: o.size], most_new), drawn[o.size :]
+        else:
+            new, returning = mean_new, mean_returning
+        if lapsed is not None and back is not None:
+            self.lapsed[o] = lapsed - back
+            new = np.asarray(new + back, dtype=float)
+        new_loyal = (
+            floor(new * self.loyal_share[o] + u[:, U_SPLIT])
+            if self._noisy
+            else new * self.loyal_share[o]
+        )
         self.loyal[o] = loyal + new_loyal
         self.casual[o] = casual + (new - new_loyal)
         if self.winback is not None:
             self.lapsed[o] += lost_loyal + lost_casual
-        return new, lost_loyal + lost_casual
+        return new, lost_loyal + lost_casual, returning
 
-    def _win_new(
+    def _new_in_market(
         self,
         o: Index,
-        u: NDArray[np.float64],
         potential: NDArray[np.float64],
         p: NDArray[np.float64],
         q: NDArray[np.float64],
-    ) -> NDArray[np.float64]:
-        """Bass adopters among everyone in the market who is not a customer."""
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Bass adopters among everyone in the market who is not a customer: mean, at most."""
         start = self.loyal[o] + self.casual[o]
         mean_new = np.zeros(o.size)
         room, share, stepped = bass_steps(potential, start, p, q)
         mean_new[room] = potential[room] * (stepped - share)
-        if self._noisy:
-            return np.minimum(
-                self._counts_of.poisson(u[:, U_NEW], mean_new), np.maximum(0.0, potential - start)
-            )
-        return mean_new
+        return mean_new, np.maximum(0.0, potential - start)
 
-    def _win_new_and_lapsed(
+    def _new_and_lapsed(
         self,
         o: Index,
-        u: NDArray[np.float64],
         potential: NDArray[np.float64],
         p: NDArray[np.float64],
         q: NDArray[np.float64],
         winback: float,
-        month: int,
-    ) -> NDArray[np.float64]:
-        """Adopters among those never customers, and lapsed customers won back more slowly."""
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Adopters among those never customers, and lapsed customers won back more slowly.
+
+        Returns the adopters' mean and most, the lapsed customers who may come back and the
+        share of them who do.
+        """
         start = self.loyal[o] + self.casual[o]
         outside = np.maximum(0.0, potential - start)
         lapsed = np.minimum(self.lapsed[o], outside)
@@ -406,31 +447,17 @@ class Business:
         unsure = np.flatnonzero(~certain)
         if unsure.size:
             back_share[unsure] = 1.0 - exact_pow(1.0 - adoption[unsure], winback)
-        if self._noisy:
-            assert self._winback_uniforms is not None
-            fresh = np.minimum(self._counts_of.poisson(u[:, U_NEW], never * adoption), floor(never))
-            back = self._counts_of.binomial(
-                self._winback_uniforms[o, month - 1], whole(lapsed), back_share
-            )
-        else:
-            fresh = never * adoption
-            back = lapsed * back_share
-        self.lapsed[o] = lapsed - back
-        return np.asarray(fresh + back, dtype=float)
+        most = floor(never) if self._noisy else never
+        return never * adoption, most, lapsed, back_share
 
     def _serve_visits(
-        self, o: Index, u: NDArray[np.float64], new: NDArray[np.float64], lost: NDArray[np.float64]
+        self,
+        o: Index,
+        new: NDArray[np.float64],
+        lost: NDArray[np.float64],
+        returning: NDArray[np.float64],
     ) -> None:
         """New customers come in once; the rest return at their rate; capacity caps service."""
-        market = self.market
-        mean_returning = (
-            self._retained[o] * self.visit_rate[o] * market.season_factor * market.economy_factor[o]
-        )
-        returning = (
-            self._counts_of.poisson(u[:, U_VISITS], mean_returning)
-            if self._noisy
-            else mean_returning
-        )
         visits = new + returning
         capacity = self._capacity[o] * (1.0 - self.capacity_lost_share[o])
         for factor in self.capacity_factors.values():

@@ -3,14 +3,14 @@
 `plan.plan_replication` draws each uncertain input from a uniform keyed by (replication, field
 path), one ``SeedSequence`` and one quantile call at a time. `BatchDraws` draws a key's uniforms
 for every replication of a batch at once (`streams.keyed_uniforms`) and maps them
-through the distribution's quantile function in one call; `BatchDraw` hands one replication's
-numbers to `plan.plan_replication`. The numbers are the same as `plan.Draw`'s.
+through the distribution's quantile function in one call: as arrays for the batch's column plan
+(`batch_plan.plan_batch`), or one replication's numbers at a time through `BatchDraw` to
+`plan.plan_replication`. The numbers are the same as `plan.Draw`'s.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from statistics import NormalDist
 
 import numpy as np
@@ -35,6 +35,7 @@ class BatchDraws:
         self.seed = seed
         self.replications = replications
         self._uniforms: dict[str, NDArray[np.float64]] = {}
+        self._arrays: dict[tuple[str, int], tuple[Uncertain, NDArray[np.float64]]] = {}
         self.made: dict[tuple[str, int], tuple[Uncertain, list[float]]] = {}
         """The draws made so far, by field path and distribution (its id; the value kept)."""
 
@@ -46,12 +47,24 @@ class BatchDraws:
             self._uniforms[key] = found
         return found
 
+    def drawn_array(self, value: Uncertain, key: str) -> NDArray[np.float64]:
+        """The draws of ``value`` under ``key`` in every replication, as an array.
+
+        The array is the one kept for later calls: do not write to it.
+        """
+        found = self._arrays.get((key, id(value)))
+        if found is None:
+            assert not isinstance(value, int | float)
+            found = (value, np.asarray(value.ppf(self.uniforms(key)), dtype=float))
+            self._arrays[key, id(value)] = found  # the value kept: its id stays its own
+        return found[1]
+
     def drawn(self, value: Uncertain, key: str) -> list[float]:
         """The draws of ``value`` under ``key`` in every replication."""
         found = self.made.get((key, id(value)))
         if found is None:
             assert not isinstance(value, int | float)
-            found = (value, np.asarray(value.ppf(self.uniforms(key)), dtype=float).tolist())
+            found = (value, self.drawn_array(value, key).tolist())
             self.made[key, id(value)] = found  # the value kept: its id stays its own
         return found[1]
 
@@ -91,14 +104,3 @@ class BatchDraw(Draw):
         z = correlation * with_partner + math.sqrt(1.0 - correlation * correlation) * own
         u = min(max(_STANDARD_NORMAL.cdf(z), 1e-16), 1.0 - 1e-16)
         return float(value.ppf(np.array([u]))[0])
-
-
-def batch_draws(seed: int, runs: int | range, *, at_mean: bool = False) -> Callable[[int], Draw]:
-    """Replication ``r``'s draws of a run of ``runs`` (or of one batch's range of them).
-
-    All are drawn together on first use.
-    """
-    replications = range(runs) if isinstance(runs, int) else runs
-    first = replications.start
-    draws = BatchDraws(seed, np.arange(first, replications.stop, dtype=np.int64))
-    return lambda r: BatchDraw(draws, r - first, at_mean=at_mean)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from franchise_sim.model.business import LOAN_DUST_USD, Business, field
+from franchise_sim.model.business import LOAN_DUST_USD, Business
 from franchise_sim.model.calendar import Calendar, Phase
 from franchise_sim.model.money import (
     floating_rate_schedule,
@@ -29,30 +29,29 @@ class Lender:
         units = business.units
         self.calendar = calendar
         self.business = business
-        self.rate_per_year = field(units, "loan_rate_per_year")
+        self.rate_per_year = units.array("loan_rate_per_year")
+        loans = units.array("loan_usd")
+        term = units.setting("loan_term_months")
         self.payment_usd = np.array(
             [
-                loan_payment(u.loan_usd, u.loan_rate_per_year, u.loan_term_months)
-                if u.loan_usd > 0
-                else 0.0
-                for u in units
+                loan_payment(loan, rate, term) if loan > 0 else 0.0
+                for loan, rate in zip(loans.tolist(), self.rate_per_year.tolist(), strict=True)
             ]
         )
-        floating = [u.floating_rate is not None and u.loan_usd > 0 for u in units]
-        self._floating = np.array(floating, dtype=bool)
+        floating = units.part("floating_rate")
+        self._floating = loans > 0 if floating is not None else np.zeros(units.size, dtype=bool)
         horizon = calendar.horizon_months
-        self._due = np.zeros((len(units), horizon, 3))
-        self._scheduled = np.zeros(len(units), dtype=np.int64)
-        for r in np.flatnonzero(self._floating):
-            unit = units[int(r)]
-            assert unit.floating_rate is not None
+        self._due = np.zeros((units.size, horizon, 3))
+        self._scheduled = np.zeros(units.size, dtype=np.int64)
+        for r in np.flatnonzero(self._floating).tolist():
+            assert floating is not None
             assert prime_per_year is not None
             schedule = floating_rate_schedule(
-                unit.loan_usd,
-                unit.floating_rate.spread_per_year,
-                unit.loan_term_months,
-                unit.floating_rate.reset_months,
-                prime_per_year[int(r)],
+                units.at(r, "loan_usd"),
+                floating.at(r, "spread_per_year"),
+                term,
+                floating.setting("reset_months"),
+                prime_per_year[r],
             )
             rows = [(d.interest_usd, d.principal_usd, d.balance_after_usd) for _, d in schedule]
             rows = rows[:horizon]

@@ -19,6 +19,7 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
+from franchise_sim.model.batch_plan import Columns, as_columns
 from franchise_sim.model.books import SHOCK_NAMES
 from franchise_sim.model.business import Business, field
 from franchise_sim.model.calendar import Calendar, Phase
@@ -42,15 +43,16 @@ class Market:
         self,
         env: simpy.Environment,
         calendar: Calendar,
-        plans: Sequence[MarketPlan],
+        plans: Columns | Sequence[MarketPlan],
         rivals_at_start: NDArray[np.int64],
         rival_share: NDArray[np.float64],
     ) -> None:
-        n = len(plans)
+        plans = as_columns(plans)
+        n = plans.size
         horizon = calendar.horizon_months
         self.calendar = calendar
-        self._start = np.array([p.potential_customers for p in plans], dtype=float)
-        self._trend = np.array([p.size_trend_per_year for p in plans], dtype=float)
+        self._start = plans.array("potential_customers")
+        self._trend = plans.array("size_trend_per_year")
         self._trending = np.flatnonzero(self._trend != 0.0)
         self._size_factor = np.ones(n)
         self._factors = np.ones((n, 4))
@@ -65,7 +67,7 @@ class Market:
         self.economy_factor = np.ones(n)
         self.history = np.zeros((n, horizon))
         self.rivals_history = np.zeros((n, horizon), dtype=np.int64)
-        self._seasons = plans[0].season_factors if plans else (1.0,) * 12
+        self._seasons: tuple[float, ...] = plans.setting("season_factors")
         self._recession_drops: list[list[float]] = [[] for _ in range(n)]
         env.process(self.run())
 
@@ -139,17 +141,13 @@ class Market:
         self.economy_factor[r] = 1.0 - max(self._recession_drops[r], default=0.0)
 
 
-def _events(plans: Sequence[EventPlan], name: str) -> NDArray[np.float64]:
-    return np.array([getattr(p, name) for p in plans], dtype=float)
-
-
 class Shocks:
     """Competitor entry and exit, recessions, breakdowns and staff losses, shared by every arm."""
 
     def __init__(
         self,
         env: simpy.Environment,
-        plans: Sequence[EventPlan],
+        plans: Columns | Sequence[EventPlan],
         market: Market,
         businesses: Sequence[Business],
         seed: int,
@@ -157,24 +155,28 @@ class Shocks:
         horizon_months: int,
     ) -> None:
         self.env = env
-        self.plans = plans
+        self.plans = plans = as_columns(plans)
+        """The replications' event plans (`batch_plan.Columns` of `plan.EventPlan`)."""
         self.market = market
         self.businesses = businesses
-        n = len(plans)
+        n = plans.size
         self._until = runs_until(horizon_months)
         self.counts = np.zeros((n, len(SHOCK_NAMES)), dtype=np.int64)
         months = horizon_months + 0.5
-        self._entry_rate = _events(plans, "competitor_rate_per_year")
-        self._exit_rate = _events(plans, "competitor_exit_rate_per_year")
-        self._threshold = _events(plans, "competitor_entry_threshold_customers_per_firm")
+        self._entry_rate = plans.array("competitor_rate_per_year")
+        self._exit_rate = plans.array("competitor_exit_rate_per_year")
+        self._threshold = plans.array("competitor_entry_threshold_customers_per_firm")
+        recession_rate = plans.array("recession_rate_per_year")
+        breakdown_rate = plans.array("breakdown_rate_per_year")
+        staff_loss_rate = plans.array("staff_loss_rate_per_year")
         rates = {
             "competitor_entry": self._entry_rate.max(initial=0.0),
-            "recession": _events(plans, "recession_rate_per_year").max(initial=0.0),
-            "equipment_breakdown": _events(plans, "breakdown_rate_per_year").max(initial=0.0),
-            "key_staff_loss": _events(plans, "staff_loss_rate_per_year").max(initial=0.0),
+            "recession": recession_rate.max(initial=0.0),
+            "equipment_breakdown": breakdown_rate.max(initial=0.0),
+            "key_staff_loss": staff_loss_rate.max(initial=0.0),
             "competitor_exit": self._exit_rate.max(initial=0.0),
         }
-        rivals = np.array([p.competitor_rivals_at_start for p in plans], dtype=float)
+        rivals = plans.array("competitor_rivals_at_start")
         expected = {name: rate * months / 12.0 for name, rate in rates.items()}
         expected["competitor_entry"] = max(expected["competitor_entry"], 1.0) * 3.0
         expected["competitor_exit"] += float(rivals.max(initial=0.0)) + expected["competitor_entry"]
@@ -182,27 +184,49 @@ class Shocks:
             name: ExponentialStreams(seed, replications, SHOCK_PREFIX + name, expected[name])
             for name in SHOCK_NAMES
         }
-        self._acts: dict[int, Callable[[int], None]] = {
-            COMPETITOR_ENTRY: self._competitor_opens,
-            RECESSION: self.recession,
-            EQUIPMENT_BREAKDOWN: self.equipment_breakdown,
-            KEY_STAFF_LOSS: self.key_staff_loss,
+        # The functions, not methods bound to self: a bound method kept on self is a cycle,
+        # which would leave the whole batch to the cyclic collector (see `schedule.Batch`).
+        self._acts: dict[int, Callable[[Shocks, int], None]] = {
+            COMPETITOR_ENTRY: Shocks._competitor_opens,
+            RECESSION: Shocks.recession,
+            EQUIPMENT_BREAKDOWN: Shocks.equipment_breakdown,
+            KEY_STAFF_LOSS: Shocks.key_staff_loss,
         }
+        f = plans.array
+        self._share_taken = f("competitor_market_share_taken").tolist()
+        self._customers_lost = f("competitor_customers_lost_share").tolist()
+        self._exit_rates = self._exit_rate.tolist()
+        self._recession_drop = f("recession_demand_drop").tolist()
+        self._recession_months = f("recession_duration_months").tolist()
+        self._repair_usd = f("breakdown_repair_cost_usd").tolist()
+        self._capacity_lost = f("breakdown_capacity_lost_share").tolist()
+        self._recruiting_usd = f("staff_loss_recruiting_cost_usd").tolist()
+        self._quality_drop = f("staff_loss_quality_drop").tolist()
+        self._months_to_replace = f("staff_loss_months_to_replace").tolist()
         saturating: list[int] = []
-        for r, plan in enumerate(plans):
-            if plan.competitor_rate_per_year > 0:
-                if plan.competitor_entry_threshold_customers_per_firm > 0:
+        starting_rivals = f("competitor_rivals_at_start").astype(np.int64).tolist()
+        each_rate = zip(
+            self._entry_rate.tolist(),
+            self._threshold.tolist(),
+            recession_rate.tolist(),
+            breakdown_rate.tolist(),
+            staff_loss_rate.tolist(),
+            strict=True,
+        )
+        for r, (entry, threshold, recession, breakdown, staff_loss) in enumerate(each_rate):
+            if entry > 0:
+                if threshold > 0:
                     saturating.append(r)
                 else:
-                    self._arrive(COMPETITOR_ENTRY, r, plan.competitor_rate_per_year)
-            if plan.recession_rate_per_year > 0:
-                self._arrive(RECESSION, r, plan.recession_rate_per_year)
-            if plan.breakdown_rate_per_year > 0:
-                self._arrive(EQUIPMENT_BREAKDOWN, r, plan.breakdown_rate_per_year)
-            if plan.staff_loss_rate_per_year > 0:
-                self._arrive(KEY_STAFF_LOSS, r, plan.staff_loss_rate_per_year)
-            if plan.competitor_exit_rate_per_year > 0:
-                for rival in range(plan.competitor_rivals_at_start):
+                    self._arrive(COMPETITOR_ENTRY, r, entry)
+            if recession > 0:
+                self._arrive(RECESSION, r, recession)
+            if breakdown > 0:
+                self._arrive(EQUIPMENT_BREAKDOWN, r, breakdown)
+            if staff_loss > 0:
+                self._arrive(KEY_STAFF_LOSS, r, staff_loss)
+            if self._exit_rates[r] > 0:
+                for rival in range(starting_rivals[r]):
                     self._rival_opened(r, rival)
         self._needed = np.zeros(n)
         self._waiting = np.zeros(n, dtype=bool)
@@ -219,7 +243,7 @@ class Shocks:
 
         def arrives() -> None:
             self.counts[r, event] += 1
-            self._acts[event](r)
+            self._acts[event](self, r)
             self._arrive(event, r, rate_per_year)
 
         later(self.env, self._until, wait, arrives)
@@ -291,17 +315,16 @@ class Shocks:
 
     def _competitor_opens(self, r: int) -> None:
         """A competitor opens: the market shrinks and some customers switch."""
-        plan = self.plans[r]
-        rival = self.market.competitor_enters(r, plan.competitor_market_share_taken)
+        rival = self.market.competitor_enters(r, self._share_taken[r])
         for business in self.businesses:
             if business.is_open[r]:
-                business.lose_customers(r, plan.competitor_customers_lost_share)
-        if plan.competitor_exit_rate_per_year > 0:
+                business.lose_customers(r, self._customers_lost[r])
+        if self._exit_rates[r] > 0:
             self._rival_opened(r, rival)
 
     def _rival_opened(self, r: int, rival: int) -> None:
         """Draw how long a rival lasts from the exit stream, the moment it is in the market."""
-        chance = min(self.plans[r].competitor_exit_rate_per_year, 1.0 - 1e-12)
+        chance = min(self._exit_rates[r], 1.0 - 1e-12)
         hazard_per_month = -math.log1p(-chance) / 12.0
         lasts = self._streams["competitor_exit"].next(r, 1.0 / hazard_per_month)
         later(self.env, self._until, lasts, lambda: self.competitor_exits(r, rival))
@@ -313,38 +336,36 @@ class Shocks:
 
     def recession(self, r: int) -> None:
         """A recession starts; it ends after its duration while the next may already loom."""
-        plan, market = self.plans[r], self.market
-        drop = plan.recession_demand_drop
+        market = self.market
+        drop = self._recession_drop[r]
         market.recession_starts(r, drop)
         later(
             self.env,
             self._until,
-            plan.recession_duration_months,
+            self._recession_months[r],
             lambda: market.recession_ends(r, drop),
         )
 
     def equipment_breakdown(self, r: int) -> None:
         """Equipment fails: a repair bill and lost capacity in the month it happens."""
-        plan = self.plans[r]
         for business in self.businesses:
             if business.is_open[r]:
-                business.charge("repairs", r, plan.breakdown_repair_cost_usd)
+                business.charge("repairs", r, self._repair_usd[r])
                 business.capacity_lost_share[r] = max(
-                    float(business.capacity_lost_share[r]), plan.breakdown_capacity_lost_share
+                    float(business.capacity_lost_share[r]), self._capacity_lost[r]
                 )
 
     def key_staff_loss(self, r: int) -> None:
         """A key employee leaves: quality suffers until a replacement is hired and trained."""
-        plan = self.plans[r]
         vacant = [business for business in self.businesses if business.is_open[r]]
         for business in vacant:
-            business.charge("recruiting", r, plan.staff_loss_recruiting_cost_usd)
-            business.vacancy_quality_drop[r] = plan.staff_loss_quality_drop
+            business.charge("recruiting", r, self._recruiting_usd[r])
+            business.vacancy_quality_drop[r] = self._quality_drop[r]
             business.vacancies[r] += 1
         later(
             self.env,
             self._until,
-            plan.staff_loss_months_to_replace,
+            self._months_to_replace[r],
             lambda: self._filled(vacant, r),
         )
 

@@ -27,8 +27,6 @@ from franchise_sim.model.business import (
     INJECTION,
     Business,
     Index,
-    field,
-    same_in_all,
 )
 from franchise_sim.model.calendar import Calendar, Phase
 from franchise_sim.model.money import (
@@ -54,29 +52,28 @@ class Owner:
         self.env = env
         self.calendar = calendar
         self.business = business
-        self.reserve_left_usd = field(units, "reserve_usd")
-        self._draw_target = field(units, "draw_usd_per_month")
-        self._floor = field(units, "cash_floor_usd")
-        self._ceiling = field(units, "cash_ceiling_usd")
-        self._living_share = field(units, "living_share_of_draw")
-        self._patience = field(units, "patience_months")
-        n = len(units)
+        self.reserve_left_usd = units.array("reserve_usd")
+        self._draw_target = units.array("draw_usd_per_month")
+        self._floor = units.array("cash_floor_usd")
+        self._ceiling = units.array("cash_ceiling_usd")
+        self._living_share = units.array("living_share_of_draw")
+        self._patience = units.array("patience_months")
+        n = units.size
         self.lean_months = np.zeros(n)
         self.shortfall_usd = np.zeros(n)
         self.must_stop = np.zeros(n, dtype=bool)
-        reviews = [u.end.review if u.end is not None else None for u in units]
-        self._reviewing = same_in_all([r is not None for r in reviews], "owner.review")
-        if self._reviewing:
+        self._end = end = units.part("end")
+        review = None if end is None else end.part("review")
+        self._reviewing = review is not None
+        if review is not None:
             horizon = calendar.horizon_months
-            self._expected = np.array(
-                [r.expected_usd_per_month[:horizon] for r in reviews if r is not None]
-            )
-            self._slack = np.array([r.slack_usd_per_month for r in reviews if r is not None])
-            self._give_up = np.array([r.give_up_shortfall_usd for r in reviews if r is not None])
+            self._expected = review.array("expected_usd_per_month")[:, :horizon]
+            self._slack = review.array("slack_usd_per_month")
+            self._give_up = review.array("give_up_shortfall_usd")
         env.process(self.close_books())
         until = runs_until(calendar.horizon_months)
-        for r, unit in enumerate(units):
-            rate = unit.personal_exit_rate_per_year
+        rates = units.array("personal_exit_rate_per_year").tolist()
+        for r, rate in enumerate(rates):
             if rate > 0:
                 hazard = -math.log1p(-min(rate, 1 - 1e-12)) / 12.0
                 after = -math.log1p(-float(personal_exit_u[r])) / hazard
@@ -133,8 +130,8 @@ class Owner:
     def wind_up(self, r: int, reason: str, cash_usd: float, month: int) -> None:
         """Close replication ``r``'s business; where closures settle in the books, square them."""
         business = self.business
-        end = business.units[r].end
-        if end is None or not end.settles_in_ledger:
+        end = self._end
+        if end is None or not end.at(r, "settles_in_ledger"):
             business.close(r, reason)
             return
         proceeds, sold, costs = self._sell_or_liquidate(r, reason, month)
@@ -145,7 +142,9 @@ class Owner:
         flows[r, CLOSURE_COSTS] += costs
         balance = float(business.loan_balance[r])
         done = settle(
-            cash_usd + proceeds - costs, balance, personal_guarantee=end.personal_guarantee
+            cash_usd + proceeds - costs,
+            balance,
+            personal_guarantee=end.at(r, "personal_guarantee"),
         )
         if done.principal_usd > 0:
             business.pay_debt(r, 0.0, done.principal_usd, balance - done.principal_usd)
@@ -156,27 +155,30 @@ class Owner:
     def _sell_or_liquidate(self, r: int, reason: str, month: int) -> tuple[float, bool, float]:
         """The proceeds, whether the business was sold going, and the closing costs."""
         business = self.business
-        unit = business.units[r]
-        end = unit.end
+        end = self._end
         assert end is not None
-        if reason == OWNER_EXIT and end.sale is not None:
-            sale = end.sale
+        liquidation = end.at(r, "liquidation_value_usd")
+        sale = end.part("sale")
+        if reason == OWNER_EXIT and sale is not None:
             sale_costs = sum(float(c[r]) for c in business.sale_costs_usd.values())
             price = sale_price(
                 annual_earnings_usd(business.operating_profits(r)),
-                sale.multiple_of_earnings,
-                sale.broker_fee_rate,
-                sale.other_costs_usd + sale_costs,
+                sale.at(r, "multiple_of_earnings"),
+                sale.at(r, "broker_fee_rate"),
+                sale.at(r, "other_costs_usd") + sale_costs,
             )
-            if price.price_usd > end.liquidation_value_usd:
+            if price.price_usd > liquidation:
                 return price.proceeds_usd, True, 0.0
-        closure = end.closure
+        closure = end.part("closure")
         if closure is None:
-            return end.liquidation_value_usd, False, 0.0
+            return liquidation, False, 0.0
         lease = lease_settlement_usd(
-            unit.rent_usd_per_month, month, closure.lease_months, closure.lease_break_fee_usd
+            business.units.at(r, "rent_usd_per_month"),
+            month,
+            closure.at(r, "lease_months"),
+            closure.at(r, "lease_break_fee_usd"),
         )
-        return end.liquidation_value_usd, False, lease + closure.wind_down_cost_usd
+        return liquidation, False, lease + closure.at(r, "wind_down_cost_usd")
 
     def life_happens(self, r: int) -> None:
         """A personal reason to stop arrives; the business closes at the month's end."""

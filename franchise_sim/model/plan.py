@@ -4,13 +4,15 @@ Each distribution-valued field is drawn by inverse transform from a uniform keye
 (replication, field path). Arm sections are keyed by their path inside the arm (for example
 ``customers.spend_per_visit_usd``), so every arm sharing a field shares its draw, and arms with
 different distributions for it draw from the same uniform: common random numbers for inputs.
+
+This is the definition of a replication's inputs; the batch engine draws the same numbers for a
+whole batch at once, as columns (`batch_plan.plan_batch`, checked against it bit for bit).
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -414,21 +416,19 @@ def owner_money(
     runs: int | range,
     *,
     deterministic: bool,
-    draw_for: Callable[[int], Draw] | None = None,
 ) -> dict[str, np.ndarray]:
     """Every arm's `UnitMoney` in every replication, as arrays (arm, replication).
 
-    The same draws as `plan_replication` makes, so the outcomes computed from saved books
-    agree with those of the run. ``runs`` is the replications: ``range(runs)`` for a number,
-    or one batch's range. ``draw_for`` gives replication ``r``'s draws (the batch engine's
-    `draws.batch_draws`, drawn for every replication at once); by default a `Draw`.
+    The same draws as `plan_replication` makes, one replication at a time: the scalar
+    definition of `batch_plan.owner_money`, which the outcomes use. ``runs`` is the
+    replications: ``range(runs)`` for a number, or one batch's range.
     """
     replications = range(runs) if isinstance(runs, int) else runs
     names = ("upfront_usd", "outside_wage_usd_per_month", "liquidation_value_usd")
     out = {name: np.zeros((len(arms), len(replications))) for name in names}
     settled = np.zeros((len(arms), len(replications)), dtype=bool)
     for j, r in enumerate(replications):
-        draw = Draw(seed, r, at_mean=deterministic) if draw_for is None else draw_for(r)
+        draw = Draw(seed, r, at_mean=deterministic)
         for i, name in enumerate(arms):
             money = plan_money(scenario.arm(name), draw)
             for key in names:
@@ -528,7 +528,7 @@ def plan_replication(
             advance customers and visits at their expected values.
         on_paper: Per arm, its plan on paper (see ``replication.plans_on_paper``), what an
             owner reviewing against the plan expects; None leaves such reviews out.
-        draw: Where the replication's draws come from (the batch engine's, drawn for a whole
+        draw: Where the replication's draws come from (a `draws.BatchDraw`, drawn for a whole
             batch at once); by default a `Draw` of this seed and replication.
 
     Returns:

@@ -10,7 +10,10 @@ numpy's own, bit for bit (the tests compare them for many keys).
 The count quantiles (`poisson_counts`, `binomial_counts`) are the inverse transforms of
 `randomness.poisson_count` and `randomness.binomial_count` over arrays: the same method, the same
 steps and the same integers. Summing from zero (small means) they use ``math``'s ``exp`` and
-``pow`` as the scalar versions do. Searching from the mean they use ``numpy.exp``/``log`` and
+``log1p`` for the first mass, as the scalar versions do, and take the steps in blocks of running
+products and sums (the loop's own operations in its order: the same sums to the bit); the numpy
+exp and log there would change the sums' last digit near ``u = 1``. Searching from the mean they
+use ``numpy.exp``/``log``/``log1p`` (the mass at the start) and
 ``scipy.special.ndtri``/``gammaln`` where the scalar versions use ``math`` and ``statistics``;
 those differ in the last digit for a few percent of arguments, which is harmless because there
 they only place the start of the search and the mass of its steps, against the exact distribution
@@ -22,7 +25,7 @@ function. This is the one place the batch engine relies on that.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -60,6 +63,9 @@ _PCG_MULT = (2549297995355413924 << 64) + 4865540595714422341
 _MASK128 = (1 << 128) - 1
 _TWO_TO_MINUS_53 = 2.0**-53
 _SEARCH_FROM_MEAN = 12.0
+
+Index = NDArray[np.intp]
+"""Positions of elements within an array."""
 
 
 def _int_words(value: int) -> list[int]:
@@ -285,49 +291,66 @@ def poisson_counts(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray
     return out
 
 
-_STEPS_AT_ONCE = 24
-"""Steps of a sum from zero taken at once, as running products and sums over a block."""
+_BLOCKS = (8, 16)
+"""Steps of a sum from zero taken at once, in turn, as running products and sums over a block.
+
+Most counts from zero stop within the first block; the second takes the rest of those it leaves
+from where they stand (every one at the same count), and a step-by-step loop any left after it.
+"""
 
 
-def _first_steps(
+def _sum_from_zero(
     u: NDArray[np.float64],
     mass: NDArray[np.float64],
-    factors: NDArray[np.float64],
+    factors: Callable[[Index, NDArray[np.float64]], NDArray[np.float64]],
     last: NDArray[np.float64] | None = None,
-) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64]]:
-    """The first steps of summing the mass from zero, as the scalar loop takes them.
+) -> tuple[NDArray[np.float64], Index, NDArray[np.float64], NDArray[np.float64]]:
+    """Sum the mass from zero in blocks, as the scalar loop takes its steps.
 
-    The loop multiplies the mass by each step's factor and adds it to the distribution
-    function until that reaches ``u``, stops changing (``u`` numerically at 1) or ``last`` is
-    reached. Running products and sums (``cumprod``, ``cumsum``) take the same steps in the same
-    order. Returns the count where found, whether found, and the mass and distribution
-    function after the block for those not found.
+    The loop multiplies the mass by each step's factor (``factors(rows, counts)``: array (row,
+    step) of the factors that take those rows to each of ``counts``), stops if adding it leaves
+    the distribution function unchanged (``u`` numerically at 1), adds it, and stops once that
+    reaches ``u`` or the count reaches ``last``. Running products and sums (``multiply`` and
+    ``add.accumulate``) take the same steps in the same order, so the sums are the loop's to the
+    bit. Returns the counts, the rows still going after the blocks, and their mass and
+    distribution function there (all of them at the count of the blocks' end).
     """
-    masses = np.cumprod(np.column_stack((mass, factors)), axis=1)
-    cdf = np.cumsum(masses, axis=1)
-    steps = np.arange(1, factors.shape[1] + 1, dtype=float)
-    hit = (cdf[:, 1:] == cdf[:, :-1]) | (cdf[:, 1:] >= u[:, None])
-    if last is not None:
-        hit = (hit & (steps <= last[:, None])) | (steps == last[:, None])
-    found_at = np.where(cdf[:, 0] >= u, 0.0, steps[np.argmax(hit, axis=1)])
-    found = (cdf[:, 0] >= u) | hit.any(axis=1)
-    if last is not None:
-        found |= last <= 0
-        found_at = np.where(last <= 0, 0.0, found_at)
-    return (
-        np.asarray(found_at, dtype=float),
-        np.asarray(found, dtype=bool),
-        np.asarray(masses[:, -1], dtype=float),
-        np.asarray(cdf[:, -1], dtype=float),
-    )
+    k = np.zeros(u.size)
+    cdf = mass.copy()
+    go = np.flatnonzero(cdf < u)
+    done = 0
+    for width in _BLOCKS:
+        if not go.size:
+            break
+        steps = np.arange(done + 1, done + width + 1, dtype=float)
+        masses = factors(go, steps)
+        masses[:, 0] *= mass[go]
+        np.multiply.accumulate(masses, axis=1, out=masses)
+        sums = masses.copy()
+        start = cdf[go]
+        sums[:, 0] += start
+        np.add.accumulate(sums, axis=1, out=sums)
+        hit = sums >= u[go, None]
+        hit[:, 0] |= sums[:, 0] == start
+        hit[:, 1:] |= sums[:, 1:] == sums[:, :-1]
+        if last is not None:
+            n = last[go, None]
+            if n.min() <= steps[-1]:
+                hit = (hit & (steps <= n)) | (steps == n)
+        found = hit.any(axis=1)
+        k[go[found]] = steps[np.argmax(hit[found], axis=1)]
+        going = ~found
+        go = go[going]
+        mass[go] = masses[going, -1]
+        cdf[go] = sums[going, -1]
+        k[go] = steps[-1]
+        done += width
+    return k, go, mass, cdf
 
 
 def _poisson_from_zero(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray[np.float64]:
-    steps = np.arange(1, _STEPS_AT_ONCE + 1, dtype=float)
     mass = exact_exp(-mean)  # math's: near u = 1 the sum's last steps depend on its rounding
-    k, found, mass, cdf = _first_steps(u, mass, mean[:, None] / steps)
-    go = np.flatnonzero(~found)
-    k[go] = steps[-1]
+    k, go, mass, cdf = _sum_from_zero(u, mass, lambda rows, steps: mean[rows, None] / steps)
     while go.size:
         k[go] += 1.0
         mass[go] *= mean[go] / k[go]
@@ -391,12 +414,13 @@ def _binomial_from_zero(
 ) -> NDArray[np.float64]:
     q = 1.0 - p
     ratio = p / q
-    before = np.arange(_STEPS_AT_ONCE, dtype=float)  # the count before each step
     mass = exact_exp(n * exact_log1p(-p))  # (1 - p)^n as the scalar count takes it
-    factors = (n[:, None] - before) / (before + 1.0) * ratio[:, None]
-    k, found, mass, cdf = _first_steps(u, mass, factors, last=n)
-    go = np.flatnonzero(~found)
-    k[go] = float(_STEPS_AT_ONCE)
+
+    def factors(rows: Index, steps: NDArray[np.float64]) -> NDArray[np.float64]:
+        # (n - k) / (k + 1) * ratio from the count k before each step (steps - 1)
+        return (n[rows, None] - (steps - 1.0)) / steps * ratio[rows, None]
+
+    k, go, mass, cdf = _sum_from_zero(u, mass, factors, last=n)
     go = go[k[go] < n[go]]
     while go.size:
         mass[go] *= (n[go] - k[go]) / (k[go] + 1.0) * ratio[go]
@@ -460,10 +484,18 @@ def exact_pow(
     Where every element is the same pair, bit for bit (a market trend fixed in the scenario),
     the power is taken once.
     """
-    b, e = np.broadcast_arrays(np.asarray(base, dtype=float), np.asarray(exponent, dtype=float))
+    base_, exponent_ = np.asarray(base, dtype=float), np.asarray(exponent, dtype=float)
+    b, e = np.broadcast_arrays(base_, exponent_)
     if b.size > 1 and _all_alike(b) and _all_alike(e):
         return np.full(b.shape, float(b.flat[0]) ** float(e.flat[0]))
-    values = map(float.__pow__, b.ravel().tolist(), e.ravel().tolist())
+    # One side a single number: its bound method (``x.__pow__(y)`` and ``y.__rpow__(x)`` are
+    # both ``x ** y``) saves making and walking a list of copies of it.
+    if exponent_.size == 1:
+        values = map(float(exponent_.flat[0]).__rpow__, b.ravel().tolist())
+    elif base_.size == 1:
+        values = map(float(base_.flat[0]).__pow__, e.ravel().tolist())
+    else:
+        values = map(float.__pow__, b.ravel().tolist(), e.ravel().tolist())
     return np.fromiter(values, float, b.size).reshape(b.shape)
 
 

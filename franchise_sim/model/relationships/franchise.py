@@ -9,14 +9,14 @@ suffers brand shocks at its own random times, in SimPy processes of its own.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
-from functools import partial
+from collections.abc import Generator, Sequence
 from typing import Any
 
 import numpy as np
 import simpy
 from numpy.typing import NDArray
 
+from franchise_sim.model.batch_plan import Columns, as_columns
 from franchise_sim.model.business import Business
 from franchise_sim.model.calendar import Calendar, Phase
 from franchise_sim.model.plan import FranchisePlan
@@ -39,10 +39,6 @@ BRAND_SHOCKS = "brand_shocks"
 """Counter: brand shocks the arm's franchisor suffered."""
 
 
-def _terms(terms: list[FranchisePlan], name: str) -> NDArray[np.float64]:
-    return np.array([getattr(t, name) for t in terms], dtype=float)
-
-
 class Franchisor:
     """The franchisor of one arm's unit in every replication of a batch."""
 
@@ -51,20 +47,21 @@ class Franchisor:
         env: simpy.Environment,
         calendar: Calendar,
         business: Business,
-        terms: list[FranchisePlan],
+        terms: Columns | Sequence[FranchisePlan],
         streams: BatchStreams,
     ) -> None:
         self.env = env
         self.calendar = calendar
         self.business = business
-        self.terms = terms
-        n = len(terms)
-        t = partial(_terms, terms)
+        self.terms = terms = as_columns(terms)
+        """The arm's franchise terms (`batch_plan.Columns` of `plan.FranchisePlan`)."""
+        n = terms.size
+        t = terms.array
         self._royalty = t("royalty_rate")
         self._renewal_royalty = t("renewal_royalty_rate")
         self._ad_fund_rate = t("ad_fund_rate")
         self._fixed_fees = t("fixed_fees_usd_per_month")
-        self._term = np.array([x.term_months for x in terms], dtype=np.int64)
+        self._term = t("term_months").astype(np.int64)
         self._renewal_fee = t("renewal_fee_usd")
         self._brand_p = t("brand_awareness_p_per_month")
         self._ad_fund_p = t("ad_fund_p_per_month")
@@ -95,18 +92,21 @@ class Franchisor:
         self._shock_stream = streams.exponentials(
             BRAND_SHOCK, float(shock_rates.max(initial=0.0)) * (calendar.horizon_months + 0.5) / 12
         )
-        for r, x in enumerate(terms):
-            if x.failure_rate_per_year > 0:
-                hazard = -math.log1p(-min(x.failure_rate_per_year, 1 - 1e-12)) / 12.0
+        self._shock_rates = shock_rates.tolist()
+        self._shock_months = t("brand_shock_months").tolist()
+        failure_rates = t("failure_rate_per_year").tolist()
+        for r in range(n):
+            if failure_rates[r] > 0:
+                hazard = -math.log1p(-min(failure_rates[r], 1 - 1e-12)) / 12.0
                 after = -math.log1p(-float(failure_u[r])) / hazard
                 later(env, self._until, after, lambda r=r: self.fail(r))  # type: ignore[misc]
-            if x.brand_shock_rate_per_year > 0:
+            if self._shock_rates[r] > 0:
                 self.brand_shock_arrivals(r)
 
     def support_unit(self) -> Generator[simpy.Event, Any, None]:
         """Lend the brand from opening day; each month, collect the fees on the month's sales."""
         business = self.business
-        self._lend_brand(np.arange(len(self.terms)))
+        self._lend_brand(np.arange(self.terms.size))
         while (business.is_open & ~self.failed).any():
             month = yield self.calendar.next(Phase.SETTLE)
             self.collect_fees(np.flatnonzero(business.is_open & ~self.failed), month)
@@ -125,10 +125,29 @@ class Franchisor:
         business.innovation_boosts["ad_fund"][where] = self._ad_fund_p[where] * awareness * fade
         business.satisfaction_factors["brand"][where] = satisfaction
 
+    def _lend_brand_in(self, r: int) -> None:
+        """`_lend_brand` in replication ``r`` alone: the same products, on Python floats.
+
+        A brand shock starts and ends in one replication; the array version costs some 30 us
+        on one element, this one a few.
+        """
+        awareness = 1.0
+        satisfaction = 1.0
+        if self._shocks_on[r] > 0:
+            awareness_kept = 1.0 - float(self._awareness_drop[r])
+            satisfaction_kept = 1.0 - float(self._satisfaction_drop[r])
+            for _ in range(int(self._shocks_on[r])):
+                awareness *= awareness_kept
+                satisfaction *= satisfaction_kept
+        business, fade = self.business, float(self._brand_fade[r])
+        business.innovation_boosts["brand"][r] = float(self._brand_p[r]) * awareness * fade
+        business.innovation_boosts["ad_fund"][r] = float(self._ad_fund_p[r]) * awareness * fade
+        business.satisfaction_factors["brand"][r] = satisfaction
+
     def fade_brand(self) -> Generator[simpy.Event, Any, None]:
         """Before each month's trade, weaken the brand's pull as the unit becomes known itself."""
         business = self.business
-        fading = np.zeros(len(self.terms), dtype=bool)
+        fading = np.zeros(self.terms.size, dtype=bool)
         fading[self._fading] = True
         while (business.is_open & ~self.failed & fading).any():
             month = yield self.calendar.next(Phase.OPEN)
@@ -158,7 +177,7 @@ class Franchisor:
 
     def fail(self, r: int) -> None:
         """Replication ``r``'s franchisor fails: the unit loses all the system brought."""
-        business, terms = self.business, self.terms[r]
+        business, terms = self.business, self.terms
         if not business.is_open[r] or self.env.now > self.calendar.horizon_months:
             return
         self.failed[r] = True
@@ -169,16 +188,17 @@ class Franchisor:
         business.satisfaction_factors["brand"][r] = 1.0
         business.local_marketing_min_rate[r] = 0.0
         business.sale_costs_usd["transfer_fee"][r] = 0.0
-        business.charge("rebranding", r, terms.rebranding_cost_usd)
-        if terms.failure_withdraws_system:
+        business.charge("rebranding", r, terms.at(r, "rebranding_cost_usd"))
+        if terms.at(r, "failure_withdraws_system"):
             business.variable_cost_factors["purchasing"][r] = 1.0
-            if terms.support_quality_share > 0:
-                business.satisfaction_factors["support"][r] = 1.0 - terms.support_quality_share
+            support = terms.at(r, "support_quality_share")
+            if support > 0:
+                business.satisfaction_factors["support"][r] = 1.0 - support
             business.set_offer(
                 r,
-                terms.own_spend_per_visit_usd,
-                terms.own_visits_per_customer_per_month,
-                terms.own_loyal_share,
+                terms.at(r, "own_spend_per_visit_usd"),
+                terms.at(r, "own_visits_per_customer_per_month"),
+                terms.at(r, "own_loyal_share"),
             )
             business.free_to_adapt(r, failed_month - 1)
 
@@ -187,27 +207,26 @@ class Franchisor:
 
         Each arrival schedules the next, with a wait drawn from the brand-shock stream.
         """
-        wait = self._shock_stream.next(r, 12.0 / self.terms[r].brand_shock_rate_per_year)
+        wait = self._shock_stream.next(r, 12.0 / self._shock_rates[r])
         later(self.env, self._until, wait, lambda: self._brand_shock(r))
 
     def _brand_shock(self, r: int) -> None:
         if not self.failed[r]:
             self.brand_shocks[r] += 1
             self._shocks_on[r] += 1
-            where = np.array([r], dtype=np.intp)
-            self._lend_brand(where)
+            self._lend_brand_in(r)
             later(
                 self.env,
                 self._until,
-                self.terms[r].brand_shock_months,
-                lambda: self._brand_shock_fades(where),
+                self._shock_months[r],
+                lambda: self._brand_shock_fades(r),
             )
         self.brand_shock_arrivals(r)
 
-    def _brand_shock_fades(self, where: NDArray[np.intp]) -> None:
-        self._shocks_on[where] -= 1
-        if not self.failed[where[0]]:
-            self._lend_brand(where)
+    def _brand_shock_fades(self, r: int) -> None:
+        self._shocks_on[r] -= 1
+        if not self.failed[r]:
+            self._lend_brand_in(r)
 
     def counter(self, name: str) -> NDArray[np.float64]:
         """A counter of this relationship, per replication (see `FRANCHISE.counters`)."""
@@ -248,12 +267,10 @@ def attach(
     The franchise's terms are drawn with the arm's plan (`plan.FranchisePlan`), not from
     ``terms``: they shape the unit's plan itself (its investment, format and template).
     """
-    planned = [unit.franchise for unit in business.units]
-    if all(t is None for t in planned):
+    planned = business.units.part("franchise")
+    if planned is None:
         return None
-    if any(t is None for t in planned):
-        raise ValueError("an arm is a franchise in some replications of a batch, not all")
-    return Franchisor(env, calendar, business, [t for t in planned if t is not None], streams)
+    return Franchisor(env, calendar, business, planned, streams)
 
 
 FRANCHISE = Relationship(

@@ -74,7 +74,7 @@ class ArmTerms:
             return np.full(self.size, float(value))
         if self.draws is None:
             return np.full(self.size, mean_of(value))
-        return np.asarray(self.draws.drawn(value, key), dtype=float)
+        return self.draws.drawn_array(value, key).copy()  # the kept array stays as drawn
 
 
 Attach = Callable[
