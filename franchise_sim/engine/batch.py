@@ -43,6 +43,7 @@ from franchise_sim.model.owner import Owner
 from franchise_sim.model.plan import PLAN_SCALE_MONTHS, PlanOnPaper, ReplicationPlan
 from franchise_sim.model.relationships.franchise import FRANCHISE
 from franchise_sim.model.relationships.outsourcing import OUTSOURCING
+from franchise_sim.model.relationships.partnership import PARTNERSHIP
 from franchise_sim.model.relationships.project_group import PROJECT_GROUP
 from franchise_sim.model.relationships.relationship import (
     ArmTerms,
@@ -64,7 +65,13 @@ from franchise_sim.model.streams import (
 )
 from franchise_sim.scenario.schema import Arm, Scenario
 
-DEFAULT_RELATIONSHIPS: Relationships = (FRANCHISE, PROJECT_GROUP, TRADE_ASSOCIATION, OUTSOURCING)
+DEFAULT_RELATIONSHIPS: Relationships = (
+    FRANCHISE,
+    PARTNERSHIP,
+    PROJECT_GROUP,
+    OUTSOURCING,
+    TRADE_ASSOCIATION,
+)
 """The relationships of the shipped model: the franchise, then the other forms an arm may
 enter (each acts only in an arm holding its section)."""
 

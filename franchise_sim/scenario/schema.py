@@ -56,6 +56,7 @@ from franchise_sim.scenario.quantities import (
     Within,
 )
 from franchise_sim.scenario.relationships.outsourcing import Outsourcing
+from franchise_sim.scenario.relationships.partnership import Partnership
 from franchise_sim.scenario.relationships.project_group import ProjectGroup
 from franchise_sim.scenario.relationships.trade_association import TradeAssociation
 from franchise_sim.scenario.sba_rules import sba_max_spread
@@ -1060,6 +1061,11 @@ class ArmSpec(Section):
         description="A 24-hour answering line for the calls the business would miss, run by "
         "an outside provider or by its own staff; absent: none.",
     )
+    partnership: Partnership | None = Field(
+        None,
+        description="A partnership with a complementary business (referrals both ways, "
+        "purchasing terms); absent: none.",
+    )
 
 
 Valuer = Callable[[Uncertain, str], float]
@@ -1129,6 +1135,7 @@ class Arm(Section):
     project_group: ProjectGroup | None = None
     trade_association: TradeAssociation | None = None
     outsourcing: Outsourcing | None = None
+    partnership: Partnership | None = None
 
     @property
     def is_franchise(self) -> bool:
@@ -1259,6 +1266,7 @@ class Scenario(Section):
             sections["project_group"] = spec.project_group
             sections["trade_association"] = spec.trade_association
             sections["outsourcing"] = spec.outsourcing
+            sections["partnership"] = spec.partnership
             for section in OVERRIDABLE_SECTIONS:
                 shared: Section = getattr(self, section)
                 override: BaseModel | None = getattr(spec, section)
