@@ -55,6 +55,7 @@ from franchise_sim.scenario.quantities import (
     UsdPerMonth,
     Within,
 )
+from franchise_sim.scenario.relationships.marketing_alliance import MarketingAlliance
 from franchise_sim.scenario.relationships.project_group import ProjectGroup
 from franchise_sim.scenario.sba_rules import sba_max_spread
 
@@ -1048,6 +1049,11 @@ class ArmSpec(Section):
     project_group: ProjectGroup | None = Field(
         None, description="A project with other firms (a joint bid, training or product)."
     )
+    marketing_alliance: MarketingAlliance | None = Field(
+        None,
+        description="Joint marketing campaigns with other local firms, their cost split; "
+        "absent: none.",
+    )
 
 
 Valuer = Callable[[Uncertain, str], float]
@@ -1115,6 +1121,7 @@ class Arm(Section):
     owner: Owner
     franchise: FranchiseTerms | None
     project_group: ProjectGroup | None = None
+    marketing_alliance: MarketingAlliance | None = None
 
     @property
     def is_franchise(self) -> bool:
@@ -1238,6 +1245,7 @@ class Scenario(Section):
             sections: dict[str, Any] = {"name": name, "label": spec.label}
             sections["franchise"] = spec.franchise
             sections["project_group"] = spec.project_group
+            sections["marketing_alliance"] = spec.marketing_alliance
             for section in OVERRIDABLE_SECTIONS:
                 shared: Section = getattr(self, section)
                 override: BaseModel | None = getattr(spec, section)
