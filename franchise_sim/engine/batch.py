@@ -42,6 +42,7 @@ from franchise_sim.model.money import prime_rate_path
 from franchise_sim.model.owner import Owner
 from franchise_sim.model.plan import PLAN_SCALE_MONTHS, PlanOnPaper, ReplicationPlan
 from franchise_sim.model.relationships.franchise import FRANCHISE
+from franchise_sim.model.relationships.marketing_alliance import MARKETING_ALLIANCE
 from franchise_sim.model.relationships.project_group import PROJECT_GROUP
 from franchise_sim.model.relationships.relationship import (
     ArmTerms,
@@ -62,7 +63,7 @@ from franchise_sim.model.streams import (
 )
 from franchise_sim.scenario.schema import Arm, Scenario
 
-DEFAULT_RELATIONSHIPS: Relationships = (FRANCHISE, PROJECT_GROUP)
+DEFAULT_RELATIONSHIPS: Relationships = (FRANCHISE, PROJECT_GROUP, MARKETING_ALLIANCE)
 """The relationships of the shipped model: the franchise, then the other forms an arm may
 enter (each acts only in an arm holding its section)."""
 
