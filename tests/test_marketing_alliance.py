@@ -15,7 +15,6 @@ from pydantic import ValidationError
 
 from franchise_sim import SimulationResults, simulate
 from franchise_sim.engine.batch import DEFAULT_RELATIONSHIPS, monthly_columns
-from franchise_sim.model.relationships.franchise import FRANCHISE
 from franchise_sim.model.relationships.marketing_alliance import (
     COLUMN,
     COST_LINE,
@@ -40,6 +39,8 @@ RUNS, MONTHS, SEED = 60, 24, 7
 OWN_MARKETING_USD = 1500.0
 """The test base's planned marketing (operations.marketing_usd_per_month)."""
 
+WITHOUT = tuple(rel for rel in DEFAULT_RELATIONSHIPS if rel is not MARKETING_ALLIANCE)
+"""The shipped model without the marketing alliance."""
 QUIET: dict[str, Any] = {
     "partner_exit_rate_per_year": 0.0,
     "bad_partner_share": 0.0,
@@ -277,7 +278,7 @@ def test_switched_off_gives_exactly_the_model_without_it(
 
     With the section on the independent arm only, the franchise arm is untouched too.
     """
-    bare = _run(auto_repair, relationships=(FRANCHISE,))
+    bare = _run(auto_repair, relationships=WITHOUT)
     off = _run(auto_repair)
     assert off.monthly_columns == monthly_columns(DEFAULT_RELATIONSHIPS)
     for column in bare.monthly_columns:
