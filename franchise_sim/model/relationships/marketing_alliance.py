@@ -34,7 +34,7 @@ import simpy
 from numpy.typing import NDArray
 
 from franchise_sim.model import customers as cx
-from franchise_sim.model.business import Business, Index, floor
+from franchise_sim.model.business import Business, Index, each, floor
 from franchise_sim.model.calendar import Calendar, Phase
 from franchise_sim.model.relationships.relationship import ArmTerms, Relationship
 from franchise_sim.model.schedule import later, runs_until
@@ -192,10 +192,9 @@ class Alliance:
         self._withheld = draw(
             section.bad_partner_withheld_share, "marketing_alliance.bad_partner_withheld_share"
         )
-        self._p_per_1000 = np.array([u.marketing_p_per_1000usd for u in business.units])
-        self._decay = np.array(
-            [cx.adstock_decay(u.advertising_half_life_months) for u in business.units]
-        )
+        units = business.units
+        self._p_per_1000 = units.array("marketing_p_per_1000usd")
+        self._decay = each(cx.adstock_decay, units.array("advertising_half_life_months"))
         vetting = section.vetting
         reduction = np.zeros(n)
         self._vetting_hours = np.zeros(n)
