@@ -58,11 +58,12 @@ def _committed(path: Path) -> nbformat.NotebookNode:
     return notebook
 
 
-def test_the_three_notebooks_are_shipped() -> None:
+def test_the_four_notebooks_are_shipped() -> None:
     assert [p.name for p in NOTEBOOKS] == [
         "01_quickstart.ipynb",
         "02_exploring_assumptions.ipynb",
         "03_survival_and_risk.ipynb",
+        "04_relationships.ipynb",
     ]
 
 
@@ -94,7 +95,7 @@ def test_notebook_runs_top_to_bottom(
 ) -> None:
     monkeypatch.setenv("FRANCHISE_SIM_NOTEBOOK_RUNS", SMALL_RUNS)
     monkeypatch.setenv("FRANCHISE_SIM_NOTEBOOK_OUT", str(tmp_path))
-    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # as Jupyter starts a kernel: its own default
     notebook = _read(path)
     clear_outputs(notebook)  # run from a clean copy, whatever a user saved
     client = NotebookClient(
@@ -112,6 +113,10 @@ def test_notebook_runs_top_to_bottom(
     errors = [o for c in code for o in c.outputs if o.output_type == "error"]
     assert not errors
     assert any("image/png" in o.get("data", {}) for c in code for o in c.outputs)
+    # A whole figure a cell ends with (the dashboard) is shown as a picture, not as its repr.
+    for cell in code:
+        if cell.source.strip().endswith("plot.dashboard()"):
+            assert any("image/png" in o.get("data", {}) for o in cell.outputs), cell.source
 
 
 KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
