@@ -60,11 +60,12 @@ def _committed(path: Path) -> nbformat.NotebookNode:
     return notebook
 
 
-def test_the_three_notebooks_are_shipped() -> None:
+def test_the_four_notebooks_are_shipped() -> None:
     assert [p.name for p in NOTEBOOKS] == [
         "01_quickstart.ipynb",
         "02_exploring_assumptions.ipynb",
         "03_survival_and_risk.ipynb",
+        "04_relationships.ipynb",
     ]
 
 
@@ -89,12 +90,16 @@ def test_notebook_only_calls_the_package(path: Path) -> None:
         assert not defined, f"{path.name}: model code belongs in the package, not the notebook"
 
 
+Executed = nbformat.NotebookNode | str | BaseException
+"""A notebook run: its cells with outputs, why a cell failed, or what stopped the run."""
+
+
 async def _run(path: Path, out: Path) -> nbformat.NotebookNode | str:
     """A clean copy of a notebook run top to bottom: its cells with outputs, or why it failed."""
     env = dict(os.environ)
     env["FRANCHISE_SIM_NOTEBOOK_RUNS"] = SMALL_RUNS
     env["FRANCHISE_SIM_NOTEBOOK_OUT"] = str(out)
-    env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    env.pop("MPLBACKEND", None)  # as Jupyter starts a kernel: its own default
     notebook = _read(path)
     clear_outputs(notebook)  # run from a clean copy, whatever a user saved
     client = NotebookClient(
@@ -111,26 +116,27 @@ async def _run(path: Path, out: Path) -> nbformat.NotebookNode | str:
 
 
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, nbformat.NotebookNode | str]:
+def executed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Executed]:
     """Every notebook run once, in kernels of their own at the same time (each its own folder).
 
     The kernels are separate processes, so running them side by side uses every core while each
-    notebook runs exactly as it would alone.
+    notebook runs exactly as it would alone; what goes wrong in one (a dead kernel, a timeout)
+    is that notebook's test's error, not the others'.
     """
 
-    async def run_all() -> list[nbformat.NotebookNode | str]:
+    async def run_all() -> list[Executed]:
         runs = [_run(path, tmp_path_factory.mktemp(path.stem)) for path in NOTEBOOKS]
-        return await asyncio.gather(*runs)
+        return await asyncio.gather(*runs, return_exceptions=True)
 
     return dict(zip([p.name for p in NOTEBOOKS], asyncio.run(run_all()), strict=True))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_top_to_bottom(
-    path: Path, executed: dict[str, nbformat.NotebookNode | str]
-) -> None:
+def test_notebook_runs_top_to_bottom(path: Path, executed: dict[str, Executed]) -> None:
     notebook = executed[path.name]
+    if isinstance(notebook, BaseException):
+        raise notebook
     if isinstance(notebook, str):
         pytest.fail(notebook)
     code = [c for c in notebook.cells if c.cell_type == "code"]
@@ -138,6 +144,10 @@ def test_notebook_runs_top_to_bottom(
     errors = [o for c in code for o in c.outputs if o.output_type == "error"]
     assert not errors
     assert any("image/png" in o.get("data", {}) for c in code for o in c.outputs)
+    # A whole figure a cell ends with (the dashboard) is shown as a picture, not as its repr.
+    for cell in code:
+        if cell.source.strip().endswith("plot.dashboard()"):
+            assert any("image/png" in o.get("data", {}) for o in cell.outputs), cell.source
 
 
 KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}

@@ -378,3 +378,11 @@ def test_an_uncertain_partner_is_drawn_per_replication_the_same_in_every_arm(
     assert ratio.std() > 0.15
     assert ratio.min() < 0.7
     assert ratio.max() > 1.3
+
+
+def test_a_closure_after_the_last_month_is_not_a_month_of_the_run(variant: Variant) -> None:
+    # A closure drawn in the half month after the horizon (before the run stops) is not felt.
+    results = _run(_partnered(variant, partner_closure_rate_per_year=0.5), horizon_months=6)
+    closed = results.outcomes["partner_closed_month"]
+    assert (closed > 0).any()
+    assert closed.max() <= 6

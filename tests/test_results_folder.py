@@ -18,7 +18,12 @@ from franchise_sim.engine.results import SimulationResults
 from franchise_sim.engine.runner import simulate
 from franchise_sim.interfaces.cli import main
 from franchise_sim.outputs.figures import FIGURE_NAMES
-from franchise_sim.outputs.folders import ResultsFolderError, load_results, save_results
+from franchise_sim.outputs.folders import (
+    ResultsFolderError,
+    added_in_0_3,
+    load_results,
+    save_results,
+)
 from franchise_sim.outputs.manifest import manifest
 from franchise_sim.outputs.report import CLOSURE_REASONS, SECTIONS, html_report
 from franchise_sim.scenario.schema import Scenario
@@ -424,3 +429,26 @@ def test_a_folder_from_before_model_v2_reads_with_its_new_columns_at_zero(
     again, first = load_results(folder), load_results(good_folder)
     np.testing.assert_array_equal(again.trajectories, first.trajectories)
     assert (again.shock_counts["competitor_exit"] == 0).all()
+
+
+@pytest.mark.parametrize(("version", "reads"), [("0.2.0", True), ("0.3.0", False)])
+def test_a_folder_from_before_the_relationships_reads_with_theirs_at_zero(
+    good_folder: Path, tmp_path: Path, version: str, reads: bool
+) -> None:
+    # 0.2 wrote no relationship besides the franchise: no lines, columns or counters of theirs.
+    added = added_in_0_3()
+    assert "partnership_costs" in added.monthly_columns
+    assert "partner_closed_month" in added.summary_columns
+    folder = tmp_path / "old"
+    shutil.copytree(good_folder, folder)
+    _table("monthly.parquet", lambda t: t.drop(columns=list(added.monthly_columns)))(folder)
+    _table("summary.csv", lambda t: t.drop(columns=list(added.summary_columns)))(folder)
+    _manifest(lambda r: r.update(franchise_sim_version=version))(folder)
+    if not reads:
+        with pytest.raises(ResultsFolderError, match="partner"):
+            load_results(folder)
+        return
+    again, first = load_results(folder), load_results(good_folder)
+    np.testing.assert_array_equal(again.trajectories, first.trajectories)
+    assert again.summary["partner_closed_month"].isna().all()  # a month that never came
+    assert (again.summary["free_riding_partners"] == 0).all()

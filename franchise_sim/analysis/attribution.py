@@ -183,7 +183,7 @@ def order_matters(forward: Interval, reverse: Interval) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Attribution:
-    """The steps from the independent's outcome to the franchise arm's.
+    """The steps from the independent's outcome to the attributed arm's.
 
     Attributes:
         scenario: The scenario's name.
@@ -266,7 +266,7 @@ class Attribution:
         lines.append(_row("Total difference", self.total_npv, self.total_survival, w))
         lines.append("")
         lines.append(
-            "Each step is the paired mean change when the mechanism is switched on (survival "
+            "Each step is the paired mean change when the step is switched on (survival "
             "in points); the steps add up to the total."
         )
         flags = self.order_flags

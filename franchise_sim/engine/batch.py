@@ -42,6 +42,7 @@ from franchise_sim.model.money import prime_rate_path
 from franchise_sim.model.owner import Owner
 from franchise_sim.model.plan import PLAN_SCALE_MONTHS, PlanOnPaper, ReplicationPlan
 from franchise_sim.model.relationships.franchise import FRANCHISE
+from franchise_sim.model.relationships.marketing_alliance import MARKETING_ALLIANCE
 from franchise_sim.model.relationships.outsourcing import OUTSOURCING
 from franchise_sim.model.relationships.partnership import PARTNERSHIP
 from franchise_sim.model.relationships.project_group import PROJECT_GROUP
@@ -71,6 +72,7 @@ DEFAULT_RELATIONSHIPS: Relationships = (
     PROJECT_GROUP,
     OUTSOURCING,
     TRADE_ASSOCIATION,
+    MARKETING_ALLIANCE,
 )
 """The relationships of the shipped model: the franchise, then the other forms an arm may
 enter (each acts only in an arm holding its section)."""

@@ -219,9 +219,23 @@ class ResultsPlot:
 
     @staticmethod
     def _shown(figure: Figure) -> Figure:
-        """A whole figure, returned to be shown once in Jupyter (not also held by pyplot)."""
-        import matplotlib.pyplot as plt  # noqa: F401  (registers Jupyter's figure display)
+        """A whole figure, returned to be shown once in Jupyter (not also held by pyplot).
 
+        A figure pyplot does not hold is shown only where IPython has a display for figures;
+        the inline backend registers one only once pyplot draws, so one is registered here (as
+        PNG) if the shell has none.
+        """
+        try:
+            from IPython import get_ipython
+            from IPython.core.pylabtools import select_figure_formats
+        except ImportError:  # pragma: no cover - the notebook extra installs IPython
+            return figure
+        shell = get_ipython()
+        if shell is not None:
+            formatters = shell.display_formatter.formatters
+            shown = ("image/png", "image/svg+xml", "image/jpeg", "application/pdf")
+            if not any(type(figure) in formatters[kind].type_printers for kind in shown):
+                select_figure_formats(shell, {"png"})  # type: ignore[no-untyped-call]
         return figure
 
 

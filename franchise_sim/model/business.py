@@ -11,9 +11,10 @@ offer customers meet (``set_offer``) and lift the limit on adapting it to local 
 other than the franchise use a few more: they send customers (``refer``), bring sales of their
 own (``other_sales_usd``), add to or take from its capacity (``capacity_factors``), ask for the
 owner's time (``owner_hours``, which overstretches an owner beyond ``spare_hours``), steady the
-owner through a bad patch (``persistence_factors``) and record columns of their own
-(``record``). A relationship absent from a replication holds the neutral value there (0 or 1),
-and a surface nobody uses changes no number. Every formula keeps
+owner through a bad patch (``persistence_factors``), scale its planned marketing
+(``marketing_factors``) and record columns of their own (``record``). A relationship absent
+from a replication holds the neutral value there (0 or 1), and a surface nobody uses changes
+no number. Every formula keeps
 one floating-point order and ``math``'s functions where they set the books (`exact_exp`,
 `exact_pow`), so the books are the same for any batch (tests/data/old_engine_books.npz).
 """
@@ -242,6 +243,8 @@ class Business:
         """Sales a relationship brings this month besides visits (set before the trade)."""
         self.owner_hours: dict[str, NDArray[np.float64]] = {}
         """Hours a month each relationship takes of the owner's time."""
+        self.marketing_factors: dict[str, NDArray[np.float64]] = {}
+        """Scale the planned marketing spend (a relationship's campaigns replacing some)."""
         self.owner_time = owner_time or OwnerTime(np.full(n, math.inf), np.zeros(n))
         self._referred: list[tuple[str, Index, NDArray[np.float64], NDArray[np.float64]]] = []
         self.vacancies = np.zeros(n, dtype=np.int64)
@@ -556,7 +559,10 @@ class Business:
     def pay_running_costs(self, o: Index) -> None:
         """Charge this month's variable and fixed running costs and local advertising."""
         revenue = self.flows[o, REVENUE]
-        marketing = np.maximum(self._marketing[o], revenue * self.local_marketing_min_rate[o])
+        planned = self._marketing[o]
+        for factor in self.marketing_factors.values():
+            planned = planned * factor[o]
+        marketing = np.maximum(planned, revenue * self.local_marketing_min_rate[o])
         self._last_marketing_usd[o] = marketing
         rate = self._variable_rate[o]
         for factor in self.variable_cost_factors.values():

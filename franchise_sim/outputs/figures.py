@@ -1241,7 +1241,7 @@ def attribution_waterfall(
     *,
     measure: Literal["npv", "survival"] = "npv",
 ) -> Axes:
-    """Waterfall from the independent's outcome to the franchise arm's, one bar per mechanism.
+    """Waterfall from the independent's outcome to the arm's, one bar per step.
 
     The first bar is the independent's mean (NPV in USD, or survival at the attribution's
     month in percent), each next one floats from the running total by the step's paired mean
@@ -1301,7 +1301,7 @@ def attribution_waterfall(
         literal_text(
             _wrapped(
                 f"Where the difference in {what} comes from ({attribution.runs:,} paired runs); "
-                f"mechanisms added in this order: {order}",
+                f"added in this order: {order}",
                 75,
             )
         ),

@@ -28,6 +28,8 @@ def plain_value(name: str, value: Any) -> str:
     number = float(value)
     if "usd" in name:
         return f"${number:,.2f}" if abs(number) < 10 else f"${number:,.0f}"
+    if name.endswith("_rate_per_year"):
+        return f"{100 * number:.3g}% a year"
     if name.endswith("_share") or name.endswith("_rate"):
         return f"{100 * number:.3g}%"
     if name.endswith("_hours_per_month"):
@@ -67,7 +69,7 @@ def _rows(section: Section, prefix: str = "") -> list[str]:
             continue
         rows.append(
             f"<tr><td><code>{escape(label)}</code></td><td>{html_term(field, value)}</td>"
-            f'<td class="muted">{escape(info.description or "")}</td></tr>'
+            f'<td class="muted text">{escape(info.description or "")}</td></tr>'
         )
     return rows
 
@@ -80,8 +82,8 @@ def relationship_terms_html(scenario: Scenario, arms: tuple[str, ...]) -> str:
             section = getattr(scenario.arm(arm), name)
             parts.append(
                 f"<h4>{escape(scenario.arm(arm).label)}: {escape(step_label(name).lower())}</h4>"
-                "<table><thead><tr><th>Term</th><th>Value</th><th>What it is, and its source"
-                f"</th></tr></thead><tbody>{''.join(_rows(section))}</tbody></table>"
+                '<table><thead><tr><th>Term</th><th>Value</th><th class="text">What it is, and its '
+                f"source</th></tr></thead><tbody>{''.join(_rows(section))}</tbody></table>"
             )
     if not parts:
         return ""

@@ -46,6 +46,7 @@ table{border-collapse:collapse;margin:.8rem 0;font-size:.92rem}
 th,td{border-bottom:1px solid #e3e3e3;padding:.3rem .7rem;text-align:right;vertical-align:top}
 th:first-child,td:first-child{text-align:left}thead th{background:#f4f4f4}
 td.group{background:#fafafa;font-weight:600;text-align:left}
+td.text,th.text{text-align:left}
 .lead{font-size:1.05rem;background:#f6f8fa;border-left:4px solid #0072B2;padding:.6rem 1rem}
 .muted{color:#666;font-size:.88rem}.verdict ul{margin:.3rem 0 .2rem;padding-left:1.2rem}
 figure{margin:1.5rem 0}img{max-width:100%;height:auto}

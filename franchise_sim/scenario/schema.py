@@ -55,6 +55,7 @@ from franchise_sim.scenario.quantities import (
     UsdPerMonth,
     Within,
 )
+from franchise_sim.scenario.relationships.marketing_alliance import MarketingAlliance
 from franchise_sim.scenario.relationships.outsourcing import Outsourcing
 from franchise_sim.scenario.relationships.partnership import Partnership
 from franchise_sim.scenario.relationships.project_group import ProjectGroup
@@ -1066,6 +1067,11 @@ class ArmSpec(Section):
         description="A partnership with a complementary business (referrals both ways, "
         "purchasing terms); absent: none.",
     )
+    marketing_alliance: MarketingAlliance | None = Field(
+        None,
+        description="Joint marketing campaigns with other local firms, their cost split; "
+        "absent: none.",
+    )
 
 
 Valuer = Callable[[Uncertain, str], float]
@@ -1136,6 +1142,7 @@ class Arm(Section):
     trade_association: TradeAssociation | None = None
     outsourcing: Outsourcing | None = None
     partnership: Partnership | None = None
+    marketing_alliance: MarketingAlliance | None = None
 
     @property
     def is_franchise(self) -> bool:
@@ -1267,6 +1274,7 @@ class Scenario(Section):
             sections["trade_association"] = spec.trade_association
             sections["outsourcing"] = spec.outsourcing
             sections["partnership"] = spec.partnership
+            sections["marketing_alliance"] = spec.marketing_alliance
             for section in OVERRIDABLE_SECTIONS:
                 shared: Section = getattr(self, section)
                 override: BaseModel | None = getattr(spec, section)

@@ -207,6 +207,8 @@ class ComplementaryPartner:
         """Replication ``r``'s partner closes: the partnership stops from this month."""
         if not (self.business.is_open[r] and self.active[r]):
             return
+        if self.env.now > self.calendar.horizon_months:  # after the last month's books
+            return
         self.closed_month[r] = math.ceil(self.env.now)
         self._stop(np.array([r], dtype=np.intp))
 
