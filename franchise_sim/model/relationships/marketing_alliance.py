@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 from franchise_sim.model import customers as cx
 from franchise_sim.model.business import Business, Index, each, floor
 from franchise_sim.model.calendar import Calendar, Phase
-from franchise_sim.model.relationships.relationship import ArmTerms, Relationship
+from franchise_sim.model.relationships.relationship import ArmTerms, AttachBySection, Relationship
 from franchise_sim.model.schedule import later, runs_until
 from franchise_sim.model.streams import BatchStreams, binomial_counts
 from franchise_sim.scenario.relationships.marketing_alliance import MarketingAlliance
@@ -321,25 +321,11 @@ class Alliance:
         raise KeyError(name)
 
 
-def attach(
-    env: simpy.Environment,
-    calendar: Calendar,
-    business: Business,
-    streams: BatchStreams,
-    terms: ArmTerms,
-) -> Alliance | None:
-    """The alliance of an arm whose plan has a ``marketing_alliance`` section, else None."""
-    section = terms.section(NAME)
-    if section is None:
-        return None
-    return Alliance(env, calendar, business, streams, terms, section)
-
-
 MARKETING_ALLIANCE = Relationship(
     name=NAME,
     cost_lines=(COST_LINE,),
     counters=(DISSOLVED_MONTH, FREE_RIDERS),
-    attach=attach,
+    attach=AttachBySection(NAME, Alliance),
     columns=(COLUMN,),
 )
 """The marketing alliance: its cost line, its responders' column, its counters and its actor."""

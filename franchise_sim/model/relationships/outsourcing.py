@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 
 from franchise_sim.model.business import Business
 from franchise_sim.model.calendar import Calendar, Phase
-from franchise_sim.model.relationships.relationship import ArmTerms, Relationship
+from franchise_sim.model.relationships.relationship import ArmTerms, AttachBySection, Relationship
 from franchise_sim.model.schedule import later, runs_until
 from franchise_sim.model.streams import BatchStreams, binomial_counts, poisson_counts
 from franchise_sim.scenario.distributions import Uncertain
@@ -319,25 +319,11 @@ class AnsweringLine:
         return values.astype(float)
 
 
-def attach(
-    env: simpy.Environment,
-    calendar: Calendar,
-    business: Business,
-    streams: BatchStreams,
-    terms: ArmTerms,
-) -> AnsweringLine | None:
-    """The answering line of an arm with an ``outsourcing`` section, else None."""
-    section = terms.section(NAME)
-    if section is None:
-        return None
-    return AnsweringLine(env, calendar, business, streams, terms, section)
-
-
 OUTSOURCING = Relationship(
     name=NAME,
     cost_lines=COST_LINES,
     counters=(FAILED_MONTH, FAILURES),
-    attach=attach,
+    attach=AttachBySection(NAME, AnsweringLine),
     columns=(CAPTURED, CALL_CUSTOMERS),
 )
 """The outsourcing relationship: the answering line's cost lines, columns and counters."""

@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 
 from franchise_sim.model.business import Business, Index, whole
 from franchise_sim.model.calendar import Calendar, Phase
-from franchise_sim.model.relationships.relationship import ArmTerms, Relationship
+from franchise_sim.model.relationships.relationship import ArmTerms, AttachBySection, Relationship
 from franchise_sim.model.schedule import later, runs_until
 from franchise_sim.model.streams import BatchStreams, binomial_counts, poisson_counts
 from franchise_sim.scenario.relationships.partnership import Partnership
@@ -278,25 +278,11 @@ def short_streak(
     return np.where(referrals < minimum, months + 1.0, 0.0)
 
 
-def attach(
-    env: simpy.Environment,
-    calendar: Calendar,
-    business: Business,
-    streams: BatchStreams,
-    terms: ArmTerms,
-) -> ComplementaryPartner | None:
-    """The partner of an arm with a ``partnership`` section, else None."""
-    section = terms.section(NAME)
-    if section is None:
-        return None
-    return ComplementaryPartner(env, calendar, business, streams, terms, section)
-
-
 PARTNERSHIP = Relationship(
     name=NAME,
     cost_lines=COST_LINES,
     counters=COUNTERS,
-    attach=attach,
+    attach=AttachBySection(NAME, ComplementaryPartner),
     columns=COLUMNS,
 )
 """The partnership with a complementary business: its cost lines, columns, counters, partner."""

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from franchise_sim.model.business import Business
 from franchise_sim.model.calendar import Calendar, Phase
-from franchise_sim.model.relationships.relationship import ArmTerms, Relationship
+from franchise_sim.model.relationships.relationship import ArmTerms, AttachBySection, Relationship
 from franchise_sim.model.streams import BatchStreams
 from franchise_sim.scenario.relationships.project_group import ProjectGroup
 
@@ -67,9 +67,9 @@ class ProjectGroupMember:
         env: simpy.Environment,
         calendar: Calendar,
         business: Business,
-        terms: ProjectGroup,
-        arm: ArmTerms,
         streams: BatchStreams,
+        arm: ArmTerms,
+        terms: ProjectGroup,
     ) -> None:
         self.calendar = calendar
         self.business = business
@@ -149,25 +149,11 @@ class ProjectGroupMember:
         return self.succeeded_month if name == SUCCEEDED_MONTH else self.failed_month
 
 
-def attach(
-    env: simpy.Environment,
-    calendar: Calendar,
-    business: Business,
-    streams: BatchStreams,
-    terms: ArmTerms,
-) -> ProjectGroupMember | None:
-    """The business's part in a project group, for an arm with a ``project_group`` section."""
-    section = terms.section(NAME)
-    if section is None:
-        return None
-    return ProjectGroupMember(env, calendar, business, section, terms, streams)
-
-
 PROJECT_GROUP = Relationship(
     name=NAME,
     cost_lines=(COSTS,),
     counters=(SUCCEEDED_MONTH, FAILED_MONTH, STALLED),
-    attach=attach,
+    attach=AttachBySection(NAME, ProjectGroupMember),
     columns=(SALES,),
 )
 """The project group: its cost line, its revenue column, its outcomes and its actor."""

@@ -82,8 +82,39 @@ Attach = Callable[
 ]
 """Builds the relationship's actor for one arm over a batch, or returns None if it has none.
 
-Attach must be a module-level function (it travels to worker processes by reference).
+Attach must travel to worker processes: a module-level function (pickled by reference) or a
+value of one, such as `AttachBySection`.
 """
+
+
+@dataclass(frozen=True, slots=True)
+class AttachBySection:
+    """The attach of a form whose actor is built from the arm's section of the form's name.
+
+    Calls ``actor(env, calendar, business, streams, terms, section)`` for an arm holding the
+    section, and returns None for one without it.
+
+    Attributes:
+        name: The section the form reads (its `Relationship.name`).
+        actor: The actor's class (module-level, so the value pickles by reference).
+    """
+
+    name: str
+    actor: Callable[..., Partner]
+
+    def __call__(
+        self,
+        env: simpy.Environment,
+        calendar: Calendar,
+        business: Business,
+        streams: BatchStreams,
+        terms: ArmTerms,
+    ) -> Partner | None:
+        """The actor for an arm holding the section, else None."""
+        section = terms.section(self.name)
+        if section is None:
+            return None
+        return self.actor(env, calendar, business, streams, terms, section)
 
 
 @dataclass(frozen=True, slots=True)
