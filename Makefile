@@ -29,7 +29,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check franchise_sim tests benchmarks
 	$(BIN)/ruff format --check franchise_sim tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 # JupyterLab in the same .venv, opened on the notebooks (Ctrl-C stops it). Notebooks are saved
 # without their outputs (a pre-save hook clears them), so running and saving them keeps the files

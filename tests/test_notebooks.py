@@ -8,7 +8,9 @@ user ran and saved in the working tree neither fails the suite nor changes what 
 from __future__ import annotations
 
 import ast
+import asyncio
 import copy
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -88,14 +90,16 @@ def test_notebook_only_calls_the_package(path: Path) -> None:
         assert not defined, f"{path.name}: model code belongs in the package, not the notebook"
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_top_to_bottom(
-    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("FRANCHISE_SIM_NOTEBOOK_RUNS", SMALL_RUNS)
-    monkeypatch.setenv("FRANCHISE_SIM_NOTEBOOK_OUT", str(tmp_path))
-    monkeypatch.delenv("MPLBACKEND", raising=False)  # as Jupyter starts a kernel: its own default
+Executed = nbformat.NotebookNode | str | BaseException
+"""A notebook run: its cells with outputs, why a cell failed, or what stopped the run."""
+
+
+async def _run(path: Path, out: Path) -> nbformat.NotebookNode | str:
+    """A clean copy of a notebook run top to bottom: its cells with outputs, or why it failed."""
+    env = dict(os.environ)
+    env["FRANCHISE_SIM_NOTEBOOK_RUNS"] = SMALL_RUNS
+    env["FRANCHISE_SIM_NOTEBOOK_OUT"] = str(out)
+    env.pop("MPLBACKEND", None)  # as Jupyter starts a kernel: its own default
     notebook = _read(path)
     clear_outputs(notebook)  # run from a clean copy, whatever a user saved
     client = NotebookClient(
@@ -105,9 +109,36 @@ def test_notebook_runs_top_to_bottom(
         resources={"metadata": {"path": str(NOTEBOOK_FOLDER)}},
     )
     try:
-        client.execute()
+        await client.async_execute(env=env)
     except CellExecutionError as exc:
-        pytest.fail(f"{path.name} failed:\n{str(exc)[-3000:]}")
+        return f"{path.name} failed:\n{str(exc)[-3000:]}"
+    return notebook
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Executed]:
+    """Every notebook run once, in kernels of their own at the same time (each its own folder).
+
+    The kernels are separate processes, so running them side by side uses every core while each
+    notebook runs exactly as it would alone; what goes wrong in one (a dead kernel, a timeout)
+    is that notebook's test's error, not the others'.
+    """
+
+    async def run_all() -> list[Executed]:
+        runs = [_run(path, tmp_path_factory.mktemp(path.stem)) for path in NOTEBOOKS]
+        return await asyncio.gather(*runs, return_exceptions=True)
+
+    return dict(zip([p.name for p in NOTEBOOKS], asyncio.run(run_all()), strict=True))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_top_to_bottom(path: Path, executed: dict[str, Executed]) -> None:
+    notebook = executed[path.name]
+    if isinstance(notebook, BaseException):
+        raise notebook
+    if isinstance(notebook, str):
+        pytest.fail(notebook)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(c.execution_count is not None for c in code)
     errors = [o for c in code for o in c.outputs if o.output_type == "error"]
