@@ -118,14 +118,12 @@ def _keep_batch(
 
     With ``books``, the books are written to the batch's file there rather than returned.
     """
-    done = _run_batch(scenario, seed, replications, horizon, deterministic, planned, relationships)
-    if isinstance(done, _Breakdown):
-        return done
-    columns = monthly_columns(relationships)
-    place = _nonfinite_place(done.monthly, replications.start, scenario.arm_names, columns)
-    if place is not None:
-        return _NonFinite(place)
-    table = _outcomes(scenario, columns, done, seed, deterministic, replications)
+    checked = _checked_batch(
+        scenario, seed, replications, horizon, deterministic, planned, relationships
+    )
+    if isinstance(checked, _Breakdown | _NonFinite):
+        return checked
+    done, _, table = checked
     if books is not None:
         books.write(replications, done.monthly)
     return _Batch(
@@ -530,6 +528,29 @@ class _NonFinite:
     place: dict[str, Any]
 
 
+def _checked_batch(
+    scenario: Scenario,
+    seed: int,
+    replications: range,
+    horizon: int,
+    deterministic: bool,
+    planned: dict[str, PlanOnPaper] | None,
+    relationships: Relationships,
+) -> tuple[BatchRecord, tuple[str, ...], dict[str, NDArray[np.float64]]] | _Breakdown | _NonFinite:
+    """Run one batch on a worker: its books, their columns and its outcomes.
+
+    Or, instead, where its arithmetic broke down or first turned to NaN or infinity.
+    """
+    done = _run_batch(scenario, seed, replications, horizon, deterministic, planned, relationships)
+    if isinstance(done, _Breakdown):
+        return done
+    columns = monthly_columns(relationships)
+    place = _nonfinite_place(done.monthly, replications.start, scenario.arm_names, columns)
+    if place is not None:
+        return _NonFinite(place)
+    return done, columns, _outcomes(scenario, columns, done, seed, deterministic, replications)
+
+
 def _summarise_batch(
     scenario: Scenario,
     seed: int,
@@ -540,14 +561,13 @@ def _summarise_batch(
     relationships: Relationships = DEFAULT_RELATIONSHIPS,
 ) -> _BatchSummary | _Breakdown | _NonFinite:
     """Run one batch and reduce its books to outcomes and aggregates (they are not returned)."""
-    done = _run_batch(scenario, seed, replications, horizon, deterministic, planned, relationships)
-    if isinstance(done, _Breakdown):
-        return done
-    arms, columns = scenario.arm_names, monthly_columns(relationships)
-    place = _nonfinite_place(done.monthly, replications.start, arms, columns)
-    if place is not None:
-        return _NonFinite(place)
-    table = _outcomes(scenario, columns, done, seed, deterministic, replications)
+    checked = _checked_batch(
+        scenario, seed, replications, horizon, deterministic, planned, relationships
+    )
+    if isinstance(checked, _Breakdown | _NonFinite):
+        return checked
+    done, columns, table = checked
+    arms = scenario.arm_names
     return _BatchSummary(
         outcomes=table,
         closure_reasons=np.array(done.closure_reasons, dtype=str).T,
