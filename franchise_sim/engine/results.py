@@ -78,7 +78,7 @@ class SimulationResults:
         closure_reasons: Array (arm, replication) of why each business closed ("" if open).
         shock_counts: Per replication, how many of each shared random event happened.
         run_seconds: Wall time of the simulation.
-        worker_pids: Process ids that ran batches (the caller's own id when run in-process).
+        worker_pids: Process ids that ran batches (the caller's own among them when it ran one).
         monthly_aggregates: What a summary-only run kept of the monthly books (survival
             counts and histograms for the bands); None for a full run.
     """

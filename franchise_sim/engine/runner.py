@@ -354,6 +354,17 @@ def _run_setting(name: str, value: object) -> int:
     return _whole_number(name, value, low, high, f" (as run.{name} in a scenario file)")
 
 
+def batches_here(batches: int, processes: int) -> int:
+    """How many of a run's batches the calling process runs itself, beside its own pool.
+
+    A run of one round (a batch for each of its ``processes``, two or more) runs its first
+    batch here while a pool of one worker fewer runs the rest: the caller would otherwise only
+    wait, and this saves starting a worker, and sending one batch's books back. A longer run
+    keeps this process for taking in the batches as they come (0).
+    """
+    return 1 if processes >= 2 and batches <= processes else 0
+
+
 def available_cores() -> int:
     """The cores this process may run on (its CPU affinity, where the system reports one)."""
     if hasattr(os, "sched_getaffinity"):
@@ -362,10 +373,11 @@ def available_cores() -> int:
 
 
 def pool_workers(runs: int, workers: int | None = None) -> int:
-    """How many worker processes ``simulate`` starts for ``runs`` replications (1: in-process).
+    """How many processes ``simulate`` runs ``runs`` replications on (1: in-process).
 
     No more than ``workers`` (all cores if not given), the cores of this machine and the
-    batches the run is split into.
+    batches the run is split into. A run of one round counts the calling process among them
+    (`batches_here`): its pool has one worker fewer.
 
     Args:
         runs: Replications per arm.
@@ -694,14 +706,18 @@ def simulate(
     largest = summary_batch_size(len(arms), horizon, len(columns)) if summary_only else None
     batches = _batches(runs, workers if pool_given else min(workers, available_cores()), largest)
     in_process = pool_given is None and (workers == 1 or len(batches) == 1)
-    own = None if in_process or pool_given else _own_pool(pool_workers(runs, workers))
+    processes = 1 if in_process or pool_given else pool_workers(runs, workers)
+    here = batches_here(len(batches), processes) if pool_given is None else 0
+    own = None if in_process or pool_given else _own_pool(processes - here)
     pool = pool_given or own
     files = (
-        _BooksFiles(batches) if isinstance(pool, ProcessPoolExecutor) and not summary_only else None
+        _BooksFiles(batches[here:])
+        if isinstance(pool, ProcessPoolExecutor) and not summary_only
+        else None
     )
     try:
         if own is not None:  # its workers start while the plan on paper is worked out
-            _start_workers(own, pool_workers(runs, workers))
+            _start_workers(own, processes - here)
         planned = (  # what owners who review against the plan on paper expect
             plans_on_paper(scenario, seed, horizon, relationships)
             if needs_plan_on_paper(scenario) and not deterministic
@@ -711,7 +727,14 @@ def simulate(
         if summary_only:
             reduced = _SummaryReduction(batches, len(arms), horizon, len(SHOCK_NAMES), progress)
             _run_batches(
-                _summarise_batch, args, batches, reduced.take, pool=pool, own=own, in_order=False
+                _summarise_batch,
+                args,
+                batches,
+                reduced.take,
+                pool=pool,
+                own=own,
+                in_order=False,
+                here=here,
             )
             table, reasons, shocks = reduced.outcomes, reduced.reasons(), reduced.shock_counts
             monthly, aggregates, pids = None, reduced.aggregates, reduced.pids
@@ -726,6 +749,7 @@ def simulate(
                 own=own,
                 in_order=True,
                 extra=(files,),
+                here=here,
             )
             table, reasons, shocks = kept.outcomes, kept.reasons(), kept.shock_counts
             monthly, aggregates, pids = kept.books, None, kept.pids
@@ -774,26 +798,24 @@ def _run_batches(
     own: Executor | None,
     in_order: bool,
     extra: tuple[Any, ...] = (),
+    here: int = 0,
 ) -> None:
-    """Run ``work(scenario, seed, batch, horizon, deterministic, planned, relationships, *extra)``.
+    """Run ``work(scenario, seed, batch, horizon, deterministic, planned, relationships)``.
 
     In-process without a ``pool``; else on it (``own``: a pool of this module's own, whose
-    workers are started with SIGINT blocked). ``take`` gets each batch's result: in batch
-    order, or as they complete (``in_order=False``: nothing waits in memory for a slower batch
-    before it). Abandoned, it cancels the batches not yet started; the caller stops its pool.
+    workers are started with SIGINT blocked), but for the first ``here`` batches, which this
+    process runs itself once the others are submitted. A batch sent to the pool gets ``extra``
+    arguments too. ``take`` gets each batch's result: in batch order, or as they complete
+    (``in_order=False``: nothing waits in memory for a slower batch before it). Abandoned, it
+    cancels the batches not yet started; the caller stops its pool.
     """
     scenario, seed, horizon, deterministic, planned, relationships = args
     if pool is None:
-        for batch in batches:
-            done = work(
-                scenario, seed, batch, horizon, deterministic, planned, relationships, *extra
-            )
-            take(batch, done)
-        return
+        here = len(batches)
     futures: dict[Future[Any], range] = {}
     try:
         with _sigint_blocked() if own is not None else nullcontext():
-            for batch in batches:
+            for batch in batches[here:]:
                 future = pool.submit(
                     work,
                     scenario,
@@ -806,6 +828,8 @@ def _run_batches(
                     *extra,
                 )
                 futures[future] = batch
+        for batch in batches[:here]:
+            take(batch, work(scenario, seed, batch, horizon, deterministic, planned, relationships))
         order = list(futures) if in_order else as_completed(futures)
         for future in order:
             batch = futures.pop(future)  # the result goes with the future once taken
