@@ -141,6 +141,7 @@ def run_batch(
     deterministic: bool = False,
     on_paper: dict[str, PlanOnPaper] | None = None,
     relationships: Relationships = DEFAULT_RELATIONSHIPS,
+    counts: CountQuantiles | None = None,
 ) -> BatchRecord:
     """Draw and run a batch of paired replications of every arm of a scenario.
 
@@ -152,13 +153,22 @@ def run_batch(
         deterministic: Every input at its mean, no random events, expected customers.
         on_paper: Per arm, its plan on paper, for owners who review against it.
         relationships: The relationships the model is composed of.
+        counts: The count quantiles to draw with (`run_plans`); the batch's size picks them
+            if not given. The numbers are the same.
 
     Returns:
         The batch's books, closures, event counts and relationship counters.
     """
     with cyclic_gc_paused():
         return _run_batch(
-            scenario, seed, replications, horizon_months, deterministic, on_paper, relationships
+            scenario,
+            seed,
+            replications,
+            horizon_months,
+            deterministic,
+            on_paper,
+            relationships,
+            counts,
         )
 
 
@@ -189,6 +199,7 @@ def _run_batch(
     deterministic: bool,
     on_paper: dict[str, PlanOnPaper] | None,
     relationships: Relationships,
+    counts: CountQuantiles | None,
 ) -> BatchRecord:
     if not replications:
         raise ValueError("a batch needs at least one replication")
@@ -203,7 +214,9 @@ def _run_batch(
         draws=draws,
     )
     arms = tuple(scenario.resolved_arms())
-    return _run_plans(plan, relationships, arms=arms, draws=None if deterministic else draws)
+    return _run_plans(
+        plan, relationships, counts, arms=arms, draws=None if deterministic else draws
+    )
 
 
 def plans_on_paper(

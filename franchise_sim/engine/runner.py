@@ -58,6 +58,7 @@ from franchise_sim.engine.outcomes import outcome_table
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.model.plan import PlanOnPaper, needs_plan_on_paper
 from franchise_sim.model.relationships.relationship import Relationships
+from franchise_sim.model.streams import COMPILED_FROM, CountQuantiles
 from franchise_sim.scenario.schema import RunSettings, Scenario
 
 if TYPE_CHECKING:
@@ -82,45 +83,63 @@ class _Batch:
     pid: int
 
 
-def _run_batch(
-    scenario: Scenario,
-    seed: int,
-    replications: range,
-    horizon: int,
-    deterministic: bool,
-    planned: dict[str, PlanOnPaper] | None = None,
-    relationships: Relationships = DEFAULT_RELATIONSHIPS,
-) -> BatchRecord | _Breakdown:
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What every batch of one run shares, sent with each batch to the process that runs it.
+
+    Attributes:
+        scenario: The validated scenario.
+        seed: Master seed.
+        horizon: Months to simulate.
+        deterministic: The plan on paper (inputs at their means, no random events).
+        planned: Per arm, its plan on paper, for owners who review against it.
+        relationships: The relationships the model is composed of.
+        compiled_counts: Draw the counts with the compiled kernels (when numba is installed):
+            a process running this many replications gains more than loading them costs. The
+            numbers are the same either way.
+    """
+
+    scenario: Scenario
+    seed: int
+    horizon: int
+    deterministic: bool
+    planned: dict[str, PlanOnPaper] | None
+    relationships: Relationships
+    compiled_counts: bool = False
+
+    def batch(self, replications: range) -> BatchRecord:
+        """Run these replications (`engine.batch.run_batch`)."""
+        counts = CountQuantiles(compiled=True) if self.compiled_counts else None
+        return run_batch(
+            self.scenario,
+            self.seed,
+            replications,
+            self.horizon,
+            self.deterministic,
+            self.planned,
+            self.relationships,
+            counts=counts,
+        )
+
+
+def _run_batch(run: _Run, replications: range) -> BatchRecord | _Breakdown:
     """Run one batch; a replication whose arithmetic breaks down is found and named."""
     try:
-        return run_batch(
-            scenario, seed, replications, horizon, deterministic, planned, relationships
-        )
+        return run.batch(replications)
     except (OverflowError, ValueError) as exc:
         if not _breaks_down(exc):
             raise
-        return _first_breakdown(
-            scenario, seed, replications, horizon, deterministic, planned, relationships, exc
-        )
+        return _first_breakdown(run, replications, exc)
 
 
 def _keep_batch(
-    scenario: Scenario,
-    seed: int,
-    replications: range,
-    horizon: int,
-    deterministic: bool,
-    planned: dict[str, PlanOnPaper] | None = None,
-    relationships: Relationships = DEFAULT_RELATIONSHIPS,
-    books: _BooksFiles | None = None,
+    run: _Run, replications: range, books: _BooksFiles | None = None
 ) -> _Batch | _Breakdown | _NonFinite:
     """Run one batch of a full run: its outcomes computed here, its books checked and kept.
 
     With ``books``, the books are written to the batch's file there rather than returned.
     """
-    checked = _checked_batch(
-        scenario, seed, replications, horizon, deterministic, planned, relationships
-    )
+    checked = _checked_batch(run, replications)
     if isinstance(checked, _Breakdown | _NonFinite):
         return checked
     done, _, table = checked
@@ -181,22 +200,11 @@ class _BooksFiles:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _first_breakdown(
-    scenario: Scenario,
-    seed: int,
-    replications: range,
-    horizon: int,
-    deterministic: bool,
-    planned: dict[str, PlanOnPaper] | None,
-    relationships: Relationships,
-    exc: Exception,
-) -> _Breakdown:
+def _first_breakdown(run: _Run, replications: range, exc: Exception) -> _Breakdown:
     """The first replication of a batch whose arithmetic breaks down, run one at a time."""
     for r in replications:
         try:
-            run_batch(
-                scenario, seed, range(r, r + 1), horizon, deterministic, planned, relationships
-            )
+            run.batch(range(r, r + 1))
         except (OverflowError, ValueError) as alone:
             if _breaks_down(alone):
                 return _Breakdown(r, f"{type(alone).__name__}: {alone}")
@@ -541,44 +549,31 @@ class _NonFinite:
 
 
 def _checked_batch(
-    scenario: Scenario,
-    seed: int,
-    replications: range,
-    horizon: int,
-    deterministic: bool,
-    planned: dict[str, PlanOnPaper] | None,
-    relationships: Relationships,
+    run: _Run, replications: range
 ) -> tuple[BatchRecord, tuple[str, ...], dict[str, NDArray[np.float64]]] | _Breakdown | _NonFinite:
     """Run one batch on a worker: its books, their columns and its outcomes.
 
     Or, instead, where its arithmetic broke down or first turned to NaN or infinity.
     """
-    done = _run_batch(scenario, seed, replications, horizon, deterministic, planned, relationships)
+    done = _run_batch(run, replications)
     if isinstance(done, _Breakdown):
         return done
-    columns = monthly_columns(relationships)
+    scenario = run.scenario
+    columns = monthly_columns(run.relationships)
     place = _nonfinite_place(done.monthly, replications.start, scenario.arm_names, columns)
     if place is not None:
         return _NonFinite(place)
-    return done, columns, _outcomes(scenario, columns, done, seed, deterministic, replications)
+    table = _outcomes(scenario, columns, done, run.seed, run.deterministic, replications)
+    return done, columns, table
 
 
-def _summarise_batch(
-    scenario: Scenario,
-    seed: int,
-    replications: range,
-    horizon: int,
-    deterministic: bool,
-    planned: dict[str, PlanOnPaper] | None = None,
-    relationships: Relationships = DEFAULT_RELATIONSHIPS,
-) -> _BatchSummary | _Breakdown | _NonFinite:
+def _summarise_batch(run: _Run, replications: range) -> _BatchSummary | _Breakdown | _NonFinite:
     """Run one batch and reduce its books to outcomes and aggregates (they are not returned)."""
-    checked = _checked_batch(
-        scenario, seed, replications, horizon, deterministic, planned, relationships
-    )
+    checked = _checked_batch(run, replications)
     if isinstance(checked, _Breakdown | _NonFinite):
         return checked
     done, columns, table = checked
+    scenario = run.scenario
     arms = scenario.arm_names
     return _BatchSummary(
         outcomes=table,
@@ -723,12 +718,20 @@ def simulate(
             if needs_plan_on_paper(scenario) and not deterministic
             else None
         )
-        args = (scenario, seed, horizon, deterministic, planned, relationships)
+        run = _Run(
+            scenario,
+            seed,
+            horizon,
+            deterministic,
+            planned,
+            relationships,
+            compiled_counts=runs >= COMPILED_FROM * (workers if pool_given else processes),
+        )
         if summary_only:
             reduced = _SummaryReduction(batches, len(arms), horizon, len(SHOCK_NAMES), progress)
             _run_batches(
                 _summarise_batch,
-                args,
+                run,
                 batches,
                 reduced.take,
                 pool=pool,
@@ -742,7 +745,7 @@ def simulate(
             kept = _FullReduction(batches, (len(arms), horizon, len(columns)), files, progress)
             _run_batches(
                 _keep_batch,
-                args,
+                run,
                 batches,
                 kept.take,
                 pool=pool,
@@ -790,7 +793,7 @@ def _start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
 
 def _run_batches(
     work: Callable[..., Any],
-    args: tuple[Any, ...],
+    run: _Run,
     batches: list[range],
     take: Callable[[range, Any], None],
     *,
@@ -800,7 +803,7 @@ def _run_batches(
     extra: tuple[Any, ...] = (),
     here: int = 0,
 ) -> None:
-    """Run ``work(scenario, seed, batch, horizon, deterministic, planned, relationships)``.
+    """Run ``work(run, batch)`` for each batch.
 
     In-process without a ``pool``; else on it (``own``: a pool of this module's own, whose
     workers are started with SIGINT blocked), but for the first ``here`` batches, which this
@@ -809,27 +812,14 @@ def _run_batches(
     (``in_order=False``: nothing waits in memory for a slower batch before it). Abandoned, it
     cancels the batches not yet started; the caller stops its pool.
     """
-    scenario, seed, horizon, deterministic, planned, relationships = args
-    if pool is None:
-        here = len(batches)
     futures: dict[Future[Any], range] = {}
     try:
-        with _sigint_blocked() if own is not None else nullcontext():
-            for batch in batches[here:]:
-                future = pool.submit(
-                    work,
-                    scenario,
-                    seed,
-                    batch,
-                    horizon,
-                    deterministic,
-                    planned,
-                    relationships,
-                    *extra,
-                )
-                futures[future] = batch
-        for batch in batches[:here]:
-            take(batch, work(scenario, seed, batch, horizon, deterministic, planned, relationships))
+        if pool is not None:
+            with _sigint_blocked() if own is not None else nullcontext():
+                for batch in batches[here:]:
+                    futures[pool.submit(work, run, batch, *extra)] = batch
+        for batch in batches if pool is None else batches[:here]:
+            take(batch, work(run, batch))
         order = list(futures) if in_order else as_completed(futures)
         for future in order:
             batch = futures.pop(future)  # the result goes with the future once taken
