@@ -21,6 +21,7 @@ from franchise_sim.engine.batch import (
     DEFAULT_RELATIONSHIPS,
     counter_names,
     monthly_columns,
+    plans_on_paper,
     relationships_in_use,
     scenario_columns,
 )
@@ -44,6 +45,10 @@ SMALL: dict[str, Any] = {"runs": 24, "seed": 4, "workers": 1, "horizon_months": 
 
 def _load(path: Path) -> Scenario:
     return Scenario.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def _nobody(*_: object) -> None:
+    """An attach that builds no actor anywhere."""
 
 
 def _names(relationship: Relationship) -> tuple[str, ...]:
@@ -129,8 +134,8 @@ def test_a_relationship_without_a_section_is_always_kept(
     auto_repair: Scenario,
 ) -> None:
     arms = tuple(auto_repair.resolved_arms())
-    anywhere = Relationship("anywhere", (), (), FRANCHISE.attach)
-    elsewhere = Relationship("elsewhere", (), (), FRANCHISE.attach, section="partnership")
+    anywhere = Relationship("anywhere", (), (), _nobody)
+    elsewhere = Relationship("elsewhere", (), (), _nobody, section="partnership")
     assert anywhere.section is None
     assert all(anywhere.acts_in(arm) for arm in arms)
     assert not any(elsewhere.acts_in(arm) for arm in arms)
@@ -144,3 +149,17 @@ def test_each_shipped_relationship_acts_from_a_section_an_arm_can_hold() -> None
         assert relationship.section in Arm.model_fields
         if isinstance(relationship.attach, AttachBySection):
             assert relationship.attach.name == relationship.section
+
+
+def test_the_plan_on_paper_of_a_narrowed_set_is_kept_across_calls() -> None:
+    # Each call of relationships_in_use makes a new set of the same relationships: the plan on
+    # paper is kept for it all the same (the explorer reruns a scenario many times). A kept
+    # plan comes back as the very objects first worked out; one worked out again is new.
+    scenario = _load(AUTO_REPAIR)
+    first = plans_on_paper(scenario, 3, 12, relationships_in_use(scenario))
+    again = plans_on_paper(scenario, 3, 12, relationships_in_use(scenario))
+    assert all(again[arm] is first[arm] for arm in scenario.arm_names)
+    other = Relationship("anywhere", (), (), _nobody)
+    another = plans_on_paper(scenario, 3, 12, (*relationships_in_use(scenario), other))
+    assert another == first  # the same numbers: the extra one attaches nothing
+    assert not any(another[arm] is first[arm] for arm in scenario.arm_names)  # another model

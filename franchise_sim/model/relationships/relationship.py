@@ -97,7 +97,7 @@ class AttachBySection:
     section, and returns None for one without it.
 
     Attributes:
-        name: The section the form reads (its `Relationship.name`).
+        name: The section the form reads (its `Relationship.section`, which is its name).
         actor: The actor's class (module-level, so the value pickles by reference).
     """
 
@@ -124,7 +124,7 @@ class Relationship:
     """A kind of relationship the model knows.
 
     Attributes:
-        name: Its name (the section of an arm it reads).
+        name: Its name (a shipped form's is also the section of an arm it reads).
         cost_lines: Cost lines it may charge, in order.
         counters: Numbers it reports per arm and replication (0 where an arm has none). A
             name ending in ``_month`` is the month something happened (0: it did not).
