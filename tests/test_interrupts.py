@@ -26,7 +26,7 @@ from click.testing import CliRunner
 
 from franchise_sim.analysis.sweeps import sweep
 from franchise_sim.engine import runner as monte_carlo
-from franchise_sim.engine.batch import BatchRecord, monthly_columns, run_batch
+from franchise_sim.engine.batch import BatchRecord, run_batch, scenario_columns
 from franchise_sim.engine.outcomes import outcome_table
 from franchise_sim.engine.runner import (
     NonFiniteResultError,
@@ -338,7 +338,7 @@ def _poison(monkeypatch: pytest.MonkeyPatch, where: dict[int, tuple[int, int, st
         for r, (arm, month, column) in where.items():
             if r in replications:
                 record.monthly[
-                    arm, r - replications.start, month, monthly_columns().index(column)
+                    arm, r - replications.start, month, scenario_columns(scenario).index(column)
                 ] = np.nan
         return record
 

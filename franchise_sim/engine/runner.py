@@ -46,6 +46,7 @@ from franchise_sim.engine.batch import (
     BatchRecord,
     monthly_columns,
     plans_on_paper,
+    relationships_in_use,
     run_batch,
 )
 from franchise_sim.engine.executors import as_executor, executor_workers
@@ -235,9 +236,14 @@ TRAJECTORY_BYTES_LIMIT = 2 * 10**9
 """The most memory a run's monthly books may take before ``run`` keeps only a summary (2 GB)."""
 
 
-def trajectory_bytes(n_arms: int, runs: int, horizon: int) -> int:
-    """The memory a run's monthly books take: arms x runs x months x columns x 8 bytes."""
-    return n_arms * runs * horizon * len(monthly_columns()) * 8
+def trajectory_bytes(n_arms: int, runs: int, horizon: int, columns: int | None = None) -> int:
+    """The memory a run's monthly books take: arms x runs x months x columns x 8 bytes.
+
+    ``columns`` is the width of the books: a scenario's (``len(scenario_columns(scenario))``),
+    or, if not given, that of the shipped model with every relationship (the widest).
+    """
+    width = len(monthly_columns()) if columns is None else columns
+    return n_arms * runs * horizon * width * 8
 
 
 def memory_for_trajectories() -> int:
@@ -256,7 +262,8 @@ SUMMARY_BATCH_BYTES = 64 * 2**20
 def summary_batch_size(n_arms: int, horizon: int, columns: int | None = None) -> int:
     """The most replications a summary-only batch holds: its books within SUMMARY_BATCH_BYTES.
 
-    ``columns`` is the width of the books (the shipped model's if not given).
+    ``columns`` is the width of the books (the shipped model's with every relationship, the
+    widest, if not given).
     """
     width = len(monthly_columns()) if columns is None else columns
     return max(1, SUMMARY_BATCH_BYTES // (n_arms * horizon * width * 8))
@@ -626,7 +633,7 @@ def simulate(
     deterministic: bool = False,
     progress: Progress | None = None,
     executor: Executor | Client | None = None,
-    relationships: Relationships = DEFAULT_RELATIONSHIPS,
+    relationships: Relationships | None = None,
     summary_only: bool = False,
 ) -> SimulationResults:
     """Run paired replications of every arm of a scenario.
@@ -651,8 +658,11 @@ def simulate(
             ``workers`` then only sets how finely the runs are split. A new process pool is
             used if not given: shut down at the end, and its workers killed at once when the
             run is abandoned (an exception, Ctrl-C). The results are the same on any.
-        relationships: The relationships the model is composed of (the franchise unless
-            told); carried to every worker with the batches.
+        relationships: The relationships the model is composed of, carried to every worker
+            with the batches, and run as given. If not given, those of the shipped model
+            (``DEFAULT_RELATIONSHIPS``) that some arm of the scenario holds
+            (``relationships_in_use``): the books and outcomes then have the columns and
+            counters of those only, the same numbers as a run with them all.
         summary_only: Keep no monthly books: each batch is reduced where it ran to its
             outcomes and to monthly aggregates (``monthly_aggregates``), which the parent adds
             up as batches complete, so memory does not grow with the months times the runs.
@@ -696,6 +706,8 @@ def simulate(
         workers = _whole_number("workers", workers, 1, None, "")
     started = time.perf_counter()
     arms = scenario.arm_names
+    if relationships is None:  # no columns or counters that no arm could fill
+        relationships = relationships_in_use(scenario)
     columns = monthly_columns(relationships)
     # A caller's executor is split for the workers asked for; a pool of its own for the cores.
     largest = summary_batch_size(len(arms), horizon, len(columns)) if summary_only else None
