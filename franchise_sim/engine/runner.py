@@ -41,7 +41,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from franchise_sim.engine.batch import (
-    DEFAULT_RELATIONSHIPS,
     SHOCK_NAMES,
     BatchRecord,
     monthly_columns,
