@@ -116,9 +116,9 @@ def main() -> None:
         f"(the floor on {cores} cores: {floor.median / cores:.2f} s)"
     )
     print(
-        f"  CPU time of that call: the parent {parent:.2f} s, its workers {workers:.2f} s in all; "
-        f"on an idle machine about {parent + workers / cores:.2f} s wall (the parent's share, "
-        f"then the workers' split over {cores} cores)"
+        f"  CPU time of that call: this process {parent:.2f} s (a run of one round runs its "
+        f"first batch here), its pool's workers {workers:.2f} s in all; the two split evenly "
+        f"over {cores} cores would take {(parent + workers) / cores:.2f} s"
     )
     print(f"conditions after: {conditions()}")
 
