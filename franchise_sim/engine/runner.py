@@ -58,7 +58,6 @@ from franchise_sim.engine.outcomes import outcome_table
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.model.plan import PlanOnPaper, needs_plan_on_paper
 from franchise_sim.model.relationships.relationship import Relationships
-from franchise_sim.model.streams import COMPILED_FROM, CountQuantiles
 from franchise_sim.scenario.schema import RunSettings, Scenario
 
 if TYPE_CHECKING:
@@ -94,9 +93,6 @@ class _Run:
         deterministic: The plan on paper (inputs at their means, no random events).
         planned: Per arm, its plan on paper, for owners who review against it.
         relationships: The relationships the model is composed of.
-        compiled_counts: Draw the counts with the compiled kernels (when numba is installed):
-            a process running this many replications gains more than loading them costs. The
-            numbers are the same either way.
     """
 
     scenario: Scenario
@@ -105,11 +101,9 @@ class _Run:
     deterministic: bool
     planned: dict[str, PlanOnPaper] | None
     relationships: Relationships
-    compiled_counts: bool = False
 
     def batch(self, replications: range) -> BatchRecord:
         """Run these replications (`engine.batch.run_batch`)."""
-        counts = CountQuantiles(compiled=True) if self.compiled_counts else None
         return run_batch(
             self.scenario,
             self.seed,
@@ -118,7 +112,6 @@ class _Run:
             self.deterministic,
             self.planned,
             self.relationships,
-            counts=counts,
         )
 
 
@@ -729,15 +722,7 @@ def simulate(
             if needs_plan_on_paper(scenario) and not deterministic
             else None
         )
-        run = _Run(
-            scenario,
-            seed,
-            horizon,
-            deterministic,
-            planned,
-            relationships,
-            compiled_counts=runs >= COMPILED_FROM * (workers if pool_given else processes),
-        )
+        run = _Run(scenario, seed, horizon, deterministic, planned, relationships)
         if summary_only:
             reduced = _SummaryReduction(batches, len(arms), horizon, len(SHOCK_NAMES), progress)
             _run_batches(
