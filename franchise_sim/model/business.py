@@ -261,16 +261,38 @@ class Business:
         self.cash = f("working_capital_usd")
         self.loan_balance = f("loan_usd")
         self.month_start_cash = self.cash.copy()
-        self.flows = np.zeros((n, 7))
-        self.costs = np.zeros((n, len(cost_lines)))
-        self.recorded = np.zeros((n, len(columns)))
-        self._counts = np.zeros((n, 5))
+        # The month's running totals, one row per flow, cost line, count or recorded column and
+        # one element per replication (`flows`, `costs` and `recorded` show them by replication):
+        # a row is contiguous, so a month's sums and its books take a few calls on whole rows.
+        self._flows = np.zeros((7, n))
+        self._costs = np.zeros((len(cost_lines), n))
+        self._recorded = np.zeros((len(columns), n))
+        self._counts = np.zeros((5, n))
         width = len(MONTH_HEAD) + len(cost_lines) + len(MONTH_TAIL) + len(columns)
         self.records = np.zeros((n, horizon, width)) if books is None else books
         """The books: array (replication, month, column)."""
         self.months_reported = np.zeros(n, dtype=np.int64)
-        self._profit_column = len(MONTH_HEAD) + len(cost_lines) + 1
+        self._tail = len(MONTH_HEAD) + len(cost_lines)
+        self._profit_column = self._tail + 1
         env.process(self.run())
+
+    @property
+    def flows(self) -> NDArray[np.float64]:
+        """The month's flows so far, array (replication, flow) in the order of `REVENUE` etc.
+
+        A view: writing to it books the flows.
+        """
+        return self._flows.T
+
+    @property
+    def costs(self) -> NDArray[np.float64]:
+        """The month's costs so far, array (replication, cost line); a view, as `flows`."""
+        return self._costs.T
+
+    @property
+    def recorded(self) -> NDArray[np.float64]:
+        """The month's relationship columns so far, array (replication, column); a view."""
+        return self._recorded.T
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """Each month: trade, pay the running costs, and record the books once they are closed."""
@@ -472,15 +494,16 @@ class Business:
         overload[busy] = (visits[busy] - served[busy]) / visits[busy]
         self._overload_share[o] = overload
         self.capacity_lost_share[o] = 0.0
-        self.flows[o, REVENUE] = served * self.spend[o]
+        revenue = self._flows[REVENUE]
+        revenue[o] = served * self.spend[o]
         for sales in self.other_sales_usd.values():
-            self.flows[o, REVENUE] += sales[o]
+            revenue[o] += sales[o]
         counts = self._counts
-        counts[o, 0] = self.loyal[o] + self.casual[o]
-        counts[o, 1] = new
-        counts[o, 2] = lost
-        counts[o, 3] = visits
-        counts[o, 4] = served
+        counts[0, o] = self.loyal[o] + self.casual[o]
+        counts[1, o] = new
+        counts[2, o] = lost
+        counts[3, o] = visits
+        counts[4, o] = served
 
     def set_offer(
         self, r: int, spend_per_visit_usd: float, visits_per_month: float, loyal_share: float
@@ -539,7 +562,7 @@ class Business:
 
     def record(self, column: str, where: Index | int, value: NDArray[np.float64] | float) -> None:
         """Add to a relationship's own column of this month's books."""
-        self.recorded[where, self._column[column]] += value
+        self._recorded[self._column[column], where] += value
 
     def lose_customers(self, r: int, share: float) -> None:
         """A share of replication ``r``'s customers switches away (to a new competitor)."""
@@ -554,11 +577,11 @@ class Business:
     # -- the books ---------------------------------------------------------------------------
     def charge(self, line: str, where: Index | int, usd: NDArray[np.float64] | float) -> None:
         """Book a running cost or fee on one cost line, in some replications."""
-        self.costs[where, self._line[line]] += usd
+        self._costs[self._line[line], where] += usd
 
     def pay_running_costs(self, o: Index) -> None:
         """Charge this month's variable and fixed running costs and local advertising."""
-        revenue = self.flows[o, REVENUE]
+        revenue = self._flows[REVENUE, o]
         planned = self._marketing[o]
         for factor in self.marketing_factors.values():
             planned = planned * factor[o]
@@ -567,12 +590,12 @@ class Business:
         rate = self._variable_rate[o]
         for factor in self.variable_cost_factors.values():
             rate = rate * factor[o]
-        costs, line = self.costs, self._line
-        costs[o, line["variable_costs"]] += revenue * rate
-        costs[o, line["payroll"]] += self._payroll[o]
-        costs[o, line["rent"]] += self._rent[o]
-        costs[o, line["other_fixed"]] += self._other_fixed[o]
-        costs[o, line["marketing"]] += marketing
+        costs, line = self._costs, self._line
+        costs[line["variable_costs"], o] += revenue * rate
+        costs[line["payroll"], o] += self._payroll[o]
+        costs[line["rent"], o] += self._rent[o]
+        costs[line["other_fixed"], o] += self._other_fixed[o]
+        costs[line["marketing"], o] += marketing
 
     def pay_debt(
         self,
@@ -582,27 +605,31 @@ class Business:
         balance_after_usd: NDArray[np.float64] | float,
     ) -> None:
         """Record the month's loan instalment."""
-        self.flows[where, INTEREST] += interest_usd
-        self.flows[where, PRINCIPAL] += principal_usd
+        self._flows[INTEREST, where] += interest_usd
+        self._flows[PRINCIPAL, where] += principal_usd
         self.loan_balance[where] = balance_after_usd
 
     def operating_costs(self, o: Index | int) -> NDArray[np.float64]:
         """The month's operating costs so far: every cost line added in order."""
-        total: NDArray[np.float64] = np.zeros(np.shape(o))
-        for j in range(len(self.cost_lines)):
-            total = total + self.costs[o, j]
-        return total
+        if isinstance(o, (int, np.integer)):
+            return np.asarray(_sum_in_order(self._costs[:, o].tolist()))
+        return self._operating(o)
+
+    def _operating(self, o: Index) -> NDArray[np.float64]:
+        """`operating_costs` of the replications in ``o`` (`sum_rows`, then those of ``o``)."""
+        total = sum_rows(self._costs)
+        return total if o.size == self.size else total[o]
 
     def earned(self, o: Index) -> NDArray[np.float64]:
         """The month's operating profit less debt service (`MonthLedger`'s order)."""
-        flows = self.flows[o]
-        profit = flows[:, REVENUE] - self.operating_costs(o)
-        return np.asarray(profit - flows[:, INTEREST] - flows[:, PRINCIPAL], dtype=float)
+        flows = self._flows if o.size == self.size else self._flows[:, o]
+        profit = flows[REVENUE] - self._operating(o)
+        return np.asarray(profit - flows[INTEREST] - flows[PRINCIPAL], dtype=float)
 
     def operating_profits(self, r: int) -> list[float]:
         """Replication ``r``'s operating profit of every month traded so far, this one's too."""
         past = self.records[r, : self.months_reported[r], self._profit_column].tolist()
-        now = float(self.flows[r, REVENUE]) - float(self.operating_costs(r))
+        now = float(self._flows[REVENUE, r]) - float(self.operating_costs(r))
         return [*past, now]
 
     def close(self, r: int, reason: str) -> None:
@@ -611,50 +638,47 @@ class Business:
         self.closure_reason[r] = reason
 
     def report(self, o: Index, month: int) -> None:
-        """Settle the month's cash and record the month."""
-        flows = self.flows[o]
-        operating = self.operating_costs(o)
-        profit = flows[:, REVENUE] - operating
-        before_owner = profit - flows[:, INTEREST] - flows[:, PRINCIPAL]
+        """Settle the month's cash and record the month.
+
+        With every replication open (``o`` all of them, in order) it reads and writes the whole
+        arrays rather than copies through ``o``: the same numbers.
+        """
+        every = o.size == self.size
+        flows = self._flows if every else self._flows[:, o]
+        costs = self._costs if every else self._costs[:, o]
+        operating = self._operating(o)
+        profit = flows[REVENUE] - operating
+        before_owner = profit - flows[INTEREST] - flows[PRINCIPAL]
         cash_flow = (
-            before_owner
-            + flows[:, INJECTION]
-            - flows[:, DRAW]
-            + flows[:, ASSET_SALE]
-            - flows[:, CLOSURE_COSTS]
+            before_owner + flows[INJECTION] - flows[DRAW] + flows[ASSET_SALE] - flows[CLOSURE_COSTS]
         )
-        cash = self.month_start_cash[o] + cash_flow
+        cash = (self.month_start_cash if every else self.month_start_cash[o]) + cash_flow
         self.cash[o] = cash
-        row = np.column_stack(
-            (
-                self._counts[o],
-                flows[:, REVENUE],
-                self.costs[o],
-                operating,
-                profit,
-                flows[:, INTEREST],
-                flows[:, PRINCIPAL],
-                flows[:, INJECTION],
-                flows[:, DRAW],
-                flows[:, ASSET_SALE],
-                flows[:, CLOSURE_COSTS],
-                cash_flow,
-                cash,
-                self.loan_balance[o],
-                self.satisfaction[o],
-                self.is_open[o].astype(float),
-                self.recorded[o],
-            )
-        )
-        if o.size == self.size:
-            self.records[:, month - 1] = row
+        row = self.records[:, month - 1] if every else np.empty((o.size, self.records.shape[2]))
+        head, tail = len(MONTH_HEAD), self._tail
+        row[:, : head - 1] = (self._counts if every else self._counts[:, o]).T
+        row[:, head - 1] = flows[REVENUE]
+        row[:, head:tail] = costs.T
+        row[:, tail] = operating
+        row[:, tail + 1] = profit
+        row[:, tail + 2 : tail + 8] = flows[INTEREST:].T  # interest to closure costs, in order
+        row[:, tail + 8] = cash_flow
+        row[:, tail + 9] = cash
+        row[:, tail + 10] = self.loan_balance if every else self.loan_balance[o]
+        row[:, tail + 11] = self.satisfaction if every else self.satisfaction[o]
+        row[:, tail + 12] = self.is_open if every else self.is_open[o]
+        row[:, tail + 13 :] = (self._recorded if every else self._recorded[:, o]).T
+        if every:
+            self._flows.fill(0.0)
+            self._costs.fill(0.0)
+            self._recorded.fill(0.0)
         else:
             self.records[o, month - 1] = row
+            self._flows[:, o] = 0.0
+            self._costs[:, o] = 0.0
+            self._recorded[:, o] = 0.0
         self.months_reported[o] = month
         self.month_start_cash[o] = cash
-        self.flows[o] = 0.0
-        self.costs[o] = 0.0
-        self.recorded[o] = 0.0
 
     def books(self) -> NDArray[np.float64]:
         """Array (replication, month, column); after a closure, balances frozen, no flows."""
@@ -668,6 +692,30 @@ class Business:
             books[r, last:, cash_col] = books[r, last - 1, cash_col]
             books[r, last:, loan_col] = books[r, last - 1, loan_col]
         return books
+
+
+def sum_rows(rows: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``rows[0] + rows[1] + ...`` element by element, added in that order.
+
+    Reducing over the first axis of a C-contiguous array adds the rows in order (numpy's
+    pairwise summation runs only along the contiguous axis), so it is the loop's sum to the bit;
+    a single column, or a single row, is summed by the loop itself.
+    """
+    if rows.shape[1] > 1 and rows.shape[0] > 1 and rows.flags.c_contiguous:
+        summed: NDArray[np.float64] = np.add.reduce(rows, axis=0)
+        return summed
+    total = rows[0].copy() if rows.shape[0] else np.zeros(rows.shape[1])
+    for row in rows[1:]:
+        total += row
+    return total
+
+
+def _sum_in_order(values: Sequence[float]) -> float:
+    """The loop's sum of Python floats, in order (as `sum_rows` of one column)."""
+    total = 0.0
+    for value in values:
+        total = total + value
+    return total
 
 
 def _exp_table(months: NDArray[np.float64], tau: NDArray[np.float64]) -> NDArray[np.float64]:
