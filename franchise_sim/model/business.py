@@ -622,9 +622,11 @@ class Business:
 
     def earned(self, o: Index) -> NDArray[np.float64]:
         """The month's operating profit less debt service (`MonthLedger`'s order)."""
-        flows = self._flows if o.size == self.size else self._flows[:, o]
-        profit = flows[REVENUE] - self._operating(o)
-        return np.asarray(profit - flows[INTEREST] - flows[PRINCIPAL], dtype=float)
+        flows = self._flows
+        earned: NDArray[np.float64] = (
+            flows[REVENUE] - sum_rows(self._costs) - flows[INTEREST] - flows[PRINCIPAL]
+        )
+        return earned if o.size == self.size else earned[o]
 
     def operating_profits(self, r: int) -> list[float]:
         """Replication ``r``'s operating profit of every month traded so far, this one's too."""
@@ -638,25 +640,23 @@ class Business:
         self.closure_reason[r] = reason
 
     def report(self, o: Index, month: int) -> None:
-        """Settle the month's cash and record the month.
+        """Settle the month's cash and record the month of the replications in ``o``.
 
-        With every replication open (``o`` all of them, in order) it reads and writes the whole
-        arrays rather than copies through ``o``: the same numbers.
+        The sums run over every replication's month at once (element by element, so each is its
+        own), then the rows of those that closed before this month go back to nothing: cheaper
+        than copies through ``o``, and the same numbers.
         """
-        every = o.size == self.size
-        flows = self._flows if every else self._flows[:, o]
-        costs = self._costs if every else self._costs[:, o]
-        operating = self._operating(o)
+        flows, costs = self._flows, self._costs
+        operating = sum_rows(costs)
         profit = flows[REVENUE] - operating
         before_owner = profit - flows[INTEREST] - flows[PRINCIPAL]
         cash_flow = (
             before_owner + flows[INJECTION] - flows[DRAW] + flows[ASSET_SALE] - flows[CLOSURE_COSTS]
         )
-        cash = (self.month_start_cash if every else self.month_start_cash[o]) + cash_flow
-        self.cash[o] = cash
-        row = self.records[:, month - 1] if every else np.empty((o.size, self.records.shape[2]))
+        cash = self.month_start_cash + cash_flow
+        row = self.records[:, month - 1]
         head, tail = len(MONTH_HEAD), self._tail
-        row[:, : head - 1] = (self._counts if every else self._counts[:, o]).T
+        row[:, : head - 1] = self._counts.T
         row[:, head - 1] = flows[REVENUE]
         row[:, head:tail] = costs.T
         row[:, tail] = operating
@@ -664,19 +664,21 @@ class Business:
         row[:, tail + 2 : tail + 8] = flows[INTEREST:].T  # interest to closure costs, in order
         row[:, tail + 8] = cash_flow
         row[:, tail + 9] = cash
-        row[:, tail + 10] = self.loan_balance if every else self.loan_balance[o]
-        row[:, tail + 11] = self.satisfaction if every else self.satisfaction[o]
-        row[:, tail + 12] = self.is_open if every else self.is_open[o]
-        row[:, tail + 13 :] = (self._recorded if every else self._recorded[:, o]).T
-        if every:
-            self._flows.fill(0.0)
-            self._costs.fill(0.0)
-            self._recorded.fill(0.0)
-        else:
-            self.records[o, month - 1] = row
-            self._flows[:, o] = 0.0
-            self._costs[:, o] = 0.0
-            self._recorded[:, o] = 0.0
+        row[:, tail + 10] = self.loan_balance
+        row[:, tail + 11] = self.satisfaction
+        row[:, tail + 12] = self.is_open
+        row[:, tail + 13 :] = self._recorded.T
+        if o.size < self.size:
+            closed = np.ones(self.size, dtype=bool)
+            closed[o] = False
+            row[closed] = 0.0  # no books after a business's last month (see `books`)
+            cash = cash[o]
+        # Nothing is booked to a closed business, and nothing reads its month again: every
+        # replication's month starts afresh.
+        flows.fill(0.0)
+        costs.fill(0.0)
+        self._recorded.fill(0.0)
+        self.cash[o] = cash
         self.months_reported[o] = month
         self.month_start_cash[o] = cash
 
