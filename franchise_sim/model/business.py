@@ -318,7 +318,7 @@ class Business:
     def _customer_satisfaction(self, o: Index, elapsed: int) -> NDArray[np.float64]:
         """Quality (learning curve, staff gaps) x fit to local tastes x service x partners."""
         if self.learning_visits is None:
-            quality = self._learned_quality[o, elapsed]
+            quality = self._learned_quality[:, elapsed][o]
         else:
             quality = self._quality[o] * (
                 1.0
@@ -330,7 +330,7 @@ class Business:
             gap = vacant > j
             quality[gap] *= 1.0 - self.vacancy_quality_drop[o][gap]
         served_share = 1.0 - self._overload_penalty[o] * self._overload_share[o]
-        satisfaction = quality * self.taste_fit[o, elapsed] * served_share
+        satisfaction = quality * self.taste_fit[:, elapsed][o] * served_share
         for factor in self.satisfaction_factors.values():
             satisfaction *= factor[o]
         if self.owner_hours:
@@ -499,11 +499,11 @@ class Business:
         for sales in self.other_sales_usd.values():
             revenue[o] += sales[o]
         counts = self._counts
-        counts[0, o] = self.loyal[o] + self.casual[o]
-        counts[1, o] = new
-        counts[2, o] = lost
-        counts[3, o] = visits
-        counts[4, o] = served
+        counts[0][o] = self.loyal[o] + self.casual[o]  # a row, then the replications: cheaper
+        counts[1][o] = new
+        counts[2][o] = lost
+        counts[3][o] = visits
+        counts[4][o] = served
 
     def set_offer(
         self, r: int, spend_per_visit_usd: float, visits_per_month: float, loyal_share: float
@@ -562,7 +562,7 @@ class Business:
 
     def record(self, column: str, where: Index | int, value: NDArray[np.float64] | float) -> None:
         """Add to a relationship's own column of this month's books."""
-        self._recorded[self._column[column], where] += value
+        self._recorded[self._column[column]][where] += value
 
     def lose_customers(self, r: int, share: float) -> None:
         """A share of replication ``r``'s customers switches away (to a new competitor)."""
@@ -577,11 +577,11 @@ class Business:
     # -- the books ---------------------------------------------------------------------------
     def charge(self, line: str, where: Index | int, usd: NDArray[np.float64] | float) -> None:
         """Book a running cost or fee on one cost line, in some replications."""
-        self._costs[self._line[line], where] += usd
+        self._costs[self._line[line]][where] += usd
 
     def pay_running_costs(self, o: Index) -> None:
         """Charge this month's variable and fixed running costs and local advertising."""
-        revenue = self._flows[REVENUE, o]
+        revenue = self._flows[REVENUE][o]
         planned = self._marketing[o]
         for factor in self.marketing_factors.values():
             planned = planned * factor[o]
@@ -591,11 +591,11 @@ class Business:
         for factor in self.variable_cost_factors.values():
             rate = rate * factor[o]
         costs, line = self._costs, self._line
-        costs[line["variable_costs"], o] += revenue * rate
-        costs[line["payroll"], o] += self._payroll[o]
-        costs[line["rent"], o] += self._rent[o]
-        costs[line["other_fixed"], o] += self._other_fixed[o]
-        costs[line["marketing"], o] += marketing
+        costs[line["variable_costs"]][o] += revenue * rate
+        costs[line["payroll"]][o] += self._payroll[o]
+        costs[line["rent"]][o] += self._rent[o]
+        costs[line["other_fixed"]][o] += self._other_fixed[o]
+        costs[line["marketing"]][o] += marketing
 
     def pay_debt(
         self,
@@ -605,8 +605,8 @@ class Business:
         balance_after_usd: NDArray[np.float64] | float,
     ) -> None:
         """Record the month's loan instalment."""
-        self._flows[INTEREST, where] += interest_usd
-        self._flows[PRINCIPAL, where] += principal_usd
+        self._flows[INTEREST][where] += interest_usd
+        self._flows[PRINCIPAL][where] += principal_usd
         self.loan_balance[where] = balance_after_usd
 
     def operating_costs(self, o: Index | int) -> NDArray[np.float64]:
