@@ -485,6 +485,19 @@ def exact_pow(
     the power is taken once.
     """
     base_, exponent_ = np.asarray(base, dtype=float), np.asarray(exponent, dtype=float)
+    # One side a single number (0-d): the other side's shape, and no broadcasting to pay for.
+    if exponent_.ndim == 0:
+        power = float(exponent_)
+        if base_.size > 1 and _all_alike(base_):
+            return np.full(base_.shape, float(base_.flat[0]) ** power)
+        values = map(power.__rpow__, base_.ravel().tolist())
+        return np.fromiter(values, float, base_.size).reshape(base_.shape)
+    if base_.ndim == 0:
+        number = float(base_)
+        if exponent_.size > 1 and _all_alike(exponent_):
+            return np.full(exponent_.shape, number ** float(exponent_.flat[0]))
+        values = map(number.__pow__, exponent_.ravel().tolist())
+        return np.fromiter(values, float, exponent_.size).reshape(exponent_.shape)
     b, e = np.broadcast_arrays(base_, exponent_)
     if b.size > 1 and _all_alike(b) and _all_alike(e):
         return np.full(b.shape, float(b.flat[0]) ** float(e.flat[0]))
