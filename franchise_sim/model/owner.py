@@ -94,10 +94,11 @@ class Owner:
                 business.flows[:, INJECTION][o[pos]] += injection[pos]
                 cash[pos] += injection[pos]
             broke = cash < 0
-            for i in np.flatnonzero(broke):
-                self.wind_up(int(o[i]), INSOLVENT, float(cash[i]), month)
-            going = np.flatnonzero(~broke)
-            o, earned, cash = o[going], earned[going], cash[going]
+            if broke.any():
+                for i in np.flatnonzero(broke):
+                    self.wind_up(int(o[i]), INSOLVENT, float(cash[i]), month)
+                going = np.flatnonzero(~broke)
+                o, earned, cash = o[going], earned[going], cash[going]
             target = np.where(earned >= 0, self._draw_target[o], 0.0)
             floor_ = self._floor[o]
             draw = np.minimum(target, np.maximum(0.0, cash - floor_))
