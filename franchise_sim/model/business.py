@@ -95,8 +95,10 @@ def bass_step_share(
 ) -> NDArray[np.float64]:
     """`customers.bass_step_share` element by element."""
     out = np.ones(share.shape)
-    out[(p <= 0.0) & (share <= 0.0) & ~(share >= 1.0)] = 0.0
-    step = np.flatnonzero(~(share >= 1.0) & ~((p <= 0.0) & (share <= 0.0)) & ~(p + q > 700.0))
+    below = ~(share >= 1.0)
+    unknown = (p <= 0.0) & (share <= 0.0)  # nobody aware, nobody to tell
+    out[unknown & below] = 0.0
+    step = np.flatnonzero(below & ~unknown & ~(p + q > 700.0))
     if step.size:
         s, pp, qq = share[step], p[step], q[step]
         ratio = (pp + qq * s) / (1.0 - s) * exact_exp(pp + qq)
@@ -404,10 +406,10 @@ class Business:
                 back = lapsed * back_share
         loyal = loyal - lost_loyal
         casual = casual - lost_casual
-        self._retained[o] = loyal + casual
+        retained = self._retained[o] = loyal + casual
         market = self.market
         mean_returning = (
-            self._retained[o] * self.visit_rate[o] * market.season_factor * market.economy_factor[o]
+            retained * self.visit_rate[o] * market.season_factor * market.economy_factor[o]
         )
         if self._noisy:
             drawn = self._counts_of.poisson(
@@ -418,7 +420,7 @@ class Business:
         else:
             new, returning = mean_new, mean_returning
         if lapsed is not None and back is not None:
-            self.lapsed[o] = lapsed - back
+            lapsed = lapsed - back
             new = np.asarray(new + back, dtype=float)
         new_loyal = (
             floor(new * self.loyal_share[o] + u[:, U_SPLIT])
@@ -427,8 +429,8 @@ class Business:
         )
         self.loyal[o] = loyal + new_loyal
         self.casual[o] = casual + (new - new_loyal)
-        if self.winback is not None:
-            self.lapsed[o] += lost_loyal + lost_casual
+        if lapsed is not None:  # those still away, and those who left this month
+            self.lapsed[o] = lapsed + (lost_loyal + lost_casual)
         return new, lost_loyal + lost_casual, returning
 
     def _new_in_market(
@@ -489,9 +491,7 @@ class Business:
             capacity = capacity * factor[o]
         served = np.minimum(visits, capacity)
         self.visits_served_to_date[o] += served
-        overload = np.zeros(o.size)
-        busy = visits > 0
-        overload[busy] = (visits[busy] - served[busy]) / visits[busy]
+        overload = np.divide(visits - served, visits, out=np.zeros(o.size), where=visits > 0)
         self._overload_share[o] = overload
         self.capacity_lost_share[o] = 0.0
         revenue = self._flows[REVENUE]
