@@ -25,7 +25,12 @@ from pathlib import Path
 
 from timing import Timing, against_target, conditions, count_events, event_floor, timed
 
-from franchise_sim.engine.batch import cyclic_gc_paused, plans_on_paper, run_plans
+from franchise_sim.engine.batch import (
+    cyclic_gc_paused,
+    plans_on_paper,
+    relationships_in_use,
+    run_plans,
+)
 from franchise_sim.engine.runner import simulate
 from franchise_sim.model.batch_plan import BatchPlan, plan_batch
 from franchise_sim.model.streams import CountQuantiles
@@ -70,6 +75,7 @@ def main() -> None:
     print(f"conditions: {conditions()}")
 
     paper = plans_on_paper(scenario, 1, HORIZON)
+    used = relationships_in_use(scenario)  # the relationships (and columns) simulate runs with
     draws: dict[str, float] = {}
 
     def plan_and_run(counts: CountQuantiles) -> Callable[[], object]:
@@ -78,7 +84,7 @@ def main() -> None:
                 started = time.perf_counter()
                 plans = _plans(runs)
                 draws["plan"] = time.perf_counter() - started
-                return run_plans(plans, counts=counts)
+                return run_plans(plans, used, counts=counts)
 
         return step
 

@@ -29,7 +29,7 @@ import psutil
 from timing import against_target, conditions, count_events, event_floor, timed
 
 import franchise_sim
-from franchise_sim.engine.batch import plans_on_paper, run_batch
+from franchise_sim.engine.batch import plans_on_paper, run_batch, scenario_columns
 from franchise_sim.engine.executors import dask_cluster
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.engine.runner import summary_batch_size, trajectory_bytes
@@ -99,12 +99,14 @@ def main() -> None:
     horizon, arms = args.horizon_months, len(scenario.arm_names)
     print(f"scenario: {SCENARIO.name}, arms: {arms}, horizon: {horizon} months, summary-only")
     print(f"conditions: {conditions()}")
-    books = trajectory_bytes(arms, args.runs, horizon)
+    width = len(scenario_columns(scenario))  # the columns a run of it keeps
+    books = trajectory_bytes(arms, args.runs, horizon, width)
+    largest = summary_batch_size(arms, horizon, width)
     print(
-        f"{args.runs:,} paired runs; their monthly books would take {books / GB:,.1f} GB; "
-        f"batches of at most {summary_batch_size(arms, horizon):,} runs"
+        f"{args.runs:,} paired runs; their monthly books ({width} columns) would take "
+        f"{books / GB:,.1f} GB; batches of at most {largest:,} runs"
     )
-    batch = min(summary_batch_size(arms, horizon), args.runs)
+    batch = min(largest, args.runs)
     paper = plans_on_paper(scenario, 1, horizon)
     events = count_events(lambda: run_batch(scenario, 1, range(batch), horizon, False, paper))
     floor = timed(event_floor(horizon, events, processes=10 * batch), 1)

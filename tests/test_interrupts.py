@@ -26,7 +26,7 @@ from click.testing import CliRunner
 
 from franchise_sim.analysis.sweeps import sweep
 from franchise_sim.engine import runner as monte_carlo
-from franchise_sim.engine.batch import BatchRecord, monthly_columns, run_batch
+from franchise_sim.engine.batch import BatchRecord, run_batch, scenario_columns
 from franchise_sim.engine.outcomes import outcome_table
 from franchise_sim.engine.runner import (
     NonFiniteResultError,
@@ -331,12 +331,14 @@ def _poison(monkeypatch: pytest.MonkeyPatch, where: dict[int, tuple[int, int, st
     """Put a NaN into the books of some replications: replication -> (arm, month index, column)."""
     real = run_batch
 
-    def poisoned(scenario: Scenario, seed: int, replications: range, *args: Any) -> BatchRecord:
-        record = real(scenario, seed, replications, *args)
+    def poisoned(
+        scenario: Scenario, seed: int, replications: range, *args: Any, **kwargs: Any
+    ) -> BatchRecord:
+        record = real(scenario, seed, replications, *args, **kwargs)
         for r, (arm, month, column) in where.items():
             if r in replications:
                 record.monthly[
-                    arm, r - replications.start, month, monthly_columns().index(column)
+                    arm, r - replications.start, month, scenario_columns(scenario).index(column)
                 ] = np.nan
         return record
 
@@ -402,10 +404,12 @@ def test_the_command_line_stops_at_a_non_finite_number(
 def test_arithmetic_that_breaks_down_on_a_nan_stops_the_run(
     auto_repair: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(scenario: Scenario, seed: int, replications: range, *args: Any) -> BatchRecord:
+    def broken(
+        scenario: Scenario, seed: int, replications: range, *args: Any, **kwargs: Any
+    ) -> BatchRecord:
         if 2 in replications:
             raise ValueError("cannot convert float NaN to integer")
-        return run_batch(scenario, seed, replications, *args)
+        return run_batch(scenario, seed, replications, *args, **kwargs)
 
     monkeypatch.setattr(monte_carlo, "run_batch", broken)
     with pytest.raises(NonFiniteResultError, match="broke down in replication 2") as caught:
@@ -416,7 +420,7 @@ def test_arithmetic_that_breaks_down_on_a_nan_stops_the_run(
 def test_other_errors_of_a_replication_are_not_blamed_on_the_inputs(
     auto_repair: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def failing(*args: Any) -> BatchRecord:
+    def failing(*args: Any, **kwargs: Any) -> BatchRecord:
         raise ValueError("a bug")
 
     monkeypatch.setattr(monte_carlo, "run_batch", failing)

@@ -164,5 +164,5 @@ def test_one_and_two_workers_agree_with_lapsed_customers(variant: Variant) -> No
     scenario = variant({WINBACK: 0.4, VISITS: 1800.0})
     one = simulate(scenario, runs=24, seed=8, horizon_months=48, workers=1)
     two = simulate(scenario, runs=24, seed=8, horizon_months=48, workers=2)
-    assert os.getpid() not in two.worker_pids, "the pool did not run"
+    assert set(two.worker_pids) - {os.getpid()}, "the pool did not run"
     np.testing.assert_array_equal(one.trajectories, two.trajectories)

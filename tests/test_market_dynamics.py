@@ -287,7 +287,7 @@ def test_one_and_two_workers_agree_with_a_living_market(variant: Variant) -> Non
     scenario = variant(SATURATION | {"market.size_trend_per_year": -0.01})
     one = simulate(scenario, runs=24, seed=4, horizon_months=48, workers=1)
     two = simulate(scenario, runs=24, seed=4, horizon_months=48, workers=2)
-    assert os.getpid() not in two.worker_pids, "the pool did not run"
+    assert set(two.worker_pids) - {os.getpid()}, "the pool did not run"
     np.testing.assert_array_equal(one.trajectories, two.trajectories)
     for name in SHOCK_NAMES:
         np.testing.assert_array_equal(one.shock_counts[name], two.shock_counts[name])

@@ -279,7 +279,7 @@ def test_switched_off_gives_exactly_the_model_without_it(
     With the section on the independent arm only, the franchise arm is untouched too.
     """
     bare = _run(auto_repair, relationships=WITHOUT)
-    off = _run(auto_repair)
+    off = _run(auto_repair, relationships=DEFAULT_RELATIONSHIPS)  # as given: not narrowed
     assert off.monthly_columns == monthly_columns(DEFAULT_RELATIONSHIPS)
     for column in bare.monthly_columns:
         np.testing.assert_array_equal(off.series(column), bare.series(column), err_msg=column)
@@ -289,7 +289,8 @@ def test_switched_off_gives_exactly_the_model_without_it(
     assert (off.outcomes[FREE_RIDERS] == 0).all()
     assert np.array_equal(off.closure_reasons, bare.closure_reasons)
 
-    on = _run(_with_alliance(variant, events_usd_per_month=200.0, own_marketing_cut_share=0.2))
+    held = _with_alliance(variant, events_usd_per_month=200.0, own_marketing_cut_share=0.2)
+    on = _run(held, relationships=DEFAULT_RELATIONSHIPS)
     f, i = on.arm_index("franchise"), on.arm_index("independent")
     for column in bare.monthly_columns:
         np.testing.assert_array_equal(on.series(column)[f], bare.series(column)[f], err_msg=column)

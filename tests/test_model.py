@@ -11,6 +11,7 @@ import pytest
 from franchise_sim import SimulationResults, simulate
 from franchise_sim.analysis.reference import bls_survival
 from franchise_sim.analysis.statistics import paired_difference, unpaired_difference
+from franchise_sim.engine.runner import batches_here
 from franchise_sim.model.books import CLOSURE_REASONS
 from franchise_sim.model.customers import bass_share
 from franchise_sim.scenario.schema import Scenario
@@ -200,10 +201,25 @@ def test_same_seed_same_results_and_other_seed_differs(auto_repair: Scenario) ->
     assert not np.array_equal(a.trajectories, c.trajectories)
 
 
+def test_a_run_of_one_round_runs_its_first_batch_in_the_calling_process(
+    auto_repair: Scenario,
+) -> None:
+    two = simulate(auto_repair, runs=20, seed=3, workers=2, horizon_months=6)
+    assert os.getpid() in two.worker_pids
+    assert len(two.worker_pids) == 2
+    assert [batches_here(b, p) for b, p in ((2, 2), (4, 4), (1, 1), (3, 2), (40, 2))] == [
+        1,
+        1,
+        0,  # in-process already: no pool
+        0,  # more than one round: this process takes the batches in as they come
+        0,
+    ]
+
+
 def test_one_and_two_workers_give_identical_results(auto_repair: Scenario) -> None:
     one = simulate(auto_repair, runs=64, seed=3, workers=1)
     two = simulate(auto_repair, runs=64, seed=3, workers=2)
-    assert os.getpid() not in two.worker_pids, "the pool did not run"
+    assert set(two.worker_pids) - {os.getpid()}, "the pool did not run"
     assert one.worker_pids == (os.getpid(),)
     np.testing.assert_array_equal(one.trajectories, two.trajectories)
     np.testing.assert_array_equal(one.closure_reasons, two.closure_reasons)

@@ -244,7 +244,8 @@ def test_switched_off_the_other_arms_keep_the_books_of_the_model_without_it(
     np.testing.assert_array_equal(
         without.trajectories[line], without.trajectories[without.arm_index("independent")]
     )
-    assert monthly_columns(DEFAULT_RELATIONSHIPS) == tuple(columns)
+    assert monthly_columns((FRANCHISE, OUTSOURCING)) == tuple(columns)  # the ones held
+    assert len(columns) < len(monthly_columns(DEFAULT_RELATIONSHIPS))
     lines = all_cost_lines()
     start = lines.index(OUTSOURCING.cost_lines[0])
     assert lines[start : start + len(OUTSOURCING.cost_lines)] == OUTSOURCING.cost_lines

@@ -14,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from franchise_sim import SimulationResults, simulate
-from franchise_sim.engine.batch import DEFAULT_RELATIONSHIPS, monthly_columns
+from franchise_sim.engine.batch import DEFAULT_RELATIONSHIPS, monthly_columns, relationships_in_use
 from franchise_sim.model.relationships.franchise import FRANCHISE
 from franchise_sim.model.relationships.partnership import (
     PARTNERSHIP,
@@ -261,7 +261,7 @@ def test_a_partnership_that_does_nothing_changes_no_number(variant: Variant) -> 
         partnership_costs_usd_per_month=0.0,
     )
     run = _run(idle)
-    shared = monthly_columns(WITHOUT)
+    shared = monthly_columns(relationships_in_use(idle, WITHOUT))
     for column in shared:
         plain, partnered = _arms(run, column)
         np.testing.assert_array_equal(partnered, plain, err_msg=column)
@@ -269,7 +269,7 @@ def test_a_partnership_that_does_nothing_changes_no_number(variant: Variant) -> 
 
 def test_switched_off_is_the_model_without_it(variant: Variant, auto_repair: Scenario) -> None:
     # No arm holds a partnership: the books are those of the model without the relationship.
-    with_it = _run(auto_repair)
+    with_it = _run(auto_repair, relationships=DEFAULT_RELATIONSHIPS)  # as given: not narrowed
     without = _run(auto_repair, relationships=WITHOUT)
     for column in without.monthly_columns:
         np.testing.assert_array_equal(with_it.series(column), without.series(column), column)
@@ -283,7 +283,7 @@ def test_switched_off_is_the_model_without_it(variant: Variant, auto_repair: Sce
     for column in off.monthly_columns:
         plain, arm = _arms(off, column)
         np.testing.assert_array_equal(arm, plain, err_msg=column)
-    on = _run(partnered)
+    on = _run(partnered, relationships=DEFAULT_RELATIONSHIPS)
     for arm in ("independent", "franchise"):
         a, b = on.arm_index(arm), off.arm_index(arm)
         for column in off.monthly_columns:

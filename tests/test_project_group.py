@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from franchise_sim import SimulationResults, simulate
-from franchise_sim.engine.batch import DEFAULT_RELATIONSHIPS
+from franchise_sim.engine.batch import DEFAULT_RELATIONSHIPS, relationships_in_use
 from franchise_sim.model.relationships.project_group import (
     COSTS,
     FAILED_MONTH,
@@ -122,7 +122,8 @@ def test_structure_raises_the_success_rate(variant: Variant) -> None:
 def test_an_arm_without_a_project_is_the_arm_it_was(variant: Variant) -> None:
     scenario = _with_project(variant)
     without = tuple(rel for rel in DEFAULT_RELATIONSHIPS if rel is not PROJECT_GROUP)
-    full, bare = _run(scenario), _run(scenario, relationships=without)
+    full = _run(scenario)
+    bare = _run(scenario, relationships=relationships_in_use(scenario, without))
     f = full.arm_index("franchise")
     shared = [full.monthly_columns.index(name) for name in bare.monthly_columns]
     np.testing.assert_array_equal(full.trajectories[f][..., shared], bare.trajectories[f])

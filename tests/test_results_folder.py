@@ -14,19 +14,21 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from franchise_sim.engine.batch import DEFAULT_RELATIONSHIPS, scenario_columns
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.engine.runner import simulate
 from franchise_sim.interfaces.cli import main
 from franchise_sim.outputs.figures import FIGURE_NAMES
 from franchise_sim.outputs.folders import (
     ResultsFolderError,
-    added_in_0_3,
     load_results,
     save_results,
 )
 from franchise_sim.outputs.manifest import manifest
 from franchise_sim.outputs.report import CLOSURE_REASONS, SECTIONS, html_report
 from franchise_sim.scenario.schema import Scenario
+from franchise_sim.scenario.shelf import load_scenario
+from tests.books import assert_identical
 from tests.conftest import AUTO_REPAIR
 
 RUN = ["--runs", "30", "--seed", "5", "--workers", "1", "--horizon-months", "36"]
@@ -431,24 +433,36 @@ def test_a_folder_from_before_model_v2_reads_with_its_new_columns_at_zero(
     assert (again.shock_counts["competitor_exit"] == 0).all()
 
 
-@pytest.mark.parametrize(("version", "reads"), [("0.2.0", True), ("0.3.0", False)])
-def test_a_folder_from_before_the_relationships_reads_with_theirs_at_zero(
-    good_folder: Path, tmp_path: Path, version: str, reads: bool
+@pytest.mark.parametrize("summary_only", [False, True])
+def test_a_folder_written_with_every_relationship_reads_as_a_run_of_those_in_use(
+    auto_repair: Scenario, tmp_path: Path, summary_only: bool
 ) -> None:
-    # 0.2 wrote no relationship besides the franchise: no lines, columns or counters of theirs.
-    added = added_in_0_3()
-    assert "partnership_costs" in added.monthly_columns
-    assert "partner_closed_month" in added.summary_columns
-    folder = tmp_path / "old"
-    shutil.copytree(good_folder, folder)
-    _table("monthly.parquet", lambda t: t.drop(columns=list(added.monthly_columns)))(folder)
-    _table("summary.csv", lambda t: t.drop(columns=list(added.summary_columns)))(folder)
-    _manifest(lambda r: r.update(franchise_sim_version=version))(folder)
-    if not reads:
-        with pytest.raises(ResultsFolderError, match="partner"):
-            load_results(folder)
-        return
-    again, first = load_results(folder), load_results(good_folder)
-    np.testing.assert_array_equal(again.trajectories, first.trajectories)
-    assert again.summary["partner_closed_month"].isna().all()  # a month that never came
-    assert (again.summary["free_riding_partners"] == 0).all()
+    # Before runs kept only the relationships their arms hold, every folder held the columns
+    # and counters of them all (zero where no arm held one): it reads as a run of today.
+    settings: dict[str, Any] = {"runs": 6, "seed": 2, "workers": 1, "horizon_months": 12}
+    settings["summary_only"] = summary_only
+    every = simulate(auto_repair, relationships=DEFAULT_RELATIONSHIPS, **settings)
+    used = simulate(auto_repair, **settings)
+    assert "partnership_costs" in every.monthly_columns
+    assert "partner_closed_month" in every.summary.columns
+    folder = save_results(every, tmp_path / "every", figures=False)
+    if not summary_only:
+        assert "partnership_costs" in pd.read_parquet(folder / "monthly.parquet").columns
+    assert "partner_closed_month" in pd.read_csv(folder / "summary.csv").columns
+    loaded = load_results(folder)
+    assert loaded.monthly_columns == used.monthly_columns == scenario_columns(auto_repair)
+    assert loaded.outcomes.keys() == used.outcomes.keys()
+    assert_identical(loaded, used)
+
+
+def test_a_folder_without_a_column_of_a_relationship_its_arms_hold_does_not_read(
+    tmp_path: Path,
+) -> None:
+    strategies = load_scenario(AUTO_REPAIR.with_name("auto_repair_strategies.yaml"))
+    results = simulate(strategies, runs=4, seed=2, workers=1, horizon_months=6)
+    assert "partnership_costs" in results.monthly_columns
+    folder = save_results(results, tmp_path / "held", figures=False)
+    np.testing.assert_array_equal(load_results(folder).trajectories, results.trajectories)
+    _table("monthly.parquet", lambda t: t.drop(columns=["partnership_costs"]))(folder)
+    with pytest.raises(ResultsFolderError, match="partnership_costs"):
+        load_results(folder)

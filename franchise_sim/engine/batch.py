@@ -11,6 +11,9 @@ the per-replication engine this one replaced, bit for bit (kept in
 
 The set of relationships is a value handed to `run_batch` (`DEFAULT_RELATIONSHIPS` unless told),
 so a worker process runs the model its caller composed, not whatever its imports registered.
+The engine runs the set it is given; `relationships_in_use` narrows one to those a scenario's
+arms can hold, as ``simulate`` does by default, so that a run carries no columns or counters
+that are zero by construction.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from franchise_sim.model.relationships.relationship import (
     Relationship,
     Relationships,
     cost_lines,
+    in_use,
     recorded_columns,
 )
 from franchise_sim.model.relationships.trade_association import TRADE_ASSOCIATION
@@ -75,7 +79,7 @@ DEFAULT_RELATIONSHIPS: Relationships = (
     MARKETING_ALLIANCE,
 )
 """The relationships of the shipped model: the franchise, then the other forms an arm may
-enter (each acts only in an arm holding its section)."""
+enter (each acts only in an arm holding its section, `Relationship.section`)."""
 
 __all__ = [
     "DEFAULT_RELATIONSHIPS",
@@ -84,9 +88,24 @@ __all__ = [
     "Relationship",
     "monthly_columns",
     "plans_on_paper",
+    "relationships_in_use",
     "run_batch",
     "run_plans",
+    "scenario_columns",
 ]
+
+
+def relationships_in_use(
+    scenario: Scenario, relationships: Relationships = DEFAULT_RELATIONSHIPS
+) -> Relationships:
+    """The relationships some arm of ``scenario`` may act in, in the order of ``relationships``.
+
+    Those whose section no arm holds (`Relationship.section`) would charge, record and count
+    nothing anywhere; a run composed without them has the same books, column for column, and
+    fewer columns to hold, check and reduce. ``auto_repair.yaml`` (an independent and a
+    franchise arm) keeps the franchise alone; a relationship without a section is always kept.
+    """
+    return in_use(relationships, scenario.resolved_arms())
 
 
 def all_cost_lines(relationships: Relationships = DEFAULT_RELATIONSHIPS) -> tuple[str, ...]:
@@ -100,6 +119,14 @@ def monthly_columns(relationships: Relationships = DEFAULT_RELATIONSHIPS) -> tup
     `MONTH_HEAD`, the cost lines, `MONTH_TAIL`, then the columns the relationships record.
     """
     return MONTH_HEAD + all_cost_lines(relationships) + MONTH_TAIL + recorded_columns(relationships)
+
+
+def scenario_columns(scenario: Scenario) -> tuple[str, ...]:
+    """The monthly columns of a run of ``scenario`` composed as ``simulate`` does by default.
+
+    Those of the shipped model's relationships some arm holds (`relationships_in_use`).
+    """
+    return monthly_columns(relationships_in_use(scenario))
 
 
 def counter_names(relationships: Relationships = DEFAULT_RELATIONSHIPS) -> tuple[str, ...]:
@@ -141,6 +168,7 @@ def run_batch(
     deterministic: bool = False,
     on_paper: dict[str, PlanOnPaper] | None = None,
     relationships: Relationships = DEFAULT_RELATIONSHIPS,
+    counts: CountQuantiles | None = None,
 ) -> BatchRecord:
     """Draw and run a batch of paired replications of every arm of a scenario.
 
@@ -152,13 +180,22 @@ def run_batch(
         deterministic: Every input at its mean, no random events, expected customers.
         on_paper: Per arm, its plan on paper, for owners who review against it.
         relationships: The relationships the model is composed of.
+        counts: The count quantiles to draw with (`run_plans`); the batch's size picks them
+            if not given. The numbers are the same.
 
     Returns:
         The batch's books, closures, event counts and relationship counters.
     """
     with cyclic_gc_paused():
         return _run_batch(
-            scenario, seed, replications, horizon_months, deterministic, on_paper, relationships
+            scenario,
+            seed,
+            replications,
+            horizon_months,
+            deterministic,
+            on_paper,
+            relationships,
+            counts,
         )
 
 
@@ -189,6 +226,7 @@ def _run_batch(
     deterministic: bool,
     on_paper: dict[str, PlanOnPaper] | None,
     relationships: Relationships,
+    counts: CountQuantiles | None,
 ) -> BatchRecord:
     if not replications:
         raise ValueError("a batch needs at least one replication")
@@ -203,7 +241,9 @@ def _run_batch(
         draws=draws,
     )
     arms = tuple(scenario.resolved_arms())
-    return _run_plans(plan, relationships, arms=arms, draws=None if deterministic else draws)
+    return _run_plans(
+        plan, relationships, counts, arms=arms, draws=None if deterministic else draws
+    )
 
 
 def plans_on_paper(
@@ -222,10 +262,10 @@ def plans_on_paper(
     It depends only on its arguments, and a scenario is frozen, so the last few are kept (by
     the scenario's identity): a caller running the same scenario again does not pay for it.
     """
-    key = (id(scenario), seed, horizon_months, id(relationships))
+    key = (id(scenario), seed, horizon_months, tuple(id(rel) for rel in relationships))
     with _ON_PAPER_LOCK:
         kept = _ON_PAPER.get(key)
-    if kept is not None and kept[0] is scenario and kept[1] is relationships:
+    if kept is not None and kept[0] is scenario and _same(kept[1], relationships):
         return dict(kept[2])
     planned = _plans_on_paper(scenario, seed, horizon_months, relationships)
     with _ON_PAPER_LOCK:
@@ -239,11 +279,17 @@ ON_PAPER_KEPT = 8
 """How many plans on paper `plans_on_paper` keeps (the oldest goes first)."""
 
 _ON_PAPER: dict[
-    tuple[int, int, int, int], tuple[Scenario, Relationships, dict[str, PlanOnPaper]]
+    tuple[int, int, int, tuple[int, ...]], tuple[Scenario, Relationships, dict[str, PlanOnPaper]]
 ] = {}
-"""Plans on paper by (scenario id, seed, horizon, relationships id), beside what the ids name
-(held, so that an id is not reused while its entry is kept)."""
+"""Plans on paper by (scenario id, seed, horizon, each relationship's id), beside what the ids
+name (held, so that an id is not reused while its entry is kept). The relationships are keyed
+one by one: `relationships_in_use` makes a new set of the same relationships at each call."""
 _ON_PAPER_LOCK = threading.Lock()  # the explorer runs simulations from a thread of its own
+
+
+def _same(kept: Relationships, asked: Relationships) -> bool:
+    """Whether two sets hold the very same relationships, in the same order."""
+    return len(kept) == len(asked) and all(a is b for a, b in zip(kept, asked, strict=True))
 
 
 def _plans_on_paper(

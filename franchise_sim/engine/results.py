@@ -78,7 +78,7 @@ class SimulationResults:
         closure_reasons: Array (arm, replication) of why each business closed ("" if open).
         shock_counts: Per replication, how many of each shared random event happened.
         run_seconds: Wall time of the simulation.
-        worker_pids: Process ids that ran batches (the caller's own id when run in-process).
+        worker_pids: Process ids that ran batches (the caller's own among them when it ran one).
         monthly_aggregates: What a summary-only run kept of the monthly books (survival
             counts and histograms for the bands); None for a full run.
     """
@@ -126,8 +126,17 @@ class SimulationResults:
 
         Raises:
             NoTrajectoriesError: A summary-only run, which kept no monthly books.
+            ValueError: No such column in these books: a relationship's columns are kept only
+                when some arm of the scenario holds it (or the run was composed with it).
         """
-        return self.trajectories[..., self.monthly_columns.index(column)]
+        books = self.trajectories
+        if column not in self.monthly_columns:
+            raise ValueError(
+                f"no monthly column {column!r} in these results; a relationship's lines and "
+                "columns are kept only when some arm holds it (simulate(..., relationships=...) "
+                f"runs a set as given); the columns are: {', '.join(self.monthly_columns)}"
+            )
+        return books[..., self.monthly_columns.index(column)]
 
     def alive_at(self, month: int) -> NDArray[np.float64]:
         """1.0 where the business is open at the end of ``month`` (from 1), (arm, replication).

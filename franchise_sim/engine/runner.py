@@ -41,11 +41,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from franchise_sim.engine.batch import (
-    DEFAULT_RELATIONSHIPS,
     SHOCK_NAMES,
     BatchRecord,
     monthly_columns,
     plans_on_paper,
+    relationships_in_use,
     run_batch,
 )
 from franchise_sim.engine.executors import as_executor, executor_workers
@@ -58,6 +58,7 @@ from franchise_sim.engine.outcomes import outcome_table
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.model.plan import PlanOnPaper, needs_plan_on_paper
 from franchise_sim.model.relationships.relationship import Relationships
+from franchise_sim.model.streams import COMPILED_FROM, CountQuantiles
 from franchise_sim.scenario.schema import RunSettings, Scenario
 
 if TYPE_CHECKING:
@@ -82,45 +83,63 @@ class _Batch:
     pid: int
 
 
-def _run_batch(
-    scenario: Scenario,
-    seed: int,
-    replications: range,
-    horizon: int,
-    deterministic: bool,
-    planned: dict[str, PlanOnPaper] | None = None,
-    relationships: Relationships = DEFAULT_RELATIONSHIPS,
-) -> BatchRecord | _Breakdown:
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What every batch of one run shares, sent with each batch to the process that runs it.
+
+    Attributes:
+        scenario: The validated scenario.
+        seed: Master seed.
+        horizon: Months to simulate.
+        deterministic: The plan on paper (inputs at their means, no random events).
+        planned: Per arm, its plan on paper, for owners who review against it.
+        relationships: The relationships the model is composed of.
+        compiled_counts: Draw the counts with the compiled kernels (when numba is installed):
+            a process running this many replications gains more than loading them costs. The
+            numbers are the same either way.
+    """
+
+    scenario: Scenario
+    seed: int
+    horizon: int
+    deterministic: bool
+    planned: dict[str, PlanOnPaper] | None
+    relationships: Relationships
+    compiled_counts: bool = False
+
+    def batch(self, replications: range) -> BatchRecord:
+        """Run these replications (`engine.batch.run_batch`)."""
+        counts = CountQuantiles(compiled=True) if self.compiled_counts else None
+        return run_batch(
+            self.scenario,
+            self.seed,
+            replications,
+            self.horizon,
+            self.deterministic,
+            self.planned,
+            self.relationships,
+            counts=counts,
+        )
+
+
+def _run_batch(run: _Run, replications: range) -> BatchRecord | _Breakdown:
     """Run one batch; a replication whose arithmetic breaks down is found and named."""
     try:
-        return run_batch(
-            scenario, seed, replications, horizon, deterministic, planned, relationships
-        )
+        return run.batch(replications)
     except (OverflowError, ValueError) as exc:
         if not _breaks_down(exc):
             raise
-        return _first_breakdown(
-            scenario, seed, replications, horizon, deterministic, planned, relationships, exc
-        )
+        return _first_breakdown(run, replications, exc)
 
 
 def _keep_batch(
-    scenario: Scenario,
-    seed: int,
-    replications: range,
-    horizon: int,
-    deterministic: bool,
-    planned: dict[str, PlanOnPaper] | None = None,
-    relationships: Relationships = DEFAULT_RELATIONSHIPS,
-    books: _BooksFiles | None = None,
+    run: _Run, replications: range, books: _BooksFiles | None = None
 ) -> _Batch | _Breakdown | _NonFinite:
     """Run one batch of a full run: its outcomes computed here, its books checked and kept.
 
     With ``books``, the books are written to the batch's file there rather than returned.
     """
-    checked = _checked_batch(
-        scenario, seed, replications, horizon, deterministic, planned, relationships
-    )
+    checked = _checked_batch(run, replications)
     if isinstance(checked, _Breakdown | _NonFinite):
         return checked
     done, _, table = checked
@@ -181,22 +200,11 @@ class _BooksFiles:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _first_breakdown(
-    scenario: Scenario,
-    seed: int,
-    replications: range,
-    horizon: int,
-    deterministic: bool,
-    planned: dict[str, PlanOnPaper] | None,
-    relationships: Relationships,
-    exc: Exception,
-) -> _Breakdown:
+def _first_breakdown(run: _Run, replications: range, exc: Exception) -> _Breakdown:
     """The first replication of a batch whose arithmetic breaks down, run one at a time."""
     for r in replications:
         try:
-            run_batch(
-                scenario, seed, range(r, r + 1), horizon, deterministic, planned, relationships
-            )
+            run.batch(range(r, r + 1))
         except (OverflowError, ValueError) as alone:
             if _breaks_down(alone):
                 return _Breakdown(r, f"{type(alone).__name__}: {alone}")
@@ -227,9 +235,14 @@ TRAJECTORY_BYTES_LIMIT = 2 * 10**9
 """The most memory a run's monthly books may take before ``run`` keeps only a summary (2 GB)."""
 
 
-def trajectory_bytes(n_arms: int, runs: int, horizon: int) -> int:
-    """The memory a run's monthly books take: arms x runs x months x columns x 8 bytes."""
-    return n_arms * runs * horizon * len(monthly_columns()) * 8
+def trajectory_bytes(n_arms: int, runs: int, horizon: int, columns: int | None = None) -> int:
+    """The memory a run's monthly books take: arms x runs x months x columns x 8 bytes.
+
+    ``columns`` is the width of the books: a scenario's (``len(scenario_columns(scenario))``),
+    or, if not given, that of the shipped model with every relationship (the widest).
+    """
+    width = len(monthly_columns()) if columns is None else columns
+    return n_arms * runs * horizon * width * 8
 
 
 def memory_for_trajectories() -> int:
@@ -248,7 +261,8 @@ SUMMARY_BATCH_BYTES = 64 * 2**20
 def summary_batch_size(n_arms: int, horizon: int, columns: int | None = None) -> int:
     """The most replications a summary-only batch holds: its books within SUMMARY_BATCH_BYTES.
 
-    ``columns`` is the width of the books (the shipped model's if not given).
+    ``columns`` is the width of the books (the shipped model's with every relationship, the
+    widest, if not given).
     """
     width = len(monthly_columns()) if columns is None else columns
     return max(1, SUMMARY_BATCH_BYTES // (n_arms * horizon * width * 8))
@@ -354,6 +368,17 @@ def _run_setting(name: str, value: object) -> int:
     return _whole_number(name, value, low, high, f" (as run.{name} in a scenario file)")
 
 
+def batches_here(batches: int, processes: int) -> int:
+    """How many of a run's batches the calling process runs itself, beside its own pool.
+
+    A run of one round (a batch for each of its ``processes``, two or more) runs its first
+    batch here while a pool of one worker fewer runs the rest: the caller would otherwise only
+    wait, and this saves starting a worker, and sending one batch's books back. A longer run
+    keeps this process for taking in the batches as they come (0).
+    """
+    return 1 if processes >= 2 and batches <= processes else 0
+
+
 def available_cores() -> int:
     """The cores this process may run on (its CPU affinity, where the system reports one)."""
     if hasattr(os, "sched_getaffinity"):
@@ -362,10 +387,11 @@ def available_cores() -> int:
 
 
 def pool_workers(runs: int, workers: int | None = None) -> int:
-    """How many worker processes ``simulate`` starts for ``runs`` replications (1: in-process).
+    """How many processes ``simulate`` runs ``runs`` replications on (1: in-process).
 
     No more than ``workers`` (all cores if not given), the cores of this machine and the
-    batches the run is split into.
+    batches the run is split into. A run of one round counts the calling process among them
+    (`batches_here`): its pool has one worker fewer.
 
     Args:
         runs: Replications per arm.
@@ -529,44 +555,31 @@ class _NonFinite:
 
 
 def _checked_batch(
-    scenario: Scenario,
-    seed: int,
-    replications: range,
-    horizon: int,
-    deterministic: bool,
-    planned: dict[str, PlanOnPaper] | None,
-    relationships: Relationships,
+    run: _Run, replications: range
 ) -> tuple[BatchRecord, tuple[str, ...], dict[str, NDArray[np.float64]]] | _Breakdown | _NonFinite:
     """Run one batch on a worker: its books, their columns and its outcomes.
 
     Or, instead, where its arithmetic broke down or first turned to NaN or infinity.
     """
-    done = _run_batch(scenario, seed, replications, horizon, deterministic, planned, relationships)
+    done = _run_batch(run, replications)
     if isinstance(done, _Breakdown):
         return done
-    columns = monthly_columns(relationships)
+    scenario = run.scenario
+    columns = monthly_columns(run.relationships)
     place = _nonfinite_place(done.monthly, replications.start, scenario.arm_names, columns)
     if place is not None:
         return _NonFinite(place)
-    return done, columns, _outcomes(scenario, columns, done, seed, deterministic, replications)
+    table = _outcomes(scenario, columns, done, run.seed, run.deterministic, replications)
+    return done, columns, table
 
 
-def _summarise_batch(
-    scenario: Scenario,
-    seed: int,
-    replications: range,
-    horizon: int,
-    deterministic: bool,
-    planned: dict[str, PlanOnPaper] | None = None,
-    relationships: Relationships = DEFAULT_RELATIONSHIPS,
-) -> _BatchSummary | _Breakdown | _NonFinite:
+def _summarise_batch(run: _Run, replications: range) -> _BatchSummary | _Breakdown | _NonFinite:
     """Run one batch and reduce its books to outcomes and aggregates (they are not returned)."""
-    checked = _checked_batch(
-        scenario, seed, replications, horizon, deterministic, planned, relationships
-    )
+    checked = _checked_batch(run, replications)
     if isinstance(checked, _Breakdown | _NonFinite):
         return checked
     done, columns, table = checked
+    scenario = run.scenario
     arms = scenario.arm_names
     return _BatchSummary(
         outcomes=table,
@@ -619,7 +632,7 @@ def simulate(
     deterministic: bool = False,
     progress: Progress | None = None,
     executor: Executor | Client | None = None,
-    relationships: Relationships = DEFAULT_RELATIONSHIPS,
+    relationships: Relationships | None = None,
     summary_only: bool = False,
 ) -> SimulationResults:
     """Run paired replications of every arm of a scenario.
@@ -644,8 +657,11 @@ def simulate(
             ``workers`` then only sets how finely the runs are split. A new process pool is
             used if not given: shut down at the end, and its workers killed at once when the
             run is abandoned (an exception, Ctrl-C). The results are the same on any.
-        relationships: The relationships the model is composed of (the franchise unless
-            told); carried to every worker with the batches.
+        relationships: The relationships the model is composed of, carried to every worker
+            with the batches, and run as given. If not given, those of the shipped model
+            (``DEFAULT_RELATIONSHIPS``) that some arm of the scenario holds
+            (``relationships_in_use``): the books and outcomes then have the columns and
+            counters of those only, the same numbers as a run with them all.
         summary_only: Keep no monthly books: each batch is reduced where it ran to its
             outcomes and to monthly aggregates (``monthly_aggregates``), which the parent adds
             up as batches complete, so memory does not grow with the months times the runs.
@@ -689,29 +705,50 @@ def simulate(
         workers = _whole_number("workers", workers, 1, None, "")
     started = time.perf_counter()
     arms = scenario.arm_names
+    if relationships is None:  # no columns or counters that no arm could fill
+        relationships = relationships_in_use(scenario)
     columns = monthly_columns(relationships)
     # A caller's executor is split for the workers asked for; a pool of its own for the cores.
     largest = summary_batch_size(len(arms), horizon, len(columns)) if summary_only else None
     batches = _batches(runs, workers if pool_given else min(workers, available_cores()), largest)
     in_process = pool_given is None and (workers == 1 or len(batches) == 1)
-    own = None if in_process or pool_given else _own_pool(pool_workers(runs, workers))
+    processes = 1 if in_process or pool_given else pool_workers(runs, workers)
+    here = batches_here(len(batches), processes) if pool_given is None else 0
+    own = None if in_process or pool_given else _own_pool(processes - here)
     pool = pool_given or own
     files = (
-        _BooksFiles(batches) if isinstance(pool, ProcessPoolExecutor) and not summary_only else None
+        _BooksFiles(batches[here:])
+        if isinstance(pool, ProcessPoolExecutor) and not summary_only
+        else None
     )
     try:
         if own is not None:  # its workers start while the plan on paper is worked out
-            _start_workers(own, pool_workers(runs, workers))
+            _start_workers(own, processes - here)
         planned = (  # what owners who review against the plan on paper expect
             plans_on_paper(scenario, seed, horizon, relationships)
             if needs_plan_on_paper(scenario) and not deterministic
             else None
         )
-        args = (scenario, seed, horizon, deterministic, planned, relationships)
+        run = _Run(
+            scenario,
+            seed,
+            horizon,
+            deterministic,
+            planned,
+            relationships,
+            compiled_counts=runs >= COMPILED_FROM * (workers if pool_given else processes),
+        )
         if summary_only:
             reduced = _SummaryReduction(batches, len(arms), horizon, len(SHOCK_NAMES), progress)
             _run_batches(
-                _summarise_batch, args, batches, reduced.take, pool=pool, own=own, in_order=False
+                _summarise_batch,
+                run,
+                batches,
+                reduced.take,
+                pool=pool,
+                own=own,
+                in_order=False,
+                here=here,
             )
             table, reasons, shocks = reduced.outcomes, reduced.reasons(), reduced.shock_counts
             monthly, aggregates, pids = None, reduced.aggregates, reduced.pids
@@ -719,13 +756,14 @@ def simulate(
             kept = _FullReduction(batches, (len(arms), horizon, len(columns)), files, progress)
             _run_batches(
                 _keep_batch,
-                args,
+                run,
                 batches,
                 kept.take,
                 pool=pool,
                 own=own,
                 in_order=True,
                 extra=(files,),
+                here=here,
             )
             table, reasons, shocks = kept.outcomes, kept.reasons(), kept.shock_counts
             monthly, aggregates, pids = kept.books, None, kept.pids
@@ -766,7 +804,7 @@ def _start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
 
 def _run_batches(
     work: Callable[..., Any],
-    args: tuple[Any, ...],
+    run: _Run,
     batches: list[range],
     take: Callable[[range, Any], None],
     *,
@@ -774,38 +812,25 @@ def _run_batches(
     own: Executor | None,
     in_order: bool,
     extra: tuple[Any, ...] = (),
+    here: int = 0,
 ) -> None:
-    """Run ``work(scenario, seed, batch, horizon, deterministic, planned, relationships, *extra)``.
+    """Run ``work(run, batch)`` for each batch.
 
     In-process without a ``pool``; else on it (``own``: a pool of this module's own, whose
-    workers are started with SIGINT blocked). ``take`` gets each batch's result: in batch
-    order, or as they complete (``in_order=False``: nothing waits in memory for a slower batch
-    before it). Abandoned, it cancels the batches not yet started; the caller stops its pool.
+    workers are started with SIGINT blocked), but for the first ``here`` batches, which this
+    process runs itself once the others are submitted. A batch sent to the pool gets ``extra``
+    arguments too. ``take`` gets each batch's result: in batch order, or as they complete
+    (``in_order=False``: nothing waits in memory for a slower batch before it). Abandoned, it
+    cancels the batches not yet started; the caller stops its pool.
     """
-    scenario, seed, horizon, deterministic, planned, relationships = args
-    if pool is None:
-        for batch in batches:
-            done = work(
-                scenario, seed, batch, horizon, deterministic, planned, relationships, *extra
-            )
-            take(batch, done)
-        return
     futures: dict[Future[Any], range] = {}
     try:
-        with _sigint_blocked() if own is not None else nullcontext():
-            for batch in batches:
-                future = pool.submit(
-                    work,
-                    scenario,
-                    seed,
-                    batch,
-                    horizon,
-                    deterministic,
-                    planned,
-                    relationships,
-                    *extra,
-                )
-                futures[future] = batch
+        if pool is not None:
+            with _sigint_blocked() if own is not None else nullcontext():
+                for batch in batches[here:]:
+                    futures[pool.submit(work, run, batch, *extra)] = batch
+        for batch in batches if pool is None else batches[:here]:
+            take(batch, work(run, batch))
         order = list(futures) if in_order else as_completed(futures)
         for future in order:
             batch = futures.pop(future)  # the result goes with the future once taken

@@ -404,7 +404,7 @@ def run(
         except WorkbookError as exc:
             _fail(f"--xlsx: {exc}")
     horizon = model.run.horizon_months if horizon_months is None else horizon_months
-    summary_only = _summary_only(summary_only, deterministic, len(model.arm_names), total, horizon)
+    summary_only = _summary_only(summary_only, deterministic, model, total, horizon)
     with _executor(executor, scheduler, workers) as (pool, where):
         if pool is None:
             _say_workers(workers, total)
@@ -470,8 +470,11 @@ def run(
         click.echo(f"Spreadsheet: {shown(written / 'workbook.xlsx')}")
 
 
-def _summary_only(asked: bool, deterministic: bool, n_arms: int, runs: int, horizon: int) -> bool:
+def _summary_only(
+    asked: bool, deterministic: bool, model: Scenario, runs: int, horizon: int
+) -> bool:
     """Whether ``run`` keeps only a summary: when asked, or when the books would not fit."""
+    from franchise_sim.engine.batch import scenario_columns
     from franchise_sim.engine.runner import memory_for_trajectories, trajectory_bytes
 
     if deterministic:
@@ -480,7 +483,9 @@ def _summary_only(asked: bool, deterministic: bool, n_arms: int, runs: int, hori
         return False
     if asked:
         return True
-    needed, room = trajectory_bytes(n_arms, runs, horizon), memory_for_trajectories()
+    width = len(scenario_columns(model))
+    needed = trajectory_bytes(len(model.arm_names), runs, horizon, width)
+    room = memory_for_trajectories()
     if needed <= room:
         return False
     click.echo(

@@ -16,7 +16,10 @@ up by the next write to the same folder (a backup whose folder is missing is put
 file: the monthly books are stored at full precision and the per-run outcomes are recomputed from
 them, so figures redrawn later match the first ones. A summary-only run's folder holds no
 monthly.parquet: its outcomes are kept at full precision in summary.parquet (beside the rounded
-summary.csv) and what it kept of the books in monthly_aggregates.npz.
+summary.csv) and what it kept of the books in monthly_aggregates.npz. A folder is read with the
+columns and counters of the relationships its scenario's arms hold (``relationships_in_use``),
+as a run of that scenario keeps them; one written with more (by a run composed with every
+relationship, or before runs were narrowed) reads the same, its extra columns left unread.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
     from pydantic import ValidationError
 
     from franchise_sim.analysis.attribution import Attribution
+    from franchise_sim.model.relationships.relationship import Relationships
     from franchise_sim.scenario.schema import Scenario
 
 SUMMARY_FILE = "summary.csv"
@@ -1020,22 +1024,6 @@ left, so a folder written by 0.1 reads with these at zero.
 """
 
 
-def added_in_0_3() -> _Added:
-    """The relationships besides the franchise (0.3): their cost lines, columns and counters.
-
-    Before 0.3 no arm held any of them, so their lines and columns were zero and their events
-    never happened (a month counter reads as never, a count as zero).
-    """
-    from franchise_sim.engine.batch import DEFAULT_RELATIONSHIPS
-
-    others = [rel for rel in DEFAULT_RELATIONSHIPS if rel.name != "franchise"]
-    return _Added(
-        (0, 3),
-        tuple(name for rel in others for name in (*rel.cost_lines, *rel.columns)),
-        tuple(name for rel in others for name in rel.counters),
-    )
-
-
 def _written_before(record: dict[str, Any], version: tuple[int, ...]) -> bool:
     """Whether the manifest says an older franchise-sim than ``version`` wrote the folder."""
     written = str(record.get("franchise_sim_version", ""))
@@ -1061,7 +1049,10 @@ def _with_zeros(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
 
 def _older_columns(record: dict[str, Any], kind: str) -> tuple[str, ...]:
     """The columns of ``kind`` (monthly or summary) the folder's version did not write yet."""
-    added = (ADDED_IN_0_2, added_in_0_3())
+    # The relationships besides the franchise (0.3) need no entry: a folder is read with the
+    # columns of those its scenario's arms hold (`relationships_in_use`), and no arm of a
+    # scenario written before 0.3 holds one.
+    added = (ADDED_IN_0_2,)
     return tuple(
         name
         for version in added
@@ -1075,7 +1066,12 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
     import numpy as np
     import pandas as pd
 
-    from franchise_sim.engine.batch import counter_names, monthly_columns, summary_columns
+    from franchise_sim.engine.batch import (
+        counter_names,
+        monthly_columns,
+        relationships_in_use,
+        summary_columns,
+    )
     from franchise_sim.engine.outcomes import outcome_table
     from franchise_sim.engine.results import is_month_counter
     from franchise_sim.model.books import SHOCK_NAMES
@@ -1083,7 +1079,10 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
     record = _read_manifest(folder)
     settings = _settings(folder, record)
     arms, runs, horizon = settings.arms, settings.runs, settings.horizon_months
-    columns = monthly_columns()
+    # The columns a run of the scenario keeps; a folder written with more (before runs kept
+    # only the relationships in use, or by a run composed with every one) holds them too.
+    used = relationships_in_use(settings.scenario)
+    columns = monthly_columns(used)
 
     summary_file = OUTCOMES_FILE if settings.summary_only else SUMMARY_FILE
     summary = _read_table(
@@ -1094,7 +1093,7 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
         else lambda path: pd.read_csv(path, keep_default_na=False, na_values=[""]),
     )
     summary = _with_zeros(summary, _older_columns(record, "summary"))
-    outcomes, counters = summary_columns(), counter_names()
+    outcomes, counters = summary_columns(used), counter_names(used)
     months = tuple(name for name in outcomes if name.endswith("_month"))  # NaN: never
     counts = tuple(name for name in counters if not is_month_counter(name))
     events = (*counters, "closure_reason", *SHOCK_NAMES)
@@ -1114,7 +1113,7 @@ def _read_folder(folder: Path) -> tuple[SimulationResults, dict[str, Any]]:
     keys = _row_keys(folder, summary_file, summary, arms, (len(arms), runs), ("replication",))
     summary = summary.iloc[np.argsort(keys)]
     if settings.summary_only:
-        return _summary_only_results(folder, settings, summary), record
+        return _summary_only_results(folder, settings, summary, used), record
 
     monthly = _read_table(folder, MONTHLY_FILE, pd.read_parquet)
     monthly = _with_zeros(monthly, _older_columns(record, "monthly"))
@@ -1178,9 +1177,12 @@ def _closure_reasons(summary: pd.DataFrame, shape: tuple[int, int]) -> Any:
 
 
 def _summary_only_results(
-    folder: Path, settings: _Settings, summary: pd.DataFrame
+    folder: Path, settings: _Settings, summary: pd.DataFrame, used: Relationships
 ) -> SimulationResults:
-    """A summary-only run's results: outcomes as saved, aggregates checked against them."""
+    """A summary-only run's results: outcomes as saved, aggregates checked against them.
+
+    ``used`` are the relationships whose counters the outcomes hold.
+    """
     import numpy as np
 
     from franchise_sim.engine.batch import counter_names, monthly_columns, summary_columns
@@ -1189,8 +1191,8 @@ def _summary_only_results(
 
     arms, runs, horizon = settings.arms, settings.runs, settings.horizon_months
     shape = (len(arms), runs)
-    outcomes = {name: _per_run(summary, name, shape) for name in summary_columns()}
-    for name in counter_names():
+    outcomes = {name: _per_run(summary, name, shape) for name in summary_columns(used)}
+    for name in counter_names(used):
         outcomes[name] = np.nan_to_num(outcomes[name], nan=0.0)
     path = folder / AGGREGATES_FILE
     if not path.is_file():
@@ -1228,7 +1230,7 @@ def _summary_only_results(
         horizon_months=horizon,
         deterministic=settings.deterministic,
         arms=arms,
-        monthly_columns=monthly_columns(),
+        monthly_columns=monthly_columns(used),
         kept_books=None,
         outcomes=outcomes,
         closure_reasons=_closure_reasons(summary, shape),

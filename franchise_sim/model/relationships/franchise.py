@@ -275,6 +275,7 @@ def attach(
 
 FRANCHISE = Relationship(
     name="franchise",
+    section="franchise",
     cost_lines=COST_LINES,
     counters=(FAILED_MONTH, BRAND_SHOCKS),
     attach=attach,

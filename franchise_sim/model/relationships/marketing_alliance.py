@@ -323,6 +323,7 @@ class Alliance:
 
 MARKETING_ALLIANCE = Relationship(
     name=NAME,
+    section=NAME,
     cost_lines=(COST_LINE,),
     counters=(DISSOLVED_MONTH, FREE_RIDERS),
     attach=AttachBySection(NAME, Alliance),

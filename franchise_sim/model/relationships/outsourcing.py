@@ -321,6 +321,7 @@ class AnsweringLine:
 
 OUTSOURCING = Relationship(
     name=NAME,
+    section=NAME,
     cost_lines=COST_LINES,
     counters=(FAILED_MONTH, FAILURES),
     attach=AttachBySection(NAME, AnsweringLine),

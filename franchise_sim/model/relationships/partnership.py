@@ -280,6 +280,7 @@ def short_streak(
 
 PARTNERSHIP = Relationship(
     name=NAME,
+    section=NAME,
     cost_lines=COST_LINES,
     counters=COUNTERS,
     attach=AttachBySection(NAME, ComplementaryPartner),

@@ -151,6 +151,7 @@ class ProjectGroupMember:
 
 PROJECT_GROUP = Relationship(
     name=NAME,
+    section=NAME,
     cost_lines=(COSTS,),
     counters=(SUCCEEDED_MONTH, FAILED_MONTH, STALLED),
     attach=AttachBySection(NAME, ProjectGroupMember),

@@ -5,7 +5,9 @@ the model the same way, as a further `Relationship` in the set handed to the eng
 to every worker with it), without edits to the core. A relationship declares its name (its
 section in an arm's plan), the cost lines it may charge, the monthly columns it records (the
 customers it brought, the owner's hours it took), the counters it reports per arm and
-replication, and how it attaches its actor to one arm's business over a batch.
+replication, how it attaches its actor to one arm's business over a batch, and the arm section
+it acts from (`Relationship.section`): a run carries only the relationships some arm of its
+scenario can hold (`in_use`), so its books have no columns that are zero by construction.
 
 A relationship reads its own section of the arm (`ArmTerms.section`) and draws its uncertain
 terms with `ArmTerms.draw`, keyed by the field's dotted path within the arm (for example
@@ -15,7 +17,7 @@ draws the same uniforms (common random numbers), and nothing in the core changes
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -95,7 +97,7 @@ class AttachBySection:
     section, and returns None for one without it.
 
     Attributes:
-        name: The section the form reads (its `Relationship.name`).
+        name: The section the form reads (its `Relationship.section`, which is its name).
         actor: The actor's class (module-level, so the value pickles by reference).
     """
 
@@ -122,12 +124,16 @@ class Relationship:
     """A kind of relationship the model knows.
 
     Attributes:
-        name: Its name (the section of an arm it reads).
+        name: Its name (a shipped form's is also the section of an arm it reads).
         cost_lines: Cost lines it may charge, in order.
         counters: Numbers it reports per arm and replication (0 where an arm has none). A
             name ending in ``_month`` is the month something happened (0: it did not).
         attach: Builds its actor for one arm's business.
         columns: Monthly columns it records (`Business.record`), in order.
+        section: The arm section it acts from: an arm without that section gets no actor, so
+            a scenario none of whose arms holds it has no use for its lines, columns and
+            counters (`in_use`). None: it may act in any arm (its attach decides), and is
+            always kept.
     """
 
     name: str
@@ -135,10 +141,26 @@ class Relationship:
     counters: tuple[str, ...]
     attach: Attach
     columns: tuple[str, ...] = ()
+    section: str | None = None
+
+    def acts_in(self, arm: Arm) -> bool:
+        """Whether the relationship may act in ``arm``: it holds its section, or it has none."""
+        return self.section is None or getattr(arm, self.section, None) is not None
 
 
 Relationships = tuple[Relationship, ...]
 """The set of relationships a model is composed of, in order."""
+
+
+def in_use(relationships: Relationships, arms: Iterable[Arm]) -> Relationships:
+    """The relationships that may act in some arm of ``arms`` (`Relationship.acts_in`), in order.
+
+    The others would attach no actor anywhere: their cost lines, columns and counters would be
+    zero in every arm, replication and month, so a run composed without them keeps the same
+    books in every column it has.
+    """
+    held = tuple(arms)
+    return tuple(rel for rel in relationships if any(rel.acts_in(arm) for arm in held))
 
 
 def cost_lines(relationships: Relationships) -> tuple[str, ...]:

@@ -229,6 +229,7 @@ def attach(
 
 TRADE_ASSOCIATION = Relationship(
     name=NAME,
+    section=NAME,
     cost_lines=COST_LINES,
     counters=(LAPSED_MONTH,),
     attach=attach,
