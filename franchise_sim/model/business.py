@@ -95,8 +95,10 @@ def bass_step_share(
 ) -> NDArray[np.float64]:
     """`customers.bass_step_share` element by element."""
     out = np.ones(share.shape)
-    out[(p <= 0.0) & (share <= 0.0) & ~(share >= 1.0)] = 0.0
-    step = np.flatnonzero(~(share >= 1.0) & ~((p <= 0.0) & (share <= 0.0)) & ~(p + q > 700.0))
+    below = ~(share >= 1.0)
+    unknown = (p <= 0.0) & (share <= 0.0)  # nobody aware, nobody to tell
+    out[unknown & below] = 0.0
+    step = np.flatnonzero(below & ~unknown & ~(p + q > 700.0))
     if step.size:
         s, pp, qq = share[step], p[step], q[step]
         ratio = (pp + qq * s) / (1.0 - s) * exact_exp(pp + qq)
@@ -261,16 +263,38 @@ class Business:
         self.cash = f("working_capital_usd")
         self.loan_balance = f("loan_usd")
         self.month_start_cash = self.cash.copy()
-        self.flows = np.zeros((n, 7))
-        self.costs = np.zeros((n, len(cost_lines)))
-        self.recorded = np.zeros((n, len(columns)))
-        self._counts = np.zeros((n, 5))
+        # The month's running totals, one row per flow, cost line, count or recorded column and
+        # one element per replication (`flows`, `costs` and `recorded` show them by replication):
+        # a row is contiguous, so a month's sums and its books take a few calls on whole rows.
+        self._flows = np.zeros((7, n))
+        self._costs = np.zeros((len(cost_lines), n))
+        self._recorded = np.zeros((len(columns), n))
+        self._counts = np.zeros((5, n))
         width = len(MONTH_HEAD) + len(cost_lines) + len(MONTH_TAIL) + len(columns)
         self.records = np.zeros((n, horizon, width)) if books is None else books
         """The books: array (replication, month, column)."""
         self.months_reported = np.zeros(n, dtype=np.int64)
-        self._profit_column = len(MONTH_HEAD) + len(cost_lines) + 1
+        self._tail = len(MONTH_HEAD) + len(cost_lines)
+        self._profit_column = self._tail + 1
         env.process(self.run())
+
+    @property
+    def flows(self) -> NDArray[np.float64]:
+        """The month's flows so far, array (replication, flow) in the order of `REVENUE` etc.
+
+        A view: writing to it books the flows.
+        """
+        return self._flows.T
+
+    @property
+    def costs(self) -> NDArray[np.float64]:
+        """The month's costs so far, array (replication, cost line); a view, as `flows`."""
+        return self._costs.T
+
+    @property
+    def recorded(self) -> NDArray[np.float64]:
+        """The month's relationship columns so far, array (replication, column); a view."""
+        return self._recorded.T
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """Each month: trade, pay the running costs, and record the books once they are closed."""
@@ -296,7 +320,7 @@ class Business:
     def _customer_satisfaction(self, o: Index, elapsed: int) -> NDArray[np.float64]:
         """Quality (learning curve, staff gaps) x fit to local tastes x service x partners."""
         if self.learning_visits is None:
-            quality = self._learned_quality[o, elapsed]
+            quality = self._learned_quality[:, elapsed][o]
         else:
             quality = self._quality[o] * (
                 1.0
@@ -308,7 +332,7 @@ class Business:
             gap = vacant > j
             quality[gap] *= 1.0 - self.vacancy_quality_drop[o][gap]
         served_share = 1.0 - self._overload_penalty[o] * self._overload_share[o]
-        satisfaction = quality * self.taste_fit[o, elapsed] * served_share
+        satisfaction = quality * self.taste_fit[:, elapsed][o] * served_share
         for factor in self.satisfaction_factors.values():
             satisfaction *= factor[o]
         if self.owner_hours:
@@ -382,10 +406,10 @@ class Business:
                 back = lapsed * back_share
         loyal = loyal - lost_loyal
         casual = casual - lost_casual
-        self._retained[o] = loyal + casual
+        retained = self._retained[o] = loyal + casual
         market = self.market
         mean_returning = (
-            self._retained[o] * self.visit_rate[o] * market.season_factor * market.economy_factor[o]
+            retained * self.visit_rate[o] * market.season_factor * market.economy_factor[o]
         )
         if self._noisy:
             drawn = self._counts_of.poisson(
@@ -396,7 +420,7 @@ class Business:
         else:
             new, returning = mean_new, mean_returning
         if lapsed is not None and back is not None:
-            self.lapsed[o] = lapsed - back
+            lapsed = lapsed - back
             new = np.asarray(new + back, dtype=float)
         new_loyal = (
             floor(new * self.loyal_share[o] + u[:, U_SPLIT])
@@ -405,8 +429,8 @@ class Business:
         )
         self.loyal[o] = loyal + new_loyal
         self.casual[o] = casual + (new - new_loyal)
-        if self.winback is not None:
-            self.lapsed[o] += lost_loyal + lost_casual
+        if lapsed is not None:  # those still away, and those who left this month
+            self.lapsed[o] = lapsed + (lost_loyal + lost_casual)
         return new, lost_loyal + lost_casual, returning
 
     def _new_in_market(
@@ -467,20 +491,19 @@ class Business:
             capacity = capacity * factor[o]
         served = np.minimum(visits, capacity)
         self.visits_served_to_date[o] += served
-        overload = np.zeros(o.size)
-        busy = visits > 0
-        overload[busy] = (visits[busy] - served[busy]) / visits[busy]
+        overload = np.divide(visits - served, visits, out=np.zeros(o.size), where=visits > 0)
         self._overload_share[o] = overload
         self.capacity_lost_share[o] = 0.0
-        self.flows[o, REVENUE] = served * self.spend[o]
+        revenue = self._flows[REVENUE]
+        revenue[o] = served * self.spend[o]
         for sales in self.other_sales_usd.values():
-            self.flows[o, REVENUE] += sales[o]
+            revenue[o] += sales[o]
         counts = self._counts
-        counts[o, 0] = self.loyal[o] + self.casual[o]
-        counts[o, 1] = new
-        counts[o, 2] = lost
-        counts[o, 3] = visits
-        counts[o, 4] = served
+        counts[0][o] = self.loyal[o] + self.casual[o]  # a row, then the replications: cheaper
+        counts[1][o] = new
+        counts[2][o] = lost
+        counts[3][o] = visits
+        counts[4][o] = served
 
     def set_offer(
         self, r: int, spend_per_visit_usd: float, visits_per_month: float, loyal_share: float
@@ -539,7 +562,7 @@ class Business:
 
     def record(self, column: str, where: Index | int, value: NDArray[np.float64] | float) -> None:
         """Add to a relationship's own column of this month's books."""
-        self.recorded[where, self._column[column]] += value
+        self._recorded[self._column[column]][where] += value
 
     def lose_customers(self, r: int, share: float) -> None:
         """A share of replication ``r``'s customers switches away (to a new competitor)."""
@@ -554,11 +577,11 @@ class Business:
     # -- the books ---------------------------------------------------------------------------
     def charge(self, line: str, where: Index | int, usd: NDArray[np.float64] | float) -> None:
         """Book a running cost or fee on one cost line, in some replications."""
-        self.costs[where, self._line[line]] += usd
+        self._costs[self._line[line]][where] += usd
 
     def pay_running_costs(self, o: Index) -> None:
         """Charge this month's variable and fixed running costs and local advertising."""
-        revenue = self.flows[o, REVENUE]
+        revenue = self._flows[REVENUE][o]
         planned = self._marketing[o]
         for factor in self.marketing_factors.values():
             planned = planned * factor[o]
@@ -567,12 +590,12 @@ class Business:
         rate = self._variable_rate[o]
         for factor in self.variable_cost_factors.values():
             rate = rate * factor[o]
-        costs, line = self.costs, self._line
-        costs[o, line["variable_costs"]] += revenue * rate
-        costs[o, line["payroll"]] += self._payroll[o]
-        costs[o, line["rent"]] += self._rent[o]
-        costs[o, line["other_fixed"]] += self._other_fixed[o]
-        costs[o, line["marketing"]] += marketing
+        costs, line = self._costs, self._line
+        costs[line["variable_costs"]][o] += revenue * rate
+        costs[line["payroll"]][o] += self._payroll[o]
+        costs[line["rent"]][o] += self._rent[o]
+        costs[line["other_fixed"]][o] += self._other_fixed[o]
+        costs[line["marketing"]][o] += marketing
 
     def pay_debt(
         self,
@@ -582,27 +605,33 @@ class Business:
         balance_after_usd: NDArray[np.float64] | float,
     ) -> None:
         """Record the month's loan instalment."""
-        self.flows[where, INTEREST] += interest_usd
-        self.flows[where, PRINCIPAL] += principal_usd
+        self._flows[INTEREST][where] += interest_usd
+        self._flows[PRINCIPAL][where] += principal_usd
         self.loan_balance[where] = balance_after_usd
 
     def operating_costs(self, o: Index | int) -> NDArray[np.float64]:
         """The month's operating costs so far: every cost line added in order."""
-        total: NDArray[np.float64] = np.zeros(np.shape(o))
-        for j in range(len(self.cost_lines)):
-            total = total + self.costs[o, j]
-        return total
+        if isinstance(o, (int, np.integer)):
+            return np.asarray(_sum_in_order(self._costs[:, o].tolist()))
+        return self._operating(o)
+
+    def _operating(self, o: Index) -> NDArray[np.float64]:
+        """`operating_costs` of the replications in ``o`` (`sum_rows`, then those of ``o``)."""
+        total = sum_rows(self._costs)
+        return total if o.size == self.size else total[o]
 
     def earned(self, o: Index) -> NDArray[np.float64]:
         """The month's operating profit less debt service (`MonthLedger`'s order)."""
-        flows = self.flows[o]
-        profit = flows[:, REVENUE] - self.operating_costs(o)
-        return np.asarray(profit - flows[:, INTEREST] - flows[:, PRINCIPAL], dtype=float)
+        flows = self._flows
+        earned: NDArray[np.float64] = (
+            flows[REVENUE] - sum_rows(self._costs) - flows[INTEREST] - flows[PRINCIPAL]
+        )
+        return earned if o.size == self.size else earned[o]
 
     def operating_profits(self, r: int) -> list[float]:
         """Replication ``r``'s operating profit of every month traded so far, this one's too."""
         past = self.records[r, : self.months_reported[r], self._profit_column].tolist()
-        now = float(self.flows[r, REVENUE]) - float(self.operating_costs(r))
+        now = float(self._flows[REVENUE, r]) - float(self.operating_costs(r))
         return [*past, now]
 
     def close(self, r: int, reason: str) -> None:
@@ -611,50 +640,47 @@ class Business:
         self.closure_reason[r] = reason
 
     def report(self, o: Index, month: int) -> None:
-        """Settle the month's cash and record the month."""
-        flows = self.flows[o]
-        operating = self.operating_costs(o)
-        profit = flows[:, REVENUE] - operating
-        before_owner = profit - flows[:, INTEREST] - flows[:, PRINCIPAL]
+        """Settle the month's cash and record the month of the replications in ``o``.
+
+        The sums run over every replication's month at once (element by element, so each is its
+        own), then the rows of those that closed before this month go back to nothing: cheaper
+        than copies through ``o``, and the same numbers.
+        """
+        flows, costs = self._flows, self._costs
+        operating = sum_rows(costs)
+        profit = flows[REVENUE] - operating
+        before_owner = profit - flows[INTEREST] - flows[PRINCIPAL]
         cash_flow = (
-            before_owner
-            + flows[:, INJECTION]
-            - flows[:, DRAW]
-            + flows[:, ASSET_SALE]
-            - flows[:, CLOSURE_COSTS]
+            before_owner + flows[INJECTION] - flows[DRAW] + flows[ASSET_SALE] - flows[CLOSURE_COSTS]
         )
-        cash = self.month_start_cash[o] + cash_flow
+        cash = self.month_start_cash + cash_flow
+        row = self.records[:, month - 1]
+        head, tail = len(MONTH_HEAD), self._tail
+        row[:, : head - 1] = self._counts.T
+        row[:, head - 1] = flows[REVENUE]
+        row[:, head:tail] = costs.T
+        row[:, tail] = operating
+        row[:, tail + 1] = profit
+        row[:, tail + 2 : tail + 8] = flows[INTEREST:].T  # interest to closure costs, in order
+        row[:, tail + 8] = cash_flow
+        row[:, tail + 9] = cash
+        row[:, tail + 10] = self.loan_balance
+        row[:, tail + 11] = self.satisfaction
+        row[:, tail + 12] = self.is_open
+        row[:, tail + 13 :] = self._recorded.T
+        if o.size < self.size:
+            closed = np.ones(self.size, dtype=bool)
+            closed[o] = False
+            row[closed] = 0.0  # no books after a business's last month (see `books`)
+            cash = cash[o]
+        # Nothing is booked to a closed business, and nothing reads its month again: every
+        # replication's month starts afresh.
+        flows.fill(0.0)
+        costs.fill(0.0)
+        self._recorded.fill(0.0)
         self.cash[o] = cash
-        row = np.column_stack(
-            (
-                self._counts[o],
-                flows[:, REVENUE],
-                self.costs[o],
-                operating,
-                profit,
-                flows[:, INTEREST],
-                flows[:, PRINCIPAL],
-                flows[:, INJECTION],
-                flows[:, DRAW],
-                flows[:, ASSET_SALE],
-                flows[:, CLOSURE_COSTS],
-                cash_flow,
-                cash,
-                self.loan_balance[o],
-                self.satisfaction[o],
-                self.is_open[o].astype(float),
-                self.recorded[o],
-            )
-        )
-        if o.size == self.size:
-            self.records[:, month - 1] = row
-        else:
-            self.records[o, month - 1] = row
         self.months_reported[o] = month
         self.month_start_cash[o] = cash
-        self.flows[o] = 0.0
-        self.costs[o] = 0.0
-        self.recorded[o] = 0.0
 
     def books(self) -> NDArray[np.float64]:
         """Array (replication, month, column); after a closure, balances frozen, no flows."""
@@ -668,6 +694,30 @@ class Business:
             books[r, last:, cash_col] = books[r, last - 1, cash_col]
             books[r, last:, loan_col] = books[r, last - 1, loan_col]
         return books
+
+
+def sum_rows(rows: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``rows[0] + rows[1] + ...`` element by element, added in that order.
+
+    Reducing over the first axis of a C-contiguous array adds the rows in order (numpy's
+    pairwise summation runs only along the contiguous axis), so it is the loop's sum to the bit;
+    a single column, or a single row, is summed by the loop itself.
+    """
+    if rows.shape[1] > 1 and rows.shape[0] > 1 and rows.flags.c_contiguous:
+        summed: NDArray[np.float64] = np.add.reduce(rows, axis=0)
+        return summed
+    total = rows[0].copy() if rows.shape[0] else np.zeros(rows.shape[1])
+    for row in rows[1:]:
+        total += row
+    return total
+
+
+def _sum_in_order(values: Sequence[float]) -> float:
+    """The loop's sum of Python floats, in order (as `sum_rows` of one column)."""
+    total = 0.0
+    for value in values:
+        total = total + value
+    return total
 
 
 def _exp_table(months: NDArray[np.float64], tau: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -40,6 +40,8 @@ class Lender:
         )
         floating = units.part("floating_rate")
         self._floating = loans > 0 if floating is not None else np.zeros(units.size, dtype=bool)
+        self._fixed = ~self._floating
+        self._any_floating = bool(self._floating.any())
         horizon = calendar.horizon_months
         self._due = np.zeros((units.size, horizon, 3))
         self._scheduled = np.zeros(units.size, dtype=np.int64)
@@ -66,13 +68,15 @@ class Lender:
         while (business.is_open & (business.loan_balance > 0)).any():
             month = yield self.calendar.next(Phase.SETTLE)
             owing = business.is_open & (business.loan_balance > 0)
-            fixed = np.flatnonzero(owing & ~self._floating)
+            fixed = np.flatnonzero(owing & self._fixed if self._any_floating else owing)
             if fixed.size:
                 balance = business.loan_balance[fixed]
                 interest = balance * (self.rate_per_year[fixed] / 12.0)
                 principal = np.minimum(balance, self.payment_usd[fixed] - interest)
                 principal = np.where(balance - principal < LOAN_DUST_USD, balance, principal)
                 business.pay_debt(fixed, interest, principal, balance - principal)
+            if not self._any_floating:
+                continue
             floating = np.flatnonzero(owing & self._floating & (month <= self._scheduled))
             if floating.size:
                 due = self._due[floating, month - 1]

@@ -60,7 +60,7 @@ class Market:
         self._used = np.zeros(n, dtype=np.int64)
         self._slot: list[dict[int, int]] = [{} for _ in range(n)]
         self._rival_share = rival_share
-        self._next_rival = rivals_at_start.copy()
+        self._next_rival: list[int] = rivals_at_start.tolist()
         self.rivals = rivals_at_start.copy()
         self.potential_customers = self._start.copy()
         self.season_factor = 1.0
@@ -87,7 +87,7 @@ class Market:
         """Potential customers: the start, times the trend, times each rival's factor in turn."""
         potential = np.minimum(self._start[t] * self._size_factor[t], MAX_HOUSEHOLDS)
         for j in range(int(self._used[t].max(initial=0))):
-            potential = np.minimum(potential * self._factors[t, j], MAX_HOUSEHOLDS)
+            potential = np.minimum(potential * self._factors[:, j][t], MAX_HOUSEHOLDS)
         self.potential_customers[t] = potential
 
     def _refresh_one(self, r: int) -> None:
@@ -110,10 +110,14 @@ class Market:
         """The addressable market before rivals' shares (trend included) per firm in it."""
         return self._start[where] * self._size_factor[where] / (self.rivals[where] + 1)
 
+    def customers_per_firm_in(self, r: int) -> float:
+        """`customers_per_firm` of replication ``r``, on Python numbers (the same one)."""
+        return self._start.item(r) * self._size_factor.item(r) / (self.rivals.item(r) + 1)
+
     def competitor_enters(self, r: int, market_share_taken: float) -> int:
         """A competitor opens in replication ``r``; returns its number."""
-        rival = int(self._next_rival[r])
-        self._next_rival[r] += 1
+        rival = self._next_rival[r]
+        self._next_rival[r] = rival + 1
         self.rivals[r] += 1
         self._slot[r][rival] = self._add_factor(r, 1.0 - market_share_taken)
         self._refresh_one(r)
@@ -161,7 +165,9 @@ class Shocks:
         self.businesses = businesses
         n = plans.size
         self._until = runs_until(horizon_months)
-        self.counts = np.zeros((n, len(SHOCK_NAMES)), dtype=np.int64)
+        self._tally = [[0] * len(SHOCK_NAMES) for _ in range(n)]
+        """Per replication, each event's count so far (`counts`): Python ints, counted one by
+        one as the events arrive, cost less than a numpy array's elements."""
         months = horizon_months + 0.5
         self._entry_rate = plans.array("competitor_rate_per_year")
         self._exit_rate = plans.array("competitor_exit_rate_per_year")
@@ -193,6 +199,8 @@ class Shocks:
             KEY_STAFF_LOSS: Shocks.key_staff_loss,
         }
         f = plans.array
+        self._entry_rates: list[float] = self._entry_rate.tolist()
+        self._thresholds: list[float] = self._threshold.tolist()
         self._share_taken = f("competitor_market_share_taken").tolist()
         self._customers_lost = f("competitor_customers_lost_share").tolist()
         self._exit_rates = self._exit_rate.tolist()
@@ -242,16 +250,26 @@ class Shocks:
         wait = self._streams[SHOCK_NAMES[event]].next(r, 12.0 / rate_per_year)
 
         def arrives() -> None:
-            self.counts[r, event] += 1
+            self._tally[r][event] += 1
             self._acts[event](self, r)
             self._arrive(event, r, rate_per_year)
 
         later(self.env, self._until, wait, arrives)
 
+    @property
+    def counts(self) -> NDArray[np.int64]:
+        """Array (replication, event) of the events so far, in the order of `SHOCK_NAMES`."""
+        return np.array(self._tally, dtype=np.int64).reshape(len(self._tally), len(SHOCK_NAMES))
+
     def entry_rate_per_month(self, where: Any) -> Any:
         """Bresnahan-Reiss entry: the rate at the threshold, scaled by customers per firm."""
         ratio = self.market.customers_per_firm(where) / self._threshold[where]
         return np.minimum(self._entry_rate[where] * ratio, MAX_ENTRY_RATE_PER_YEAR) / 12.0
+
+    def entry_rate_in(self, r: int) -> float:
+        """`entry_rate_per_month` of replication ``r``, on Python numbers (the same one)."""
+        ratio = self.market.customers_per_firm_in(r) / self._thresholds[r]
+        return min(self._entry_rates[r] * ratio, MAX_ENTRY_RATE_PER_YEAR) / 12.0
 
     def entries_following_saturation(
         self, saturating: NDArray[np.intp]
@@ -295,11 +313,11 @@ class Shocks:
             if not in_time(env, self._until, needed / rate):
                 return
             yield env.timeout(needed / rate)
-            self.counts[r, COMPETITOR_ENTRY] += 1
+            self._tally[r][COMPETITOR_ENTRY] += 1
             self._competitor_opens(r)
             needed = stream.next(r)
             while True:
-                rate = float(self.entry_rate_per_month(r))
+                rate = self.entry_rate_in(r)
                 now = env.now
                 to_month_end = math.floor(now) + 1.0 - now
                 if rate * to_month_end >= needed:
@@ -331,7 +349,7 @@ class Shocks:
 
     def competitor_exits(self, r: int, rival: int) -> None:
         """A rival closes after its time: its share of the market returns to the pool."""
-        self.counts[r, COMPETITOR_EXIT] += 1
+        self._tally[r][COMPETITOR_EXIT] += 1
         self.market.competitor_leaves(r, rival)
 
     def recession(self, r: int) -> None:

@@ -91,18 +91,19 @@ class Owner:
             pos = np.flatnonzero(injection > 0)
             if pos.size:
                 self.reserve_left_usd[o[pos]] -= injection[pos]
-                business.flows[o[pos], INJECTION] += injection[pos]
+                business.flows[:, INJECTION][o[pos]] += injection[pos]
                 cash[pos] += injection[pos]
             broke = cash < 0
-            for i in np.flatnonzero(broke):
-                self.wind_up(int(o[i]), INSOLVENT, float(cash[i]), month)
-            going = np.flatnonzero(~broke)
-            o, earned, cash = o[going], earned[going], cash[going]
+            if broke.any():
+                for i in np.flatnonzero(broke):
+                    self.wind_up(int(o[i]), INSOLVENT, float(cash[i]), month)
+                going = np.flatnonzero(~broke)
+                o, earned, cash = o[going], earned[going], cash[going]
             target = np.where(earned >= 0, self._draw_target[o], 0.0)
             floor_ = self._floor[o]
             draw = np.minimum(target, np.maximum(0.0, cash - floor_))
             draw = draw + np.maximum(0.0, cash - draw - np.maximum(self._ceiling[o], floor_))
-            business.flows[o, DRAW] += draw
+            business.flows[:, DRAW][o] += draw
             gives_up = self.gives_up(o, month, earned)
             stops = gives_up | self.must_stop[o]
             for i in np.flatnonzero(stops):
@@ -115,7 +116,7 @@ class Owner:
             lean = earned < self._living_share[o] * self._draw_target[o]
             self.lean_months[o] = np.where(lean, self.lean_months[o] + 1, 0.0)
             return np.asarray(self.lean_months[o] >= self._steadied(self._patience, o))
-        expected = self._expected[o, month - 1] - self._slack[o]
+        expected = self._expected[:, month - 1][o] - self._slack[o]
         shortfall = np.maximum(0.0, self.shortfall_usd[o] + expected - earned)
         self.shortfall_usd[o] = shortfall
         return np.asarray(shortfall > self._steadied(self._give_up, o))

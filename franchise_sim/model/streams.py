@@ -25,6 +25,7 @@ function. This is the one place the batch engine relies on that.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -51,6 +52,7 @@ BRAND_SHOCK = "franchisor.brand_shock"
 """Purpose of the stream of the franchisor's brand shocks."""
 
 _MASK32 = 0xFFFFFFFF
+_MASK64 = 0xFFFFFFFFFFFFFFFF
 _INIT_A = 0x43B0D7E5
 _MULT_A = 0x931E8875
 _INIT_B = 0x8B51F9DD
@@ -96,6 +98,10 @@ def seed_words(
 ) -> NDArray[np.uint32]:
     """``SeedSequence(seed, spawn_key=(r, purpose_key(purpose))).generate_state(n_words)``.
 
+    The hash takes the master seed's words, the replication, then the purpose's word: the pool
+    before the purpose is the same for every purpose of a batch (`_pool_before_purpose`, kept),
+    and the purpose's word, the same in every replication, is hashed once.
+
     Args:
         seed: The master seed (a non-negative int).
         replications: The replications (each below 2**32).
@@ -106,12 +112,47 @@ def seed_words(
         Array (replication, word) of uint32, numpy's own words for each key.
     """
     reps = np.asarray(replications, dtype=np.int64)
+    kept, after = _pool_before_purpose(seed, reps)
+    pool = list(kept)
+    hash_const = [after]
+    mask = np.uint64(_MASK32)
+    key = purpose_key(purpose)
+    for i_dst in range(_POOL_SIZE):
+        hashed = _hashmix_scalar(key, hash_const)
+        mixed = np.subtract(
+            np.multiply(pool[i_dst], np.uint64(_MIX_MULT_L), dtype=np.uint64),
+            np.uint64((hashed * _MIX_MULT_R) & _MASK64),
+            dtype=np.uint64,
+        )
+        result = mixed & mask
+        pool[i_dst] = result ^ (result >> np.uint64(_XSHIFT))
+    out = np.empty((reps.size, n_words), dtype=np.uint32)
+    const = _INIT_B
+    for i_dst in range(n_words):
+        data = pool[i_dst % _POOL_SIZE] ^ np.uint64(const)
+        const = (const * _MULT_B) & _MASK32
+        data = (data * np.uint64(const)) & mask
+        out[:, i_dst] = (data ^ (data >> np.uint64(_XSHIFT))).astype(np.uint32)
+    return out
+
+
+def _pool_before_purpose(
+    seed: int, reps: NDArray[np.int64]
+) -> tuple[tuple[NDArray[np.uint64], ...], int]:
+    """The seed sequence's pool, per replication, once it has taken all but the purpose.
+
+    With the hash constant reached there. A batch asks for it once per purpose with the same
+    seed and replications: the last few are kept (read-only arrays).
+    """
+    cache_key = (seed, reps.tobytes())
+    kept = _POOLS.get(cache_key)
+    if kept is not None:
+        return kept
     if reps.size and (reps.min() < 0 or reps.max() > _MASK32):
         raise ValueError("replications must be in [0, 2**32)")
     run = _int_words(seed)
     if len(run) < _POOL_SIZE:
         run = run + [0] * (_POOL_SIZE - len(run))
-    entropy_tail = [*run[_POOL_SIZE:], None, purpose_key(purpose)]  # None: the replication
     hash_const = [_INIT_A]
     mixer = [_hashmix_scalar(run[i], hash_const) for i in range(_POOL_SIZE)]
     for i_src in range(_POOL_SIZE):
@@ -121,7 +162,7 @@ def seed_words(
     # From here the words depend on the replication: uint64 arrays holding 32-bit values.
     pool: list[NDArray[np.uint64]] = [np.full(reps.shape, m, dtype=np.uint64) for m in mixer]
     mask = np.uint64(_MASK32)
-    for source in entropy_tail:
+    for source in [*run[_POOL_SIZE:], None]:  # None: the replication
         word = (
             reps.astype(np.uint64)
             if source is None
@@ -139,14 +180,20 @@ def seed_words(
             )
             result = mixed & mask
             pool[i_dst] = result ^ (result >> np.uint64(_XSHIFT))
-    out = np.empty((reps.size, n_words), dtype=np.uint32)
-    const = _INIT_B
-    for i_dst in range(n_words):
-        data = pool[i_dst % _POOL_SIZE] ^ np.uint64(const)
-        const = (const * _MULT_B) & _MASK32
-        data = (data * np.uint64(const)) & mask
-        out[:, i_dst] = (data ^ (data >> np.uint64(_XSHIFT))).astype(np.uint32)
-    return out
+    for words in pool:
+        words.flags.writeable = False
+    made = (tuple(pool), hash_const[0])
+    with _POOLS_LOCK:  # the explorer draws from a thread of its own
+        while len(_POOLS) >= _POOLS_KEPT:
+            del _POOLS[next(iter(_POOLS))]
+        _POOLS[cache_key] = made
+    return made
+
+
+_POOLS_KEPT = 4
+_POOLS_LOCK = threading.Lock()
+_POOLS: dict[tuple[int, bytes], tuple[tuple[NDArray[np.uint64], ...], int]] = {}
+"""`_pool_before_purpose` by (seed, replications' bytes), the oldest dropped first."""
 
 
 def _uint64_words(words: NDArray[np.uint32]) -> NDArray[np.uint64]:
@@ -485,6 +532,19 @@ def exact_pow(
     the power is taken once.
     """
     base_, exponent_ = np.asarray(base, dtype=float), np.asarray(exponent, dtype=float)
+    # One side a single number (0-d): the other side's shape, and no broadcasting to pay for.
+    if exponent_.ndim == 0:
+        power = float(exponent_)
+        if base_.size > 1 and _all_alike(base_):
+            return np.full(base_.shape, float(base_.flat[0]) ** power)
+        values = map(power.__rpow__, base_.ravel().tolist())
+        return np.fromiter(values, float, base_.size).reshape(base_.shape)
+    if base_.ndim == 0:
+        number = float(base_)
+        if exponent_.size > 1 and _all_alike(exponent_):
+            return np.full(exponent_.shape, number ** float(exponent_.flat[0]))
+        values = map(number.__pow__, exponent_.ravel().tolist())
+        return np.fromiter(values, float, exponent_.size).reshape(exponent_.shape)
     b, e = np.broadcast_arrays(base_, exponent_)
     if b.size > 1 and _all_alike(b) and _all_alike(e):
         return np.full(b.shape, float(b.flat[0]) ** float(e.flat[0]))

@@ -17,7 +17,7 @@ import simpy
 from numpy.typing import NDArray
 
 from franchise_sim.model.batch_plan import Columns, as_columns
-from franchise_sim.model.business import Business
+from franchise_sim.model.business import REVENUE, Business
 from franchise_sim.model.calendar import Calendar, Phase
 from franchise_sim.model.plan import FranchisePlan
 from franchise_sim.model.relationships.relationship import ArmTerms, Relationship
@@ -164,7 +164,7 @@ class Franchisor:
     def collect_fees(self, o: NDArray[np.intp], month: int) -> None:
         """Charge royalty, ad fund, fixed fees and, at a term's end, the renewal fee."""
         business = self.business
-        revenue = business.flows[o, 0]
+        revenue = business.flows[:, REVENUE][o]
         term = self._term[o]
         renewed = (term > 0) & (month > term)
         royalty = np.where(renewed, self._renewal_royalty[o], self._royalty[o])

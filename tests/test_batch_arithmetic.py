@@ -1,0 +1,69 @@
+"""The batch engine's shortcuts give the numbers of the plain loops they stand for, to the bit.
+
+The books must not change by one bit (tests/test_batch_engine.py holds them to the engine's
+oracle); these check the shortcuts themselves on inputs where the order of a sum shows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from franchise_sim.model.business import sum_rows
+from franchise_sim.model.streams import exact_pow
+
+
+def _loop_sum(rows: np.ndarray) -> np.ndarray:
+    """``0 + rows[0] + rows[1] + ...`` as the books once added the cost lines."""
+    total = np.zeros(rows.shape[1])
+    for row in rows:
+        total = total + row
+    return total
+
+
+def _where_order_shows(lines: int, size: int, seed: int) -> np.ndarray:
+    """Cost lines whose sum depends on the order they are added in (big and small mixed)."""
+    rng = np.random.default_rng(seed)
+    scale = 10.0 ** rng.integers(-3, 17, size=(lines, size))
+    return rng.standard_normal((lines, size)) * scale
+
+
+@pytest.mark.parametrize("lines", [0, 1, 2, 7, 8, 9, 16, 21, 33])
+def test_rows_are_summed_in_order(lines: int) -> None:
+    shown = 0
+    for size in (1, 2, 3, 8, 17, 500):
+        rows = _where_order_shows(lines, size, seed=lines * 1000 + size)
+        expected = _loop_sum(rows)
+        assert sum_rows(rows).tobytes() == expected.tobytes()
+        assert sum_rows(np.asfortranarray(rows)).tobytes() == expected.tobytes()
+        picked = np.flatnonzero(np.arange(size) % 3 != 1)
+        assert sum_rows(rows[:, picked]).tobytes() == expected[picked].tobytes()
+        if lines > 8:
+            pairwise = np.sum(np.ascontiguousarray(rows.T), axis=1)  # along the contiguous axis
+            shown += int(pairwise.tobytes() != expected.tobytes())
+    assert lines <= 8 or shown  # a sum in another order differs: the cases can tell
+
+
+POWERS = [
+    (np.full(40, 1.01), np.array(5 / 12)),  # a fixed trend: one power for all
+    (np.array([0.0, -0.0, 0.0]), np.array(3.0)),  # alike in value, not in bits
+    (np.array([-0.0, -0.0]), np.array(3.0)),  # -0.0 twice, taken once
+    (np.linspace(0.01, 0.99, 37).reshape(37, 1), np.array(0.5)),  # a winback share
+    (np.array(0.5), np.linspace(0.0, 3.0, 29)),  # a brand's fade
+    (np.array(0.5), np.full((2, 3), 1.75)),  # one base, one exponent throughout
+    (np.array(2.0), np.array(0.5)),
+    (np.zeros(0), np.array(2.0)),
+    (np.array([[1.1], [0.9]]), np.array([0.5, 2.0, 3.0])),  # both sides many
+]
+
+
+@pytest.mark.parametrize(("base", "exponent"), POWERS)
+def test_exact_powers_are_pythons_element_by_element(
+    base: np.ndarray, exponent: np.ndarray
+) -> None:
+    """Each shortcut of `exact_pow` (a single number on one side, one pair throughout)."""
+    b, e = np.broadcast_arrays(base, exponent)
+    each = np.array([float(x) ** float(y) for x, y in zip(b.ravel(), e.ravel(), strict=True)])
+    powers = exact_pow(base, exponent)
+    assert powers.shape == b.shape
+    assert powers.ravel().tobytes() == each.tobytes()
