@@ -331,7 +331,8 @@ def test_ppf_stays_within_support(fields: dict[str, Any], us: list[float]) -> No
     assert lo <= d.mean() <= hi
     # A non-decreasing map from uniforms to draws.
     order = np.argsort(us)
-    assert np.all(np.diff(values[order]) >= 0.0)
+    # Up to rounding: scipy's beta quantile deep in a tail (u ~ 1e-17) can step back by an ulp.
+    assert np.all(np.diff(values[order]) >= -4 * np.spacing(np.abs(values).max()))
 
 
 # --- validation --------------------------------------------------------------------------------
