@@ -2,8 +2,8 @@
 
 Importing this module imports numba (about half a second) and loads or compiles the kernels
 (a few seconds the first time, then from numba's cache), so the batch engine imports it only
-for batches big enough to pay for that (`streams.COMPILED_FROM`), and only when numba
-is installed (the ``fast`` extra). The kernels follow the scalar functions line by line, with
+when asked (`streams.CountQuantiles` with ``compiled=True``), and only when numba is installed
+(the ``fast`` extra). The kernels follow the scalar functions line by line, with
 ``math``'s functions as they use them (numba calls the same C library). Where the scalar code
 searches from the mean, its start and the exact distribution function there are computed first
 with numpy and scipy (``ndtri``, ``pdtr``, ``bdtr``, as in `streams`), so the kernels
