@@ -388,7 +388,7 @@ def _run_plans(
     exit_u = streams.uniforms(PERSONAL_EXIT)
     prime = _prime_paths(plan, streams)
     n = plan.size
-    counts = counts or count_quantiles(n)
+    counts = counts or count_quantiles()
     n_arms = len(plan.units)
     width = len(MONTH_HEAD) + len(lines) + len(MONTH_TAIL) + len(columns)
     monthly = np.zeros((n_arms, n, horizon, width))

@@ -636,13 +636,12 @@ class CountQuantiles:
 _KERNELS = "franchise_sim.model.compiled_counts"
 
 
-def count_quantiles(replications: int) -> CountQuantiles:
-    """The count quantiles for a batch of this many replications: numpy's.
+def count_quantiles() -> CountQuantiles:
+    """The count quantiles a batch draws with unless told: numpy's.
 
     The compiled kernels give the same numbers and no longer save time (a batch of 1,500: 0.757
     s with numpy's, 0.766 s compiled, after 0.57 s to load them in a new process), so a batch
     uses them only once this process has loaded them (a caller asked for
     ``CountQuantiles(compiled=True)``), whatever its size.
     """
-    del replications  # the choice no longer depends on the batch's size
     return CountQuantiles(compiled=_KERNELS in sys.modules)
