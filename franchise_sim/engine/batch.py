@@ -346,8 +346,8 @@ def run_plans(
     Args:
         plans: The batch's plan, or the replications' plans.
         relationships: The relationships the model is composed of.
-        counts: The count quantiles to draw with; compiled ones for a big batch when numba is
-            installed (`count_quantiles`), numpy's otherwise. The numbers are the same.
+        counts: The count quantiles to draw with; numpy's unless told, or the compiled ones
+            once this process has loaded them (`count_quantiles`). The numbers are the same.
     """
     with cyclic_gc_paused():
         batch = plans if isinstance(plans, BatchPlan) else BatchPlan.of(plans)
