@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from franchise_sim.engine.pool import release_workers
 from franchise_sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +21,18 @@ BASE = ROOT / "tests" / "data" / "auto_repair_before_v2.yaml"
 against which a test switches one mechanism on (the shipped file has them all on)."""
 
 Variant = Callable[[dict[str, Any]], Scenario]
+
+
+@pytest.fixture(autouse=True)
+def no_kept_workers() -> Iterator[None]:
+    """Each test starts and ends with no pool kept between runs (`engine.pool.kept_pool`).
+
+    A kept worker holds the code of when it was forked, so an earlier test's pool would not
+    see this test's monkeypatches, and a test counting pools or processes counts its own.
+    """
+    release_workers()
+    yield
+    release_workers()
 
 
 def set_path(data: dict[str, Any], path: str, value: Any) -> None:

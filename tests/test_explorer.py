@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 
 from franchise_sim import ScenarioError, load_scenario
 from franchise_sim.analysis.comparison import compare
+from franchise_sim.engine import pool as pool_module
 from franchise_sim.engine import runner as monte_carlo
 from franchise_sim.engine.runner import simulate
 from franchise_sim.interfaces.explorer import (
@@ -545,7 +546,7 @@ def test_an_abandoned_run_cancels_the_batches_not_yet_started(
         assert not pool.shut_down  # the caller's pool stays open
     # Its own pool too: cancelled, then shut down rather than left to finish every batch.
     _RecordingPool.made.clear()
-    monkeypatch.setattr(monte_carlo, "ProcessPoolExecutor", _RecordingPool)
+    monkeypatch.setattr(pool_module, "ProcessPoolExecutor", _RecordingPool)
     with pytest.raises(_StopError):
         simulate(auto_repair, runs=40, workers=2, horizon_months=12, progress=_stop)
     (own,) = _RecordingPool.made

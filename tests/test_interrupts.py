@@ -25,9 +25,11 @@ import pytest
 from click.testing import CliRunner
 
 from franchise_sim.analysis.sweeps import sweep
+from franchise_sim.engine import pool
 from franchise_sim.engine import runner as monte_carlo
 from franchise_sim.engine.batch import BatchRecord, run_batch, scenario_columns
 from franchise_sim.engine.outcomes import outcome_table
+from franchise_sim.engine.pool import release_workers
 from franchise_sim.engine.runner import (
     NonFiniteResultError,
     available_cores,
@@ -228,9 +230,10 @@ class _CountingPool(ProcessPoolExecutor):
 def test_the_pool_has_no_more_processes_than_cores_or_batches(
     auto_repair: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(monte_carlo, "ProcessPoolExecutor", _CountingPool)
+    monkeypatch.setattr(pool, "ProcessPoolExecutor", _CountingPool)
     _CountingPool.sizes.clear()
     simulate(auto_repair, runs=12, workers=1000, horizon_months=3)
+    release_workers()  # the next run would take the kept pool if it fitted: count a new one
     simulate(auto_repair, runs=3, workers=min(available_cores(), 3) + 2, horizon_months=3)
     wide, narrow = _CountingPool.sizes
     assert 1 <= wide <= min(available_cores(), 12)

@@ -7,33 +7,29 @@ or the worker that runs it: the same seed gives identical results whatever the n
 workers. The model's relationships (`simulate`'s ``relationships``) travel to the workers with
 each batch.
 
-A caller that runs many simulations (the notebook explorer) may pass its own long-lived
-executor instead of paying for a new process pool each time. When a run is abandoned (the
+Without an executor of the caller's, a run of more than one process runs on the pool kept
+between runs (`engine.pool.kept_pool`): the next run does not pay for starting one. A caller
+may pass its own long-lived executor instead (a Dask client). When a run is abandoned (the
 progress callback raises, or the caller is interrupted), batches not yet started are cancelled
 rather than waited for.
 
-A pool this module makes for itself is its own to clean up: its workers ignore Ctrl-C (the
-caller is interrupted, not them), die with the process that started them, and are killed when a
-run is abandoned. The arguments of ``simulate`` obey the bounds of a scenario's ``run`` section,
-and a run whose books hold a non-finite number stops with ``NonFiniteResultError``.
+The workers of the runner's pool ignore Ctrl-C (the caller is interrupted, not them), die with
+the process that started them, and are killed when a run is abandoned. The arguments of
+``simulate`` obey the bounds of a scenario's ``run`` section, and a run whose books hold a
+non-finite number stops with ``NonFiniteResultError``.
 """
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
 import operator
 import os
 import reprlib
 import shutil
-import signal
-import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +51,7 @@ from franchise_sim.engine.monthly_aggregates import (
     batch_aggregates,
 )
 from franchise_sim.engine.outcomes import outcome_table
+from franchise_sim.engine.pool import kept_pool, sigint_blocked
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.model.plan import PlanOnPaper, needs_plan_on_paper
 from franchise_sim.model.relationships.relationship import Relationships
@@ -365,9 +362,9 @@ def batches_here(batches: int, processes: int) -> int:
     """How many of a run's batches the calling process runs itself, beside its own pool.
 
     A run of one round (a batch for each of its ``processes``, two or more) runs its first
-    batch here while a pool of one worker fewer runs the rest: the caller would otherwise only
-    wait, and this saves starting a worker, and sending one batch's books back. A longer run
-    keeps this process for taking in the batches as they come (0).
+    batch here while the pool runs the rest: the caller would otherwise only wait, and this
+    saves sending one batch's books back. A longer run keeps this process for taking in the
+    batches as they come (0).
     """
     return 1 if processes >= 2 and batches <= processes else 0
 
@@ -383,8 +380,8 @@ def pool_workers(runs: int, workers: int | None = None) -> int:
     """How many processes ``simulate`` runs ``runs`` replications on (1: in-process).
 
     No more than ``workers`` (all cores if not given), the cores of this machine and the
-    batches the run is split into. A run of one round counts the calling process among them
-    (`batches_here`): its pool has one worker fewer.
+    batches the run is split into; its pool has as many workers. A run of one round counts
+    the calling process among them (`batches_here`), and one of its pool's workers waits.
 
     Args:
         runs: Replications per arm.
@@ -396,117 +393,6 @@ def pool_workers(runs: int, workers: int | None = None) -> int:
         return 1
     capped = min(wanted, cores)
     return min(capped, len(_batches(runs, capped)))
-
-
-_PR_SET_PDEATHSIG = 1
-"""Linux prctl option: the signal a process gets when the thread that made it ends."""
-
-
-def _start_worker(parent: int | None, die_with_thread: bool = True) -> None:
-    """Set up a pool worker: deaf to Ctrl-C, and gone as soon as the process that made it is.
-
-    The parent blocks SIGINT while it starts workers, so a worker is deaf to Ctrl-C from its
-    first instruction: ignoring the signal before unblocking it discards one pressed meanwhile.
-    A terminal's Ctrl-C reaches every process of the group, and only the parent should act on
-    it (by abandoning the run and killing the workers).
-
-    Args:
-        parent: The pid of the process that made the pool when it is this worker's parent (the
-            fork and spawn start methods); None when a fork server stands between them, whose
-            own exit then ends the worker.
-        die_with_thread: Also have Linux kill it the moment the *thread* that started it
-            ends (``PR_SET_PDEATHSIG``); without it, the watch of the parent's pid ends it
-            within a second of the parent's death.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    if die_with_thread and sys.platform.startswith("linux"):
-        # Killed by the kernel the moment the parent dies, even in the middle of a pipe write.
-        with suppress(OSError, AttributeError):  # a libc without prctl: the watch below
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-    started_under = os.getppid()
-    if parent is not None and started_under != parent:
-        os._exit(1)  # the parent died before the guard was in place
-    watch = threading.Thread(
-        target=_exit_when_orphaned, args=(started_under,), name="parent-watch", daemon=True
-    )
-    watch.start()
-
-
-def _exit_when_orphaned(parent: int) -> None:
-    """Poll the parent pid every second and end this process once it has changed.
-
-    The portable guard beside Linux's death signal: an orphan is adopted by another process.
-    ``os._exit`` ends the worker even while its main thread is blocked writing to a pipe.
-    """
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(1)
-
-
-def _own_pool(workers: int) -> ProcessPoolExecutor:
-    """A process pool whose workers ignore Ctrl-C and end with this process."""
-    return worker_pool(workers)
-
-
-def worker_pool(workers: int, *, die_with_thread: bool = True) -> ProcessPoolExecutor:
-    """A process pool whose workers ignore Ctrl-C and end with the process that made them.
-
-    Each worker ignores SIGINT (the caller is interrupted, not it) and exits once its parent
-    has gone: at once on Linux, or within a second by watching the parent's pid.
-
-    Args:
-        workers: How many worker processes.
-        die_with_thread: Let Linux kill a worker the moment the *thread* that started it ends
-            (``PR_SET_PDEATHSIG`` acts on the thread, not the process). A pool starts its
-            workers from the thread that first submits to it; a pool kept beyond that thread
-            (the explorer's, fed from a background thread and shared between explorers) must
-            say False, and its workers then rely on the watch of the parent's pid.
-    """
-    context = multiprocessing.get_context()
-    parent = None if context.get_start_method() == "forkserver" else os.getpid()
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(parent, die_with_thread),
-    )
-
-
-@contextmanager
-def _sigint_blocked() -> Iterator[None]:
-    """Block SIGINT in this thread for the duration, so processes started meanwhile inherit it.
-
-    A Ctrl-C pressed meanwhile is not lost: it is delivered when the block ends (or, handled
-    by another thread's signal mask, at once).
-    """
-    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
-        yield
-        return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
-
-
-def _abandon(pool: Executor) -> None:
-    """Stop a pool of this module's own at once: kill its workers and cancel what is queued.
-
-    A worker may be in the middle of a batch or blocked writing one to the pipe; waiting for it
-    could take minutes, so it is killed, not asked.
-    """
-    processes: list[Any] = list((getattr(pool, "_processes", None) or {}).values())
-    manager: threading.Thread | None = getattr(pool, "_executor_manager_thread", None)
-    for process in processes:
-        process.kill()
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.join(timeout=5.0)
-    if manager is not None:  # it notices the dead workers and closes the pool's pipes
-        manager.join(timeout=5.0)  # before the interpreter's exit hook would write to them
 
 
 def _nonfinite_place(
@@ -707,60 +593,55 @@ def simulate(
     in_process = pool_given is None and (workers == 1 or len(batches) == 1)
     processes = 1 if in_process or pool_given else pool_workers(runs, workers)
     here = batches_here(len(batches), processes) if pool_given is None else 0
-    own = None if in_process or pool_given else _own_pool(processes - here)
-    pool = pool_given or own
-    files = (
-        _BooksFiles(batches[here:])
-        if isinstance(pool, ProcessPoolExecutor) and not summary_only
-        else None
+    own_pool: AbstractContextManager[ProcessPoolExecutor | None] = (
+        nullcontext(None) if in_process or pool_given else kept_pool(processes, relationships)
     )
-    try:
-        if own is not None:  # its workers start while the plan on paper is worked out
-            _start_workers(own, processes - here)
-        planned = (  # what owners who review against the plan on paper expect
-            plans_on_paper(scenario, seed, horizon, relationships)
-            if needs_plan_on_paper(scenario) and not deterministic
+    with own_pool as own:  # a new pool's workers start while the plan on paper is worked out
+        pool = pool_given or own
+        files = (
+            _BooksFiles(batches[here:])
+            if isinstance(pool, ProcessPoolExecutor) and not summary_only
             else None
         )
-        run = _Run(scenario, seed, horizon, deterministic, planned, relationships)
-        if summary_only:
-            reduced = _SummaryReduction(batches, len(arms), horizon, len(SHOCK_NAMES), progress)
-            _run_batches(
-                _summarise_batch,
-                run,
-                batches,
-                reduced.take,
-                pool=pool,
-                own=own,
-                in_order=False,
-                here=here,
+        try:
+            planned = (  # what owners who review against the plan on paper expect
+                plans_on_paper(scenario, seed, horizon, relationships)
+                if needs_plan_on_paper(scenario) and not deterministic
+                else None
             )
-            table, reasons, shocks = reduced.outcomes, reduced.reasons(), reduced.shock_counts
-            monthly, aggregates, pids = None, reduced.aggregates, reduced.pids
-        else:
-            kept = _FullReduction(batches, (len(arms), horizon, len(columns)), files, progress)
-            _run_batches(
-                _keep_batch,
-                run,
-                batches,
-                kept.take,
-                pool=pool,
-                own=own,
-                in_order=True,
-                extra=(files,),
-                here=here,
-            )
-            table, reasons, shocks = kept.outcomes, kept.reasons(), kept.shock_counts
-            monthly, aggregates, pids = kept.books, None, kept.pids
-    except BaseException:
-        if own is not None:
-            _abandon(own)
-        raise
-    finally:
-        if files is not None:
-            files.remove()
-    if own is not None:
-        own.shutdown(wait=True)
+            run = _Run(scenario, seed, horizon, deterministic, planned, relationships)
+            if summary_only:
+                reduced = _SummaryReduction(batches, len(arms), horizon, len(SHOCK_NAMES), progress)
+                _run_batches(
+                    _summarise_batch,
+                    run,
+                    batches,
+                    reduced.take,
+                    pool=pool,
+                    own=own,
+                    in_order=False,
+                    here=here,
+                )
+                table, reasons, shocks = reduced.outcomes, reduced.reasons(), reduced.shock_counts
+                monthly, aggregates, pids = None, reduced.aggregates, reduced.pids
+            else:
+                kept = _FullReduction(batches, (len(arms), horizon, len(columns)), files, progress)
+                _run_batches(
+                    _keep_batch,
+                    run,
+                    batches,
+                    kept.take,
+                    pool=pool,
+                    own=own,
+                    in_order=True,
+                    extra=(files,),
+                    here=here,
+                )
+                table, reasons, shocks = kept.outcomes, kept.reasons(), kept.shock_counts
+                monthly, aggregates, pids = kept.books, None, kept.pids
+        finally:
+            if files is not None:
+                files.remove()
     _check_finite_outcomes(table, arms)
     return SimulationResults(
         scenario=scenario,
@@ -778,13 +659,6 @@ def simulate(
         worker_pids=tuple(sorted(pids)),
         monthly_aggregates=aggregates,
     )
-
-
-def _start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
-    """Have a new pool start its worker processes now, with SIGINT blocked as they need."""
-    with _sigint_blocked():
-        for _ in range(workers):
-            pool.submit(os.getpid)
 
 
 def _run_batches(
@@ -811,7 +685,7 @@ def _run_batches(
     futures: dict[Future[Any], range] = {}
     try:
         if pool is not None:
-            with _sigint_blocked() if own is not None else nullcontext():
+            with sigint_blocked() if own is not None else nullcontext():
                 for batch in batches[here:]:
                     futures[pool.submit(work, run, batch, *extra)] = batch
         for batch in batches if pool is None else batches[:here]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ProcessPoolExecutor
 
-from franchise_sim.engine.runner import worker_pool
+from franchise_sim.engine.pool import worker_pool
 
 # --- the process pool, shared by open explorers with the same worker count --------------------
 
