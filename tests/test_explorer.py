@@ -23,7 +23,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from franchise_sim import ScenarioError, load_scenario
-from franchise_sim.analysis.comparison import compare
+from franchise_sim.analysis.comparison import BaselineError, compare
 from franchise_sim.engine import pool as pool_module
 from franchise_sim.engine import runner as monte_carlo
 from franchise_sim.engine.runner import simulate
@@ -86,7 +86,8 @@ def test_controls_cover_every_arm_and_the_market_around_current_values(path: Pat
     scenario = load_scenario(path)
     controls = controls_for(scenario)
     assert controls[0].path == "market.households"
-    assert {c.path for c in controls} == _expected_paths(scenario)
+    relationships = {c.path for c in controls if _section(c.path) in RELATIONSHIP_SECTIONS}
+    assert {c.path for c in controls} - relationships == _expected_paths(scenario)
     assert len({c.path for c in controls}) == len(controls)
     labels = {arm.name: arm.label for arm in scenario.resolved_arms()}
     for c in controls:
@@ -103,6 +104,110 @@ def test_controls_cover_every_arm_and_the_market_around_current_values(path: Pat
         assert c.label.startswith(f"{c.group}: ")
         assert c.name[0].isupper()
         assert "_" not in c.label
+
+
+def _section(path: str) -> str | None:
+    """The section of an arm a control's path lies in (None for the market's)."""
+    parts = path.split(".")
+    return parts[2] if parts[0] == "arms" and len(parts) > 3 else None
+
+
+RELATIONSHIP_SECTIONS = (
+    "partnership",
+    "project_group",
+    "outsourcing",
+    "trade_association",
+    "marketing_alliance",
+)
+
+
+def test_an_arm_has_sliders_for_the_relationships_it_holds() -> None:
+    strategies = load_scenario("auto_repair_strategies")
+    held = {c.path: c for c in controls_for(strategies) if ".partners." in c.path}
+    assert set(held) == {
+        "arms.partners.financing.owner_equity_usd",
+        "arms.partners.financing.loan_rate_per_year",
+        "arms.partners.partnership.referral_share",
+        "arms.partners.partnership.partnership_costs_usd_per_month",
+        "arms.partners.trade_association.dues_usd_per_year",
+        "arms.partners.trade_association.participation_share",
+        "arms.partners.marketing_alliance.cost_share",
+        "arms.partners.marketing_alliance.mail_pieces_per_month",
+    }
+    share = held["arms.partners.marketing_alliance.cost_share"]
+    assert (share.low, share.value, share.high, share.kind) == (0.0, 0.5, 1.0, "percent")
+    assert share.label == "Independent with partners: alliance cost share"
+    dues = held["arms.partners.trade_association.dues_usd_per_year"]
+    assert (dues.uncertain, dues.value, dues.name) == (True, 345.0, "Association dues (mean)")
+    # The independent and the franchise hold none: no relationship slider of theirs.
+    others = {c.path for c in controls_for(strategies)} - set(held)
+    assert not {p for p in others if _section(p) in RELATIONSHIP_SECTIONS}
+    # Only the part of a section an arm holds: the provider's fee or the in-house staff.
+    home = {c.path for c in controls_for(load_scenario("home_services"))}
+    line, staff = "arms.answering_line.outsourcing", "arms.in_house_line.outsourcing"
+    assert {p for p in home if _section(p) == "outsourcing"} == {
+        f"{line}.missed_call_share",
+        f"{line}.provider.monthly_fee_usd",
+        f"{staff}.missed_call_share",
+        f"{staff}.in_house.staff_usd_per_month",
+    }
+
+
+def test_a_relationship_slider_changes_that_arm_only() -> None:
+    ex = explore("auto_repair_strategies", **SMALL)
+    try:
+        path = "arms.partners.marketing_alliance.cost_share"
+        before = ex.results
+        ex.sliders[path].value = 1.0
+        assert ex.wait(WAIT)
+        assert ex.updates == 1
+        assert value_at(ex.scenario, path) == 1.0
+        after = ex.results
+        partners, independent = after.arm_index("partners"), after.arm_index("independent")
+        cost = after.monthly_columns.index("alliance_marketing")
+        alive = before.trajectories[partners, :, 0, after.monthly_columns.index("alive")] > 0.5
+        # Paying the whole campaign: its mail pieces at their cost and its events, every run;
+        # at half, a member paid less in every run (its share of what the partners ran).
+        alliance = ex.base.arm("partners").marketing_alliance
+        assert alliance is not None
+        full = alliance.mail_pieces_per_month * alliance.cost_per_piece_usd
+        full += alliance.events_usd_per_month
+        assert (after.trajectories[partners, alive, 0, cost] == full).all()
+        first = before.trajectories[partners, alive, 0, cost]
+        assert (first < full).all()
+        np.testing.assert_array_equal(
+            after.trajectories[independent], before.trajectories[independent]
+        )
+    finally:
+        ex.close()
+
+
+def test_the_baseline_menu_compares_the_same_results_anew(explorer: Explorer) -> None:
+    assert explorer.baseline == "independent"
+    assert explorer.baseline_menu.value == "independent"
+    options = [value for _label, value in explorer.baseline_menu.options]
+    assert options == ["independent", "franchise"]
+    results, (before,) = explorer.results, explorer.comparison.contrasts
+    explorer.baseline_menu.value = "franchise"
+    assert explorer.wait(WAIT)
+    assert (explorer.requests, explorer.updates, explorer.runs_started) == (1, 1, 0)
+    assert explorer.results is results  # not run again
+    assert explorer.baseline == explorer.comparison.baseline == "franchise"
+    (after,) = explorer.comparison.contrasts
+    assert (before.arm, after.arm) == ("franchise", "independent")
+    assert after.npv.estimate == -before.npv.estimate  # the same pairs, the other way round
+    label = results.labels["franchise"].lower()
+    assert f"NPV minus {label}: paired mean" in explorer._headline_widget.value
+    # A slider change after it runs anew and keeps the baseline chosen.
+    explorer.sliders[ROYALTY].value = 0.1
+    assert explorer.wait(WAIT)
+    assert explorer.runs_started == 1
+    assert explorer.comparison.baseline == "franchise"
+
+
+def test_explore_refuses_a_baseline_that_is_not_an_arm(auto_repair: Scenario) -> None:
+    with pytest.raises(BaselineError, match="nope"):
+        explore(auto_repair, baseline="nope", **SMALL)
 
 
 def test_ranges_follow_the_scenario(auto_repair: Scenario) -> None:

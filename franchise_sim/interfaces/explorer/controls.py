@@ -15,7 +15,7 @@ from typing import Any, Literal
 from franchise_sim.scenario.changes import value_at, with_changes
 from franchise_sim.scenario.distributions import DistributionModel, mean_of, support_of, with_mean
 from franchise_sim.scenario.errors import ScenarioError
-from franchise_sim.scenario.schema import Scenario
+from franchise_sim.scenario.schema import Arm, Scenario
 
 Kind = Literal["percent", "usd", "count", "per_month"]
 """How a control's value reads: a share as a percent, dollars, a count, a monthly chance."""
@@ -161,6 +161,92 @@ ARM_CONTROLS: tuple[_ArmControl, ...] = (
 )
 """The sliders of every arm: how it is financed."""
 
+RELATIONSHIP_CONTROLS: tuple[_ArmControl, ...] = (
+    _ArmControl(
+        "partnership.referral_share",
+        "Referral share",
+        "percent",
+        lambda v: (0.0, max(3.0 * v, 0.05)),
+        "Share of the partner's customers it refers to the business each month.",
+        step=0.001,
+    ),
+    _ArmControl(
+        "partnership.partnership_costs_usd_per_month",
+        "Partnership costs",
+        "usd",
+        lambda v: (0.0, max(2.0 * v, 500.0)),
+        "What keeping the partnership up costs the business each month.",
+    ),
+    _ArmControl(
+        "project_group.cost_usd_per_month",
+        "Project costs",
+        "usd",
+        lambda v: (0.0, max(2.0 * v, 500.0)),
+        "The business's share of the project's costs each month it runs.",
+    ),
+    _ArmControl(
+        "project_group.sales_usd_per_month",
+        "Project sales",
+        "usd",
+        lambda v: (0.0, max(2.0 * v, 2_000.0)),
+        "Sales a successful project brings each month.",
+    ),
+    _ArmControl(
+        "outsourcing.missed_call_share",
+        "Missed calls",
+        "percent",
+        lambda v: (0.0, 1.0),
+        "Share of calls the owner would miss without the line (after hours, on a job).",
+        step=0.01,
+    ),
+    _ArmControl(
+        "outsourcing.provider.monthly_fee_usd",
+        "Answering fee",
+        "usd",
+        lambda v: (0.0, max(2.0 * v, 1_000.0)),
+        "The answering service's monthly fee for its included minutes.",
+    ),
+    _ArmControl(
+        "outsourcing.in_house.staff_usd_per_month",
+        "In-house line staff",
+        "usd",
+        lambda v: (0.0, max(2.0 * v, 2_000.0)),
+        "What staffing the line in-house costs each month.",
+    ),
+    _ArmControl(
+        "trade_association.dues_usd_per_year",
+        "Association dues",
+        "usd",
+        lambda v: (0.0, max(2.0 * v, 1_000.0)),
+        "The association's dues a year.",
+    ),
+    _ArmControl(
+        "trade_association.participation_share",
+        "Participation",
+        "percent",
+        lambda v: (0.0, 1.0),
+        "How much of what the association offers the owner takes part in.",
+        step=0.01,
+    ),
+    _ArmControl(
+        "marketing_alliance.cost_share",
+        "Alliance cost share",
+        "percent",
+        lambda v: (0.0, 1.0),
+        "The business's share of the joint campaigns' cost.",
+        step=0.01,
+    ),
+    _ArmControl(
+        "marketing_alliance.mail_pieces_per_month",
+        "Mail pieces",
+        "count",
+        lambda v: (0.0, max(2.0 * v, 2_000.0)),
+        "Pieces of joint direct mail sent each month.",
+    ),
+)
+"""The sliders of an arm's relationships besides a franchise: a key term or two of each form
+it holds (those of a section or part the arm does not hold are left out)."""
+
 
 def controls_for(scenario: Scenario) -> tuple[Control, ...]:
     """The sliders of a scenario: the market, then every arm (``independent`` first).
@@ -176,8 +262,9 @@ def controls_for(scenario: Scenario) -> tuple[Control, ...]:
 
     Returns:
         The market's control, then for each franchise arm its royalty, ad fund, initial fee,
-        brand head start and customization limit, and for every arm its starting capital and
-        loan rate.
+        brand head start and customization limit, for every arm its starting capital and
+        loan rate, then the key terms of each relationship it holds
+        (`RELATIONSHIP_CONTROLS`).
     """
     controls = [
         _control(
@@ -194,7 +281,8 @@ def controls_for(scenario: Scenario) -> tuple[Control, ...]:
     for arm in scenario.resolved_arms():
         investment = arm.total_investment_usd()
         specs = (FRANCHISE_CONTROLS if arm.is_franchise else ()) + ARM_CONTROLS
-        for spec in specs:
+        held = tuple(s for s in RELATIONSHIP_CONTROLS if _holds(arm, s.field))
+        for spec in specs + held:
             span = spec.span if spec.span is not None else partial(_up_to_investment, investment)
             helped = spec.help.format(investment=investment)
             controls.append(
@@ -210,6 +298,16 @@ def controls_for(scenario: Scenario) -> tuple[Control, ...]:
                 )
             )
     return tuple(controls)
+
+
+def _holds(arm: Arm, field: str) -> bool:
+    """Whether the arm holds the section (and part) ``field`` lies in: none of them is None."""
+    node: object = arm
+    for part in field.split(".")[:-1]:
+        node = getattr(node, part, None)
+        if node is None:
+            return False
+    return True
 
 
 def _up_to_investment(investment: float, value: float) -> tuple[float, float]:

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from matplotlib.figure import Figure
 
 from franchise_sim.analysis.comparison import (
-    BASELINE,
     Comparison,
     compare,
     number_text,
@@ -141,8 +140,8 @@ def headline(
 
     Returns:
         HTML: share open after one year and at the horizon per arm, the owner's median NPV,
-        each franchise arm's paired NPV difference with the independent (mean and 95% CI)
-        and the share of runs where its NPV is higher; then the runs, horizon and seed.
+        each other arm's paired NPV difference with the comparison's baseline (mean and 95%
+        CI) and the share of runs where its NPV is higher; then the runs, horizon and seed.
     """
     comparison = comparison or compare(results)
     colours = figures.arm_colours(results.arms)
@@ -167,7 +166,7 @@ def headline(
     row(f"Owner's NPV at {rate}, USD: median", [number_text(a.npv.median) for a in comparison.arms])
     blank = "&ndash;"
     row(
-        f"NPV minus {results.labels[BASELINE].lower()}: paired mean (95% CI)",
+        f"NPV minus {results.labels[comparison.baseline].lower()}: paired mean (95% CI)",
         [
             blank
             if a.arm not in contrasts

@@ -21,6 +21,7 @@ from typing import Any
 
 from franchise_sim.analysis.comparison import (
     Comparison,
+    choose_baseline,
     compare,
 )
 from franchise_sim.engine.results import SimulationResults
@@ -64,6 +65,8 @@ class Explorer:
 
     Made by ``explore``; shows itself when it is the last expression of a Jupyter cell (or via
     ``display(explorer)``). It stays live until ``close()`` or the end of the Python session.
+    Beside the sliders, a menu chooses the arm the others are compared with: choosing another
+    recomputes the comparison of the results on screen (no new run).
 
     Attributes:
         base: The scenario explored; the sliders start at its values.
@@ -74,11 +77,13 @@ class Explorer:
         horizon_months: Months simulated (None: the scenario's).
         debounce_seconds: Pause after the last change before a run starts.
         sliders: The slider widgets by field path.
+        baseline_menu: The menu of the arm the others are compared with.
         image: The picture's widget.
         widget: The root widget (controls, status, headline, picture).
         scenario: The scenario the picture shows.
         results: The results the picture shows.
-        comparison: Their headline comparison.
+        comparison: Their headline comparison, against ``baseline``.
+        baseline: The arm the others are compared with.
         requests: Slider changes received.
         updates: Pictures drawn after a change (the first picture is not counted).
         runs_started: Runs started after a change.
@@ -96,6 +101,7 @@ class Explorer:
         debounce_seconds: float = DEBOUNCE_SECONDS,
         controls: Iterable[Control] | None = None,
         progress: Callable[[int], None] | None = None,
+        baseline: str | None = None,
     ) -> None:
         """Build the widgets, draw the first picture and start the background thread.
 
@@ -110,16 +116,20 @@ class Explorer:
             controls: The sliders; ``controls_for(scenario)`` if not given.
             progress: Optional callback, from the background thread, after each finished batch
                 of a run with the replications done so far.
+            baseline: The arm the others are compared with first; ``independent`` (or the
+                first arm) if not given.
 
         Raises:
             ImportError: ipywidgets is not installed.
             ValueError: ``runs``, ``workers`` or ``debounce_seconds`` out of range.
+            BaselineError: ``baseline`` is not an arm of the scenario.
         """
         widgets = _ipywidgets()
         workers = (os.cpu_count() or 1) if workers is None else workers
         if runs < 1 or workers < 1 or debounce_seconds < 0:
             raise ValueError("runs and workers must be >= 1 and debounce_seconds >= 0")
         self.base = scenario
+        self.baseline = choose_baseline(scenario.arm_names, baseline)
         self.controls = tuple(controls_for(scenario) if controls is None else controls)
         self.runs = runs
         self.seed = scenario.run.seed if seed is None else seed
@@ -130,6 +140,8 @@ class Explorer:
         self._wake = threading.Condition(threading.RLock())
         self._stop = threading.Event()
         self._values = {c.path: c.value for c in self.controls}
+        self._asked_baseline = self.baseline
+        self._shown_values = dict(self._values)  # the values the results on screen ran with
         self._changed_at = 0.0
         self._handled = 0
         self._busy = False
@@ -140,6 +152,14 @@ class Explorer:
         self._status = ""
 
         self.sliders = {c.path: _slider(widgets, c) for c in self.controls}
+        labels = {arm.name: arm.label for arm in scenario.resolved_arms()}
+        self.baseline_menu = widgets.Dropdown(
+            options=[(labels[arm], arm) for arm in scenario.arm_names],
+            value=self.baseline,
+            description="Compare with",
+            style={"description_width": "7em"},
+            layout=widgets.Layout(width="27em"),
+        )
         self._status_widget = widgets.HTML()
         self._headline_widget = widgets.HTML()
         self.image = widgets.Image(format="png", layout=widgets.Layout(width="100%"))
@@ -149,6 +169,7 @@ class Explorer:
                     [_group(widgets, g, self.controls, self.sliders) for g in _groups(self)],
                     layout=widgets.Layout(flex_flow="row wrap"),
                 ),
+                self.baseline_menu,
                 self._status_widget,
                 self._headline_widget,
                 self.image,
@@ -158,7 +179,7 @@ class Explorer:
         self._picture = Picture()
         self._lease = PoolLease(workers)
         try:
-            self._show(self._compute(scenario, lambda: False))
+            self._show(self._compute(scenario, self.baseline, lambda: False))
         except BaseException:
             self._lease.release()
             raise
@@ -170,6 +191,7 @@ class Explorer:
         self._thread.start()
         for path, slider in self.sliders.items():
             slider.observe(partial(self._on_change, path), names="value")
+        self.baseline_menu.observe(self._on_baseline, names="value")
 
     # -- what a notebook and a script see --
 
@@ -231,6 +253,7 @@ class Explorer:
         self._closer()
         for slider in self.sliders.values():
             slider.disabled = True
+        self.baseline_menu.disabled = True
         self._set_status(f"Closed. {self._status}" if self._status else "Closed.")
 
     # -- the background thread --
@@ -241,6 +264,16 @@ class Explorer:
             if self._stop.is_set():
                 return
             self._values[path] = float(change["new"])
+            self.requests += 1
+            self._changed_at = time.monotonic()
+            self._wake.notify_all()
+
+    def _on_baseline(self, change: Mapping[str, Any]) -> None:
+        """Another arm to compare with: record it and wake the thread, as a slider does."""
+        with self._wake:
+            if self._stop.is_set():
+                return
+            self._asked_baseline = str(change["new"])
             self.requests += 1
             self._changed_at = time.monotonic()
             self._wake.notify_all()
@@ -260,9 +293,10 @@ class Explorer:
                     return
                 generation = self.requests
                 values = dict(self._values)
+                baseline = self._asked_baseline
                 self._busy = True
             try:
-                self._update(generation, values)
+                self._update(generation, values, baseline)
             except BaseException as exc:  # the thread must outlive any one update
                 self._set_status(f"Not redrawn: {type(exc).__name__}: {exc}", error=True)
             finally:
@@ -271,12 +305,23 @@ class Explorer:
                     self._handled = generation
                     self._wake.notify_all()
 
-    def _update(self, generation: int, values: Mapping[str, float]) -> None:
-        """Simulate and draw one request, unless a newer one makes it stale first."""
+    def _update(self, generation: int, values: Mapping[str, float], baseline: str) -> None:
+        """Simulate and draw one request, unless a newer one makes it stale first.
+
+        A request whose values are those of the results on screen (only the baseline changed)
+        compares them anew without running them again.
+        """
 
         def stale() -> bool:
             return self._stop.is_set() or self.requests != generation
 
+        if dict(values) == self._shown_values:
+            shown = self._compared(baseline)
+            with self._wake:
+                if not stale():
+                    self._show(shown)
+                    self.updates += 1
+            return
         try:
             scenario = scenario_for(self.base, values)
         except ScenarioError as exc:
@@ -287,7 +332,7 @@ class Explorer:
             self.runs_started += 1
         self._set_status("running…")
         try:
-            shown = self._compute(scenario, stale)
+            shown = self._compute(scenario, baseline, stale)
         except _SupersededError:
             with self._wake:
                 self.runs_cancelled += 1
@@ -308,9 +353,18 @@ class Explorer:
                 self.runs_cancelled += 1
                 return
             self._show(shown)
+            self._shown_values = dict(values)
             self.updates += 1
 
-    def _compute(self, scenario: Scenario, stale: Callable[[], bool]) -> _Shown:
+    def _compared(self, baseline: str) -> _Shown:
+        """The results on screen compared against ``baseline``, their picture as it is."""
+        started = time.perf_counter()
+        comparison = compare(self.results, baseline)
+        seconds = time.perf_counter() - started
+        text = headline(self.results, comparison, seconds)
+        return _Shown(self.scenario, self.results, comparison, self._png, text, seconds)
+
+    def _compute(self, scenario: Scenario, baseline: str, stale: Callable[[], bool]) -> _Shown:
         """Simulate, draw and summarise; raise ``_SupersededError`` as soon as ``stale()`` holds."""
         started = time.perf_counter()
         done = 0
@@ -336,7 +390,7 @@ class Explorer:
         if stale():
             raise _SupersededError
         image = self._picture.draw(results)
-        comparison = compare(results)
+        comparison = compare(results, baseline)
         seconds = time.perf_counter() - started
         return _Shown(
             scenario, results, comparison, image, headline(results, comparison, seconds), seconds
@@ -347,6 +401,7 @@ class Explorer:
         self.scenario = shown.scenario
         self.results = shown.results
         self.comparison = shown.comparison
+        self.baseline = shown.comparison.baseline
         self._png = shown.png
         self.image.value = shown.png
         self._headline_widget.value = shown.headline
@@ -370,6 +425,7 @@ def explore(
     debounce_seconds: float = DEBOUNCE_SECONDS,
     controls: Iterable[Control] | None = None,
     progress: Callable[[int], None] | None = None,
+    baseline: str | None = None,
 ) -> Explorer:
     """Explore a scenario in Jupyter: sliders for its key assumptions, redrawn as they move.
 
@@ -386,6 +442,8 @@ def explore(
         controls: The sliders; ``controls_for(scenario)`` if not given.
         progress: Optional callback, from the background thread, after each finished batch of
             a run with the replications done so far.
+        baseline: The arm the others are compared with first (a menu changes it);
+            ``independent`` (or the first arm) if not given.
 
     Returns:
         The explorer; the last expression of a cell shows it. ``close()`` it when done.
@@ -393,6 +451,7 @@ def explore(
     Raises:
         ImportError: ipywidgets is not installed.
         ScenarioError: A file or name given is not a valid scenario.
+        BaselineError: ``baseline`` is not an arm of the scenario.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(os.fspath(scenario))
@@ -405,6 +464,7 @@ def explore(
         debounce_seconds=debounce_seconds,
         controls=controls,
         progress=progress,
+        baseline=baseline,
     )
 
 
