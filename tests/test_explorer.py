@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -168,10 +169,10 @@ def test_a_relationship_slider_changes_that_arm_only() -> None:
         alive = before.trajectories[partners, :, 0, after.monthly_columns.index("alive")] > 0.5
         # Paying the whole campaign: its mail pieces at their cost and its events, every run;
         # at half, a member paid less in every run (its share of what the partners ran).
-        alliance = ex.base.arm("partners").marketing_alliance
-        assert alliance is not None
-        full = alliance.mail_pieces_per_month * alliance.cost_per_piece_usd
-        full += alliance.events_usd_per_month
+        term = partial(value_at, ex.base)
+        alliance = "arms.partners.marketing_alliance"
+        full = term(f"{alliance}.mail_pieces_per_month") * term(f"{alliance}.cost_per_piece_usd")
+        full += term(f"{alliance}.events_usd_per_month")
         assert (after.trajectories[partners, alive, 0, cost] == full).all()
         first = before.trajectories[partners, alive, 0, cost]
         assert (first < full).all()

@@ -357,12 +357,10 @@ class Explorer:
             self.updates += 1
 
     def _compared(self, baseline: str) -> _Shown:
-        """The results on screen compared against ``baseline``, their picture as it is."""
-        started = time.perf_counter()
+        """The results on screen compared against ``baseline``: their picture and run time."""
         comparison = compare(self.results, baseline)
-        seconds = time.perf_counter() - started
-        text = headline(self.results, comparison, seconds)
-        return _Shown(self.scenario, self.results, comparison, self._png, text, seconds)
+        text = headline(self.results, comparison, self._seconds)
+        return _Shown(self.scenario, self.results, comparison, self._png, text, self._seconds)
 
     def _compute(self, scenario: Scenario, baseline: str, stale: Callable[[], bool]) -> _Shown:
         """Simulate, draw and summarise; raise ``_SupersededError`` as soon as ``stale()`` holds."""
@@ -403,6 +401,7 @@ class Explorer:
         self.comparison = shown.comparison
         self.baseline = shown.comparison.baseline
         self._png = shown.png
+        self._seconds = shown.seconds
         self.image.value = shown.png
         self._headline_widget.value = shown.headline
         self._set_status(f"{shown.results.runs:,} paired runs in {shown.seconds:.1f} s")
