@@ -141,7 +141,8 @@ def fan_note(results: SimulationResults, *, brief: bool = False) -> str:
         return "median; 50% and 90% bands"
     if results.summary_only:
         within = f"to within {RELATIVE_ACCURACY:.1%}"  # the histograms' accuracy
-        return f"line: median; shading: middle 50% and 90% of runs ({within})"
+        # on a line of its own: beside the rest, wider than a dashboard's panel
+        return f"line: median; shading: middle 50% and 90% of runs\n({within})"
     return "line: median; shading: middle 50% and 90% of runs"
 
 
