@@ -6,11 +6,14 @@ oracle); these check the shortcuts themselves on inputs where the order of a sum
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
+from franchise_sim.model import streams
 from franchise_sim.model.business import sum_rows
-from franchise_sim.model.streams import exact_pow
+from franchise_sim.model.streams import exact_exp, exact_pow
 
 
 def _loop_sum(rows: np.ndarray) -> np.ndarray:
@@ -67,3 +70,45 @@ def test_exact_powers_are_pythons_element_by_element(
     powers = exact_pow(base, exponent)
     assert powers.shape == b.shape
     assert powers.ravel().tobytes() == each.tobytes()
+
+
+EXPONENTS = [
+    np.linspace(-50.0, 0.0, 20001),  # churn, first masses of counts
+    np.linspace(-1.0, 1.0, 20001),
+    np.linspace(-708.0, 708.0, 20001),
+    np.array([0.0, -0.0, 708.0, -708.0, 708.5, -708.5, -745.2, -800.0, np.inf, -np.inf, np.nan]),
+    np.geomspace(1e-300, 1e-3, 999).reshape(27, 37),
+    np.array(0.25),
+    np.zeros((3, 0)),
+]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("x", EXPONENTS)
+def test_exact_exponentials_are_maths_element_by_element(
+    x: np.ndarray, fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`exact_exp` is ``math.exp`` to the bit, by the complex exponential or one by one."""
+    monkeypatch.setattr(streams, "_CEXP_IS_MATHS", fast and streams._CEXP_IS_MATHS)
+    each = np.array([math.exp(v) for v in x.ravel().tolist()]).reshape(x.shape)
+    exps = exact_exp(x)
+    assert isinstance(exps, np.ndarray)
+    assert exps.shape == x.shape
+    assert exps.tobytes() == each.tobytes()
+
+
+def test_exact_exponentials_overflow_as_maths_does() -> None:
+    with pytest.raises(OverflowError):
+        exact_exp(np.array([1.0, 710.0]))
+
+
+def test_the_complex_exponentials_check_tells_another_exponential_apart() -> None:
+    """The check refuses an exponential one digit off ``math.exp``'s at a single argument."""
+    assert streams._complex_exp_is_maths() == streams._CEXP_IS_MATHS
+
+    def one_off(z: np.ndarray) -> np.ndarray:
+        exps: np.ndarray = np.exp(z)
+        exps[exps.size // 3] = np.nextafter(exps[exps.size // 3].real, np.inf)
+        return exps
+
+    assert not streams._complex_exp_is_maths(one_off)

@@ -24,6 +24,7 @@ function. This is the one place the batch engine relies on that.
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -509,18 +510,65 @@ def _binomial_search(
 
 def exact_log1p(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """``math.log1p`` element by element (``numpy.log1p`` may differ in the last digit)."""
-    import math
-
     flat = np.asarray(x, dtype=float)
     return np.fromiter(map(math.log1p, flat.ravel().tolist()), float, flat.size).reshape(flat.shape)
 
 
 def exact_exp(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``math.exp`` element by element: the model's own numbers, where ``numpy.exp`` may differ."""
-    import math
+    """``math.exp`` element by element: the model's own numbers, where ``numpy.exp`` may differ.
 
+    numpy's complex exponential is the C library's ``cexp``, whose real part at an imaginary
+    part of zero is the C library's ``exp`` itself, the one ``math.exp`` calls, times one: the
+    same numbers without a Python call per element (`_complex_exp_is_maths`). Arguments
+    beyond `_CEXP_EXACT_WITHIN` (where ``cexp`` scales, or ``math.exp`` overflows and raises)
+    and not numbers go through ``math.exp`` itself.
+    """
     flat = np.asarray(x, dtype=float)
-    return np.fromiter(map(math.exp, flat.ravel().tolist()), float, flat.size).reshape(flat.shape)
+    if not _CEXP_IS_MATHS:
+        return _exp_each(flat)
+    near = np.abs(flat) <= _CEXP_EXACT_WITHIN
+    if near.all():
+        return np.array(np.exp(flat.astype(np.complex128)).real)
+    out: NDArray[np.float64] = np.exp(np.where(near, flat, 0.0).astype(np.complex128)).real.copy()
+    far = ~near
+    out[far] = _exp_each(flat[far])
+    return out
+
+
+_CEXP_EXACT_WITHIN = 708.0
+"""Largest argument, either side of zero, `exact_exp` takes the complex exponential of."""
+
+
+def _exp_each(flat: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``math.exp`` of every element, one Python call each."""
+    values = map(math.exp, flat.ravel().tolist())
+    return np.fromiter(values, float, flat.size).reshape(flat.shape)
+
+
+def _complex_exp_is_maths(
+    complex_exp: Callable[[NDArray[np.complex128]], NDArray[np.complex128]] = np.exp,
+) -> bool:
+    """Whether numpy's complex exponential gives ``math.exp``'s numbers here, bit for bit.
+
+    Checked once, on arguments across `exact_exp`'s range where numpy's own real ``exp``
+    differs from ``math.exp`` in the last digit for a few percent of them; a numpy or C library
+    that computes it otherwise leaves `exact_exp` on ``math.exp`` element by element.
+    """
+    probe = np.concatenate(
+        (
+            np.linspace(-_CEXP_EXACT_WITHIN, _CEXP_EXACT_WITHIN, 4001),
+            np.linspace(-2.0, 2.0, 4001),
+            np.geomspace(1e-12, 1.0, 1001),
+            -np.geomspace(1e-12, 1.0, 1001),
+            [0.0, -0.0],
+        )
+    )
+    with np.errstate(all="ignore"):
+        exps = complex_exp(probe.astype(np.complex128)).real
+    return bool(exps.tobytes() == _exp_each(probe).tobytes())
+
+
+_CEXP_IS_MATHS = _complex_exp_is_maths()
 
 
 def exact_pow(
