@@ -355,13 +355,13 @@ def _sum_from_zero(
 ) -> tuple[NDArray[np.float64], Index, NDArray[np.float64], NDArray[np.float64]]:
     """Sum the mass from zero in blocks, as the scalar loop takes its steps.
 
-    The loop multiplies the mass by each step's factor (``factors(rows, counts)``: array (row,
-    step) of the factors that take those rows to each of ``counts``), stops if adding it leaves
-    the distribution function unchanged (``u`` numerically at 1), adds it, and stops once that
-    reaches ``u`` or the count reaches ``last``. Running products and sums (``multiply`` and
-    ``add.accumulate``) take the same steps in the same order, so the sums are the loop's to the
-    bit. Returns the counts, the rows still going after the blocks, and their mass and
-    distribution function there (all of them at the count of the blocks' end).
+    The loop multiplies the mass by each step's factor (``factors(rows, counts)``: array (step,
+    row) of the factors that take those rows to each of ``counts``, a column), stops if adding
+    it leaves the distribution function unchanged (``u`` numerically at 1), adds it, and stops
+    once that reaches ``u`` or the count reaches ``last``. Running products and sums, a step at
+    a time over every row of the block, take the same steps in the same order, so the sums are
+    the loop's to the bit. Returns the counts, the rows still going after the blocks, and their
+    mass and distribution function there (all of them at the count of the blocks' end).
     """
     k = np.zeros(u.size)
     cdf = mass.copy()
@@ -370,35 +370,34 @@ def _sum_from_zero(
     for width in _BLOCKS:
         if not go.size:
             break
-        steps = np.arange(done + 1, done + width + 1, dtype=float)
+        steps = np.arange(done + 1, done + width + 1, dtype=float)[:, None]
         masses = factors(go, steps)
-        masses[:, 0] *= mass[go]
-        np.multiply.accumulate(masses, axis=1, out=masses)
-        sums = masses.copy()
+        sums = np.empty_like(masses)
         start = cdf[go]
-        sums[:, 0] += start
-        np.add.accumulate(sums, axis=1, out=sums)
-        hit = sums >= u[go, None]
-        hit[:, 0] |= sums[:, 0] == start
-        hit[:, 1:] |= sums[:, 1:] == sums[:, :-1]
+        np.multiply(masses[0], mass[go], out=masses[0])
+        np.add(masses[0], start, out=sums[0])
+        for j in range(1, width):  # numpy's accumulate walks a block element by element
+            np.multiply(masses[j - 1], masses[j], out=masses[j])
+            np.add(sums[j - 1], masses[j], out=sums[j])
+        hit = sums >= u[go]
+        hit[0] |= sums[0] == start
+        hit[1:] |= sums[1:] == sums[:-1]
         if last is not None:
-            n = last[go, None]
-            if n.min() <= steps[-1]:
+            n = last[go]
+            if n.min() <= done + width:
                 hit = (hit & (steps <= n)) | (steps == n)
-        found = hit.any(axis=1)
-        k[go[found]] = steps[np.argmax(hit[found], axis=1)]
-        going = ~found
+        going = ~hit.any(axis=0)  # a row with no hit takes the whole block and goes on
+        k[go] = np.where(going, done + width, done + 1 + np.argmax(hit, axis=0))
         go = go[going]
-        mass[go] = masses[going, -1]
-        cdf[go] = sums[going, -1]
-        k[go] = steps[-1]
+        mass[go] = masses[-1, going]
+        cdf[go] = sums[-1, going]
         done += width
     return k, go, mass, cdf
 
 
 def _poisson_from_zero(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray[np.float64]:
     mass = exact_exp(-mean)  # math's: near u = 1 the sum's last steps depend on its rounding
-    k, go, mass, cdf = _sum_from_zero(u, mass, lambda rows, steps: mean[rows, None] / steps)
+    k, go, mass, cdf = _sum_from_zero(u, mass, lambda rows, steps: mean[rows] / steps)
     while go.size:
         k[go] += 1.0
         mass[go] *= mean[go] / k[go]
@@ -466,7 +465,7 @@ def _binomial_from_zero(
 
     def factors(rows: Index, steps: NDArray[np.float64]) -> NDArray[np.float64]:
         # (n - k) / (k + 1) * ratio from the count k before each step (steps - 1)
-        return (n[rows, None] - (steps - 1.0)) / steps * ratio[rows, None]
+        return (n[rows] - (steps - 1.0)) / steps * ratio[rows]
 
     k, go, mass, cdf = _sum_from_zero(u, mass, factors, last=n)
     go = go[k[go] < n[go]]
