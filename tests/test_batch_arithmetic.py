@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import special
 
 from franchise_sim.model import streams
 from franchise_sim.model.business import sum_rows
@@ -112,3 +113,19 @@ def test_the_complex_exponentials_check_tells_another_exponential_apart() -> Non
         return exps
 
     assert not streams._complex_exp_is_maths(one_off)
+
+
+def test_log_factorials_are_scipys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From the table as it grows, and computed beyond its largest size, the same numbers."""
+    monkeypatch.setattr(streams, "_LOG_FACTORIAL_TABLE", [np.zeros(0)])
+    monkeypatch.setattr(streams, "_LOG_FACTORIALS_KEPT", 5000)
+    rng = np.random.default_rng(8)
+    for largest in (0.0, 3.0, 700.0, 4999.0, 5000.0, 1e7):
+        k = np.floor(rng.uniform(0.0, largest, 300))
+        k[0] = largest
+        expected = special.gammaln(k + 1.0)
+        assert streams.log_factorials(k).tobytes() == expected.tobytes()
+        assert streams._LOG_FACTORIAL_TABLE[0].size <= 5000
+    assert streams._LOG_FACTORIAL_TABLE[0].size > 700
+    assert streams.log_factorials(np.zeros(0)).size == 0
+    assert np.isnan(streams.log_factorials(np.array([2.0, np.nan]))[1])

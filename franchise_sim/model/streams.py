@@ -412,7 +412,7 @@ def _poisson_search(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArra
     z = special.ndtri(u)
     k = np.maximum(0.0, np.floor(mean + np.sqrt(mean) * z + (z * z - 1.0) / 6.0 + 0.5))
     cdf = special.pdtr(k, mean)
-    mass = np.exp(-mean + k * np.log(mean) - special.gammaln(k + 1.0))
+    mass = np.exp(-mean + k * np.log(mean) - log_factorials(k))
     starts_below = cdf < u
     up = np.flatnonzero(starts_below)
     while up.size:
@@ -489,7 +489,7 @@ def _binomial_search(
     guess = mean + np.sqrt(mean * q) * z + (q - p) * (z * z - 1.0) / 6.0 + 0.5
     k = np.minimum(n, np.maximum(0.0, np.floor(guess)))
     cdf = special.bdtr(k, n.astype(np.int64), p)
-    log_mass = special.gammaln(n + 1.0) - special.gammaln(k + 1.0) - special.gammaln(n - k + 1.0)
+    log_mass = log_factorials(n) - log_factorials(k) - log_factorials(n - k)
     mass = np.exp(log_mass + k * np.log(p) + (n - k) * np.log1p(-p))
     starts_below = cdf < u
     up = np.flatnonzero(starts_below & (k < n))
@@ -505,6 +505,30 @@ def _binomial_search(
         k[down] -= 1.0
         down = down[(k[down] > 0) & (cdf[down] - mass[down] >= u[down])]
     return k
+
+
+def log_factorials(k: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``scipy.special.gammaln(k + 1.0)`` of whole numbers ``k >= 0``, the same numbers.
+
+    Read from a table of them (`_LOG_FACTORIAL_TABLE`), grown to the largest count asked for
+    up to `_LOG_FACTORIALS_KEPT` entries; larger counts are computed.
+    """
+    table = _LOG_FACTORIAL_TABLE[0]
+    largest = k.max(initial=0.0)
+    if not largest < table.size:  # a NaN too
+        if not largest < _LOG_FACTORIALS_KEPT:
+            return np.asarray(special.gammaln(k + 1.0), dtype=float)
+        size = min(max(2 * table.size, 1 << int(largest).bit_length()), _LOG_FACTORIALS_KEPT)
+        table = special.gammaln(np.arange(size, dtype=float) + 1.0)
+        table.flags.writeable = False
+        _LOG_FACTORIAL_TABLE[0] = table  # one reference swapped: safe beside another thread
+    return table[k.astype(np.intp)]
+
+
+_LOG_FACTORIALS_KEPT = 1 << 20
+"""Most entries of `log_factorials`'s table (8 MB)."""
+_LOG_FACTORIAL_TABLE: list[NDArray[np.float64]] = [np.zeros(0)]
+"""``gammaln(k + 1)`` for ``k`` from 0, as far as counts so far have needed."""
 
 
 def exact_log1p(x: NDArray[np.float64]) -> NDArray[np.float64]:
