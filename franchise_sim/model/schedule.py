@@ -92,8 +92,3 @@ def later(env: simpy.Environment, until: float, months: float, act: Callable[[],
     if env.now + months >= until:
         return
     Act(env, months, act)
-
-
-def in_time(env: simpy.Environment, until: float, months: float) -> bool:
-    """Whether a wait of ``months`` from now ends before the run stops."""
-    return env.now + months < until
