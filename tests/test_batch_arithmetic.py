@@ -129,3 +129,39 @@ def test_log_factorials_are_scipys(monkeypatch: pytest.MonkeyPatch) -> None:
     assert streams._LOG_FACTORIAL_TABLE[0].size > 700
     assert streams.log_factorials(np.zeros(0)).size == 0
     assert np.isnan(streams.log_factorials(np.array([2.0, np.nan]))[1])
+
+
+ROOTED = [
+    np.random.default_rng(11).random(50_000),  # winback shares' complements
+    np.random.default_rng(12).uniform(0.999, 1.0, 20_000),
+    np.geomspace(1e-300, 1e300, 20_001),
+    np.array([0.0, -0.0, 1.0, 4.0, 0.25, 2.0**-960, 2.0**960, 1e-310, np.inf, np.nan]),
+    np.linspace(0.01, 0.99, 37).reshape(37, 1),
+    np.zeros(0),
+]
+
+
+@pytest.mark.parametrize("base", ROOTED)
+def test_square_roots_are_pythons_powers(base: np.ndarray) -> None:
+    """`square_roots` and `exact_pow` at 0.5 are ``x ** 0.5`` element by element, to the bit."""
+    each = np.array([v**0.5 for v in base.ravel().tolist()]).reshape(base.shape)
+    assert streams.square_roots(base).tobytes() == each.tobytes()
+    assert exact_pow(base, 0.5).tobytes() == each.tobytes()
+    assert exact_pow(base, np.array(0.5)).shape == base.shape
+
+
+def test_square_roots_of_negative_numbers_fail_as_powers_do() -> None:
+    with pytest.raises(TypeError):
+        exact_pow(np.array([4.0, -1.0]), 0.5)  # ``-1.0 ** 0.5`` is complex
+
+
+def test_the_square_roots_check_tells_a_looser_power_apart() -> None:
+    """A ``pow`` one digit off at a root ``sqrt`` rounds well inside its interval is refused."""
+    assert streams._square_roots_are_powers() == streams._SQUARE_ROOTS_ARE_POWERS
+    assert streams._square_roots_are_powers(lambda x: x**0.5)
+
+    def looser(x: float) -> float:
+        root: float = x**0.5
+        return math.nextafter(root, math.inf) if x == 0.5 else root
+
+    assert not streams._square_roots_are_powers(looser)
