@@ -5,8 +5,8 @@ turns the season for all of them at each month's opening. `Shocks` gives each re
 random events (competitor entry and exit, recessions, breakdowns, staff losses) their own times,
 drawn from their own keyed streams; only the monthly re-reading of a saturation-driven entry
 rate, which every replication does at each month's start, is done for all of them by one process
-(a replication hands itself over to it at a month's start exactly, and back when an entry falls
-within the month).
+(a replication leaves it for an entry that falls within the month, and returns to it once an
+entry leaves none other within the month: its month's end is the round's next month's start).
 """
 
 from __future__ import annotations
@@ -312,11 +312,12 @@ class Shocks:
         self._entries_go_on(r, self._streams["competitor_entry"].next(r))
 
     def _entries_go_on(self, r: int, needed: float) -> None:
-        """Entries whose rate is re-read at each entry and each month's start (`shocks.Shocks`).
+        """After an entry, the next: within the month at the rate it leaves, else from its end.
 
-        Within the month, the next entry is an act at its time; else the month's share of the
-        wait is spent and, at the month's end, the rate re-read. At a month's start exactly it
-        hands the replication back to the monthly round.
+        The rest of the month spends its share of the wait at the rate re-read after the entry;
+        from the month's end the monthly round takes the replication back and re-reads its rate
+        at each month's start, as it does for every waiting replication (the same numbers as
+        `entry_rate_in`).
         """
         rate = self.entry_rate_in(r)
         now = self.env.now
@@ -324,12 +325,8 @@ class Shocks:
         if rate * to_month_end >= needed:
             self._enters_within_month(r, needed, rate)
             return
-        needed -= rate * to_month_end
-        if now == math.floor(now):  # a month's start: the monthly round goes on
-            self._needed[r] = needed
-            self._waiting[r] = True
-            return
-        later(self.env, self._until, to_month_end, lambda: self._entries_go_on(r, needed))
+        self._needed[r] = needed - rate * to_month_end
+        self._waiting[r] = True
 
     def _competitor_opens(self, r: int) -> None:
         """A competitor opens: the market shrinks and some customers switch."""
