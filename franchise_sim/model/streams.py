@@ -606,10 +606,10 @@ def exact_pow(
     # One side a single number (0-d): the other side's shape, and no broadcasting to pay for.
     if exponent_.ndim == 0:
         power = float(exponent_)
+        if power == 0.5 and _SQUARE_ROOTS_ARE_POWERS:  # a winback share: bases all differ
+            return square_roots(base_)
         if base_.size > 1 and _all_alike(base_):
             return np.full(base_.shape, float(base_.flat[0]) ** power)
-        if power == 0.5 and _SQUARE_ROOTS_ARE_POWERS:
-            return square_roots(base_)
         values = map(power.__rpow__, base_.ravel().tolist())
         return np.fromiter(values, float, base_.size).reshape(base_.shape)
     if base_.ndim == 0:
