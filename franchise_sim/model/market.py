@@ -284,8 +284,8 @@ class Shocks:
             self._needed[r] = stream.next(r)
         self._waiting[saturating] = True
         while True:
-            # The next round's timeout first: the entries after it in turn (as a process each
-            # used to schedule its first wait once started, after the round had yielded).
+            # The next round's timeout before this month's entries: events at one time run in
+            # the order they were scheduled, and a replication's own events keep theirs.
             next_round = self.env.timeout(1.0)
             waiting = np.flatnonzero(self._waiting)
             if waiting.size:

@@ -672,8 +672,8 @@ def _square_roots_are_powers(power: Callable[[float], float] = (0.5).__rpow__) -
 
     Where ``sqrt`` and this C library's ``pow`` round apart, the exact root lies more than 0.49
     of a unit off ``sqrt``'s; a ``pow`` that strayed further than `square_roots` relies on would
-    differ in some of the numbers it takes from ``sqrt`` (about one in twelve lie between 0.4
-    and 0.45 of a unit off). Then `exact_pow` takes every square root through ``**``.
+    differ in some of the numbers it takes from ``sqrt`` (one in ten lie between 0.4 and 0.45
+    of a unit off). Then `exact_pow` takes every square root through ``**``.
     """
     probe = np.concatenate(
         (
