@@ -181,3 +181,26 @@ def test_the_owners_money_of_a_batch_is_the_scalar_one(name: str, deterministic:
     for key, values in scalar.items():
         assert batch[key].dtype == values.dtype
         np.testing.assert_array_equal(batch[key].view(np.uint8), values.view(np.uint8))
+
+
+def _every_columns(columns: Columns, where: str) -> list[tuple[str, Columns]]:
+    found = [(where, columns)]
+    for name in (f.name for f in dataclasses.fields(columns.kind)):
+        part = columns.value(name)
+        if isinstance(part, Columns):
+            found += _every_columns(part, f"{where}.{name}")
+    return found
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_field_in_every_replication_is_what_at_gives(name: str) -> None:
+    """`Columns.each` lists `Columns.at` of every replication: the same values, the same types."""
+    batch = plan_batch(_scenario(name), seed=SEED, replications=range(7), horizon_months=HORIZON)
+    parts = [batch.market, batch.events, *batch.units]
+    for where, columns in [c for i, p in enumerate(parts) for c in _every_columns(p, str(i))]:
+        for field in (f.name for f in dataclasses.fields(columns.kind)):
+            each = columns.each(field)
+            assert columns.each(field) is each  # kept
+            assert len(each) == batch.size
+            for r in range(batch.size):
+                _same(each[r], columns.at(r, field), f"{where}.{field}[{r}]")

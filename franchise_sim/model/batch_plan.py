@@ -68,7 +68,7 @@ class Columns:
         values: Every field of ``kind`` by name.
     """
 
-    __slots__ = ("_values", "kind", "size")
+    __slots__ = ("_each", "_values", "kind", "size")
 
     def __init__(self, kind: type, size: int, values: dict[str, Any]) -> None:
         names = [f.name for f in dataclasses.fields(kind)]
@@ -77,6 +77,7 @@ class Columns:
         self.kind = kind
         self.size = size
         self._values = values
+        self._each: dict[str, list[Any]] = {}
 
     def value(self, name: str) -> Any:
         """A field as held: an array, a setting, nested columns or None."""
@@ -119,6 +120,26 @@ class Columns:
         if value.ndim == 2:
             return tuple(value[r].tolist())
         return value[r].item()
+
+    def each(self, name: str) -> list[Any]:
+        """A field's value in every replication, as `at` gives it (kept once asked for).
+
+        For the actors that read one replication's field at its own events (a closure's
+        settlement, a sale), a list costs less to read than `at`.
+        """
+        kept = self._each.get(name)
+        if kept is None:
+            value = self.value(name)
+            if isinstance(value, Columns):
+                kept = [value.row(r) for r in range(self.size)]
+            elif not isinstance(value, np.ndarray):
+                kept = [value] * self.size
+            elif value.ndim == 2:
+                kept = [tuple(row) for row in value.tolist()]
+            else:
+                kept = value.tolist()
+            self._each[name] = kept
+        return kept
 
     def row(self, r: int) -> Any:
         """Replication ``r``'s plan, the dataclass itself."""

@@ -5,8 +5,8 @@ turns the season for all of them at each month's opening. `Shocks` gives each re
 random events (competitor entry and exit, recessions, breakdowns, staff losses) their own times,
 drawn from their own keyed streams; only the monthly re-reading of a saturation-driven entry
 rate, which every replication does at each month's start, is done for all of them by one process
-(a replication hands itself over to it at a month's start exactly, and back when an entry falls
-within the month).
+(a replication leaves it for an entry that falls within the month, and returns to it once an
+entry leaves none other within the month: its month's end is the round's next month's start).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from franchise_sim.model.books import SHOCK_NAMES
 from franchise_sim.model.business import Business, field
 from franchise_sim.model.calendar import Calendar, Phase
 from franchise_sim.model.plan import EventPlan, MarketPlan
-from franchise_sim.model.schedule import in_time, later, runs_until
+from franchise_sim.model.schedule import later, runs_until
 from franchise_sim.model.streams import SHOCK_PREFIX, ExponentialStreams, exact_pow
 from franchise_sim.scenario.quantities import MAX_HOUSEHOLDS
 
@@ -277,13 +277,16 @@ class Shocks:
         """Each month's start, re-read every waiting replication's entry rate from its market.
 
         A replication spends a unit exponential of its entry stream against the rate month by
-        month; one whose entry falls within the month goes on in `_entries_within_month`.
+        month; one whose entry falls within the month goes on in `_enters_within_month`.
         """
         stream = self._streams["competitor_entry"]
         for r in saturating.tolist():
             self._needed[r] = stream.next(r)
         self._waiting[saturating] = True
         while True:
+            # The next round's timeout before this month's entries: events at one time run in
+            # the order they were scheduled, and a replication's own events keep theirs.
+            next_round = self.env.timeout(1.0)
             waiting = np.flatnonzero(self._waiting)
             if waiting.size:
                 now = self.env.now
@@ -293,43 +296,37 @@ class Shocks:
                 for i in np.flatnonzero(enters).tolist():
                     r = int(waiting[i])
                     self._waiting[r] = False
-                    self.env.process(
-                        self._entries_within_month(r, float(self._needed[r]), float(rate[i]))
-                    )
+                    self._enters_within_month(r, float(self._needed[r]), float(rate[i]))
                 stays = waiting[~enters]
                 self._needed[stays] -= rate[~enters] * to_month_end
-            yield self.env.timeout(1.0)
+            yield next_round
 
-    def _entries_within_month(
-        self, r: int, needed: float, rate: float
-    ) -> Generator[simpy.Event, Any, None]:
-        """Entries whose rate is re-read at each entry and each month's start (`shocks.Shocks`).
+    def _enters_within_month(self, r: int, needed: float, rate: float) -> None:
+        """A competitor enters once ``needed`` is spent at ``rate`` (`_entries_go_on` after)."""
+        later(self.env, self._until, needed / rate, lambda: self._competitor_enters(r))
 
-        At a month's start exactly it hands the replication back to the monthly round.
+    def _competitor_enters(self, r: int) -> None:
+        """An entry of a saturation-driven rate: counted, it acts, and the next one is drawn."""
+        self._tally[r][COMPETITOR_ENTRY] += 1
+        self._competitor_opens(r)
+        self._entries_go_on(r, self._streams["competitor_entry"].next(r))
+
+    def _entries_go_on(self, r: int, needed: float) -> None:
+        """After an entry, the next: within the month at the rate it leaves, else from its end.
+
+        The rest of the month spends its share of the wait at the rate re-read after the entry;
+        from the month's end the monthly round takes the replication back and re-reads its rate
+        at each month's start, as it does for every waiting replication (the same numbers as
+        `entry_rate_in`).
         """
-        stream = self._streams["competitor_entry"]
-        env = self.env
-        while True:
-            if not in_time(env, self._until, needed / rate):
-                return
-            yield env.timeout(needed / rate)
-            self._tally[r][COMPETITOR_ENTRY] += 1
-            self._competitor_opens(r)
-            needed = stream.next(r)
-            while True:
-                rate = self.entry_rate_in(r)
-                now = env.now
-                to_month_end = math.floor(now) + 1.0 - now
-                if rate * to_month_end >= needed:
-                    break
-                needed -= rate * to_month_end
-                if now == math.floor(now):  # a month's start: the monthly round goes on
-                    self._needed[r] = needed
-                    self._waiting[r] = True
-                    return
-                if not in_time(env, self._until, to_month_end):
-                    return
-                yield env.timeout(to_month_end)
+        rate = self.entry_rate_in(r)
+        now = self.env.now
+        to_month_end = math.floor(now) + 1.0 - now
+        if rate * to_month_end >= needed:
+            self._enters_within_month(r, needed, rate)
+            return
+        self._needed[r] = needed - rate * to_month_end
+        self._waiting[r] = True
 
     def _competitor_opens(self, r: int) -> None:
         """A competitor opens: the market shrinks and some customers switch."""

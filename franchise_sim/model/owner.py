@@ -64,6 +64,8 @@ class Owner:
         self.must_stop = np.zeros(n, dtype=bool)
         self._end = end = units.part("end")
         review = None if end is None else end.part("review")
+        self._sale = None if end is None else end.part("sale")
+        self._closure = None if end is None else end.part("closure")
         self._reviewing = review is not None
         if review is not None:
             horizon = calendar.horizon_months
@@ -132,7 +134,7 @@ class Owner:
         """Close replication ``r``'s business; where closures settle in the books, square them."""
         business = self.business
         end = self._end
-        if end is None or not end.at(r, "settles_in_ledger"):
+        if end is None or not end.each("settles_in_ledger")[r]:
             business.close(r, reason)
             return
         proceeds, sold, costs = self._sell_or_liquidate(r, reason, month)
@@ -145,7 +147,7 @@ class Owner:
         done = settle(
             cash_usd + proceeds - costs,
             balance,
-            personal_guarantee=end.at(r, "personal_guarantee"),
+            personal_guarantee=end.each("personal_guarantee")[r],
         )
         if done.principal_usd > 0:
             business.pay_debt(r, 0.0, done.principal_usd, balance - done.principal_usd)
@@ -158,28 +160,28 @@ class Owner:
         business = self.business
         end = self._end
         assert end is not None
-        liquidation = end.at(r, "liquidation_value_usd")
-        sale = end.part("sale")
+        liquidation = end.each("liquidation_value_usd")[r]
+        sale = self._sale
         if reason == OWNER_EXIT and sale is not None:
             sale_costs = sum(float(c[r]) for c in business.sale_costs_usd.values())
             price = sale_price(
                 annual_earnings_usd(business.operating_profits(r)),
-                sale.at(r, "multiple_of_earnings"),
-                sale.at(r, "broker_fee_rate"),
-                sale.at(r, "other_costs_usd") + sale_costs,
+                sale.each("multiple_of_earnings")[r],
+                sale.each("broker_fee_rate")[r],
+                sale.each("other_costs_usd")[r] + sale_costs,
             )
             if price.price_usd > liquidation:
                 return price.proceeds_usd, True, 0.0
-        closure = end.part("closure")
+        closure = self._closure
         if closure is None:
             return liquidation, False, 0.0
         lease = lease_settlement_usd(
-            business.units.at(r, "rent_usd_per_month"),
+            business.units.each("rent_usd_per_month")[r],
             month,
-            closure.at(r, "lease_months"),
-            closure.at(r, "lease_break_fee_usd"),
+            closure.each("lease_months")[r],
+            closure.each("lease_break_fee_usd")[r],
         )
-        return liquidation, False, lease + closure.at(r, "wind_down_cost_usd")
+        return liquidation, False, lease + closure.each("wind_down_cost_usd")[r]
 
     def life_happens(self, r: int) -> None:
         """A personal reason to stop arrives; the business closes at the month's end."""

@@ -1,11 +1,11 @@
 """Events at one replication's own times in a batch's SimPy environment.
 
 A replication's random events (a rival closing, a recession ending, a vacancy filled, a
-personal exit, a franchisor's failure) are SimPy timeouts at their own times. Where an actor only
-waits once and acts, it hangs the act on the timeout itself (one event, not a process), and an
-event that
-would fall at or after the end of the run (``until``, the horizon and a half month: a run's
-`simpy.Environment.run` stops before it) is not scheduled at all: it could change nothing.
+personal exit, a franchisor's failure) are SimPy events at their own times. Where an actor only
+waits once and acts, the act is one event (`Act`: a timeout that performs it, not a process),
+and an event that would fall at or after the end of the run (``until``, the horizon and a half
+month: a run's `simpy.Environment.run` stops before it) is not scheduled at all: it could change
+nothing.
 
 A batch's environment is a `BatchEnvironment`, which closes its processes when the run is over.
 """
@@ -17,6 +17,7 @@ from typing import Any
 
 import simpy
 from simpy.core import BoundClass
+from simpy.events import NORMAL
 
 
 class BatchEnvironment(simpy.Environment):
@@ -56,13 +57,38 @@ def runs_until(horizon_months: int) -> float:
     return horizon_months + 0.5
 
 
+class Act(simpy.Event):
+    """An act at its own time: an event on the queue ``months`` from now that performs it.
+
+    What a `simpy.Timeout` with the act appended to its callbacks does, built and scheduled in
+    one step: like a timeout it is triggered from the start (its value None) and processed in
+    its turn among the events at its time (`simpy.core.NORMAL`, in the order scheduled).
+
+    Args:
+        env: The environment.
+        months: How long from now (not negative).
+        act: What happens then.
+    """
+
+    def __init__(self, env: simpy.Environment, months: float, act: Callable[[], None]) -> None:
+        if months < 0:
+            raise ValueError(f"an act cannot happen {-months} months ago")
+        # Event.__init__'s fields, set as Timeout does, with the act as the one callback.
+        self.env = env
+        self.callbacks = [_perform]
+        self.act = act
+        self._value = None
+        self._ok = True
+        env.schedule(self, NORMAL, months)
+
+
+def _perform(event: simpy.Event) -> None:
+    """An `Act`'s callback: a plain function, so the event holds no cycle through itself."""
+    event.act()  # type: ignore[attr-defined]
+
+
 def later(env: simpy.Environment, until: float, months: float, act: Callable[[], None]) -> None:
-    """After ``months``, ``act``; nothing if that falls at or after ``until``."""
+    """After ``months``, ``act`` (an `Act`); nothing if that falls at or after ``until``."""
     if env.now + months >= until:
         return
-    env.timeout(months).callbacks.append(lambda _event: act())
-
-
-def in_time(env: simpy.Environment, until: float, months: float) -> bool:
-    """Whether a wait of ``months`` from now ends before the run stops."""
-    return env.now + months < until
+    Act(env, months, act)

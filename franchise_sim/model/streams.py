@@ -24,6 +24,7 @@ function. This is the one place the batch engine relies on that.
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -354,13 +355,13 @@ def _sum_from_zero(
 ) -> tuple[NDArray[np.float64], Index, NDArray[np.float64], NDArray[np.float64]]:
     """Sum the mass from zero in blocks, as the scalar loop takes its steps.
 
-    The loop multiplies the mass by each step's factor (``factors(rows, counts)``: array (row,
-    step) of the factors that take those rows to each of ``counts``), stops if adding it leaves
-    the distribution function unchanged (``u`` numerically at 1), adds it, and stops once that
-    reaches ``u`` or the count reaches ``last``. Running products and sums (``multiply`` and
-    ``add.accumulate``) take the same steps in the same order, so the sums are the loop's to the
-    bit. Returns the counts, the rows still going after the blocks, and their mass and
-    distribution function there (all of them at the count of the blocks' end).
+    The loop multiplies the mass by each step's factor (``factors(rows, counts)``: array (step,
+    row) of the factors that take those rows to each of ``counts``, a column), stops if adding
+    it leaves the distribution function unchanged (``u`` numerically at 1), adds it, and stops
+    once that reaches ``u`` or the count reaches ``last``. Running products and sums, a step at
+    a time over every row of the block, take the same steps in the same order, so the sums are
+    the loop's to the bit. Returns the counts, the rows still going after the blocks, and their
+    mass and distribution function there (all of them at the count of the blocks' end).
     """
     k = np.zeros(u.size)
     cdf = mass.copy()
@@ -369,35 +370,34 @@ def _sum_from_zero(
     for width in _BLOCKS:
         if not go.size:
             break
-        steps = np.arange(done + 1, done + width + 1, dtype=float)
+        steps = np.arange(done + 1, done + width + 1, dtype=float)[:, None]
         masses = factors(go, steps)
-        masses[:, 0] *= mass[go]
-        np.multiply.accumulate(masses, axis=1, out=masses)
-        sums = masses.copy()
+        sums = np.empty_like(masses)
         start = cdf[go]
-        sums[:, 0] += start
-        np.add.accumulate(sums, axis=1, out=sums)
-        hit = sums >= u[go, None]
-        hit[:, 0] |= sums[:, 0] == start
-        hit[:, 1:] |= sums[:, 1:] == sums[:, :-1]
+        np.multiply(masses[0], mass[go], out=masses[0])
+        np.add(masses[0], start, out=sums[0])
+        for j in range(1, width):  # numpy's accumulate walks a block element by element
+            np.multiply(masses[j - 1], masses[j], out=masses[j])
+            np.add(sums[j - 1], masses[j], out=sums[j])
+        hit = sums >= u[go]
+        hit[0] |= sums[0] == start
+        hit[1:] |= sums[1:] == sums[:-1]
         if last is not None:
-            n = last[go, None]
-            if n.min() <= steps[-1]:
+            n = last[go]
+            if n.min() <= done + width:
                 hit = (hit & (steps <= n)) | (steps == n)
-        found = hit.any(axis=1)
-        k[go[found]] = steps[np.argmax(hit[found], axis=1)]
-        going = ~found
+        going = ~hit.any(axis=0)  # a row with no hit takes the whole block and goes on
+        k[go] = np.where(going, done + width, done + 1 + np.argmax(hit, axis=0))
         go = go[going]
-        mass[go] = masses[going, -1]
-        cdf[go] = sums[going, -1]
-        k[go] = steps[-1]
+        mass[go] = masses[-1, going]
+        cdf[go] = sums[-1, going]
         done += width
     return k, go, mass, cdf
 
 
 def _poisson_from_zero(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray[np.float64]:
     mass = exact_exp(-mean)  # math's: near u = 1 the sum's last steps depend on its rounding
-    k, go, mass, cdf = _sum_from_zero(u, mass, lambda rows, steps: mean[rows, None] / steps)
+    k, go, mass, cdf = _sum_from_zero(u, mass, lambda rows, steps: mean[rows] / steps)
     while go.size:
         k[go] += 1.0
         mass[go] *= mean[go] / k[go]
@@ -412,7 +412,7 @@ def _poisson_search(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArra
     z = special.ndtri(u)
     k = np.maximum(0.0, np.floor(mean + np.sqrt(mean) * z + (z * z - 1.0) / 6.0 + 0.5))
     cdf = special.pdtr(k, mean)
-    mass = np.exp(-mean + k * np.log(mean) - special.gammaln(k + 1.0))
+    mass = np.exp(-mean + k * np.log(mean) - log_factorials(k))
     starts_below = cdf < u
     up = np.flatnonzero(starts_below)
     while up.size:
@@ -465,7 +465,7 @@ def _binomial_from_zero(
 
     def factors(rows: Index, steps: NDArray[np.float64]) -> NDArray[np.float64]:
         # (n - k) / (k + 1) * ratio from the count k before each step (steps - 1)
-        return (n[rows, None] - (steps - 1.0)) / steps * ratio[rows, None]
+        return (n[rows] - (steps - 1.0)) / steps * ratio[rows]
 
     k, go, mass, cdf = _sum_from_zero(u, mass, factors, last=n)
     go = go[k[go] < n[go]]
@@ -489,7 +489,7 @@ def _binomial_search(
     guess = mean + np.sqrt(mean * q) * z + (q - p) * (z * z - 1.0) / 6.0 + 0.5
     k = np.minimum(n, np.maximum(0.0, np.floor(guess)))
     cdf = special.bdtr(k, n.astype(np.int64), p)
-    log_mass = special.gammaln(n + 1.0) - special.gammaln(k + 1.0) - special.gammaln(n - k + 1.0)
+    log_mass = log_factorials(n) - log_factorials(k) - log_factorials(n - k)
     mass = np.exp(log_mass + k * np.log(p) + (n - k) * np.log1p(-p))
     starts_below = cdf < u
     up = np.flatnonzero(starts_below & (k < n))
@@ -507,20 +507,91 @@ def _binomial_search(
     return k
 
 
+def log_factorials(k: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``scipy.special.gammaln(k + 1.0)`` of whole numbers ``k >= 0``, the same numbers.
+
+    Read from a table of them (`_LOG_FACTORIAL_TABLE`), grown to the largest count asked for
+    up to `_LOG_FACTORIALS_KEPT` entries; larger counts are computed.
+    """
+    table = _LOG_FACTORIAL_TABLE[0]
+    largest = k.max(initial=0.0)
+    if not largest < table.size:  # a NaN too
+        if not largest < _LOG_FACTORIALS_KEPT:
+            return np.asarray(special.gammaln(k + 1.0), dtype=float)
+        size = min(max(2 * table.size, 1 << int(largest).bit_length()), _LOG_FACTORIALS_KEPT)
+        table = special.gammaln(np.arange(size, dtype=float) + 1.0)
+        table.flags.writeable = False
+        _LOG_FACTORIAL_TABLE[0] = table  # one reference swapped: safe beside another thread
+    return table[k.astype(np.intp)]
+
+
+_LOG_FACTORIALS_KEPT = 1 << 20
+"""Most entries of `log_factorials`'s table (8 MB)."""
+_LOG_FACTORIAL_TABLE: list[NDArray[np.float64]] = [np.zeros(0)]
+"""``gammaln(k + 1)`` for ``k`` from 0, as far as counts so far have needed."""
+
+
 def exact_log1p(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """``math.log1p`` element by element (``numpy.log1p`` may differ in the last digit)."""
-    import math
-
     flat = np.asarray(x, dtype=float)
     return np.fromiter(map(math.log1p, flat.ravel().tolist()), float, flat.size).reshape(flat.shape)
 
 
 def exact_exp(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``math.exp`` element by element: the model's own numbers, where ``numpy.exp`` may differ."""
-    import math
+    """``math.exp`` element by element: the model's own numbers, where ``numpy.exp`` may differ.
 
+    numpy's complex exponential is the C library's ``cexp``, whose real part at an imaginary
+    part of zero is the C library's ``exp`` itself, the one ``math.exp`` calls, times one: the
+    same numbers without a Python call per element (`_complex_exp_is_maths`). Arguments
+    beyond `_CEXP_EXACT_WITHIN` (where ``cexp`` scales, or ``math.exp`` overflows and raises)
+    and not numbers go through ``math.exp`` itself.
+    """
     flat = np.asarray(x, dtype=float)
-    return np.fromiter(map(math.exp, flat.ravel().tolist()), float, flat.size).reshape(flat.shape)
+    if not _CEXP_IS_MATHS:
+        return _exp_each(flat)
+    near = np.abs(flat) <= _CEXP_EXACT_WITHIN
+    if near.all():
+        return np.array(np.exp(flat.astype(np.complex128)).real)
+    out: NDArray[np.float64] = np.exp(np.where(near, flat, 0.0).astype(np.complex128)).real.copy()
+    far = ~near
+    out[far] = _exp_each(flat[far])
+    return out
+
+
+_CEXP_EXACT_WITHIN = 708.0
+"""Largest argument, either side of zero, `exact_exp` takes the complex exponential of."""
+
+
+def _exp_each(flat: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``math.exp`` of every element, one Python call each."""
+    values = map(math.exp, flat.ravel().tolist())
+    return np.fromiter(values, float, flat.size).reshape(flat.shape)
+
+
+def _complex_exp_is_maths(
+    complex_exp: Callable[[NDArray[np.complex128]], NDArray[np.complex128]] = np.exp,
+) -> bool:
+    """Whether numpy's complex exponential gives ``math.exp``'s numbers here, bit for bit.
+
+    Checked once, on arguments across `exact_exp`'s range where numpy's own real ``exp``
+    differs from ``math.exp`` in the last digit for a few percent of them; a numpy or C library
+    that computes it otherwise leaves `exact_exp` on ``math.exp`` element by element.
+    """
+    probe = np.concatenate(
+        (
+            np.linspace(-_CEXP_EXACT_WITHIN, _CEXP_EXACT_WITHIN, 4001),
+            np.linspace(-2.0, 2.0, 4001),
+            np.geomspace(1e-12, 1.0, 1001),
+            -np.geomspace(1e-12, 1.0, 1001),
+            [0.0, -0.0],
+        )
+    )
+    with np.errstate(all="ignore"):
+        exps = complex_exp(probe.astype(np.complex128)).real
+    return bool(exps.tobytes() == _exp_each(probe).tobytes())
+
+
+_CEXP_IS_MATHS = _complex_exp_is_maths()
 
 
 def exact_pow(
@@ -535,6 +606,8 @@ def exact_pow(
     # One side a single number (0-d): the other side's shape, and no broadcasting to pay for.
     if exponent_.ndim == 0:
         power = float(exponent_)
+        if power == 0.5 and _SQUARE_ROOTS_ARE_POWERS:  # a winback share: bases all differ
+            return square_roots(base_)
         if base_.size > 1 and _all_alike(base_):
             return np.full(base_.shape, float(base_.flat[0]) ** power)
         values = map(power.__rpow__, base_.ravel().tolist())
@@ -557,6 +630,62 @@ def exact_pow(
     else:
         values = map(float.__pow__, b.ravel().tolist(), e.ravel().tolist())
     return np.fromiter(values, float, b.size).reshape(b.shape)
+
+
+def square_roots(base: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Python's ``base ** 0.5`` element by element (the C library's ``pow(x, 0.5)``).
+
+    ``numpy.sqrt`` is correctly rounded, and ``pow`` is within 0.52 of a unit in the last place
+    of the exact root (the C library's bound): where the exact root lies within 0.45 of a unit
+    of ``sqrt``'s, every other number is more than 0.55 away, so ``pow`` gives ``sqrt``'s too.
+    The distance is measured on the exact remainder ``x - s * s`` (Dekker's product). A root
+    farther off (a tenth of them), at a power of two (its interval is lopsided), or of a number
+    outside `_ROOTS_WITHIN` goes through ``**`` itself.
+    """
+    x = np.asarray(base, dtype=float).ravel()
+    inside = (x >= _ROOTS_WITHIN[0]) & (x <= _ROOTS_WITHIN[1])  # not a NaN either
+    held = np.where(inside, x, 1.0)
+    root = np.sqrt(held)
+    split = _DEKKER_SPLIT * root
+    high = split - (split - root)
+    low = root - high
+    square = root * root
+    square_error = ((high * high - square) + 2.0 * high * low) + low * low  # exact
+    remainder = (held - square) - square_error  # held - square is exact (Sterbenz)
+    off_centre = remainder / (2.0 * root * np.spacing(root))  # (exact root - root) in units
+    settled = inside & (np.abs(off_centre) < 0.45) & (np.frexp(root)[0] != 0.5)
+    rest = np.flatnonzero(~settled)
+    if rest.size:
+        values = map((0.5).__rpow__, x[rest].tolist())
+        root[rest] = np.fromiter(values, float, rest.size)
+    return root.reshape(np.shape(base))
+
+
+_DEKKER_SPLIT = 2.0**27 + 1.0
+"""Splits a double into two halves whose products are exact (Veltkamp)."""
+_ROOTS_WITHIN = (2.0**-960, 2.0**960)
+"""Numbers whose `square_roots` the remainder measures without underflow or overflow."""
+
+
+def _square_roots_are_powers(power: Callable[[float], float] = (0.5).__rpow__) -> bool:
+    """Whether `square_roots` gives ``** 0.5``'s numbers here: checked once on 16,000 numbers.
+
+    Where ``sqrt`` and this C library's ``pow`` round apart, the exact root lies more than 0.49
+    of a unit off ``sqrt``'s; a ``pow`` that strayed further than `square_roots` relies on would
+    differ in some of the numbers it takes from ``sqrt`` (one in ten lie between 0.4 and 0.45
+    of a unit off). Then `exact_pow` takes every square root through ``**``.
+    """
+    probe = np.concatenate(
+        (
+            np.linspace(0.0, 1.0, 8001)[1:],
+            np.geomspace(1e-12, 1e12, 8000),
+        )
+    )
+    powers = np.fromiter(map(power, probe.tolist()), float, probe.size)
+    return bool(square_roots(probe).tobytes() == powers.tobytes())
+
+
+_SQUARE_ROOTS_ARE_POWERS = _square_roots_are_powers()
 
 
 def _all_alike(x: NDArray[np.float64]) -> bool:
