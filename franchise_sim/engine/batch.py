@@ -4,8 +4,9 @@ Each actor (the market, the shared events, each arm's business, lender and owner
 relationship's partner) is one SimPy process acting on numpy arrays over the batch's
 replications, in its phase of the month (`calendar`); a business that has closed drops out of
 its arrays' working set. Each replication's random events (competitors, recessions, breakdowns,
-staff losses, a franchisor's failure and brand shocks, a personal exit) keep processes of their
-own, at their own times, drawn from the replication's own keyed streams. The books are those of
+staff losses, a franchisor's failure and brand shocks, a personal exit) are SimPy events of
+their own (`schedule.Act`), at their own times, drawn from the replication's own keyed streams,
+and processed in their turn among the month's. The books are those of
 the per-replication engine this one replaced, bit for bit (kept in
 ``tests/data/old_engine_books.npz``), and the same whatever the batch.
 
