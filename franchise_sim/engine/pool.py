@@ -1,15 +1,19 @@
 """The local process pool: workers deaf to Ctrl-C that die with their parent, kept between runs.
 
 ``simulate`` runs a run of more than one process on a pool of this module's unless it is given
-an executor. A new pool costs a short run a good part of its time: forking the caller, then
-each process copying every memory page it writes that the other still shares (about 9,000 page
-faults in the caller for 1,000 paired runs on 2 cores), and a cold start in each worker. So a
-run's pool is kept for the next run (`kept_pool`), as joblib keeps its workers: for
-`KEPT_IDLE_SECONDS` of idleness, or until `release_workers`. A kept pool serves a run only if
-it can run it as a new one would: the same number of processes, alive and not broken, and only
-relationships it knows (its workers were forked when it was made, so they hold only the code
-that existed then: a relationship defined later gets a new pool, which knows it). A pool busy
-with another thread's run is not shared: that run gets a pool of its own, shut down after it.
+an executor. A new pool costs a short run a good part of its time: under spawn (the default on
+macOS and Windows) a Python start and the package's imports in each worker, about a second;
+under fork, the fork and the worker's start (its batch begins 20-28 ms into the call rather
+than 6-14 ms), then a cold worker's first batches faulting in fresh memory pages (about 5,700
+page faults a batch of 500 paired runs, against a few dozen once warm). So a run's pool is kept
+for the next run (`kept_pool`), as joblib keeps its workers: for `KEPT_IDLE_SECONDS` of
+idleness, or until `release_workers`. A kept pool serves a run only if it can run it as a new
+one would: the same number of workers (a run of one round has one fewer, the caller running a
+batch itself, so the same worker serves each such run and stays warm), alive and not broken,
+and only relationships it knows (its workers were forked when it was made, so they hold only
+the code that existed then: a relationship defined later gets a new pool, which knows it). A
+pool busy with another thread's run is not shared: that run gets a pool of its own, shut down
+after it.
 
 Every worker ignores SIGINT (the caller is interrupted, not it) and exits once its parent has
 gone. A run that is abandoned (an exception, Ctrl-C) kills its pool's workers at once

@@ -362,9 +362,9 @@ def batches_here(batches: int, processes: int) -> int:
     """How many of a run's batches the calling process runs itself, beside its own pool.
 
     A run of one round (a batch for each of its ``processes``, two or more) runs its first
-    batch here while the pool runs the rest: the caller would otherwise only wait, and this
-    saves sending one batch's books back. A longer run keeps this process for taking in the
-    batches as they come (0).
+    batch here while a pool of one worker fewer runs the rest: the caller would otherwise only
+    wait, and this saves a worker and sending one batch's books back. A longer run keeps this
+    process for taking in the batches as they come (0).
     """
     return 1 if processes >= 2 and batches <= processes else 0
 
@@ -380,8 +380,8 @@ def pool_workers(runs: int, workers: int | None = None) -> int:
     """How many processes ``simulate`` runs ``runs`` replications on (1: in-process).
 
     No more than ``workers`` (all cores if not given), the cores of this machine and the
-    batches the run is split into; its pool has as many workers. A run of one round counts
-    the calling process among them (`batches_here`), and one of its pool's workers waits.
+    batches the run is split into. A run of one round counts the calling process among them
+    (`batches_here`): its pool has one worker fewer.
 
     Args:
         runs: Replications per arm.
@@ -594,7 +594,9 @@ def simulate(
     processes = 1 if in_process or pool_given else pool_workers(runs, workers)
     here = batches_here(len(batches), processes) if pool_given is None else 0
     own_pool: AbstractContextManager[ProcessPoolExecutor | None] = (
-        nullcontext(None) if in_process or pool_given else kept_pool(processes, relationships)
+        nullcontext(None)
+        if in_process or pool_given
+        else kept_pool(processes - here, relationships)
     )
     with own_pool as own:  # a new pool's workers start while the plan on paper is worked out
         pool = pool_given or own
