@@ -533,9 +533,11 @@ def simulate(
             propagates.
         executor: Optional executor to run the batches on (kept open by the caller and reused
             across runs): a ``concurrent.futures.Executor`` or a ``dask.distributed.Client``;
-            ``workers`` then only sets how finely the runs are split. A new process pool is
-            used if not given: shut down at the end, and its workers killed at once when the
-            run is abandoned (an exception, Ctrl-C). The results are the same on any.
+            ``workers`` then only sets how finely the runs are split. If not given, the
+            process pool kept from an earlier run that fits this one, or a new one kept for
+            the next (``engine.pool.kept_pool``: its workers exit after 5 minutes idle, or at
+            ``release_workers()``); its workers are killed at once when the run is abandoned
+            (an exception, Ctrl-C). The results are the same on any.
         relationships: The relationships the model is composed of, carried to every worker
             with the batches, and run as given. If not given, those of the shipped model
             (``DEFAULT_RELATIONSHIPS``) that some arm of the scenario holds
