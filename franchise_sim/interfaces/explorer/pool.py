@@ -1,6 +1,6 @@
 """The process pool shared by open explorers with the same worker count, kept between runs.
 
-Its workers are set up as the runner's own (`engine.runner.worker_pool`): deaf to Ctrl-C and
+Its workers are set up as the runner's own (`engine.pool.worker_pool`): deaf to Ctrl-C and
 gone once this process is; they outlive the explorer thread that started them.
 """
 
