@@ -105,6 +105,12 @@ def test_report_holds_every_section_and_every_figure_inline(report_html: str) ->
     assert report_html.count("<img ") == len(FIGURE_NAMES)
 
 
+def test_each_group_of_assumptions_has_one_heading(report_html: str) -> None:
+    headings = re.findall(r'<td class="group" colspan="\d+">([^<]+)</td>', report_html)
+    assert {"Investment", "Financing", "Fees", "Concept", "Operations", "Owner"} <= set(headings)
+    assert len(headings) == len(set(headings)), headings
+
+
 def test_report_references_no_external_file_or_url(report_html: str) -> None:
     assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", report_html, re.IGNORECASE)
     sources = re.findall(r'(?:src|href)="([^"]*)"', report_html)

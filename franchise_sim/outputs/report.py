@@ -149,13 +149,13 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         lambda a: _terms(a, "customization_limit", "customization_limit", otherwise=1.0),
         "rate",
     ),
+    Assumption("Concept", "Adaptation months", lambda a: a.concept.adaptation_months, "number"),
     Assumption(
         "Operations",
         "System purchasing discount (of variable costs)",
         lambda a: _terms(a, "purchasing_discount_rate", "purchasing"),
         "rate",
     ),
-    Assumption("Concept", "Adaptation months", lambda a: a.concept.adaptation_months, "number"),
     Assumption("Operations", "Spend per visit", lambda a: a.customers.spend_per_visit_usd, "usd"),
     Assumption(
         "Operations",
