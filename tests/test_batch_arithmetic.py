@@ -58,6 +58,9 @@ POWERS = [
     (np.array(2.0), np.array(0.5)),
     (np.zeros(0), np.array(2.0)),
     (np.array([[1.1], [0.9]]), np.array([0.5, 2.0, 3.0])),  # both sides many
+    (np.array([[1.25]]), np.linspace(0.0, 2.0, 5)),  # one base of shape (1, 1): (1, 5)
+    (np.linspace(0.2, 0.8, 4), np.array([[0.5]])),  # a square root of shape (1, 1): (1, 4)
+    (np.zeros(0), np.zeros(0)),  # nothing on either side
 ]
 
 

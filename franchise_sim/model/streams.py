@@ -603,33 +603,27 @@ def exact_pow(
     the power is taken once.
     """
     base_, exponent_ = np.asarray(base, dtype=float), np.asarray(exponent, dtype=float)
-    # One side a single number (0-d): the other side's shape, and no broadcasting to pay for.
-    if exponent_.ndim == 0:
-        power = float(exponent_)
-        if power == 0.5 and _SQUARE_ROOTS_ARE_POWERS:  # a winback share: bases all differ
-            return square_roots(base_)
-        if base_.size > 1 and _all_alike(base_):
-            return np.full(base_.shape, float(base_.flat[0]) ** power)
-        values = map(power.__rpow__, base_.ravel().tolist())
-        return np.fromiter(values, float, base_.size).reshape(base_.shape)
-    if base_.ndim == 0:
-        number = float(base_)
-        if exponent_.size > 1 and _all_alike(exponent_):
-            return np.full(exponent_.shape, number ** float(exponent_.flat[0]))
-        values = map(number.__pow__, exponent_.ravel().tolist())
-        return np.fromiter(values, float, exponent_.size).reshape(exponent_.shape)
-    b, e = np.broadcast_arrays(base_, exponent_)
-    if b.size > 1 and _all_alike(b) and _all_alike(e):
-        return np.full(b.shape, float(b.flat[0]) ** float(e.flat[0]))
-    # One side a single number: its bound method (``x.__pow__(y)`` and ``y.__rpow__(x)`` are
-    # both ``x ** y``) saves making and walking a list of copies of it.
+    shape = np.broadcast_shapes(base_.shape, exponent_.shape)
+    # One side a single number (of any shape): its bound method over the other side, whose
+    # broadcast view costs nothing (``x.__pow__(y)`` and ``y.__rpow__(x)`` are both ``x ** y``).
     if exponent_.size == 1:
-        values = map(float(exponent_.flat[0]).__rpow__, b.ravel().tolist())
+        power, b = float(exponent_.flat[0]), np.broadcast_to(base_, shape)
+        if power == 0.5 and _SQUARE_ROOTS_ARE_POWERS:  # a winback share: bases all differ
+            return square_roots(b)
+        if b.size > 1 and _all_alike(b):
+            return np.full(shape, float(b.flat[0]) ** power)
+        values = map(power.__rpow__, b.ravel().tolist())
     elif base_.size == 1:
-        values = map(float(base_.flat[0]).__pow__, e.ravel().tolist())
+        number, e = float(base_.flat[0]), np.broadcast_to(exponent_, shape)
+        if e.size > 1 and _all_alike(e):
+            return np.full(shape, number ** float(e.flat[0]))
+        values = map(number.__pow__, e.ravel().tolist())
     else:
+        b, e = np.broadcast_arrays(base_, exponent_)
+        if b.size > 1 and _all_alike(b) and _all_alike(e):
+            return np.full(shape, float(b.flat[0]) ** float(e.flat[0]))
         values = map(float.__pow__, b.ravel().tolist(), e.ravel().tolist())
-    return np.fromiter(values, float, b.size).reshape(b.shape)
+    return np.fromiter(values, float, math.prod(shape)).reshape(shape)
 
 
 def square_roots(base: NDArray[np.float64]) -> NDArray[np.float64]:
