@@ -13,7 +13,9 @@ batch itself, so the same worker serves each such run and stays warm), alive and
 and only relationships it knows (its workers were forked when it was made, so they hold only
 the code that existed then: a relationship defined later gets a new pool, which knows it). A
 pool busy with another thread's run is not shared: that run gets a pool of its own, shut down
-after it.
+after it. (The explorer keeps a pool of its own, `interfaces.explorer.pool`, passed to each run
+as its executor: it abandons a run whenever a slider moves on, and a kept pool's workers would
+be killed each time.)
 
 Every worker ignores SIGINT (the caller is interrupted, not it) and exits once its parent has
 gone. A run that is abandoned (an exception, Ctrl-C) kills its pool's workers at once
