@@ -149,7 +149,7 @@ def abandon(pool: Executor) -> None:
     A worker may be in the middle of a batch or blocked writing one to the pipe; waiting for it
     could take minutes, so it is killed, not asked.
     """
-    processes: list[Any] = list((getattr(pool, "_processes", None) or {}).values())
+    processes = list(_workers(pool).values())
     manager: threading.Thread | None = getattr(pool, "_executor_manager_thread", None)
     for process in processes:
         process.kill()
@@ -158,6 +158,12 @@ def abandon(pool: Executor) -> None:
         process.join(timeout=5.0)
     if manager is not None:  # it notices the dead workers and closes the pool's pipes
         manager.join(timeout=5.0)  # before the interpreter's exit hook would write to them
+
+
+def _workers(pool: Executor) -> dict[int, Any]:
+    """A process pool's worker processes by pid (none for another executor, or before any)."""
+    processes: dict[int, Any] = getattr(pool, "_processes", None) or {}
+    return processes
 
 
 @dataclass(eq=False)
@@ -183,7 +189,7 @@ class _Kept:
 
     def fits(self, processes: int, relationships: Relationships) -> bool:
         """Whether it can run a run of ``processes`` processes and these relationships."""
-        workers = list((getattr(self.pool, "_processes", None) or {}).values())
+        workers = list(_workers(self.pool).values())
         return (
             processes == self.processes
             and not getattr(self.pool, "_broken", False)
@@ -225,7 +231,7 @@ def kept_pool(processes: int, relationships: Relationships) -> Iterator[ProcessP
     except BaseException:
         abandon(pool)
         if kept is not None:
-            _let_go(kept, wait=False)
+            _forget(kept)
         raise
     if kept is None:
         pool.shutdown(wait=True)
@@ -269,32 +275,18 @@ def _keep(kept: _Kept) -> None:
         kept.busy = False
         if _SLOT.kept is not kept:  # pragma: no cover - the slot is not changed while busy
             return
-        kept.idle = threading.Timer(KEPT_IDLE_SECONDS, _expire, args=(kept,))
+        kept.idle = threading.Timer(KEPT_IDLE_SECONDS, _release, args=(kept,))
         kept.idle.daemon = True
         kept.idle.start()
 
 
-def _expire(kept: _Kept) -> None:
-    """The kept pool has been idle long enough: its workers exit."""
-    with _SLOT.lock:
-        if _SLOT.kept is not kept or kept.busy:
-            return
-        _SLOT.kept = None
-    _shut(kept, wait=False)
-
-
-def _let_go(kept: _Kept, *, wait: bool) -> None:
-    """Forget the kept pool (it is no longer kept) and shut it down."""
+def _forget(kept: _Kept) -> None:
+    """The kept pool is abandoned (`abandon` has shut it down): no longer kept."""
     with _SLOT.lock:
         if _SLOT.kept is kept:
             _SLOT.kept = None
-    _shut(kept, wait=wait)
-
-
-def _shut(kept: _Kept, *, wait: bool) -> None:
     if kept.idle is not None:
         kept.idle.cancel()
-    kept.pool.shutdown(wait=wait, cancel_futures=True)
 
 
 def release_workers() -> None:
@@ -303,12 +295,31 @@ def release_workers() -> None:
     For a caller who wants its memory back, or who changed the package's code in this process
     (a worker holds the code it was forked with). A pool busy with a run is left to it.
     """
+    _release(None, wait=True)
+
+
+def _release(only: _Kept | None, *, wait: bool = False) -> None:
+    """Shut the kept pool down and keep it no more, unless a run is using it.
+
+    Args:
+        only: Only if it is this one (the one a timer was set for); any if None.
+        wait: Wait for its workers to exit.
+    """
     with _SLOT.lock:
         kept = _SLOT.kept
         if kept is None or kept.busy or kept.pid != os.getpid():
             return
+        if only is not None and kept is not only:
+            return
         _SLOT.kept = None
-    _shut(kept, wait=True)
+    _shut(kept, wait=wait)
+
+
+def _shut(kept: _Kept, *, wait: bool) -> None:
+    """Cancel a kept pool's idle timer and shut the pool down."""
+    if kept.idle is not None:
+        kept.idle.cancel()
+    kept.pool.shutdown(wait=wait, cancel_futures=True)
 
 
 def kept_workers() -> tuple[int, ...]:
@@ -317,4 +328,4 @@ def kept_workers() -> tuple[int, ...]:
         kept = _SLOT.kept
         if kept is None or kept.pid != os.getpid():
             return ()
-        return tuple(sorted((getattr(kept.pool, "_processes", None) or {}).keys()))
+        return tuple(sorted(_workers(kept.pool)))
