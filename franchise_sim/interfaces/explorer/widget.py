@@ -260,20 +260,18 @@ class Explorer:
 
     def _on_change(self, path: str, change: Mapping[str, Any]) -> None:
         """A slider moved: record its value and wake the thread (nothing else on this thread)."""
-        with self._wake:
-            if self._stop.is_set():
-                return
-            self._values[path] = float(change["new"])
-            self.requests += 1
-            self._changed_at = time.monotonic()
-            self._wake.notify_all()
+        self._ask(partial(self._values.__setitem__, path, float(change["new"])))
 
     def _on_baseline(self, change: Mapping[str, Any]) -> None:
-        """Another arm to compare with: record it and wake the thread, as a slider does."""
+        """Another arm to compare with: recorded and handled as a slider's change is."""
+        self._ask(partial(setattr, self, "_asked_baseline", str(change["new"])))
+
+    def _ask(self, record: Callable[[], object]) -> None:
+        """Record a change under the lock, count it as a request and wake the thread."""
         with self._wake:
             if self._stop.is_set():
                 return
-            self._asked_baseline = str(change["new"])
+            record()
             self.requests += 1
             self._changed_at = time.monotonic()
             self._wake.notify_all()
