@@ -17,11 +17,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from timing import conditions
+from timing import conditions, in_fresh_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,13 +45,7 @@ print(middle(1), middle(2))
 
 def one_sample(tree: Path, runs: int) -> tuple[float, float]:
     """Seconds of ``simulate`` on one core and on two, in a new process on ``tree``."""
-    done = subprocess.run(
-        [sys.executable, "-c", ONE_TREE, str(tree), str(runs)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    one, two = (float(x) for x in done.stdout.split())
+    one, two = in_fresh_process(ONE_TREE, tree, runs)
     return one, two
 
 

@@ -21,11 +21,16 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
-import sys
 from pathlib import Path
 
-from timing import against_target, conditions, count_events, event_floor, timed
+from timing import (
+    against_target,
+    conditions,
+    count_events,
+    event_floor,
+    in_fresh_process,
+    timed,
+)
 
 import franchise_sim
 from franchise_sim.engine.batch import plans_on_paper, run_batch
@@ -69,15 +74,7 @@ def fresh_process_seconds(runs: int, workers: int) -> tuple[float, float, float,
     The call is the second in that process: the first warms it up (its wall time is the last
     figure).
     """
-    done = subprocess.run(
-        [sys.executable, "-c", FRESH, str(SCENARIO), str(runs), str(workers), str(HORIZON)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    wall, parent, workers_cpu, first = (
-        float(x) for x in done.stdout.strip().splitlines()[-1].split()
-    )
+    wall, parent, workers_cpu, first = in_fresh_process(FRESH, SCENARIO, runs, workers, HORIZON)
     return wall, parent, workers_cpu, first
 
 

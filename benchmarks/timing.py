@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -161,3 +163,14 @@ def count_events(step: Callable[[], object]) -> int:
     finally:
         simpy.Environment.schedule = schedule  # type: ignore[method-assign]
     return counted[0]
+
+
+def in_fresh_process(code: str, *args: object) -> tuple[float, ...]:
+    """The numbers ``code`` prints last, run in a new Python process (``sys.argv[1:]``: args)."""
+    done = subprocess.run(
+        [sys.executable, "-c", code, *(str(a) for a in args)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return tuple(float(x) for x in done.stdout.strip().splitlines()[-1].split())
