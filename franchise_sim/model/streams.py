@@ -533,8 +533,7 @@ _LOG_FACTORIAL_TABLE: list[NDArray[np.float64]] = [np.zeros(0)]
 
 def exact_log1p(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """``math.log1p`` element by element (``numpy.log1p`` may differ in the last digit)."""
-    flat = np.asarray(x, dtype=float)
-    return np.fromiter(map(math.log1p, flat.ravel().tolist()), float, flat.size).reshape(flat.shape)
+    return _each(math.log1p, np.asarray(x, dtype=float))
 
 
 def exact_exp(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -548,13 +547,13 @@ def exact_exp(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """
     flat = np.asarray(x, dtype=float)
     if not _CEXP_IS_MATHS:
-        return _exp_each(flat)
+        return _each(math.exp, flat)
     near = np.abs(flat) <= _CEXP_EXACT_WITHIN
     if near.all():
         return np.array(np.exp(flat.astype(np.complex128)).real)
     out: NDArray[np.float64] = np.exp(np.where(near, flat, 0.0).astype(np.complex128)).real.copy()
     far = ~near
-    out[far] = _exp_each(flat[far])
+    out[far] = _each(math.exp, flat[far])
     return out
 
 
@@ -562,9 +561,9 @@ _CEXP_EXACT_WITHIN = 708.0
 """Largest argument, either side of zero, `exact_exp` takes the complex exponential of."""
 
 
-def _exp_each(flat: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``math.exp`` of every element, one Python call each."""
-    values = map(math.exp, flat.ravel().tolist())
+def _each(function: Callable[[float], float], flat: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``function`` of every element, one Python call each (``math``'s own numbers)."""
+    values = map(function, flat.ravel().tolist())
     return np.fromiter(values, float, flat.size).reshape(flat.shape)
 
 
@@ -588,7 +587,7 @@ def _complex_exp_is_maths(
     )
     with np.errstate(all="ignore"):
         exps = complex_exp(probe.astype(np.complex128)).real
-    return bool(exps.tobytes() == _exp_each(probe).tobytes())
+    return bool(exps.tobytes() == _each(math.exp, probe).tobytes())
 
 
 _CEXP_IS_MATHS = _complex_exp_is_maths()
