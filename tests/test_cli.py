@@ -93,6 +93,25 @@ def test_run_prints_the_comparison(run_folder: tuple[Path, str]) -> None:
     assert "Verdict, Automotive-service franchise against Independent shop:" in output
 
 
+def test_run_prints_the_comparison_before_the_attribution_and_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from franchise_sim.analysis import attribution
+
+    def attribute_later(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt  # stopped in the attribution: nothing after it happens
+
+    monkeypatch.setattr(attribution, "attribute", attribute_later)
+    out = tmp_path / "out"
+    args = ["run", str(AUTO_REPAIR), "--runs", "6", "--workers", "1", "--horizon-months", "12"]
+    result = CliRunner().invoke(main, [*args, "--out", str(out), "--report"])
+    assert result.exit_code != 0
+    assert not out.exists()  # nothing written
+    assert "Open after 1 year" in result.output  # but the answer was already out
+    assert "Verdict, Automotive-service franchise" in result.output
+    assert "Results written" not in result.output
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
 def test_every_shipped_scenario_validates_and_runs(path: Path, tmp_path: Path) -> None:
     runner = CliRunner()

@@ -185,18 +185,20 @@ def main() -> None:
 
 
 @contextmanager
-def _progress_bar(total: int, *, quiet: bool, delay: float = 0.5) -> Iterator[Progress | None]:
+def _progress_bar(
+    total: int, *, quiet: bool, delay: float = 0.5, doing: str = "Simulating"
+) -> Iterator[Progress | None]:
     """A bar of replications done, rate and time left, on a terminal and for long runs only.
 
     Nothing is shown when standard error is not a terminal, with ``--quiet``, or when the run
-    ends within ``delay`` seconds.
+    ends within ``delay`` seconds. ``doing`` heads the bar.
     """
     if quiet or not sys.stderr.isatty():
         yield None
         return
     from tqdm import tqdm
 
-    with tqdm(total=total, unit="run", desc="Simulating", delay=delay, leave=False) as bar:
+    with tqdm(total=total, unit="run", desc=doing, delay=delay, leave=False) as bar:
 
         def advance(done: int) -> None:
             bar.update(done)
@@ -373,7 +375,7 @@ def run(
     baseline: str | None,
     quiet: bool,
 ) -> None:
-    """Simulate SCENARIO, write the results folder and print the comparison.
+    """Simulate SCENARIO, print the comparison and write the results folder.
 
     SCENARIO is a scenario file or the name of a shipped one (e.g. auto_repair). The folder
     holds summary.csv, monthly.parquet, manifest.json, the figures as PNG, with --report
@@ -422,12 +424,15 @@ def run(
                 executor=pool,
                 summary_only=summary_only,
             )
+        if not quiet:  # the answer first: the attribution and the figures take longer
+            click.echo(compare(results, baseline).to_text())
         attribution = []
         if report and not no_attribution and not deterministic:
             from franchise_sim.analysis.attribution import attributable_arms, attribute
 
             arms = attributable_arms(model)
-            with _simulation(path), _progress_bar(total * len(arms), quiet=quiet) as progress:
+            bar = _progress_bar(total * len(arms), quiet=quiet, doing="Attribution")
+            with _simulation(path), bar as progress:
                 attribution = [
                     attribute(
                         model,
@@ -460,7 +465,6 @@ def run(
     _say_where(target, written, "results")
     if quiet:
         return
-    click.echo(compare(results, baseline).to_text())
     click.echo(
         f"\nResults written to {shown(written)}/ in {results.run_seconds:.1f} s of simulation."
     )
