@@ -26,8 +26,8 @@ demo: $(VENV)/.installed
 	$(BIN)/franchise-sim run $(SCENARIO) --out results/auto_repair --report --force
 
 test: $(VENV)/.installed-dev
-	$(BIN)/ruff check franchise_sim tests benchmarks
-	$(BIN)/ruff format --check franchise_sim tests benchmarks
+	$(BIN)/ruff check franchise_sim tests benchmarks notebooks
+	$(BIN)/ruff format --check franchise_sim tests benchmarks notebooks
 	$(BIN)/mypy
 	$(BIN)/pytest -n auto --dist loadfile
 
