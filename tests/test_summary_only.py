@@ -13,10 +13,12 @@ from click.testing import CliRunner
 from franchise_sim.analysis.comparison import compare
 from franchise_sim.engine import runner as monte_carlo
 from franchise_sim.engine.monthly_aggregates import (
+    N_BINS,
     RELATIVE_ACCURACY,
     SMALLEST,
     STREAMED_FIGURES,
     MonthlyAggregates,
+    bin_index,
     streamed_figure,
 )
 from franchise_sim.engine.results import NoTrajectoriesError, SimulationResults
@@ -75,6 +77,24 @@ def test_the_aggregates_are_those_of_the_full_books(
     assert summary.monthly_aggregates is not None
     assert np.array_equal(whole.histograms, summary.monthly_aggregates.histograms)
     assert np.array_equal(whole.open_runs, (full.series("alive") > 0.5).sum(axis=1))
+
+
+@pytest.mark.parametrize("runs", [3, RUNS])  # few values are sorted, many counted into bins
+def test_each_histogram_counts_its_figure_arm_and_month_values_by_bin(
+    both: tuple[SimulationResults, SimulationResults], runs: int
+) -> None:
+    full = both[0]
+    books = full.trajectories[:, :runs]
+    whole = MonthlyAggregates.of_books(full.scenario, full.arms, full.monthly_columns, books)
+    alive = books[..., full.monthly_columns.index("alive")] > 0.5
+    for f, (name, open_only) in enumerate(STREAMED_FIGURES.items()):
+        values = streamed_figure(name, full.scenario, full.arms, full.monthly_columns, books)
+        for a in range(len(full.arms)):
+            for month in (0, HORIZON // 2, HORIZON - 1):
+                kept = values[a, alive[a, :, month] if open_only else slice(None), month]
+                expected = np.bincount(bin_index(kept), minlength=N_BINS)
+                assert np.array_equal(whole.histograms[f, a, month], expected), (name, a, month)
+    assert whole.runs == runs
 
 
 def test_bands_are_within_their_bound_of_numpy_percentile(
