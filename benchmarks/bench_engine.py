@@ -10,12 +10,18 @@ The per-replication engine it replaced ran at about 2,000 business-years per sec
 on this machine (issue 11; measured before its deletion). Medians of interleaved calls (see
 ``timing.py``); asserts nothing.
 
+It also says what a batch's second arm costs (an independent and its identical twin, on the
+same plans, against the independent alone) at ``runs / 2`` and ``runs`` replications: the part
+that does not grow with the replications is what merging a batch's arms into one actor's arrays
+could save.
+
 Usage: ``python benchmarks/bench_engine.py [--runs 1000] [--repeat 5]``
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import time
@@ -23,6 +29,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import yaml
 from timing import Timing, against_target, conditions, count_events, event_floor, timed
 
 from franchise_sim.engine.batch import (
@@ -34,6 +41,8 @@ from franchise_sim.engine.batch import (
 from franchise_sim.engine.runner import simulate
 from franchise_sim.model.batch_plan import BatchPlan, plan_batch
 from franchise_sim.model.streams import CountQuantiles
+from franchise_sim.scenario.files import parse_scenario
+from franchise_sim.scenario.schema import Scenario
 from franchise_sim.scenario.shelf import load_scenario
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "auto_repair.yaml"
@@ -44,8 +53,8 @@ WALL_TARGET = 0.3
 """Seconds for 1,000 paired runs x 60 months on 2 cores, at most (issue 11)."""
 
 
-def _plans(runs: int, start: int = 0) -> BatchPlan:
-    scenario = load_scenario(SCENARIO)
+def _plans(runs: int, start: int = 0, scenario: Scenario | None = None) -> BatchPlan:
+    scenario = scenario or load_scenario(SCENARIO)
     paper = plans_on_paper(scenario, 1, HORIZON)
     return plan_batch(
         scenario,
@@ -59,6 +68,45 @@ def _plans(runs: int, start: int = 0) -> BatchPlan:
 def _beside(timing: Timing, floor: Timing) -> str:
     ratio = timing.median / statistics.median(floor.seconds)
     return f"{timing.text()}; {ratio:.1f}x its bare-SimPy floor ({floor.median * 1000:.0f} ms)"
+
+
+def twin_independents() -> Scenario:
+    """``auto_repair`` with its franchise arm replaced by a second, identical independent."""
+    data = yaml.safe_load(SCENARIO.read_text(encoding="utf-8"))
+    data["arms"] = {"independent": data["arms"]["independent"], "twin": {"label": "Twin"}}
+    return parse_scenario(yaml.safe_dump(data), "auto_repair with twin independents")
+
+
+def arms_or_replications(runs: int, repeat: int) -> None:
+    """Print what a batch's second arm costs at ``runs / 2`` and at ``runs`` replications.
+
+    The arms share the market, the events and their plans; a second arm adds its own business,
+    lender and owner. Its cost at two sizes splits it into a part per replication and a part
+    per batch: the latter is all that merging a batch's arms into one actor's arrays could save.
+    """
+    twins = twin_independents()
+    plans: dict[tuple[int, int], BatchPlan] = {}
+    for size in (runs // 2, runs):
+        both = _plans(size, scenario=twins)
+        plans[size, 2] = both
+        plans[size, 1] = dataclasses.replace(both, units=both.units[:1])
+    for plan in plans.values():
+        run_plans(plan, ())  # warm-up
+    seconds: dict[tuple[int, int], list[float]] = {key: [] for key in plans}
+    for _ in range(repeat):  # interleaved: the machine's speed drifts
+        for key, plan in plans.items():
+            started = time.perf_counter()
+            run_plans(plan, ())
+            seconds[key].append(time.perf_counter() - started)
+    ms = {key: 1000 * statistics.median(values) for key, values in seconds.items()}
+    half, whole = (ms[runs // 2, 2] - ms[runs // 2, 1]), (ms[runs, 2] - ms[runs, 1])
+    print(
+        f"a batch's second arm (an identical independent, medians of {repeat}, interleaved): "
+        f"{half:.0f} ms at {runs // 2} replications ({ms[runs // 2, 1]:.0f} ms for one arm), "
+        f"{whole:.0f} ms at {runs} ({ms[runs, 1]:.0f} ms for one arm)\n"
+        f"  its part per batch, what merging the arms into one actor's arrays could save: "
+        f"{2 * half - whole:.0f} ms"
+    )
 
 
 def main() -> None:
@@ -118,6 +166,8 @@ def main() -> None:
             f"  the bare-SimPy floor of the same events: "
             f"{business_years / floor.median:,.0f} business-years/s/core"
         )
+
+    arms_or_replications(runs, args.repeat)
 
     cores = min(2, os.cpu_count() or 1)
     simulate(scenario, runs=runs, workers=cores, horizon_months=HORIZON)  # warm-up
