@@ -8,6 +8,9 @@ from typing import Any, get_args
 import matplotlib as mpl
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cbook import is_math_text
@@ -31,6 +34,29 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def small(auto_repair: Scenario) -> SimulationResults:
     return simulate(auto_repair, runs=60, seed=11, workers=1, horizon_months=36)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.data(),
+    shape=st.tuples(st.integers(1, 40), st.integers(1, 6)),
+    percentiles=st.lists(st.floats(0.0, 100.0), min_size=1, max_size=6),
+)
+def test_fan_percentiles_are_numpys_nanpercentile_number_for_number(
+    data: st.DataObject, shape: tuple[int, int], percentiles: list[float]
+) -> None:
+    values = data.draw(
+        arrays(float, shape, elements=st.floats(-1e9, 1e9) | st.sampled_from([0.0, -0.0, 1.0]))
+    )
+    mask = data.draw(arrays(bool, shape))
+    enough = mask.sum(axis=0) >= figures.MIN_RUNS_FOR_FAN
+    with np.errstate(all="ignore"):
+        expected = np.nanpercentile(
+            np.where(mask & enough, values, np.where(enough, np.nan, 0.0)), percentiles, axis=0
+        )
+    expected[:, ~enough] = np.nan
+    got = figures.percentiles_by_month(values, mask, percentiles)
+    assert np.array_equal(got, expected, equal_nan=True)
 
 
 def _axes() -> Axes:

@@ -244,6 +244,10 @@ def percentiles_by_month(
 ) -> Array:
     """Percentiles across runs of each month, over the runs where ``mask`` holds.
 
+    ``numpy.nanpercentile``'s numbers (linear interpolation between order statistics), with
+    every month sorted at once rather than one by one: the order statistics, the positions
+    between them and the interpolation are numpy's, operation for operation.
+
     Args:
         values: Array (replication, month).
         mask: Which (replication, month) values count.
@@ -252,11 +256,26 @@ def percentiles_by_month(
     Returns:
         Array (percentile, month); NaN in months with fewer than ``MIN_RUNS_FOR_FAN`` runs.
     """
-    enough = mask.sum(axis=0) >= MIN_RUNS_FOR_FAN
-    kept = np.where(mask & enough, values, np.nan)
-    with np.errstate(all="ignore"):
-        out = np.nanpercentile(np.where(enough, kept, 0.0), list(percentiles), axis=0)
-    return np.asarray(np.where(enough, out, np.nan), dtype=float)
+    counted = mask.sum(axis=0)
+    months = np.flatnonzero(counted >= MIN_RUNS_FOR_FAN)
+    out = np.full((len(percentiles), values.shape[1]), np.nan)
+    if not months.size:
+        return out
+    ordered = np.sort(np.where(mask[:, months], values[:, months], np.nan), axis=0)  # NaN last
+    n = counted[months]
+    position = (n - 1) * (np.asarray(percentiles, dtype=float) / 100.0)[:, None]
+    below = np.floor(position)
+    above = below + 1.0
+    at_top = position >= n - 1  # numpy takes the last value there: index -1 of those counted
+    below[at_top] = -1.0
+    above[at_top] = -1.0
+    gamma = position - below
+    column = np.arange(months.size)
+    low = ordered[np.where(below < 0, n - 1, below).astype(np.intp), column]
+    high = ordered[np.where(above < 0, n - 1, above).astype(np.intp), column]
+    step = high - low
+    out[:, months] = np.where(gamma >= 0.5, high - step * (1.0 - gamma), low + step * gamma)
+    return out
 
 
 def _median_by_month(values: Array, mask: NDArray[np.bool_]) -> Array:
