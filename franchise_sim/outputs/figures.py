@@ -1343,6 +1343,11 @@ def attribution_figure(attribution: Attribution) -> Figure:
     return page
 
 
+PNG_COMPRESS_LEVEL = 1
+"""zlib's level for the PNGs: flat colours and lines compress almost as well at 1 as at Pillow's
+default 6 (110 KB against 108 KB for the explorer's picture) in 15 ms less per picture."""
+
+
 def png_bytes(figure: Figure, dpi: int = DPI) -> bytes:
     """The figure as PNG bytes (rendered with the Agg canvas, no display needed).
 
@@ -1356,7 +1361,13 @@ def png_bytes(figure: Figure, dpi: int = DPI) -> bytes:
     if not isinstance(figure.canvas, FigureCanvasAgg):
         FigureCanvasAgg(figure)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    figure.savefig(
+        buffer,
+        format="png",
+        dpi=dpi,
+        metadata={"Software": None},
+        pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL},
+    )
     return buffer.getvalue()
 
 
