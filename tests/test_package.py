@@ -37,3 +37,16 @@ def test_importing_the_package_loads_no_plotting_or_widgets() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert shown.strip() == "[]"
+
+
+def test_a_run_and_its_comparison_do_not_load_scipy_stats() -> None:
+    # scipy.stats takes about half a second to import; the statistics use scipy.special.
+    code = (
+        "import sys, franchise_sim as fs; from franchise_sim.interfaces import cli; "
+        "r = fs.simulate(fs.load_scenario('auto_repair'), runs=8, workers=1, horizon_months=6); "
+        "r.comparison.to_text(); print('scipy.stats' in sys.modules)"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert shown.strip() == "False"

@@ -11,6 +11,7 @@ from scipy import stats
 from franchise_sim import SimulationResults, simulate
 from franchise_sim.analysis.comparison import compare
 from franchise_sim.analysis.statistics import (
+    lower_rank,
     mean_interval,
     median_interval,
     paired_difference,
@@ -81,6 +82,19 @@ def test_median_interval_is_the_order_statistic_interval() -> None:
     assert math.isnan(five.low)
     assert math.isnan(five.high)
     assert math.isnan(median_interval(np.array([np.nan])).estimate)
+
+
+@pytest.mark.parametrize("level", [0.5, 0.9, 0.95, 0.99, 0.999])
+def test_lower_rank_is_the_binomial_quantile_scipy_stats_gives(level: float) -> None:
+    tail = (1.0 - level) / 2
+    ns = np.unique(np.geomspace(1, 1_000_000, 400).astype(int))
+    for n in [*range(1, 80), *ns.tolist()]:
+        k = int(stats.binom.ppf(tail, n, 0.5))  # as the interval was found with scipy.stats
+        if stats.binom.cdf(k, n, 0.5) > tail:
+            k -= 1
+        assert lower_rank(n, tail) == k, n
+    # By hand: P(Binomial(6, 1/2) <= 0) = 1/64 <= 2.5% < P(<= 1) = 7/64; 1/32 > 2.5% at n = 5.
+    assert (lower_rank(6, 0.025), lower_rank(5, 0.025)) == (0, -1)
 
 
 @pytest.fixture(scope="module")
