@@ -112,6 +112,25 @@ def test_run_prints_the_comparison_before_the_attribution_and_the_report(
     assert "Results written" not in result.output
 
 
+def test_a_long_attribution_is_announced_with_how_to_skip_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from franchise_sim.interfaces import cli
+
+    args = ["run", str(AUTO_REPAIR), "--runs", "6", "--workers", "1", "--horizon-months", "12"]
+    quick = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "a"), "--report"])
+    assert quick.exit_code == 0
+    assert "--no-attribution skips it" not in quick.output
+    monkeypatch.setattr(cli, "ATTRIBUTION_NOTICE_SECONDS", 0.0)  # as if the run were long
+    long = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "b"), "--report"])
+    assert long.exit_code == 0
+    assert "the attribution simulates 17 arms at the same 6 runs" in long.output
+    assert "(--no-attribution skips it)" in long.output
+    quiet = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "c"), "--report", "-q"])
+    assert quiet.output == ""
+    assert [cli._duration(s) for s in (40.0, 720.0, 5400.0)] == ["40 s", "12 min", "1.5 h"]
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
 def test_every_shipped_scenario_validates_and_runs(path: Path, tmp_path: Path) -> None:
     runner = CliRunner()

@@ -431,6 +431,8 @@ def run(
             from franchise_sim.analysis.attribution import attributable_arms, attribute
 
             arms = attributable_arms(model)
+            if not quiet:
+                _say_attribution_time(model, arms, results.runs, results.run_seconds)
             bar = _progress_bar(total * len(arms), quiet=quiet, doing="Attribution")
             with _simulation(path), bar as progress:
                 attribution = [
@@ -472,6 +474,40 @@ def run(
         click.echo(f"Open {shown(written / 'report.html')} in a browser.")
     if xlsx:
         click.echo(f"Spreadsheet: {shown(written / 'workbook.xlsx')}")
+
+
+ATTRIBUTION_NOTICE_SECONDS = 30.0
+"""An attribution expected to take longer than this is announced, with how to skip it."""
+
+
+def _say_attribution_time(
+    model: Scenario, arms: tuple[str, ...], runs: int, seconds: float
+) -> None:
+    """Say on standard error how long the attribution should take, when that is long.
+
+    Each attribution simulates its counterfactual arms at the run's replications, so it takes
+    about the run's time scaled by the arms simulated (17 for a franchise's 8 mechanisms).
+    """
+    from franchise_sim.analysis.attribution import counterfactual_scenario
+
+    simulated = sum(len(counterfactual_scenario(model, arm)[0].arm_names) for arm in arms)
+    expected = seconds * simulated / len(model.arm_names)
+    if expected < ATTRIBUTION_NOTICE_SECONDS:
+        return
+    click.echo(
+        f"--report: the attribution simulates {simulated} arms at the same {runs:,} runs, about "
+        f"{_duration(expected)} more (--no-attribution skips it)",
+        err=True,
+    )
+
+
+def _duration(seconds: float) -> str:
+    """Seconds as a reader says them: "40 s", "12 min", "1.5 h"."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _summary_only(
