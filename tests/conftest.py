@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,14 @@ def no_kept_workers() -> Iterator[None]:
     release_workers()
     yield
     release_workers()
+
+
+def printed_by(code: str, timeout: float = 120.0) -> str:
+    """What a fresh Python process running ``code`` prints, stripped (it must exit 0)."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=timeout
+    )
+    return done.stdout.strip()
 
 
 def set_path(data: dict[str, Any], path: str, value: Any) -> None:

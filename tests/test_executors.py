@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from franchise_sim.interfaces.cli import main
 from franchise_sim.scenario.schema import Scenario
 
 from .books import assert_identical
-from .conftest import AUTO_REPAIR
+from .conftest import AUTO_REPAIR, printed_by
 
 distributed = pytest.importorskip("distributed")
 
@@ -120,10 +119,7 @@ def test_the_runner_imports_no_dask() -> None:
         "import sys, franchise_sim.engine.runner, franchise_sim.interfaces.cli; "
         "print('distributed' in sys.modules)"
     )
-    shown = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    assert shown.strip() == "False"
+    assert printed_by(code) == "False"
 
 
 def test_a_relationship_defined_in_a_test_module_runs_on_dask(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -44,7 +43,7 @@ from franchise_sim.scenario.changes import value_at
 from franchise_sim.scenario.distributions import Fixed, Triangular, Uniform
 from franchise_sim.scenario.schema import Scenario
 from tests.books import assert_identical
-from tests.conftest import ROOT, SCENARIOS, Variant
+from tests.conftest import ROOT, SCENARIOS, Variant, printed_by
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ROYALTY = "arms.franchise.royalty_rate"
@@ -364,10 +363,7 @@ def test_the_widget_free_part_imports_without_ipywidgets(monkeypatch: pytest.Mon
         "scenario_for(s, {'market.households': 30000.0})\n"
         "try:\n    explore(s)\nexcept ImportError as e:\n    print(e)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    assert done.stdout.strip() == INSTALL_HINT
+    assert printed_by(code) == INSTALL_HINT
     monkeypatch.setitem(sys.modules, "ipywidgets", None)
     with pytest.raises(ImportError, match=r"pip install 'franchise-sim\[notebook\]'"):
         explore("auto_repair", **SMALL)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 import franchise_sim
+
+from .conftest import printed_by
 
 
 def test_every_public_name_resolves() -> None:
@@ -33,10 +32,7 @@ def test_importing_the_package_loads_no_plotting_or_widgets() -> None:
     code = (
         "import sys, franchise_sim; print(sorted({'matplotlib', 'ipywidgets'} & set(sys.modules)))"
     )
-    shown = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    assert shown.strip() == "[]"
+    assert printed_by(code) == "[]"
 
 
 def test_a_run_and_its_comparison_do_not_load_scipy_stats() -> None:
@@ -46,7 +42,4 @@ def test_a_run_and_its_comparison_do_not_load_scipy_stats() -> None:
         "r = fs.simulate(fs.load_scenario('auto_repair'), runs=8, workers=1, horizon_months=6); "
         "r.comparison.to_text(); print('scipy.stats' in sys.modules)"
     )
-    shown = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    assert shown.strip() == "False"
+    assert printed_by(code) == "False"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +26,7 @@ from franchise_sim.outputs.workbook import (
 )
 from franchise_sim.scenario.distributions import mean_of
 from franchise_sim.scenario.schema import Scenario
-from tests.conftest import AUTO_REPAIR
+from tests.conftest import AUTO_REPAIR, printed_by
 
 RUNS = 24
 HORIZON = 36
@@ -227,7 +225,4 @@ def test_run_refuses_a_workbook_too_large_before_simulating(tmp_path: Path) -> N
 
 def test_the_command_line_starts_without_openpyxl() -> None:
     code = "import sys, franchise_sim.interfaces.cli; print('openpyxl' in sys.modules)"
-    shown = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    assert shown.strip() == "False"
+    assert printed_by(code) == "False"
