@@ -246,7 +246,9 @@ def percentiles_by_month(
 
     ``numpy.nanpercentile``'s numbers (linear interpolation between order statistics), with
     every month sorted at once rather than one by one: the order statistics, the positions
-    between them and the interpolation are numpy's, operation for operation.
+    between them and the interpolation are numpy's, operation for operation. Only a zero's
+    sign may differ, where a month holds both 0.0 and -0.0 (a sort and numpy's partition may
+    put them in either order).
 
     Args:
         values: Array (replication, month).
@@ -265,14 +267,10 @@ def percentiles_by_month(
     n = counted[months]
     position = (n - 1) * (np.asarray(percentiles, dtype=float) / 100.0)[:, None]
     below = np.floor(position)
-    above = below + 1.0
-    at_top = position >= n - 1  # numpy takes the last value there: index -1 of those counted
-    below[at_top] = -1.0
-    above[at_top] = -1.0
     gamma = position - below
     column = np.arange(months.size)
-    low = ordered[np.where(below < 0, n - 1, below).astype(np.intp), column]
-    high = ordered[np.where(above < 0, n - 1, above).astype(np.intp), column]
+    low = ordered[np.minimum(below, n - 1).astype(np.intp), column]  # at the top: the last
+    high = ordered[np.minimum(below + 1.0, n - 1).astype(np.intp), column]  # value, step 0
     step = high - low
     out[:, months] = np.where(gamma >= 0.5, high - step * (1.0 - gamma), low + step * gamma)
     return out
