@@ -1,0 +1,166 @@
+"""The saddlepoint estimates of the count distribution functions, and the searches that trust them.
+
+The estimates' error bound is checked, not derived: these scans are the check, over the domains
+`saddlepoint` says it holds on. The searches must find the integers the exact distribution
+function finds, uniforms set on its very levels included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+from scipy import special
+
+from franchise_sim.model import randomness, saddlepoint
+from franchise_sim.model import streams as br
+
+_SIDES = np.linspace(-40.0, 40.0, 321)
+"""Where the scans look: standard deviations either side of the mean."""
+
+
+def _within_sides(mean: NDArray[np.float64], sd: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Counts at `_SIDES` standard deviations from each mean, one row per side."""
+    return np.floor(mean[None, :] + sd[None, :] * _SIDES[:, None])
+
+
+def test_the_poisson_estimate_is_within_a_fifth_of_its_bound() -> None:
+    mean = np.concatenate([np.linspace(12.0, 64.0, 521), np.geomspace(64.0, 1e7, 300)])
+    k = np.maximum(0.0, _within_sides(mean, np.sqrt(mean)))
+    means = np.broadcast_to(mean, k.shape).ravel()
+    estimate, bound = saddlepoint.poisson_cdf(k.ravel(), means)
+    usable = np.isfinite(bound)
+    assert usable.mean() > 0.99  # only the counts at the mean itself are left out
+    error = np.abs(estimate - special.pdtr(k.ravel(), means))[usable]
+    assert (error <= bound[usable] / 5.0).all()
+
+
+def _binomials() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Trials from 24 to a million, at variances from the smallest usable, and chance 1/2."""
+    trials, chances = [], []
+    for n in np.unique(np.floor(np.geomspace(24.0, 1e6, 80))):
+        for variance in (8.0, 8.5, 10.0, 14.0, 25.0, 60.0, 200.0, 1e3, 5e3, 1e5):
+            if variance <= n / 4.0:
+                p = (1.0 - np.sqrt(1.0 - 4.0 * variance / n)) / 2.0  # n p (1 - p) = variance
+                trials += [n, n]
+                chances += [p, 1.0 - p]
+        trials.append(n)
+        chances.append(0.5)
+    return np.array(trials), np.array(chances)
+
+
+def test_the_binomial_estimate_is_within_a_fifth_of_its_bound() -> None:
+    n, p = _binomials()
+    k = np.clip(_within_sides(n * p, np.sqrt(n * p * (1.0 - p))), 0.0, n)
+    trials = np.broadcast_to(n, k.shape).ravel()
+    chances = np.broadcast_to(p, k.shape).ravel()
+    estimate, bound = saddlepoint.binomial_cdf(k.ravel(), trials, chances)
+    usable = np.isfinite(bound)
+    assert usable.mean() > 0.75  # the last counts of the clipped rows are left out
+    exact = special.bdtr(k.ravel(), trials.astype(np.int64), chances)
+    error = np.abs(estimate - exact)[usable]
+    assert (error <= bound[usable] / 5.0).all()
+
+
+def test_the_estimates_are_not_used_beyond_where_they_were_checked() -> None:
+    _, bound = saddlepoint.poisson_cdf(np.array([2e7, 30.0]), np.array([2e7, 30.5]))
+    assert bound[0] == np.inf  # a mean above the largest checked
+    assert bound[1] == np.inf  # s = k + 1/2 is the mean: the formula's terms cancel
+    k = np.array([10.0, 2e6, 100.0, 100.0])
+    n = np.array([100.0, 4e6, 100.0, 200.0])
+    p = np.array([0.07, 0.5, 0.5, 0.5])
+    _, bound = saddlepoint.binomial_cdf(k, n, p)
+    assert bound[0] == np.inf  # variance 6.5, below the smallest usable
+    assert bound[1] == np.inf  # more trials than checked
+    assert bound[2] == np.inf  # the last count
+    assert bound[3] == pytest.approx(0.05 / 50.0**1.5 + 1e-5)  # n p q = 50
+
+
+def _on_the_levels(levels: NDArray[np.float64], bound: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Uniforms on each level, one unit in the last place either side, and bound-fractions off."""
+    shifts = np.array([-1.5, -0.5, -0.1, 0.1, 0.5, 1.5])
+    near = (levels[:, None] + shifts[None, :] * bound[:, None]).ravel()
+    return np.concatenate([near, np.nextafter(levels, 0.0), levels, np.nextafter(levels, 1.0)])
+
+
+def _poisson_cases() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    mean = np.concatenate([np.linspace(12.0, 40.0, 60), np.geomspace(40.0, 1e6, 40)])
+    mean = np.repeat(mean, 9)
+    k = np.maximum(0.0, np.floor(mean + np.sqrt(mean) * np.tile(np.linspace(-3, 3, 9), 100)))
+    u = _on_the_levels(special.pdtr(k, mean), saddlepoint.error_bound(mean))
+    means = np.concatenate([np.repeat(mean, 6), mean, mean, mean])
+    keep = (u > 0.0) & (u < 1.0)
+    return u[keep], means[keep]
+
+
+def _binomial_cases() -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    n, p = _binomials()
+    n, p = n[n * p >= 12.0], p[n * p >= 12.0]  # the searches' domain
+    n, p = np.repeat(n, 7), np.repeat(p, 7)
+    sd = np.sqrt(n * p * (1.0 - p))
+    k = np.clip(np.floor(n * p + sd * np.tile(np.linspace(-3, 3, 7), n.size // 7)), 0.0, n)
+    levels = np.asarray(special.bdtr(k, n.astype(np.int64), p), dtype=float)
+    u = _on_the_levels(levels, saddlepoint.error_bound(sd * sd))
+    trials = np.concatenate([np.repeat(n, 6), n, n, n])
+    chances = np.concatenate([np.repeat(p, 6), p, p, p])
+    keep = (u > 0.0) & (u < 1.0)
+    return u[keep], trials[keep], chances[keep]
+
+
+def _exact_only(estimate: Callable[..., Any]) -> Callable[..., Any]:
+    """The estimate with every bound infinite: the searches then start on the exact function."""
+
+    def exact_only(*args: NDArray[np.float64]) -> tuple[Any, Any]:
+        cdf, bound = estimate(*args)
+        return cdf, np.full_like(bound, np.inf)
+
+    return exact_only
+
+
+def test_the_poisson_search_finds_what_the_exact_start_finds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    u, mean = _poisson_cases()
+    found = br.poisson_counts(u, mean)
+    with monkeypatch.context() as patch:
+        patch.setattr(saddlepoint, "poisson_cdf", _exact_only(saddlepoint.poisson_cdf))
+        exact = br.poisson_counts(u, mean)
+    np.testing.assert_array_equal(found, exact)
+    # The scalar search agrees too, but for uniforms within a rounding error of a level
+    # (its math.exp and numpy's differ in the last digit: the streams module says so).
+    scalar = np.array([randomness.poisson_count(a, b) for a, b in zip(u, mean, strict=True)])
+    step = np.fmin(
+        np.abs(u - special.pdtr(scalar, mean)), np.abs(u - special.pdtr(scalar - 1, mean))
+    )
+    clear = step > 1e-12
+    assert clear.mean() > 0.5
+    np.testing.assert_array_equal(found[clear], scalar[clear])
+    # Trusting every estimate, doubtful ones included, finds other integers.
+    monkeypatch.setattr(br, "_clear_of_steps", lambda u, *_: np.ones(u.shape, dtype=bool))
+    assert (br.poisson_counts(u, mean) != exact).sum() > 100
+
+
+def test_the_binomial_search_finds_what_the_exact_start_finds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    u, n, p = _binomial_cases()
+    found = br.binomial_counts(u, n, p)
+    with monkeypatch.context() as patch:
+        patch.setattr(saddlepoint, "binomial_cdf", _exact_only(saddlepoint.binomial_cdf))
+        exact = br.binomial_counts(u, n, p)
+    np.testing.assert_array_equal(found, exact)
+    scalar = np.array(
+        [randomness.binomial_count(a, int(b), c) for a, b, c in zip(u, n, p, strict=True)]
+    )
+    trials = n.astype(np.int64)
+    step = np.fmin(
+        np.abs(u - special.bdtr(scalar, trials, p)), np.abs(u - special.bdtr(scalar - 1, trials, p))
+    )
+    clear = step > 1e-12
+    assert clear.mean() > 0.5
+    np.testing.assert_array_equal(found[clear], scalar[clear])
+    monkeypatch.setattr(br, "_clear_of_steps", lambda u, *_: np.ones(u.shape, dtype=bool))
+    assert (br.binomial_counts(u, n, p) != exact).sum() > 100
