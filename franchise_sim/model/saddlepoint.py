@@ -74,7 +74,7 @@ def _estimate(
         cdf = special.ndtr(w) + np.exp(-deviance) * _ONE_OVER_ROOT_TWO_PI * (1.0 / w - sd / d)
     usable &= np.abs(w) >= SMALLEST_W
     usable &= np.isfinite(cdf)
-    bound = _ERROR_AT_UNIT_VARIANCE / (sd * sd * sd) + _ROUNDING_ERROR
+    bound = error_bound(sd * sd)
     bound[~usable] = np.inf
     return np.asarray(cdf, dtype=float), bound
 

@@ -60,6 +60,11 @@ FRANCHISOR_FAILURE = "franchisor.failure"
 BRAND_SHOCK = "franchisor.brand_shock"
 """Purpose of the stream of the franchisor's brand shocks."""
 
+Rows = slice | NDArray[np.intp]
+"""Which elements of a search's arrays: all (``slice(None)``) or those at some indices."""
+Steps = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
+"""Where steps to a quantile end: the count, the distribution function there and its mass."""
+
 _MASK32 = 0xFFFFFFFF
 _MASK64 = 0xFFFFFFFFFFFFFFFF
 _INIT_A = 0x43B0D7E5
@@ -419,15 +424,39 @@ def _poisson_from_zero(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDA
 def _poisson_search(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray[np.float64]:
     z = special.ndtri(u)
     start = np.maximum(0.0, np.floor(mean + np.sqrt(mean) * z + (z * z - 1.0) / 6.0 + 0.5))
-    cdf, bound = saddlepoint.poisson_cdf(start, mean)
-    exact = np.flatnonzero(bound == np.inf)
-    cdf[exact] = special.pdtr(start[exact], mean[exact])
-    k, cdf, mass = _poisson_steps(u, mean, start.copy(), cdf)
+    return _search_from(
+        u,
+        start,
+        saddlepoint.poisson_cdf(start, mean),
+        lambda rows: special.pdtr(start[rows], mean[rows]),
+        lambda rows, k, cdf: _poisson_steps(u[rows], mean[rows], k, cdf),
+    )
+
+
+def _search_from(
+    u: NDArray[np.float64],
+    start: NDArray[np.float64],
+    estimate: tuple[NDArray[np.float64], NDArray[np.float64]],
+    exact_at: Callable[[Rows], NDArray[np.float64]],
+    steps: Callable[[Rows, NDArray[np.float64], NDArray[np.float64]], Steps],
+) -> NDArray[np.float64]:
+    """The quantiles, stepping from ``start`` on the estimate where it is clear, else exact.
+
+    Args:
+        u: The uniforms.
+        start: Where the searches start.
+        estimate: The estimated distribution function at ``start``, and its error bounds
+            (infinite where it is not to be used).
+        exact_at: The exact distribution function at the starts of the given rows.
+        steps: The steps from the given rows' starts (``k``, ``cdf`` there) to their quantiles.
+    """
+    cdf, bound = estimate
+    unusable = np.flatnonzero(bound == np.inf)
+    cdf[unusable] = exact_at(unusable)
+    k, cdf, mass = steps(slice(None), start.copy(), cdf)
     doubt = np.flatnonzero((bound < np.inf) & ~_clear_of_steps(u, k, cdf, mass, bound))
     if doubt.size:
-        on = start[doubt]
-        exact_cdf = special.pdtr(on, mean[doubt])
-        k[doubt] = _poisson_steps(u[doubt], mean[doubt], on.copy(), exact_cdf)[0]
+        k[doubt] = steps(doubt, start[doubt], exact_at(doubt))[0]
     return k
 
 
@@ -436,7 +465,7 @@ def _poisson_steps(
     mean: NDArray[np.float64],
     k: NDArray[np.float64],
     cdf: NDArray[np.float64],
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+) -> Steps:
     """Step from the start ``k`` (``cdf`` there) to the quantile; its cdf and mass after."""
     mass = np.exp(-mean + k * np.log(mean) - log_factorials(k))
     starts_below = cdf < u
@@ -533,16 +562,14 @@ def _binomial_search(
     z = special.ndtri(u)
     guess = mean + np.sqrt(mean * q) * z + (q - p) * (z * z - 1.0) / 6.0 + 0.5
     start = np.minimum(n, np.maximum(0.0, np.floor(guess)))
-    cdf, bound = saddlepoint.binomial_cdf(start, n, p)
-    exact = np.flatnonzero(bound == np.inf)
-    cdf[exact] = special.bdtr(start[exact], n[exact].astype(np.int64), p[exact])
-    k, cdf, mass = _binomial_steps(u, n, p, start.copy(), cdf)
-    doubt = np.flatnonzero((bound < np.inf) & ~_clear_of_steps(u, k, cdf, mass, bound))
-    if doubt.size:
-        on, trials, chance = start[doubt], n[doubt], p[doubt]
-        exact_cdf = np.asarray(special.bdtr(on, trials.astype(np.int64), chance), dtype=float)
-        k[doubt] = _binomial_steps(u[doubt], trials, chance, on.copy(), exact_cdf)[0]
-    return k
+    trials = n.astype(np.int64)
+    return _search_from(
+        u,
+        start,
+        saddlepoint.binomial_cdf(start, n, p),
+        lambda rows: np.asarray(special.bdtr(start[rows], trials[rows], p[rows]), dtype=float),
+        lambda rows, k, cdf: _binomial_steps(u[rows], n[rows], p[rows], k, cdf),
+    )
 
 
 def _binomial_steps(
@@ -551,7 +578,7 @@ def _binomial_steps(
     p: NDArray[np.float64],
     k: NDArray[np.float64],
     cdf: NDArray[np.float64],
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+) -> Steps:
     """Step from the start ``k`` (``cdf`` there) to the quantile; its cdf and mass after."""
     ratio = p / (1.0 - p)
     log_mass = log_factorials(n) - log_factorials(k) - log_factorials(n - k)
