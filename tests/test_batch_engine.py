@@ -297,58 +297,6 @@ def test_the_vector_binomial_counts_are_the_scalar_ones() -> None:
     np.testing.assert_array_equal(br.binomial_counts(u, trials, p), expected)
 
 
-@pytest.mark.parametrize("rows", [1, 5, 12, 13, 40])
-def test_sums_from_zero_finished_one_by_one_are_the_blocks_sums(
-    rows: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A few rows left are finished in Python (`streams._ONE_BY_ONE`), to the blocks' bits."""
-    rng = np.random.default_rng(rows)
-    size = 400
-    u = 1.0 - rng.random(size) ** 4  # most need many steps: rows are left after the blocks
-    u[:20] = LARGEST_UNIFORM  # numerically at 1: the sums stall
-    mean = rng.uniform(0.01, 11.99, size)
-    trials = np.floor(rng.uniform(1.0, 60.0, size))
-    p = np.minimum(0.9, rng.uniform(0.0, 11.99, size) / trials)
-    finished: list[float] = []
-
-    def counted(one: Callable[..., float]) -> Callable[..., float]:
-        def finish(*row: float) -> float:
-            finished.append(one(*row))
-            return finished[-1]
-
-        return finish
-
-    for name in ("poisson_sum_from", "binomial_sum_from"):
-        monkeypatch.setattr(br, name, counted(getattr(br, name)))
-    found = []
-    for chunk in range(0, size, rows):  # each call has ``rows`` rows: some go one by one
-        part = slice(chunk, chunk + rows)
-        found.append(
-            (
-                br.poisson_counts(u[part], mean[part]),
-                br.binomial_counts(u[part], trials[part], p[part]),
-            )
-        )
-    assert len(finished) > 30  # rows finished one by one
-    monkeypatch.setattr(br, "_ONE_BY_ONE", 0)  # every row through the blocks and the loop
-    for chunk, (poisson, binomial) in zip(range(0, size, rows), found, strict=True):
-        part = slice(chunk, chunk + rows)
-        np.testing.assert_array_equal(poisson, br.poisson_counts(u[part], mean[part]))
-        np.testing.assert_array_equal(binomial, br.binomial_counts(u[part], trials[part], p[part]))
-        scalar = [
-            randomness.binomial_count(a, int(b), c)
-            for a, b, c in zip(
-                u[part].tolist(), trials[part].tolist(), p[part].tolist(), strict=True
-            )
-        ]
-        np.testing.assert_array_equal(binomial, scalar)
-        scalar = [
-            randomness.poisson_count(a, b)
-            for a, b in zip(u[part].tolist(), mean[part].tolist(), strict=True)
-        ]
-        np.testing.assert_array_equal(poisson, scalar)
-
-
 def test_the_vector_counts_refuse_the_means_the_scalar_ones_refuse() -> None:
     with pytest.raises(ValueError, match="beyond what the simulation can draw"):
         br.poisson_counts(np.array([0.5, 0.5]), np.array([1.0, 1e14]))

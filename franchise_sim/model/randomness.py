@@ -69,8 +69,16 @@ def poisson_count(u: float, mean: float) -> int:
     if mean <= 0.0 or u <= 0.0:
         return 0
     if mean < _SEARCH_FROM_MEAN:
+        k = 0
         mass = math.exp(-mean)
-        return int(poisson_sum_from(u, mean, 0.0, mass, mass))
+        cdf = mass
+        while cdf < u:
+            k += 1
+            mass *= mean / k
+            if cdf + mass == cdf:  # u numerically at 1: the rest of the tail adds nothing
+                break
+            cdf += mass
+        return k
     z = _STANDARD_NORMAL.inv_cdf(u)
     k = max(0, math.floor(mean + math.sqrt(mean) * z + (z * z - 1.0) / 6.0 + 0.5))
     cdf = float(special.pdtr(k, mean))
@@ -108,10 +116,18 @@ def binomial_count(u: float, n: int, p: float) -> int:
     ratio = p / q
     mean = n * p
     if mean < _SEARCH_FROM_MEAN:
+        k = 0
         # (1 - p)^n through log1p: q = 1 - p carries p's rounding, which q**n raises n-fold
         # (a relative error of 4e-12 at n = 35,000 and p = 1e-6, enough to miss a quantile).
         mass = math.exp(n * math.log1p(-p))
-        return int(binomial_sum_from(u, float(n), ratio, 0.0, mass, mass))
+        cdf = mass
+        while cdf < u and k < n:
+            mass *= (n - k) / (k + 1) * ratio
+            k += 1
+            if cdf + mass == cdf:  # u numerically at 1: the rest of the tail adds nothing
+                break
+            cdf += mass
+        return k
     z = _STANDARD_NORMAL.inv_cdf(u)
     guess = mean + math.sqrt(mean * q) * z + (q - p) * (z * z - 1.0) / 6.0 + 0.5
     k = min(n, max(0, math.floor(guess)))
@@ -128,37 +144,6 @@ def binomial_count(u: float, n: int, p: float) -> int:
         cdf -= mass
         mass *= k / ((n - k + 1) * ratio)
         k -= 1
-    return k
-
-
-def poisson_sum_from(u: float, mean: float, k: float, mass: float, cdf: float) -> float:
-    """Sum a Poisson's mass up from ``k`` (its ``mass`` and ``cdf`` there) to the ``u``-quantile.
-
-    The loop of `poisson_count` below `_SEARCH_FROM_MEAN`, from any point of it: the batch
-    engine finishes here the few sums its blocks leave (`streams`), to the same bits.
-    """
-    while cdf < u:
-        k += 1.0
-        mass *= mean / k
-        if cdf + mass == cdf:  # u numerically at 1: the rest of the tail adds nothing
-            break
-        cdf += mass
-    return k
-
-
-def binomial_sum_from(u: float, n: float, ratio: float, k: float, mass: float, cdf: float) -> float:
-    """Sum a binomial's mass up from ``k`` to the ``u``-quantile (``ratio`` is ``p / (1 - p)``).
-
-    The loop of `binomial_count` below `_SEARCH_FROM_MEAN`, from any point of it, as
-    `poisson_sum_from` is `poisson_count`'s. ``n`` and ``k`` are whole numbers as floats: their
-    differences and quotients are those of the integers.
-    """
-    while cdf < u and k < n:
-        mass *= (n - k) / (k + 1.0) * ratio
-        k += 1.0
-        if cdf + mass == cdf:  # u numerically at 1: the rest of the tail adds nothing
-            break
-        cdf += mass
     return k
 
 

@@ -42,12 +42,7 @@ from numpy.typing import NDArray
 from scipy import special
 
 from franchise_sim.model import saddlepoint
-from franchise_sim.model.randomness import (
-    LARGEST_COUNT_MEAN,
-    binomial_sum_from,
-    poisson_sum_from,
-    purpose_key,
-)
+from franchise_sim.model.randomness import LARGEST_COUNT_MEAN, purpose_key
 from franchise_sim.scenario.distributions import LARGEST_UNIFORM
 
 CUSTOMERS = "customers"
@@ -364,14 +359,6 @@ Most counts from zero stop within the first block; the second takes the rest of 
 from where they stand (every one at the same count), and a step-by-step loop any left after it.
 """
 
-_ONE_BY_ONE = 12
-"""Sums from zero left to this many rows or fewer are finished one by one, in Python.
-
-A block costs some 40 numpy calls whatever its rows (about 35 us); a row finished by
-`randomness.poisson_sum_from` or `binomial_sum_from` (the scalar counts' own loops, from
-where the row stands) costs a few microseconds, to the same bits.
-"""
-
 
 def _sum_from_zero(
     u: NDArray[np.float64],
@@ -394,7 +381,7 @@ def _sum_from_zero(
     go = np.flatnonzero(cdf < u)
     done = 0
     for width in _BLOCKS:
-        if go.size <= _ONE_BY_ONE:
+        if not go.size:
             break
         steps = np.arange(done + 1, done + width + 1, dtype=float)[:, None]
         masses = factors(go, steps)
@@ -424,12 +411,6 @@ def _sum_from_zero(
 def _poisson_from_zero(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray[np.float64]:
     mass = exact_exp(-mean)  # math's: near u = 1 the sum's last steps depend on its rounding
     k, go, mass, cdf = _sum_from_zero(u, mass, lambda rows, steps: mean[rows] / steps)
-    if go.size <= _ONE_BY_ONE:
-        rows = (u[go], mean[go], k[go], mass[go], cdf[go])
-        k[go] = [
-            poisson_sum_from(*row) for row in zip(*(part.tolist() for part in rows), strict=True)
-        ]
-        return k
     while go.size:
         k[go] += 1.0
         mass[go] *= mean[go] / k[go]
@@ -562,12 +543,6 @@ def _binomial_from_zero(
         return (n[rows] - (steps - 1.0)) / steps * ratio[rows]
 
     k, go, mass, cdf = _sum_from_zero(u, mass, factors, last=n)
-    if go.size <= _ONE_BY_ONE:
-        rows = (u[go], n[go], ratio[go], k[go], mass[go], cdf[go])
-        k[go] = [
-            binomial_sum_from(*row) for row in zip(*(part.tolist() for part in rows), strict=True)
-        ]
-        return k
     go = go[k[go] < n[go]]
     while go.size:
         mass[go] *= (n[go] - k[go]) / (k[go] + 1.0) * ratio[go]
