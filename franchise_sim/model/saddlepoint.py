@@ -5,9 +5,9 @@ step to the quantile. The exact function (``scipy.special.pdtr``, ``bdtr``: inco
 beta functions) costs 140-230 ns an element, most of a search's time. This estimate costs 30-70
 ns and comes with a bound on its error (`error_bound`); a search may trust it wherever the
 levels either side of the quantile it finds stand farther than that from the uniform, which is
-most of them, and leave the rest to the exact function. The quantile
-found is the same integer either way: only which function tells the side of a step changes, and
-it is asked only where both tell the same.
+most of them, and leave the rest to the exact function. The quantile found is the same integer
+either way: only which function tells the side of a step changes, and it is asked only where
+both tell the same.
 
 The estimate is Lugannani and Rice's tail formula with Daniels' second continuity correction
 for a lattice distribution (Daniels 1987, "Tail probability approximations", International

@@ -452,7 +452,8 @@ def _search_from(
     """
     cdf, bound = estimate
     unusable = np.flatnonzero(bound == np.inf)
-    cdf[unusable] = exact_at(unusable)
+    if unusable.size:
+        cdf[unusable] = exact_at(unusable)
     k, cdf, mass = steps(slice(None), start.copy(), cdf)
     doubt = np.flatnonzero((bound < np.inf) & ~_clear_of_steps(u, k, cdf, mass, bound))
     if doubt.size:
@@ -562,12 +563,13 @@ def _binomial_search(
     z = special.ndtri(u)
     guess = mean + np.sqrt(mean * q) * z + (q - p) * (z * z - 1.0) / 6.0 + 0.5
     start = np.minimum(n, np.maximum(0.0, np.floor(guess)))
-    trials = n.astype(np.int64)
     return _search_from(
         u,
         start,
         saddlepoint.binomial_cdf(start, n, p),
-        lambda rows: np.asarray(special.bdtr(start[rows], trials[rows], p[rows]), dtype=float),
+        lambda rows: np.asarray(
+            special.bdtr(start[rows], n[rows].astype(np.int64), p[rows]), dtype=float
+        ),
         lambda rows, k, cdf: _binomial_steps(u[rows], n[rows], p[rows], k, cdf),
     )
 
