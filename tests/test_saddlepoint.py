@@ -89,7 +89,8 @@ def _on_the_levels(levels: NDArray[np.float64], bound: NDArray[np.float64]) -> N
 def _poisson_cases() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     mean = np.concatenate([np.linspace(12.0, 40.0, 60), np.geomspace(40.0, 1e6, 40)])
     mean = np.repeat(mean, 9)
-    k = np.maximum(0.0, np.floor(mean + np.sqrt(mean) * np.tile(np.linspace(-3, 3, 9), 100)))
+    sides = np.tile(np.linspace(-3, 3, 9), mean.size // 9)
+    k = np.maximum(0.0, np.floor(mean + np.sqrt(mean) * sides))
     u = _on_the_levels(special.pdtr(k, mean), saddlepoint.error_bound(mean))
     means = np.concatenate([np.repeat(mean, 6), mean, mean, mean])
     keep = (u > 0.0) & (u < 1.0)
