@@ -10,9 +10,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
-from scipy import stats
+from scipy import special, stats
 
 from franchise_sim.scenario.distributions import (
+    SMALLEST_UNIFORM,
     Beta,
     Distribution,
     Fixed,
@@ -165,6 +166,17 @@ def test_beta_hand_cases() -> None:
     np.testing.assert_allclose(flat.ppf(u), u, rtol=1e-14)
     np.testing.assert_allclose(dist(dist="beta", a=2.0, b=1.0).ppf(u), np.sqrt(u), rtol=1e-13)
     assert dist(dist="beta", a=2.0, b=6.0).mean() == 0.25
+
+
+def test_a_beta_quantile_scipy_gives_up_on_is_found_by_bisection() -> None:
+    # scipy's betaincinv returns NaN here (found by test_ppf_stays_within_support); Beta(a, 1/4)
+    # has F(x) ~ x^a / (a B(a, 1/4)) near 0, so the quantile is near (u a B)^(1/a).
+    a, b, u = 1.03125, 0.25, SMALLEST_UNIFORM
+    assert math.isnan(special.betaincinv(a, b, u))
+    x = float(dist(dist="beta", a=a, b=b).ppf(np.array([u]))[0])
+    assert x == pytest.approx((u * a * special.beta(a, b)) ** (1.0 / a), rel=1e-9)
+    assert special.betainc(a, b, x) == pytest.approx(u, rel=1e-12)
+    assert special.betainc(a, b, np.nextafter(x, 0.0)) < u  # the smallest x reaching u
 
 
 U_PROBE = np.array([1e-9, 0.001, 0.025, 0.1, 0.3, 0.5, 0.7, 0.9, 0.975, 0.999, 1 - 1e-9])
