@@ -9,6 +9,11 @@ Targets (issue 11) on ``scenarios/auto_repair.yaml``, 60 months:
   the pool the runner keeps between runs, `engine.pool`) and then times one more call. The
   first call's time is printed too: that of a one-off run, pool start included.
 
+Each is measured twice: with numpy's count quantiles, which a run of this size uses in a new
+process, and with the compiled ones (numba, the ``fast`` extra) loaded first, as a long
+session has them (the explorer loads them at its start; a run large enough to repay loading
+them does so itself: `streams.compiled_repays`). The numbers are the same either way.
+
 The floor is a bare SimPy environment with the engine's calendar and as many events as the
 batch engine fires for the same 1,000 runs, and no model (``timing.event_floor``),
 measured in the same run: on one core, and halved for two. Medians of interleaved calls beside
@@ -35,6 +40,7 @@ from timing import (
 import franchise_sim
 from franchise_sim.engine.batch import plans_on_paper, run_batch
 from franchise_sim.engine.runner import available_cores
+from franchise_sim.model.streams import load_compiled_counts
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "auto_repair.yaml"
 HORIZON = 60
@@ -49,6 +55,9 @@ import psutil
 import franchise_sim
 scenario = franchise_sim.load_scenario(sys.argv[1])
 runs, workers, horizon = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+if sys.argv[5] == "compiled":
+    from franchise_sim.model.streams import load_compiled_counts
+    assert load_compiled_counts(), "numba is not installed (the fast extra)"
 started = time.perf_counter()
 franchise_sim.simulate(scenario, runs=runs, workers=workers, horizon_months=horizon)
 first = time.perf_counter() - started
@@ -65,16 +74,21 @@ after = cpu(me), sum(cpu(worker) for worker in pool)
 print(wall, after[0] - before[0], after[1] - before[1], first)
 """
 """One fresh process: warm up, then time one call; its wall time, its own CPU time, its
-workers' (the pool kept from the warm-up call), and the first call's wall time."""
+workers' (the pool kept from the warm-up call), and the first call's wall time. With
+"compiled", the kernels are loaded before the first call."""
 
 
-def fresh_process_seconds(runs: int, workers: int) -> tuple[float, float, float, float]:
+def fresh_process_seconds(
+    runs: int, workers: int, counts: str
+) -> tuple[float, float, float, float]:
     """Wall, parent CPU and workers' CPU seconds of ``simulate`` in a new Python process.
 
     The call is the second in that process: the first warms it up (its wall time is the last
-    figure).
+    figure). ``counts`` is "numpy" or "compiled" (the kernels loaded before the warm-up).
     """
-    wall, parent, workers_cpu, first = in_fresh_process(FRESH, SCENARIO, runs, workers, HORIZON)
+    wall, parent, workers_cpu, first = in_fresh_process(
+        FRESH, SCENARIO, runs, workers, HORIZON, counts
+    )
     return wall, parent, workers_cpu, first
 
 
@@ -100,38 +114,58 @@ def main() -> None:
         f"= {floor_rate:,.0f} business-years/s/core at most"
     )
 
+    for counts in ("numpy", "compiled"):
+        if counts == "compiled" and not load_compiled_counts():
+            print("compiled count quantiles: numba is not installed (the fast extra)")
+            break
+        print(f"count quantiles: {counts}")
+        one_core(scenario, runs, business_years, floor_rate, args.repeat)
+        two_cores(runs, cores, counts, floor.median, args.repeat)
+    print(f"conditions after: {conditions()}")
+
+
+def one_core(
+    scenario: franchise_sim.Scenario,
+    runs: int,
+    business_years: float,
+    floor_rate: float,
+    repeat: int,
+) -> None:
+    """Time ``simulate`` on one core in this process and print it against the rate target."""
     franchise_sim.simulate(scenario, runs=runs, workers=1, horizon_months=HORIZON)  # warm-up
     one = timed(
         lambda: franchise_sim.simulate(scenario, runs=runs, workers=1, horizon_months=HORIZON),
-        args.repeat,
+        repeat,
     )
     rate = business_years / one.median
     print(
-        f"one core: {runs} paired runs in {one.text()}; "
+        f"  one core: {runs} paired runs in {one.text()}; "
         f"{against_target(rate, RATE_TARGET, at_most=False, unit=' business-years/s/core')} "
         f"(the floor allows {floor_rate:,.0f})"
     )
 
-    fresh = [fresh_process_seconds(runs, cores) for _ in range(args.repeat)]
+
+def two_cores(runs: int, cores: int, counts: str, floor: float, repeat: int) -> None:
+    """Time ``simulate`` in fresh processes on ``cores`` and print it against the wall target."""
+    fresh = [fresh_process_seconds(runs, cores, counts) for _ in range(repeat)]
     wall = statistics.median(f[0] for f in fresh)
     parent = statistics.median(f[1] for f in fresh)
     workers = statistics.median(f[2] for f in fresh)
     print(
-        f"{cores} cores, a fresh process after warm-up: {runs} paired runs in "
+        f"  {cores} cores, a fresh process after warm-up: {runs} paired runs in "
         f"{wall:.2f} s median of {len(fresh)} (best {min(f[0] for f in fresh):.2f} s); "
         f"{against_target(wall, WALL_TARGET, at_most=True, unit=' s')} "
-        f"(the floor on {cores} cores: {floor.median / cores:.2f} s)"
+        f"(the floor on {cores} cores: {floor / cores:.2f} s)"
     )
     print(
-        f"  CPU time of that call: this process {parent:.2f} s (a run of one round runs its "
+        f"    CPU time of that call: this process {parent:.2f} s (a run of one round runs its "
         f"first batch here), its pool's workers {workers:.2f} s in all; the two split evenly "
         f"over {cores} cores would take {(parent + workers) / cores:.2f} s"
     )
     print(
-        f"  the first call in each process (the pool started, nothing warm): "
+        f"    the first call in each process (the pool started, nothing warm): "
         f"{statistics.median(f[3] for f in fresh):.2f} s median"
     )
-    print(f"conditions after: {conditions()}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import copy
 import gc
+import subprocess
+import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -339,6 +341,58 @@ def test_a_batch_with_compiled_counts_keeps_the_books() -> None:
     compiled = run_plans(plans, counts=br.CountQuantiles(compiled=True))
     np.testing.assert_array_equal(plain.monthly, compiled.monthly)
     assert plain.closure_reasons == compiled.closure_reasons
+
+
+def test_the_compiled_kernels_are_loaded_only_where_they_repay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    enough = br.KERNELS_REPAID_ARM_MONTHS
+    monkeypatch.setattr(br, "kernels_loaded", lambda: False)
+    monkeypatch.setattr(br, "numba_installed", lambda: True)
+    assert not br.compiled_repays(enough - 1)
+    assert br.compiled_repays(enough)
+    monkeypatch.setattr(br, "numba_installed", lambda: False)
+    assert not br.compiled_repays(10 * enough)  # numpy's then: the same numbers
+    monkeypatch.setattr(br, "kernels_loaded", lambda: True)
+    assert br.compiled_repays(1)  # a process that has them uses them
+
+
+def test_a_run_asks_for_the_kernels_by_its_share_of_each_process_and_keeps_its_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("numba")
+    import franchise_sim.engine.runner as runner
+
+    scenario = _scenario("auto_repair")
+    asked: list[float] = []
+
+    def choose(compiled: bool) -> Callable[[float], bool]:
+        def compiled_repays(arm_months_per_process: float) -> bool:
+            asked.append(arm_months_per_process)
+            return compiled
+
+        return compiled_repays
+
+    runs = {}
+    for compiled in (False, True):
+        monkeypatch.setattr(runner, "compiled_repays", choose(compiled))
+        runs[compiled] = simulate(scenario, runs=30, workers=1, horizon_months=24)
+    assert asked == [30 * 2 * 24, 30 * 2 * 24]
+    np.testing.assert_array_equal(runs[True].trajectories, runs[False].trajectories)
+    assert runs[True].outcomes.keys() == runs[False].outcomes.keys()
+    for name, values in runs[True].outcomes.items():
+        np.testing.assert_array_equal(values, runs[False].outcomes[name])
+
+
+def test_a_short_run_does_not_load_numba() -> None:
+    code = (
+        "import sys, franchise_sim\n"
+        f"s = franchise_sim.load_scenario({str(ROOT / 'scenarios' / 'auto_repair.yaml')!r})\n"
+        "franchise_sim.simulate(s, runs=50, workers=1, horizon_months=24)\n"
+        "print('numba' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_a_kept_plan_on_paper_is_the_one_drawn_afresh() -> None:

@@ -133,11 +133,7 @@ def test_the_poisson_search_finds_what_the_exact_start_finds(
     # The scalar search agrees too, but for uniforms within a rounding error of a level
     # (its math.exp and numpy's differ in the last digit: the streams module says so).
     scalar = np.array([randomness.poisson_count(a, b) for a, b in zip(u, mean, strict=True)])
-    step = np.fmin(
-        np.abs(u - special.pdtr(scalar, mean)), np.abs(u - special.pdtr(scalar - 1, mean))
-    )
-    clear = step > 1e-12
-    assert clear.mean() > 0.5
+    clear = _clear_of_levels(u, lambda k: special.pdtr(k, mean), scalar)
     np.testing.assert_array_equal(found[clear], scalar[clear])
     # Trusting every estimate, doubtful ones included, finds other integers.
     monkeypatch.setattr(br, "_clear_of_steps", lambda u, *_: np.ones(u.shape, dtype=bool))
@@ -156,12 +152,63 @@ def test_the_binomial_search_finds_what_the_exact_start_finds(
     scalar = np.array(
         [randomness.binomial_count(a, int(b), c) for a, b, c in zip(u, n, p, strict=True)]
     )
-    trials = n.astype(np.int64)
-    step = np.fmin(
-        np.abs(u - special.bdtr(scalar, trials, p)), np.abs(u - special.bdtr(scalar - 1, trials, p))
-    )
-    clear = step > 1e-12
-    assert clear.mean() > 0.5
+    clear = _clear_of_levels(u, lambda k: special.bdtr(k, n.astype(np.int64), p), scalar)
     np.testing.assert_array_equal(found[clear], scalar[clear])
     monkeypatch.setattr(br, "_clear_of_steps", lambda u, *_: np.ones(u.shape, dtype=bool))
     assert (br.binomial_counts(u, n, p) != exact).sum() > 100
+
+
+def test_the_compiled_searches_find_what_the_exact_start_finds() -> None:
+    pytest.importorskip("numba")
+    from franchise_sim.model import compiled_counts as kernels
+
+    u, mean = _poisson_cases()
+    trusted = kernels._poisson_estimated_all(u, mean, special.ndtri(u))
+    asked = trusted == kernels._ASK_EXACT
+    assert 0.01 < asked.mean() < 0.9  # uniforms on the levels: many doubtful, not all
+    exact = kernels._poisson_from_exact(u, mean)
+    np.testing.assert_array_equal(trusted[~asked], exact[~asked])
+    np.testing.assert_array_equal(kernels.poisson_counts(u, mean), exact)
+    # numpy's searches too, but for uniforms within a rounding error of a level (its exp and
+    # gammaln and the kernels' math.exp and lgamma differ in the last digit)
+    clear = _clear_of_levels(u, lambda k: special.pdtr(k, mean), exact)
+    np.testing.assert_array_equal(exact[clear], br.poisson_counts(u, mean)[clear])
+
+    u, n, p = _binomial_cases()
+    trusted = kernels._binomial_estimated_all(u, n, p, special.ndtri(u))
+    asked = trusted == kernels._ASK_EXACT
+    assert 0.01 < asked.mean() < 0.9
+    exact = kernels._binomial_from_exact(u, n, p)
+    np.testing.assert_array_equal(trusted[~asked], exact[~asked])
+    np.testing.assert_array_equal(kernels.binomial_counts(u, n, p), exact)
+    clear = _clear_of_levels(u, lambda k: special.bdtr(k, n.astype(np.int64), p), exact)
+    np.testing.assert_array_equal(exact[clear], br.binomial_counts(u, n, p)[clear])
+
+
+def _clear_of_levels(
+    u: NDArray[np.float64],
+    cdf: Callable[[NDArray[np.float64]], NDArray[Any]],
+    k: NDArray[np.float64],
+) -> NDArray[np.bool_]:
+    """Where ``u`` stands more than 1e-12 from the levels at ``k`` and ``k - 1``."""
+    step = np.fmin(np.abs(u - cdf(k)), np.abs(u - cdf(k - 1)))
+    clear: NDArray[np.bool_] = step > 1e-12
+    assert clear.mean() > 0.5
+    return clear
+
+
+def test_the_compiled_searches_leave_the_estimates_domain_to_the_exact_function() -> None:
+    pytest.importorskip("numba")
+    from franchise_sim.model import compiled_counts as kernels
+
+    u = np.array([0.3, 0.6, 0.5])
+    mean = np.array([2e7, 30.0, 11.9])  # above the largest mean checked; below the searches'
+    trusted = kernels._poisson_estimated_all(u, mean, special.ndtri(u))
+    assert trusted[0] == kernels._ASK_EXACT
+    assert trusted[2] == randomness.poisson_count(0.5, 11.9)  # summed from zero, no estimate
+    n = np.array([186.0, 4e6, 14.0])
+    p = np.array([0.07, 0.5, 0.9])  # variance 12.1; more trials than checked; variance 1.3
+    trusted = kernels._binomial_estimated_all(u, n, p, special.ndtri(u))
+    assert trusted[0] != kernels._ASK_EXACT
+    assert (trusted[1:] == kernels._ASK_EXACT).all()
+    np.testing.assert_array_equal(kernels.binomial_counts(u, n, p), br.binomial_counts(u, n, p))

@@ -181,8 +181,8 @@ def run_batch(
         deterministic: Every input at its mean, no random events, expected customers.
         on_paper: Per arm, its plan on paper, for owners who review against it.
         relationships: The relationships the model is composed of.
-        counts: The count quantiles to draw with (`run_plans`); the batch's size picks them
-            if not given. The numbers are the same.
+        counts: The count quantiles to draw with (`run_plans`): if not given, the compiled
+            ones once this process has loaded them, else numpy's. The numbers are the same.
 
     Returns:
         The batch's books, closures, event counts and relationship counters.

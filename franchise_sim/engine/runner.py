@@ -55,6 +55,7 @@ from franchise_sim.engine.pool import kept_pool, sigint_blocked
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.model.plan import PlanOnPaper, needs_plan_on_paper
 from franchise_sim.model.relationships.relationship import Relationships
+from franchise_sim.model.streams import CountQuantiles, compiled_repays, load_compiled_counts
 from franchise_sim.scenario.schema import RunSettings, Scenario
 
 if TYPE_CHECKING:
@@ -90,6 +91,8 @@ class _Run:
         deterministic: The plan on paper (inputs at their means, no random events).
         planned: Per arm, its plan on paper, for owners who review against it.
         relationships: The relationships the model is composed of.
+        compiled: Draw the counts with the compiled kernels where numba is installed
+            (`streams.compiled_repays`: the same numbers, faster once loaded).
     """
 
     scenario: Scenario
@@ -98,6 +101,7 @@ class _Run:
     deterministic: bool
     planned: dict[str, PlanOnPaper] | None
     relationships: Relationships
+    compiled: bool = False
 
     def batch(self, replications: range) -> BatchRecord:
         """Run these replications (`engine.batch.run_batch`)."""
@@ -109,6 +113,7 @@ class _Run:
             self.deterministic,
             self.planned,
             self.relationships,
+            CountQuantiles(compiled=self.compiled),
         )
 
 
@@ -595,6 +600,10 @@ def simulate(
     in_process = pool_given is None and (workers == 1 or len(batches) == 1)
     processes = 1 if in_process or pool_given else pool_workers(runs, workers)
     here = batches_here(len(batches), processes) if pool_given is None else 0
+    sharing = workers if pool_given else processes  # the processes the work is spread over
+    compiled = compiled_repays(runs * len(arms) * horizon / sharing)
+    if compiled and pool_given is None:  # loaded before a new pool forks its workers from here
+        load_compiled_counts()
     own_pool: AbstractContextManager[ProcessPoolExecutor | None] = (
         nullcontext(None)
         if in_process or pool_given
@@ -613,7 +622,7 @@ def simulate(
                 if needs_plan_on_paper(scenario) and not deterministic
                 else None
             )
-            run = _Run(scenario, seed, horizon, deterministic, planned, relationships)
+            run = _Run(scenario, seed, horizon, deterministic, planned, relationships, compiled)
             if summary_only:
                 reduced = _SummaryReduction(batches, len(arms), horizon, len(SHOCK_NAMES), progress)
                 _run_batches(

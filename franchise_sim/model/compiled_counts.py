@@ -1,13 +1,18 @@
 """The count quantiles compiled with numba: `randomness.poisson_count` and `binomial_count`, looped.
 
-Importing this module imports numba (about half a second) and loads or compiles the kernels
-(a few seconds the first time, then from numba's cache), so the batch engine imports it only
-when asked (`streams.CountQuantiles` with ``compiled=True``), and only when numba is installed
-(the ``fast`` extra). The kernels follow the scalar functions line by line, with
-``math``'s functions as they use them (numba calls the same C library). Where the scalar code
-searches from the mean, its start and the exact distribution function there are computed first
-with numpy and scipy (``ndtri``, ``pdtr``, ``bdtr``, as in `streams`), so the kernels
-hold no pointers and numba can cache them.
+Importing this module imports numba (about 0.2 s) and loads or compiles the kernels (a few
+seconds the first time, then about 0.3 s from numba's cache), so the batch engine imports it
+only when a run is large enough to repay that or this process already has it
+(`streams.count_quantiles`), and only when numba is installed (the ``fast`` extra).
+
+Each element's search follows `streams`' numpy one: it starts on the guess from ``ndtri`` (taken
+with scipy, one call, beforehand), on `saddlepoint`'s estimate of the distribution function
+there, and steps to the quantile; where the estimate is unusable or the levels either side of
+the quantile stand within its error bound of the uniform, the element is searched again from
+the exact distribution function (scipy's ``pdtr``, ``bdtr``) by the scalar loop, so every count
+is the integer the exact start finds. The kernels follow the scalar functions line by line, with
+``math``'s functions as they use them (numba calls the same C library); they hold no pointers,
+so numba can cache them.
 """
 
 from __future__ import annotations
@@ -19,7 +24,20 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
+from franchise_sim.model.saddlepoint import (
+    ERROR_AT_UNIT_VARIANCE,
+    LARGEST_MEAN,
+    LARGEST_TRIALS,
+    ROUNDING_ERROR,
+    SMALLEST_VARIANCE,
+    SMALLEST_W,
+)
+
 _SEARCH_FROM_MEAN = 12.0
+_ASK_EXACT = -1.0
+"""What an estimated search returns where the exact distribution function must decide."""
+_ONE_OVER_ROOT_TWO_PI = 1.0 / math.sqrt(2.0 * math.pi)
+_ROOT_TWO = math.sqrt(2.0)
 
 
 @numba.njit(cache=True)
@@ -37,6 +55,14 @@ def _poisson_one(u: float, mean: float, k: int, cdf: float) -> float:  # pragma:
                 break
             cdf += mass
         return float(k)
+    return float(_poisson_steps(u, mean, k, cdf)[0])
+
+
+@numba.njit(cache=True)
+def _poisson_steps(
+    u: float, mean: float, k: int, cdf: float
+) -> tuple[int, float, float]:  # pragma: no cover - compiled
+    """Step from ``k`` (``cdf`` there) to the quantile; the count, its cdf and its mass."""
     mass = math.exp(-mean + k * math.log(mean) - math.lgamma(k + 1))
     if cdf < u:
         while cdf < u:
@@ -45,12 +71,12 @@ def _poisson_one(u: float, mean: float, k: int, cdf: float) -> float:  # pragma:
             cdf += mass
             if mass < 1e-300:
                 break
-        return float(k)
+        return k, cdf, mass
     while k > 0 and cdf - mass >= u:
         cdf -= mass
         mass *= k / mean
         k -= 1
-    return float(k)
+    return k, cdf, mass
 
 
 @numba.njit(cache=True)
@@ -76,6 +102,14 @@ def _binomial_one(
                 break
             cdf += mass
         return float(k)
+    return float(_binomial_steps(u, n, p, ratio, k, cdf)[0])
+
+
+@numba.njit(cache=True)
+def _binomial_steps(
+    u: float, n: int, p: float, ratio: float, k: int, cdf: float
+) -> tuple[int, float, float]:  # pragma: no cover - compiled
+    """Step from ``k`` (``cdf`` there) to the quantile; the count, its cdf and its mass."""
     log_mass = math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
     mass = math.exp(log_mass + k * math.log(p) + (n - k) * math.log1p(-p))
     if cdf < u:
@@ -83,12 +117,12 @@ def _binomial_one(
             mass *= (n - k) / (k + 1) * ratio
             k += 1
             cdf += mass
-        return float(k)
+        return k, cdf, mass
     while k > 0 and cdf - mass >= u:
         cdf -= mass
         mass *= k / ((n - k + 1) * ratio)
         k -= 1
-    return float(k)
+    return k, cdf, mass
 
 
 @numba.njit(cache=True)
@@ -118,8 +152,124 @@ def _binomial_all(
     return out
 
 
+@numba.njit(cache=True)
+def _tail(d: float, deviance: float, sd: float) -> float:  # pragma: no cover - compiled
+    """`saddlepoint`'s tail formula, or NaN within `SMALLEST_W` of the mean."""
+    w = math.copysign(math.sqrt(2.0 * deviance), d)
+    if not abs(w) >= SMALLEST_W:
+        return math.nan
+    normal = 0.5 * math.erfc(-w / _ROOT_TWO)  # Phi(w)
+    return normal + math.exp(-deviance) * _ONE_OVER_ROOT_TWO_PI * (1.0 / w - sd / d)
+
+
+@numba.njit(cache=True)
+def _clear(u: float, k: int, cdf: float, mass: float, variance: float) -> bool:  # pragma: no cover
+    """`streams._clear_of_steps` of one search, its bound `saddlepoint.error_bound`'s."""
+    bound = ERROR_AT_UNIT_VARIANCE / (variance * math.sqrt(variance)) + ROUNDING_ERROR
+    return cdf - u >= bound and (k == 0 or u - (cdf - mass) > bound)
+
+
+@numba.njit(cache=True)
+def _poisson_estimated(u: float, mean: float, z: float) -> float:  # pragma: no cover
+    """`_poisson_one` started on the estimate, or `_ASK_EXACT`; ``z`` is ``ndtri(u)``."""
+    if mean <= 0.0 or u <= 0.0:
+        return 0.0
+    if mean < _SEARCH_FROM_MEAN:
+        return _poisson_one(u, mean, 0, 0.0)
+    if not mean <= LARGEST_MEAN:
+        return _ASK_EXACT
+    start = max(0.0, math.floor(mean + math.sqrt(mean) * z + (z * z - 1.0) / 6.0 + 0.5))
+    s = start + 0.5
+    d = s - mean
+    sd = math.sqrt(mean)
+    cdf = _tail(d, s * math.log1p(d / mean) - d, sd)
+    if not math.isfinite(cdf):
+        return _ASK_EXACT
+    k, cdf, mass = _poisson_steps(u, mean, int(start), cdf)
+    return float(k) if _clear(u, k, cdf, mass, sd * sd) else _ASK_EXACT
+
+
+@numba.njit(cache=True)
+def _binomial_estimated(
+    u: float, trials: float, p: float, z: float
+) -> float:  # pragma: no cover - compiled
+    """`_binomial_one` started on the estimate, or `_ASK_EXACT`; ``z`` is ``ndtri(u)``."""
+    n = int(trials)
+    if n <= 0 or p <= 0.0 or u <= 0.0:
+        return 0.0
+    if p >= 1.0:
+        return float(n)
+    q = 1.0 - p
+    mean = n * p
+    if mean < _SEARCH_FROM_MEAN:
+        return _binomial_one(u, trials, p, 0, 0.0)
+    variance = mean * q
+    if not (variance >= SMALLEST_VARIANCE and trials <= LARGEST_TRIALS):
+        return _ASK_EXACT
+    guess = mean + math.sqrt(mean * q) * z + (q - p) * (z * z - 1.0) / 6.0 + 0.5
+    start = min(trials, max(0.0, math.floor(guess)))
+    if not start < trials:
+        return _ASK_EXACT
+    s = start + 0.5
+    d = s - mean
+    deviance = s * math.log1p(d / mean) + (trials - s) * math.log1p(-d / (trials - mean))
+    cdf = _tail(d, deviance, math.sqrt(variance))
+    if not math.isfinite(cdf):
+        return _ASK_EXACT
+    k, cdf, mass = _binomial_steps(u, n, p, p / q, int(start), cdf)
+    return float(k) if _clear(u, k, cdf, mass, variance) else _ASK_EXACT
+
+
+@numba.njit(cache=True)
+def _poisson_estimated_all(
+    u: NDArray[np.float64], mean: NDArray[np.float64], z: NDArray[np.float64]
+) -> NDArray[np.float64]:  # pragma: no cover - compiled
+    out = np.empty(u.size)
+    for i in range(u.size):
+        out[i] = _poisson_estimated(u[i], mean[i], z[i])
+    return out
+
+
+@numba.njit(cache=True)
+def _binomial_estimated_all(
+    u: NDArray[np.float64],
+    trials: NDArray[np.float64],
+    p: NDArray[np.float64],
+    z: NDArray[np.float64],
+) -> NDArray[np.float64]:  # pragma: no cover - compiled
+    out = np.empty(u.size)
+    for i in range(u.size):
+        out[i] = _binomial_estimated(u[i], trials[i], p[i], z[i])
+    return out
+
+
 def poisson_counts(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray[np.float64]:
     """`randomness.poisson_count` element by element, compiled (means already checked)."""
+    u = np.ascontiguousarray(u, dtype=float)
+    mean = np.ascontiguousarray(mean, dtype=float)
+    out: NDArray[np.float64] = _poisson_estimated_all(u, mean, special.ndtri(u))
+    ask = np.flatnonzero(out == _ASK_EXACT)
+    if ask.size:
+        out[ask] = _poisson_from_exact(u[ask], mean[ask])
+    return out
+
+
+def binomial_counts(
+    u: NDArray[np.float64], trials: NDArray[np.float64], p: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """`randomness.binomial_count` element by element, compiled (means already checked)."""
+    u = np.ascontiguousarray(u, dtype=float)
+    trials = np.ascontiguousarray(trials, dtype=float)
+    p = np.ascontiguousarray(p, dtype=float)
+    out: NDArray[np.float64] = _binomial_estimated_all(u, trials, p, special.ndtri(u))
+    ask = np.flatnonzero(out == _ASK_EXACT)
+    if ask.size:
+        out[ask] = _binomial_from_exact(u[ask], trials[ask], p[ask])
+    return out
+
+
+def _poisson_from_exact(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The searches started on the exact distribution function (``pdtr``)."""
     u = np.ascontiguousarray(u, dtype=float)
     mean = np.ascontiguousarray(mean, dtype=float)
     start = np.zeros(u.size)
@@ -134,10 +284,10 @@ def poisson_counts(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray
     return np.asarray(_poisson_all(u, mean, start, cdf))
 
 
-def binomial_counts(
+def _binomial_from_exact(
     u: NDArray[np.float64], trials: NDArray[np.float64], p: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """`randomness.binomial_count` element by element, compiled (means already checked)."""
+    """The searches started on the exact distribution function (``bdtr``)."""
     u = np.ascontiguousarray(u, dtype=float)
     trials = np.ascontiguousarray(trials, dtype=float)
     p = np.ascontiguousarray(p, dtype=float)

@@ -40,8 +40,10 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
-_ERROR_AT_UNIT_VARIANCE = 0.05
-_ROUNDING_ERROR = 1e-5
+ERROR_AT_UNIT_VARIANCE = 0.05
+"""The bound's error at a variance of one (`error_bound`)."""
+ROUNDING_ERROR = 1e-5
+"""The bound's allowance for rounding at the largest sizes (`error_bound`)."""
 SMALLEST_VARIANCE = 8.0
 """A binomial's variance ``n p q`` below which the estimate is not used (it errs up to 0.01)."""
 SMALLEST_W = 1e-3
@@ -55,7 +57,7 @@ _ONE_OVER_ROOT_TWO_PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 def error_bound(variance: NDArray[np.float64]) -> NDArray[np.float64]:
     """How far the estimate may be from the exact distribution function, by variance."""
-    return np.asarray(_ERROR_AT_UNIT_VARIANCE / (variance * np.sqrt(variance)) + _ROUNDING_ERROR)
+    return np.asarray(ERROR_AT_UNIT_VARIANCE / (variance * np.sqrt(variance)) + ROUNDING_ERROR)
 
 
 def _estimate(

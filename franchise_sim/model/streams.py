@@ -31,6 +31,7 @@ uniforms on the levels themselves and checks both ways find the same integers.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import sys
 import threading
@@ -850,15 +851,52 @@ class CountQuantiles:
 
 
 _KERNELS = "franchise_sim.model.compiled_counts"
+KERNELS_REPAID_ARM_MONTHS = 400_000
+"""Arm-months a process must simulate for the compiled kernels to repay loading them.
+
+Loading them costs a process about 0.5 s (numba's import, 0.2 s, and the kernels from its
+cache, 0.3 s); they save 1.1-1.8 us an arm-month on ``scenarios/auto_repair.yaml`` (a batch of
+500 paired runs x 60 months: 0.24 s against 0.31 s of CPU, medians of 8 interleaved; of 250:
+0.69 of numpy's time; of 1,000: 0.87). A stated measurement of this machine, not a property of
+the model: it only decides speed, never a number.
+"""
+
+
+def kernels_loaded() -> bool:
+    """Whether this process has loaded the compiled kernels (`compiled_counts`)."""
+    return _KERNELS in sys.modules
+
+
+def numba_installed() -> bool:
+    """Whether numba can be imported here (the ``fast`` extra), without importing it."""
+    return importlib.util.find_spec("numba") is not None
+
+
+def compiled_repays(arm_months_per_process: float) -> bool:
+    """Whether a run should draw with the compiled kernels, given each process's share of it.
+
+    Yes once this process has them (a long session: the explorer, an earlier large run), or
+    where numba is installed and each process simulates at least `KERNELS_REPAID_ARM_MONTHS`;
+    a short run or ``validate`` never pays for loading them.
+    """
+    if kernels_loaded():
+        return True
+    return arm_months_per_process >= KERNELS_REPAID_ARM_MONTHS and numba_installed()
+
+
+def load_compiled_counts() -> bool:
+    """Load the compiled kernels into this process if numba is installed; whether it has them.
+
+    A long-lived caller (the explorer) loads them before it starts its workers, which then
+    hold them too (forked), so every later run draws with them (`compiled_repays`).
+    """
+    return CountQuantiles(compiled=True).compiled
 
 
 def count_quantiles() -> CountQuantiles:
-    """The count quantiles a batch draws with unless told: numpy's.
+    """The count quantiles a batch draws with unless told: compiled once loaded, else numpy's.
 
-    The compiled kernels give the same numbers and no longer save time: numpy's searches start
-    on `saddlepoint`'s estimate, the kernels on the exact function (a batch of 1,500: 0.585 s
-    with numpy's, 0.669 s compiled, median of 5 interleaved, after 0.2-0.6 s to load them in a
-    new process). So a batch uses them only once this process has loaded them (a caller asked
-    for ``CountQuantiles(compiled=True)``), whatever its size.
+    Both give the same numbers; which a run uses is `compiled_repays`'s choice, made by the
+    runner for all its batches.
     """
-    return CountQuantiles(compiled=_KERNELS in sys.modules)
+    return CountQuantiles(compiled=kernels_loaded())

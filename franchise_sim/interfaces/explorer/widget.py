@@ -29,6 +29,7 @@ from franchise_sim.engine.runner import simulate
 from franchise_sim.interfaces.explorer.controls import Control, controls_for, scenario_for
 from franchise_sim.interfaces.explorer.pool import PoolLease
 from franchise_sim.interfaces.explorer.view import Picture, headline
+from franchise_sim.model.streams import load_compiled_counts
 from franchise_sim.scenario.errors import ScenarioError
 from franchise_sim.scenario.schema import Scenario
 from franchise_sim.scenario.shelf import load_scenario
@@ -177,6 +178,7 @@ class Explorer:
         )
 
         self._picture = Picture()
+        load_compiled_counts()  # an explorer runs often: before its workers fork, which share them
         self._lease = PoolLease(workers)
         try:
             self._show(self._compute(scenario, self.baseline, lambda: False))
