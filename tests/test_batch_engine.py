@@ -27,6 +27,7 @@ from franchise_sim.engine.batch import (
     BatchRecord,
     monthly_columns,
     plans_on_paper,
+    relationships_in_use,
     run_batch,
     run_plans,
 )
@@ -382,6 +383,23 @@ def test_a_run_asks_for_the_kernels_by_its_share_of_each_process_and_keeps_its_n
     assert runs[True].outcomes.keys() == runs[False].outcomes.keys()
     for name, values in runs[True].outcomes.items():
         np.testing.assert_array_equal(values, runs[False].outcomes[name])
+
+
+def test_a_run_of_one_round_works_out_a_new_plan_on_paper_where_each_batch_runs() -> None:
+    from franchise_sim.engine.batch import plan_on_paper_kept
+    from franchise_sim.engine.runner import planned_where_run
+
+    assert planned_where_run(2, 2, kept=False)  # one round, a new scenario: each works it out
+    assert not planned_where_run(2, 2, kept=True)  # kept here: sent with each batch
+    assert not planned_where_run(3, 2, kept=False)  # more rounds: worked out once, here
+    scenario = _scenario("auto_repair")
+    assert not plan_on_paper_kept(scenario, 4, 24)
+    where_run = simulate(scenario, runs=40, workers=2, seed=4, horizon_months=24)
+    assert plan_on_paper_kept(scenario, 4, 24, relationships_in_use(scenario))  # its own batch
+    sent = simulate(scenario, runs=40, workers=2, seed=4, horizon_months=24)
+    longer = simulate(scenario, runs=40, workers=1, seed=4, horizon_months=24)
+    np.testing.assert_array_equal(where_run.trajectories, sent.trajectories)
+    np.testing.assert_array_equal(where_run.trajectories, longer.trajectories)
 
 
 def test_a_short_run_does_not_load_numba() -> None:

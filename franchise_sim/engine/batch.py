@@ -263,17 +263,43 @@ def plans_on_paper(
     It depends only on its arguments, and a scenario is frozen, so the last few are kept (by
     the scenario's identity): a caller running the same scenario again does not pay for it.
     """
-    key = (id(scenario), seed, horizon_months, tuple(id(rel) for rel in relationships))
-    with _ON_PAPER_LOCK:
-        kept = _ON_PAPER.get(key)
-    if kept is not None and kept[0] is scenario and _same(kept[1], relationships):
-        return dict(kept[2])
+    key = _on_paper_key(scenario, seed, horizon_months, relationships)
+    kept = _kept_on_paper(key, scenario, relationships)
+    if kept is not None:
+        return dict(kept)
     planned = _plans_on_paper(scenario, seed, horizon_months, relationships)
     with _ON_PAPER_LOCK:
         while len(_ON_PAPER) >= ON_PAPER_KEPT:
             del _ON_PAPER[next(iter(_ON_PAPER))]
         _ON_PAPER[key] = (scenario, relationships, planned)
     return dict(planned)
+
+
+def plan_on_paper_kept(
+    scenario: Scenario,
+    seed: int,
+    horizon_months: int,
+    relationships: Relationships = DEFAULT_RELATIONSHIPS,
+) -> bool:
+    """Whether `plans_on_paper` has these arguments' plan kept (it would not work it out)."""
+    key = _on_paper_key(scenario, seed, horizon_months, relationships)
+    return _kept_on_paper(key, scenario, relationships) is not None
+
+
+def _on_paper_key(
+    scenario: Scenario, seed: int, horizon_months: int, relationships: Relationships
+) -> tuple[int, int, int, tuple[int, ...]]:
+    return (id(scenario), seed, horizon_months, tuple(id(rel) for rel in relationships))
+
+
+def _kept_on_paper(
+    key: tuple[int, int, int, tuple[int, ...]], scenario: Scenario, relationships: Relationships
+) -> dict[str, PlanOnPaper] | None:
+    with _ON_PAPER_LOCK:
+        kept = _ON_PAPER.get(key)
+    if kept is not None and kept[0] is scenario and _same(kept[1], relationships):
+        return kept[2]
+    return None
 
 
 ON_PAPER_KEPT = 8

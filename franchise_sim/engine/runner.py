@@ -40,6 +40,7 @@ from franchise_sim.engine.batch import (
     SHOCK_NAMES,
     BatchRecord,
     monthly_columns,
+    plan_on_paper_kept,
     plans_on_paper,
     relationships_in_use,
     run_batch,
@@ -89,10 +90,12 @@ class _Run:
         seed: Master seed.
         horizon: Months to simulate.
         deterministic: The plan on paper (inputs at their means, no random events).
-        planned: Per arm, its plan on paper, for owners who review against it.
+        planned: Per arm, its plan on paper, for owners who review against it; None where
+            there is none, or where each batch works it out where it runs (``plan_here``).
         relationships: The relationships the model is composed of.
         compiled: Draw the counts with the compiled kernels where numba is installed
             (`streams.compiled_repays`: the same numbers, faster once loaded).
+        plan_here: Each batch works out the plan on paper where it runs (`planned_where_run`).
     """
 
     scenario: Scenario
@@ -102,16 +105,22 @@ class _Run:
     planned: dict[str, PlanOnPaper] | None
     relationships: Relationships
     compiled: bool = False
+    plan_here: bool = False
 
     def batch(self, replications: range) -> BatchRecord:
         """Run these replications (`engine.batch.run_batch`)."""
+        planned = (
+            plans_on_paper(self.scenario, self.seed, self.horizon, self.relationships)
+            if self.plan_here
+            else self.planned
+        )
         return run_batch(
             self.scenario,
             self.seed,
             replications,
             self.horizon,
             self.deterministic,
-            self.planned,
+            planned,
             self.relationships,
             CountQuantiles(compiled=self.compiled),
         )
@@ -374,6 +383,17 @@ def batches_here(batches: int, processes: int) -> int:
     return 1 if processes >= 2 and batches <= processes else 0
 
 
+def planned_where_run(batches: int, processes: int, kept: bool) -> bool:
+    """Whether each batch should work out the plan on paper where it runs, not this process.
+
+    In a run of one round (no more batches than processes) whose plan this process has not
+    kept from an earlier run, every process working it out at once (about 50 ms, a batch's
+    fixed cost) saves the wait before the batches can start: the explorer's runs, each of a
+    new scenario. A longer run, or one whose plan is kept here, sends it with each batch.
+    """
+    return batches <= processes and not kept
+
+
 def available_cores() -> int:
     """The cores this process may run on (its CPU affinity, where the system reports one)."""
     if hasattr(os, "sched_getaffinity"):
@@ -617,12 +637,18 @@ def simulate(
             else None
         )
         try:
+            needs_plan = needs_plan_on_paper(scenario) and not deterministic
+            plan_here = needs_plan and planned_where_run(
+                len(batches), sharing, plan_on_paper_kept(scenario, seed, horizon, relationships)
+            )
             planned = (  # what owners who review against the plan on paper expect
                 plans_on_paper(scenario, seed, horizon, relationships)
-                if needs_plan_on_paper(scenario) and not deterministic
+                if needs_plan and not plan_here
                 else None
             )
-            run = _Run(scenario, seed, horizon, deterministic, planned, relationships, compiled)
+            run = _Run(
+                scenario, seed, horizon, deterministic, planned, relationships, compiled, plan_here
+            )
             if summary_only:
                 reduced = _SummaryReduction(batches, len(arms), horizon, len(SHOCK_NAMES), progress)
                 _run_batches(
