@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from franchise_sim import ScenarioError, load_scenario
@@ -39,6 +40,7 @@ from franchise_sim.interfaces.explorer.pool import _POOLS, PoolLease
 from franchise_sim.interfaces.explorer.view import PICTURE_DPI, Picture, picture
 from franchise_sim.interfaces.explorer.widget import INSTALL_HINT
 from franchise_sim.outputs.figures import png_bytes
+from franchise_sim.outputs.kept_text import TextKeepingCanvas
 from franchise_sim.scenario.changes import value_at
 from franchise_sim.scenario.distributions import Fixed, Triangular, Uniform
 from franchise_sim.scenario.schema import Scenario
@@ -748,10 +750,15 @@ def test_a_picture_redrawn_in_place_is_the_picture_drawn_anew(auto_repair: Scena
             assert kept.figure is previous[0]
             assert [a for ax in kept.figure.axes for a in ax.get_children()] == previous[1]
         fresh = picture(results)
+        FigureCanvasAgg(fresh)  # matplotlib's own canvas: every text laid out afresh
         assert png == png_bytes(fresh, dpi=PICTURE_DPI)  # pixel for pixel
         assert _drawn(kept.figure) == _drawn(fresh)  # ticks and their labels as drawn
         previous = kept.figure, [a for ax in kept.figure.axes for a in ax.get_children()]
     assert len(set(shown)) == len(settings)  # each setting a picture of its own
+    # the texts that stayed put (titles, labels, the months' ticks) were replayed, not redrawn
+    canvas = kept.figure.canvas if kept.figure is not None else None
+    assert isinstance(canvas, TextKeepingCanvas)
+    assert canvas.texts_replayed > 20
 
 
 def test_a_picture_of_another_shape_is_drawn_anew(auto_repair: Scenario) -> None:

@@ -16,6 +16,7 @@ from franchise_sim.analysis.comparison import (
 )
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.outputs import figures
+from franchise_sim.outputs.kept_text import TextKeepingCanvas
 
 PICTURE_SIZE = (12.0, 3.6)
 """Inches of the three-panel picture."""
@@ -47,6 +48,7 @@ def picture(results: SimulationResults, figure: Figure | None = None) -> Figure:
     refresh = figure is not None
     if figure is None:
         figure = Figure(figsize=PICTURE_SIZE)
+        TextKeepingCanvas(figure)  # redrawn in place, its unchanged texts are not laid out anew
         figure.subplots_adjust(left=0.055, right=0.98, bottom=0.2, top=0.84, wspace=0.3)
         figure.subplots(1, 3)
     left, middle, right = figure.axes
