@@ -397,6 +397,11 @@ def test_a_run_of_one_round_works_out_a_new_plan_on_paper_where_each_batch_runs(
     where_run = simulate(scenario, runs=40, workers=2, seed=4, horizon_months=24)
     assert plan_on_paper_kept(scenario, 4, 24, relationships_in_use(scenario))  # its own batch
     sent = simulate(scenario, runs=40, workers=2, seed=4, horizon_months=24)
+    with ProcessPoolExecutor(max_workers=2) as pool:  # this process runs no batch of its own
+        other = _scenario("auto_repair")
+        given = simulate(other, runs=40, workers=2, seed=4, horizon_months=24, executor=pool)
+        assert plan_on_paper_kept(other, 4, 24, relationships_in_use(other))  # brought back
+    np.testing.assert_array_equal(where_run.trajectories, given.trajectories)
     longer = simulate(scenario, runs=40, workers=1, seed=4, horizon_months=24)
     np.testing.assert_array_equal(where_run.trajectories, sent.trajectories)
     np.testing.assert_array_equal(where_run.trajectories, longer.trajectories)

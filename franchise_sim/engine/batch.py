@@ -268,11 +268,24 @@ def plans_on_paper(
     if kept is not None:
         return dict(kept)
     planned = _plans_on_paper(scenario, seed, horizon_months, relationships)
+    keep_plan_on_paper(scenario, seed, horizon_months, relationships, planned)
+    return dict(planned)
+
+
+def keep_plan_on_paper(
+    scenario: Scenario,
+    seed: int,
+    horizon_months: int,
+    relationships: Relationships,
+    planned: dict[str, PlanOnPaper],
+) -> None:
+    """Keep a plan on paper of these arguments worked out elsewhere (a worker's, the same)."""
+    key = _on_paper_key(scenario, seed, horizon_months, relationships)
     with _ON_PAPER_LOCK:
+        _ON_PAPER.pop(key, None)
         while len(_ON_PAPER) >= ON_PAPER_KEPT:
             del _ON_PAPER[next(iter(_ON_PAPER))]
-        _ON_PAPER[key] = (scenario, relationships, planned)
-    return dict(planned)
+        _ON_PAPER[key] = (scenario, relationships, dict(planned))
 
 
 def plan_on_paper_kept(

@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 from franchise_sim.engine.batch import (
     SHOCK_NAMES,
     BatchRecord,
+    keep_plan_on_paper,
     monthly_columns,
     plan_on_paper_kept,
     plans_on_paper,
@@ -79,6 +80,7 @@ class _Batch:
     closure_reasons: list[tuple[str, ...]]
     shock_counts: NDArray[np.int64]  # (replication, shock)
     pid: int
+    planned: dict[str, PlanOnPaper] | None = None  # worked out where it ran (`_Run.plan_here`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,21 +111,25 @@ class _Run:
 
     def batch(self, replications: range) -> BatchRecord:
         """Run these replications (`engine.batch.run_batch`)."""
-        planned = (
-            plans_on_paper(self.scenario, self.seed, self.horizon, self.relationships)
-            if self.plan_here
-            else self.planned
-        )
         return run_batch(
             self.scenario,
             self.seed,
             replications,
             self.horizon,
             self.deterministic,
-            planned,
+            self.plan_here_worked_out() if self.plan_here else self.planned,
             self.relationships,
             CountQuantiles(compiled=self.compiled),
         )
+
+    def plan_here_worked_out(self) -> dict[str, PlanOnPaper] | None:
+        """The plan on paper where it is worked out where a batch runs (kept there), else None.
+
+        A batch returns it, so that the caller keeps it for a next run of the same scenario.
+        """
+        if not self.plan_here:
+            return None
+        return plans_on_paper(self.scenario, self.seed, self.horizon, self.relationships)
 
 
 def _run_batch(run: _Run, replications: range) -> BatchRecord | _Breakdown:
@@ -155,6 +161,7 @@ def _keep_batch(
         closure_reasons=done.closure_reasons,
         shock_counts=done.shock_counts,
         pid=os.getpid(),
+        planned=run.plan_here_worked_out(),
     )
 
 
@@ -389,7 +396,8 @@ def planned_where_run(batches: int, processes: int, kept: bool) -> bool:
     In a run of one round (no more batches than processes) whose plan this process has not
     kept from an earlier run, every process working it out at once (about 50 ms, a batch's
     fixed cost) saves the wait before the batches can start: the explorer's runs, each of a
-    new scenario. A longer run, or one whose plan is kept here, sends it with each batch.
+    new scenario. The batches bring it back, and this process keeps it for the next run. A
+    longer run, or one whose plan is kept here, sends it with each batch.
     """
     return batches <= processes and not kept
 
@@ -449,6 +457,7 @@ class _BatchSummary:
     shock_counts: NDArray[np.int64]  # (replication, shock)
     aggregates: BatchAggregates
     pid: int
+    planned: dict[str, PlanOnPaper] | None = None  # worked out where it ran (`_Run.plan_here`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,6 +500,7 @@ def _summarise_batch(run: _Run, replications: range) -> _BatchSummary | _Breakdo
         shock_counts=done.shock_counts,
         aggregates=batch_aggregates(scenario, arms, columns, done.monthly),
         pid=os.getpid(),
+        planned=run.plan_here_worked_out(),
     )
 
 
@@ -655,7 +665,7 @@ def simulate(
                     _summarise_batch,
                     run,
                     batches,
-                    reduced.take,
+                    _keeping_plans(run, reduced.take),
                     pool=pool,
                     own=own,
                     in_order=False,
@@ -669,7 +679,7 @@ def simulate(
                     _keep_batch,
                     run,
                     batches,
-                    kept.take,
+                    _keeping_plans(run, kept.take),
                     pool=pool,
                     own=own,
                     in_order=True,
@@ -698,6 +708,18 @@ def simulate(
         worker_pids=tuple(sorted(pids)),
         monthly_aggregates=aggregates,
     )
+
+
+def _keeping_plans(run: _Run, take: Callable[[range, Any], None]) -> Callable[[range, Any], None]:
+    """``take``, keeping here the plan on paper a batch worked out where it ran, if it did."""
+
+    def take_and_keep(batch: range, done: Any) -> None:
+        planned = getattr(done, "planned", None)
+        if planned is not None:
+            keep_plan_on_paper(run.scenario, run.seed, run.horizon, run.relationships, planned)
+        take(batch, done)
+
+    return take_and_keep
 
 
 def _run_batches(
