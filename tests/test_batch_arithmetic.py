@@ -138,7 +138,8 @@ ROOTED = [
     np.random.default_rng(11).random(50_000),  # winback shares' complements
     np.random.default_rng(12).uniform(0.999, 1.0, 20_000),
     np.geomspace(1e-300, 1e300, 20_001),
-    np.array([0.0, -0.0, 1.0, 4.0, 0.25, 2.0**-960, 2.0**960, 1e-310, np.inf, np.nan]),
+    np.array([0.0, -0.0, 1.0, 4.0, 0.25, 2.0**-960, 2.0**960, 1e-310, np.inf, np.nan]),  # few
+    np.tile([0.0, -0.0, 1.0, 4.0, 0.25, 2.0**-960, 2.0**960, 1e-310, np.inf, np.nan], 3),
     np.linspace(0.01, 0.99, 37).reshape(37, 1),
     np.zeros(0),
 ]

@@ -706,15 +706,18 @@ def sum_rows(rows: NDArray[np.float64]) -> NDArray[np.float64]:
     if rows.shape[1] > 1 and rows.shape[0] > 1 and rows.flags.c_contiguous:
         summed: NDArray[np.float64] = np.add.reduce(rows, axis=0)
         return summed
+    if rows.shape[1] == 1 and rows.shape[0]:  # one replication (a plan on paper): as floats
+        column = rows[:, 0].tolist()
+        return np.array([_sum_in_order(column[1:], column[0])])
     total = rows[0].copy() if rows.shape[0] else np.zeros(rows.shape[1])
     for row in rows[1:]:
         total += row
     return total
 
 
-def _sum_in_order(values: Sequence[float]) -> float:
-    """The loop's sum of Python floats, in order (as `sum_rows` of one column)."""
-    total = 0.0
+def _sum_in_order(values: Sequence[float], start: float = 0.0) -> float:
+    """The loop's sum of Python floats, in order, from ``start`` (as `sum_rows` of one column)."""
+    total = start
     for value in values:
         total = total + value
     return total
