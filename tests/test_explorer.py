@@ -37,7 +37,12 @@ from franchise_sim.interfaces.explorer import (
     scenario_for,
 )
 from franchise_sim.interfaces.explorer.pool import _POOLS, PoolLease
-from franchise_sim.interfaces.explorer.view import PICTURE_DPI, Picture, picture
+from franchise_sim.interfaces.explorer.view import (
+    PICTURE_DPI,
+    Picture,
+    picture,
+    steady_limits,
+)
 from franchise_sim.interfaces.explorer.widget import INSTALL_HINT
 from franchise_sim.outputs.figures import png_bytes
 from franchise_sim.outputs.kept_text import TextKeepingCanvas
@@ -750,6 +755,8 @@ def test_a_picture_redrawn_in_place_is_the_picture_drawn_anew(auto_repair: Scena
             assert kept.figure is previous[0]
             assert [a for ax in kept.figure.axes for a in ax.get_children()] == previous[1]
         fresh = picture(results)
+        for ax, kept_ax in zip(fresh.axes, kept.figure.axes, strict=True):
+            ax.set_ylim(kept_ax.get_ylim())  # the value axes the kept picture held steady
         FigureCanvasAgg(fresh)  # matplotlib's own canvas: every text laid out afresh
         assert png == png_bytes(fresh, dpi=PICTURE_DPI)  # pixel for pixel
         assert _drawn(kept.figure) == _drawn(fresh)  # ticks and their labels as drawn
@@ -759,6 +766,38 @@ def test_a_picture_redrawn_in_place_is_the_picture_drawn_anew(auto_repair: Scena
     canvas = kept.figure.canvas if kept.figure is not None else None
     assert isinstance(canvas, TextKeepingCanvas)
     assert canvas.texts_replayed > 20
+
+
+def test_a_redrawn_picture_keeps_its_value_axes_while_the_bands_fit_them(
+    auto_repair: Scenario,
+) -> None:
+    values = {c.path: c.value for c in controls_for(auto_repair)}
+    kept = Picture()
+
+    def limits(change: dict[str, float]) -> list[tuple[float, float]]:
+        values.update(change)
+        kept.draw(simulate(scenario_for(auto_repair, values), runs=40, workers=1))
+        assert kept.figure is not None
+        return [ax.get_ylim() for ax in kept.figure.axes[:2]]
+
+    first = limits({})
+    assert limits({ROYALTY: values[ROYALTY] + 0.005}) == first  # a nudge: the same axes
+    fresh = picture(simulate(scenario_for(auto_repair, values), runs=40, workers=1))
+    # a market four times the size: the customer bands leave the axis, which is fitted anew
+    bigger = limits({"market.households": 4.0 * values["market.households"]})
+    fitted = picture(simulate(scenario_for(auto_repair, values), runs=40, workers=1))
+    assert bigger[0] == fitted.axes[0].get_ylim()
+    assert bigger[0][1] > 2.0 * first[0][1]
+    assert fresh.axes[1].get_ylim() != first[1]  # the cash axis kept, not fitted to the nudge
+
+
+def test_steady_limits_keeps_an_axis_only_while_the_data_fit_it_well() -> None:
+    shown = (0.0, 100.0)
+    assert steady_limits(shown, (2.0, 90.0), (0.0, 94.4)) == shown
+    assert steady_limits(shown, (0.5, 90.0), (0.0, 94.5)) == (0.0, 94.5)  # within 1% of the edge
+    assert steady_limits(shown, (2.0, 99.5), (0.0, 104.0)) == (0.0, 104.0)
+    assert steady_limits(shown, (10.0, 60.0), (7.5, 62.5)) == (7.5, 62.5)  # 55%: shrunk
+    assert steady_limits(shown, (10.0, 65.0), (7.25, 67.75)) == shown  # 60.5% of the axis
 
 
 def test_a_picture_of_another_shape_is_drawn_anew(auto_repair: Scenario) -> None:

@@ -83,9 +83,11 @@ class _TextKeepingRenderer(RendererAgg):
         mtext: Any = None,
     ) -> None:
         """Draw a text, from the glyphs kept of it where the same text went to the same place."""
-        if ismath or mtext is None:
+        if ismath:
             self._agg().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
             return
+        # A line of a text of several lines comes without its text (``mtext``): the Agg
+        # renderer then lays it out with no font features and no language, as the key says.
         key = (
             s,
             hash(prop),
@@ -97,8 +99,8 @@ class _TextKeepingRenderer(RendererAgg):
             self.width,
             self.height,
             _AGG.get_hinting_flag(),
-            repr(mtext.get_fontfeatures()),
-            repr(mtext.get_language()),
+            repr(None if mtext is None else mtext.get_fontfeatures()),
+            repr(None if mtext is None else mtext.get_language()),
         )
         glyphs = self._this_draw.get(key)
         if glyphs is None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
 
 from franchise_sim.analysis.comparison import (
     Comparison,
@@ -24,20 +26,31 @@ PICTURE_SIZE = (12.0, 3.6)
 PICTURE_DPI = 100
 """Resolution of the picture's PNG: 1,200 by 360 pixels."""
 
+STEADY_SHARE = 0.6
+"""A redrawn panel keeps its value axis while the new bands fit in it and span at least this
+share of it (`steady_limits`)."""
+
+STEADY_EDGE = 0.01
+"""How far inside a kept value axis the new bands must stay, as a share of the axis."""
+
 # --- what the explorer shows (no widgets) ------------------------------------------------------
 
 
 def picture(results: SimulationResults, figure: Figure | None = None) -> Figure:
     """The explorer's figure: customer fan, cash-flow fan and survival side by side.
 
-    Lighter than the report's figures: fixed margins instead of a layout engine, and one legend
-    (the survival panel's, which names the arms and the BLS curve of the scenario's sector).
+    Lighter than the report's figures: fixed margins instead of a layout engine, titles at a
+    fixed height (no axis text above a panel could push them up: the customer counts are
+    written out in full, never with an offset), and one legend (the survival panel's, which
+    names the arms and the BLS curve of the scenario's sector).
 
     Args:
         results: The results to draw.
         figure: A picture of earlier results to draw these into, in place: its bands, lines
             and limits take the new values and nothing else is made anew (``Picture`` says
-            when that is possible). A new figure if not given.
+            when that is possible). The customer and cash-flow axes stay as they were while
+            the new bands fit them well (`steady_limits`), so that a slider moves the curves,
+            not the axes. A new figure if not given.
 
     Returns:
         The figure drawn (not registered with pyplot): ``figure`` when given.
@@ -52,17 +65,23 @@ def picture(results: SimulationResults, figure: Figure | None = None) -> Figure:
         figure.subplots_adjust(left=0.055, right=0.98, bottom=0.2, top=0.84, wspace=0.3)
         figure.subplots(1, 3)
     left, middle, right = figure.axes
+    shown_before = [ax.get_ylim() for ax in (left, middle)] if refresh else []
     figures.customers(results, left, refresh=refresh)
     figures.cash_flow(results, middle, refresh=refresh)
     figures.survival(results, right, refresh=refresh)
+    for ax, before in zip((left, middle), shown_before, strict=False):
+        _keep_steady(ax, before)
     shown = figures.fan_note(results, brief=True)
-    left.set_title(f"Active customers, open businesses\n({shown})", fontsize=10)
-    middle.set_title(
-        f"Monthly cash flow after loan payments,\nbefore owner's pay ({shown})", fontsize=10
+    titles = (  # at y 1: given, matplotlib does not look for texts above the panel
+        f"Active customers, open businesses\n({shown})",
+        f"Monthly cash flow after loan payments,\nbefore owner's pay ({shown})",
+        "Share of businesses still open",
     )
-    right.set_title("Share of businesses still open", fontsize=10)
+    for ax, title in zip((left, middle, right), titles, strict=True):
+        ax.set_title(title, fontsize=10, y=1.0)
     if refresh:  # the other sizes and the legend are as first drawn
         return figure
+    left.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     for ax in (left, middle, right):
         ax.xaxis.label.set_fontsize(9)
         ax.yaxis.label.set_fontsize(9)
@@ -76,13 +95,46 @@ def picture(results: SimulationResults, figure: Figure | None = None) -> Figure:
     return figure
 
 
+def steady_limits(
+    shown: tuple[float, float], data: tuple[float, float], fitted: tuple[float, float]
+) -> tuple[float, float]:
+    """The value axis a redrawn panel shows: the one shown, while the new bands fit it well.
+
+    Args:
+        shown: The axis's limits as last drawn.
+        data: The lowest and highest values of the new bands and lines.
+        fitted: The limits fitted to them (as a new picture's: the data and a margin).
+
+    Returns:
+        ``shown`` where the data lie within it, clear of its edges by `STEADY_EDGE` of it, and
+        ``fitted`` spans at least `STEADY_SHARE` of it, so that small changes move the curves
+        against the same axis and ticks; else ``fitted``.
+    """
+    low, high = shown
+    edge = STEADY_EDGE * (high - low)
+    fits = low + edge <= data[0] and data[1] <= high - edge
+    if fits and fitted[1] - fitted[0] >= STEADY_SHARE * (high - low):
+        return shown
+    return fitted
+
+
+def _keep_steady(ax: Axes, shown: tuple[float, float]) -> None:
+    """Put back the value axis ``ax`` showed before its refit, where `steady_limits` says so."""
+    fitted = ax.get_ylim()
+    data = ax.dataLim.intervaly
+    kept = steady_limits(shown, (float(data[0]), float(data[1])), fitted)
+    if kept != fitted:
+        ax.set_ylim(kept)
+
+
 class Picture:
     """The explorer's picture, kept from one update to the next and redrawn in place.
 
     Each update gives the kept figure's bands, lines and limits the new values instead of
     drawing a new figure: its axes, ticks and texts are made once, and it is rendered on the
-    same canvas. The picture is the one ``picture`` draws anew for the same results. A
-    figure is drawn anew when the results do not fit it (``fits``).
+    same canvas. The picture is the one ``picture`` draws anew for the same results with the
+    value axes it keeps (`steady_limits`). A figure is drawn anew when the results do not fit
+    it (``fits``).
 
     Attributes:
         figure: The figure on screen; None before the first ``draw``.
