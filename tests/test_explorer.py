@@ -794,7 +794,9 @@ def test_a_redrawn_picture_keeps_its_value_axes_while_the_bands_fit_them(
 def test_steady_limits_keeps_an_axis_only_while_the_data_fit_it_well() -> None:
     shown = (0.0, 100.0)
     assert steady_limits(shown, (2.0, 90.0), (0.0, 94.4)) == shown
-    assert steady_limits(shown, (0.5, 90.0), (0.0, 94.5)) == (0.0, 94.5)  # within 1% of the edge
+    assert steady_limits(shown, (0.5, 90.0), (-4.0, 94.5)) == (-4.0, 94.5)  # within 1% of it
+    assert steady_limits(shown, (0.0, 90.0), (0.0, 94.5)) == shown  # a floor both keep at 0
+    assert steady_limits(shown, (5.0, 100.0), (0.0, 104.75)) == (0.0, 104.75)
     assert steady_limits(shown, (2.0, 99.5), (0.0, 104.0)) == (0.0, 104.0)
     assert steady_limits(shown, (10.0, 60.0), (7.5, 62.5)) == (7.5, 62.5)  # 55%: shrunk
     assert steady_limits(shown, (10.0, 65.0), (7.25, 67.75)) == shown  # 60.5% of the axis

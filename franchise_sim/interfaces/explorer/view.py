@@ -65,12 +65,13 @@ def picture(results: SimulationResults, figure: Figure | None = None) -> Figure:
         figure.subplots_adjust(left=0.055, right=0.98, bottom=0.2, top=0.84, wspace=0.3)
         figure.subplots(1, 3)
     left, middle, right = figure.axes
-    shown_before = [ax.get_ylim() for ax in (left, middle)] if refresh else []
+    shown_before = [ax.get_ylim() for ax in (left, middle)]
     figures.customers(results, left, refresh=refresh)
     figures.cash_flow(results, middle, refresh=refresh)
     figures.survival(results, right, refresh=refresh)
-    for ax, before in zip((left, middle), shown_before, strict=False):
-        _keep_steady(ax, before)
+    if refresh:
+        for ax, before in zip((left, middle), shown_before, strict=True):
+            _keep_steady(ax, before)
     shown = figures.fan_note(results, brief=True)
     titles = (  # at y 1: given, matplotlib does not look for texts above the panel
         f"Active customers, open businesses\n({shown})",
@@ -106,13 +107,16 @@ def steady_limits(
         fitted: The limits fitted to them (as a new picture's: the data and a margin).
 
     Returns:
-        ``shown`` where the data lie within it, clear of its edges by `STEADY_EDGE` of it, and
-        ``fitted`` spans at least `STEADY_SHARE` of it, so that small changes move the curves
-        against the same axis and ticks; else ``fitted``.
+        ``shown`` where the data lie within it, clear of each edge by `STEADY_EDGE` of it
+        unless the fit puts that edge at the same place (the customer axis's floor at zero),
+        and ``fitted`` spans at least `STEADY_SHARE` of it, so that small changes move the
+        curves against the same axis and ticks; else ``fitted``.
     """
     low, high = shown
     edge = STEADY_EDGE * (high - low)
-    fits = low + edge <= data[0] and data[1] <= high - edge
+    fits = (fitted[0] == low or low + edge <= data[0]) and (
+        fitted[1] == high or data[1] <= high - edge
+    )
     if fits and fitted[1] - fitted[0] >= STEADY_SHARE * (high - low):
         return shown
     return fitted
