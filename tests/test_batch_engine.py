@@ -263,6 +263,42 @@ def test_the_keyed_streams_are_numpys_own(seed: int) -> None:
                 assert exponentials.next(i, scale) == generator.exponential(scale)
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_pcg64_states_worked_out_over_a_batch_are_numpys_own(seed: int) -> None:
+    """The 128-bit seeding arithmetic on 64-bit halves: every carry and wrap as numpy's."""
+    replications = np.arange(0, 3000, 7, dtype=np.int64)
+    for purpose in PURPOSES:
+        words = br.pcg64_words(seed, replications, purpose).tolist()
+        for row, r in zip(words, replications.tolist(), strict=True):
+            state = randomness.stream(seed, r, purpose).bit_generator.state["state"]
+            assert row == [
+                state["state"] & (2**64 - 1),
+                state["state"] >> 64,
+                state["inc"] & (2**64 - 1),
+                state["inc"] >> 64,
+            ]
+
+
+def test_the_streams_are_the_same_set_in_place_or_through_the_state_property(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert br._STATE_IN_PLACE  # this numpy lays PCG64's state out as `_StateInPlace` takes it
+    replications = np.arange(40, 60, dtype=np.int64)
+    streams = br.KeyedStreams(5, replications, "customers")
+    assert streams._in_place is not None
+    in_place = streams.uniforms((4, 3))
+    # A stream starts afresh, with no half of a 64-bit draw left buffered by the last one.
+    streams.generator(3).integers(0, 2**32, dtype=np.uint32)
+    fresh = randomness.stream(5, 43, "customers").integers(0, 2**32, size=3, dtype=np.uint32)
+    np.testing.assert_array_equal(
+        streams.generator(3).integers(0, 2**32, size=3, dtype=np.uint32), fresh
+    )
+    monkeypatch.setattr(br, "_STATE_IN_PLACE", False)
+    by_property = br.KeyedStreams(5, replications, "customers")
+    assert by_property._in_place is None
+    np.testing.assert_array_equal(by_property.uniforms((4, 3)), in_place)
+
+
 def _uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
     u = rng.random(n)
     u[:20] = 0.0

@@ -31,6 +31,7 @@ uniforms on the levels themselves and checks both ways find the same integers.
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import math
 import sys
@@ -224,26 +225,118 @@ def keyed_uniforms(seed: int, replications: NDArray[np.int64], purpose: str) -> 
     return np.asarray(np.minimum(u, LARGEST_UNIFORM), dtype=np.float64)
 
 
+def pcg64_words(seed: int, replications: NDArray[np.int64], purpose: str) -> NDArray[np.uint64]:
+    """The state of ``PCG64(SeedSequence(seed, spawn_key=(r, key)))`` for every replication.
+
+    PCG64 seeds itself from the sequence's four 64-bit words ``s_hi, s_lo, i_hi, i_lo``: its
+    increment is ``(i << 1) | 1`` and its state ``(inc + s) * multiplier + inc``, modulo 2**128.
+    That arithmetic runs here on 64-bit halves over every replication at once, the product
+    through 32-bit pieces, whose partial products fit in 64 bits.
+
+    Returns:
+        Array (replication, 4) of uint64: the state's low and high halves, then the increment's.
+    """
+    words = _uint64_words(seed_words(seed, replications, purpose, 8))
+    s_hi, s_lo, i_hi, i_lo = words[:, 0], words[:, 1], words[:, 2], words[:, 3]
+    one, shift63, shift32 = np.uint64(1), np.uint64(63), np.uint64(32)
+    inc_lo = (i_lo << one) | one
+    inc_hi = (i_hi << one) | (i_lo >> shift63)
+    lo, hi = _add128(inc_lo, inc_hi, s_lo, s_hi)
+    # (hi, lo) * multiplier, modulo 2**128: lo times the multiplier's low half in full, and the
+    # cross terms' low halves into the high half
+    m_lo, m_hi = np.uint64(_PCG_MULT & _MASK64), np.uint64(_PCG_MULT >> 64)
+    mask = np.uint64(_MASK32)
+    a0, a1 = lo & mask, lo >> shift32
+    b0, b1 = m_lo & mask, m_lo >> shift32
+    p00, p01, p10, p11 = a0 * b0, a0 * b1, a1 * b0, a1 * b1
+    middle = (p00 >> shift32) + (p01 & mask) + (p10 & mask)
+    product_lo = (p00 & mask) | (middle << shift32)
+    product_hi = p11 + (p01 >> shift32) + (p10 >> shift32) + (middle >> shift32)
+    product_hi = product_hi + hi * m_lo + lo * m_hi
+    state_lo, state_hi = _add128(product_lo, product_hi, inc_lo, inc_hi)
+    return np.stack((state_lo, state_hi, inc_lo, inc_hi), axis=1)
+
+
+def _add128(
+    a_lo: NDArray[np.uint64], a_hi: NDArray[np.uint64], b_lo: NDArray[np.uint64], b_hi: Any
+) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
+    """``a + b`` modulo 2**128 on 64-bit halves (low, high)."""
+    lo = a_lo + b_lo
+    carry = (lo < a_lo).astype(np.uint64)
+    return lo, a_hi + b_hi + carry
+
+
 def pcg64_states(
     seed: int, replications: NDArray[np.int64], purpose: str
 ) -> list[dict[str, object]]:
-    """The state of ``PCG64(SeedSequence(seed, spawn_key=(r, key)))`` for every replication."""
-    words = _uint64_words(seed_words(seed, replications, purpose, 8)).tolist()
-    states: list[Any] = []  # PCG64 state dicts
-    for s_hi, s_lo, i_hi, i_lo in words:
-        inc = (((i_hi << 64) | i_lo) << 1 | 1) & _MASK128
-        state = inc  # 0 * mult + inc
-        state = (state + ((s_hi << 64) | s_lo)) & _MASK128
-        state = (state * _PCG_MULT + inc) & _MASK128
-        states.append(
-            {
-                "bit_generator": "PCG64",
-                "state": {"state": state, "inc": inc},
-                "has_uint32": 0,
-                "uinteger": 0,
-            }
+    """`pcg64_words` as the state dicts ``PCG64.state`` takes, one per replication."""
+    return [_state_dict(row) for row in pcg64_words(seed, replications, purpose).tolist()]
+
+
+def _state_dict(row: Sequence[int]) -> Any:  # numpy types it as its own TypedDict
+    """A PCG64 state dict from `pcg64_words`' row (state low, high, increment low, high)."""
+    state_lo, state_hi, inc_lo, inc_hi = row
+    return {
+        "bit_generator": "PCG64",
+        "state": {"state": (state_hi << 64) | state_lo, "inc": (inc_hi << 64) | inc_lo},
+        "has_uint32": 0,
+        "uinteger": 0,
+    }
+
+
+class _StateInPlace:
+    """A PCG64's state words in its own memory, set by writing them there (0.3 us, not 1.7 us).
+
+    numpy documents the address of a bit generator's state (``ctypes.state_address``); PCG64's
+    is a pointer to its 128-bit state and increment, then the buffered 32-bit half's flag and
+    value. How those are laid out is numpy's and the compiler's affair, so `probe` checks it
+    here, against the ``state`` property, before anything relies on it; where it differs, the
+    streams set the state through the property as before (`KeyedStreams`). The same numbers
+    either way.
+
+    Args:
+        bits: The bit generator, kept alive by its owner as long as this is.
+    """
+
+    def __init__(self, bits: np.random.PCG64) -> None:
+        address = bits.ctypes.state_address
+        pointer = ctypes.c_void_p.from_address(address).value
+        self.words: NDArray[np.uint64] = np.ctypeslib.as_array(
+            (ctypes.c_uint64 * 4).from_address(pointer or 0)
         )
-    return states
+        """State low, high, increment low, high: `pcg64_words`' order."""
+        flag = address + ctypes.sizeof(ctypes.c_void_p)
+        self.buffered = ctypes.c_int.from_address(flag)
+        """Whether a 32-bit half of the last 64-bit draw waits (it must not, for a new stream)."""
+        self.half = ctypes.c_uint32.from_address(flag + ctypes.sizeof(ctypes.c_int))
+        """That half."""
+
+    def set(self, row: NDArray[np.uint64]) -> None:
+        """Make the generator's state the one in ``row`` (a `pcg64_words` row), nothing buffered."""
+        self.words[:] = row
+        self.buffered.value = 0
+        self.half.value = 0
+
+    @staticmethod
+    def probe() -> bool:
+        """Whether the layout is as `_StateInPlace` takes it, checked on this numpy."""
+        words = pcg64_words(7, np.arange(3, dtype=np.int64), "probe")
+        by_property = np.random.PCG64(0)
+        bits = np.random.PCG64(0)
+        try:
+            in_place = _StateInPlace(bits)
+        except (ValueError, TypeError, AttributeError):
+            return False
+        draws = []
+        for row in words:
+            by_property.state = _state_dict(row.tolist())
+            expected = np.random.Generator(by_property).random(4).tobytes()
+            np.random.Generator(bits).integers(0, 2**32, dtype=np.uint32)  # a half buffered
+            in_place.set(row)
+            if bits.state != _state_dict(row.tolist()):
+                return False
+            draws.append((expected, np.random.Generator(bits).random(4).tobytes()))
+        return all(a == b for a, b in draws) and draws[0][0] != draws[1][0]
 
 
 class KeyedStreams:
@@ -256,31 +349,43 @@ class KeyedStreams:
     """
 
     def __init__(self, seed: int, replications: NDArray[np.int64], purpose: str) -> None:
-        self._states: list[Any] = pcg64_states(seed, replications, purpose)
+        self._words = pcg64_words(seed, replications, purpose)
+        self._size = len(self._words)
         self._bits = np.random.PCG64(0)
         self._generator = np.random.Generator(self._bits)
+        self._in_place = _StateInPlace(self._bits) if _STATE_IN_PLACE else None
+        self._states: list[Any] | None = None
 
     def generator(self, index: int) -> np.random.Generator:
         """The stream of the ``index``-th replication of the batch, from its start.
 
         The generator is shared: draw from it before asking for another replication's.
         """
-        self._bits.state = self._states[index]
+        if self._in_place is not None:
+            self._in_place.set(self._words[index])
+        else:
+            if self._states is None:
+                self._states = [_state_dict(row) for row in self._words.tolist()]
+            self._bits.state = self._states[index]
         return self._generator
 
     def uniforms(self, shape: tuple[int, ...]) -> NDArray[np.float64]:
         """Array (replication, *shape) of each replication's first uniforms (``random``)."""
-        out = np.empty((len(self._states), *shape))
-        for i in range(len(self._states)):
+        out = np.empty((self._size, *shape))
+        for i in range(self._size):
             out[i] = self.generator(i).random(shape)
         return out
 
     def normals(self, count: int) -> NDArray[np.float64]:
         """Array (replication, count) of each replication's first standard normals."""
-        out = np.empty((len(self._states), count))
-        for i in range(len(self._states)):
+        out = np.empty((self._size, count))
+        for i in range(self._size):
             out[i] = self.generator(i).standard_normal(count)
         return out
+
+
+_STATE_IN_PLACE = _StateInPlace.probe()
+"""Whether `KeyedStreams` sets its states in place (`_StateInPlace`)."""
 
 
 class ExponentialStreams:
