@@ -25,8 +25,8 @@ from matplotlib.figure import Figure
 
 from franchise_sim import ScenarioError, load_scenario
 from franchise_sim.analysis.comparison import BaselineError, compare
+from franchise_sim.engine import books_files
 from franchise_sim.engine import pool as pool_module
-from franchise_sim.engine import runner as monte_carlo
 from franchise_sim.engine.runner import simulate
 from franchise_sim.interfaces.explorer import (
     Control,
@@ -663,23 +663,30 @@ def test_an_abandoned_run_cancels_the_batches_not_yet_started(
     assert sum(f.cancelled() for f in own.futures) >= len(own.futures) - 2
 
 
-def test_a_process_pool_hands_the_books_over_in_files_that_are_gone_after_the_run(
+def test_a_process_pool_hands_the_books_over_in_files_kept_for_the_next_run(
     auto_repair: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    shelf = books_files.Shelf()
+    monkeypatch.setattr(books_files, "SHELF", shelf)
     read: list[range] = []
-    real = monte_carlo._BooksFiles.read
+    paths: list[str] = []
+    real = books_files.BooksFiles.read
 
     def counted(files: Any, batch: range, into: Any) -> None:
         read.append(batch)
+        paths.append(files.path(batch))
         real(files, batch, into)
 
-    monkeypatch.setattr(monte_carlo._BooksFiles, "read", counted)
+    monkeypatch.setattr(books_files.BooksFiles, "read", counted)
     alone = simulate(auto_repair, runs=30, seed=4, workers=1, horizon_months=12)
     assert read == []  # in-process: the books are the batch's own
     with ProcessPoolExecutor(max_workers=2) as pool:
         pooled = simulate(auto_repair, runs=30, seed=4, workers=3, horizon_months=12, executor=pool)
         assert read == [range(0, 10), range(10, 20), range(20, 30)]
+        assert sorted(shelf.kept()) == sorted(paths)  # kept for the next run
+        again = simulate(auto_repair, runs=30, seed=4, workers=3, horizon_months=12, executor=pool)
+        assert sorted(paths[3:]) == sorted(paths[:3])  # written over, not made anew
         with pytest.raises(_StopError):  # abandoned after its first batch
             simulate(
                 auto_repair,
@@ -690,12 +697,50 @@ def test_a_process_pool_hands_the_books_over_in_files_that_are_gone_after_the_ru
                 executor=pool,
                 progress=_stop,
             )
+        assert shelf.kept() == ()  # the abandoned run's files are gone, not kept
+        assert list(tmp_path.rglob("*.books")) == []
     own = simulate(auto_repair, runs=30, seed=4, workers=2, horizon_months=12)
     # One round on a pool of its own: this process runs the first batch, the pool the second.
-    assert read[4:] == [range(15, 30)]
+    assert read[-1:] == [range(15, 30)]
     assert_identical(alone, pooled)
+    assert_identical(alone, again)
     assert_identical(alone, own)
-    assert list(tmp_path.iterdir()) == []  # no file or folder left, the abandoned run's too
+    assert [str(p) for p in tmp_path.rglob("*.books")] == list(shelf.kept())
+    shelf.release()
+    assert list(tmp_path.iterdir()) == []  # no file or folder left
+
+
+def test_kept_books_files_never_hand_one_runs_books_to_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    shelf = books_files.Shelf()
+    books = np.arange(2 * 3 * 4 * 5, dtype=float).reshape(2, 3, 4, 5)
+    batch = range(0, 3)
+    first = books_files.BooksFiles([batch], shelf)
+    first.write(batch, books)
+    into = np.empty_like(books)
+    first.read(batch, into)
+    np.testing.assert_array_equal(into, books)
+    first.finish(completed=True)
+    second = books_files.BooksFiles([batch], shelf)
+    assert second.path(batch) == first.path(batch)  # the kept file, with the first run's books
+    with pytest.raises(OSError, match="not this run's"):
+        second.read(batch, np.empty_like(books))  # the batch has not written it: refused
+    second.write(batch, books[:, :2])  # a smaller batch writes over the start of it
+    with pytest.raises(OSError, match="not this run's"):
+        second.read(batch, np.empty_like(books))
+    second.finish(completed=False)
+    assert not os.path.exists(first.path(batch))
+    third = books_files.BooksFiles([batch], shelf)
+    with pytest.raises(OSError, match="cut short"):
+        third.read(batch, np.empty_like(books))  # a new file, empty
+    monkeypatch.setattr(books_files, "KEPT_BYTES", books.nbytes)  # no room for it and a token
+    third.write(batch, books)
+    third.finish(completed=True)
+    assert shelf.kept() == ()
+    shelf.release()
+    assert list(tmp_path.iterdir()) == []
 
 
 # --- the picture, redrawn in place -------------------------------------------------------------

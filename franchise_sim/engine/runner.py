@@ -24,8 +24,6 @@ from __future__ import annotations
 import operator
 import os
 import reprlib
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -46,6 +44,7 @@ from franchise_sim.engine.batch import (
     relationships_in_use,
     run_batch,
 )
+from franchise_sim.engine.books_files import BooksFiles
 from franchise_sim.engine.executors import as_executor, executor_workers
 from franchise_sim.engine.monthly_aggregates import (
     BatchAggregates,
@@ -72,7 +71,7 @@ class _Batch:
     """One batch of a full run, reduced where it ran to its outcomes, with its books.
 
     The books travel with it, or (``monthly`` None) wait in the file the parent named
-    (``_BooksFiles``): the parent reads them straight into the run's array.
+    (`books_files.BooksFiles`): the parent reads them straight into the run's array.
     """
 
     monthly: NDArray[np.float64] | None  # (arm, replication, month, column)
@@ -143,7 +142,7 @@ def _run_batch(run: _Run, replications: range) -> BatchRecord | _Breakdown:
 
 
 def _keep_batch(
-    run: _Run, replications: range, books: _BooksFiles | None = None
+    run: _Run, replications: range, books: BooksFiles | None = None
 ) -> _Batch | _Breakdown | _NonFinite:
     """Run one batch of a full run: its outcomes computed here, its books checked and kept.
 
@@ -163,52 +162,6 @@ def _keep_batch(
         pid=os.getpid(),
         planned=run.plan_here_worked_out(),
     )
-
-
-class _BooksFiles:
-    """Where the workers of a local process pool leave each batch's books for the parent.
-
-    A pipe carries 30 MB of books (1,000 paired runs x 60 months) in 64 kB reads, each copied
-    twice more before the parent has its array; a file is read straight into the run's array.
-    The parent makes each batch's file empty before it submits the batch, and a worker only
-    opens it (never creates it), so a batch finishing after its run was abandoned (and its
-    folder removed) leaves nothing behind. Files live in the system's temporary folder
-    (``TMPDIR``) and go as soon as they are read.
-    """
-
-    def __init__(self, batches: list[range]) -> None:
-        self.folder = tempfile.mkdtemp(prefix="franchise-sim-books-")
-        for batch in batches:
-            with open(self.path(batch), "wb"):
-                pass
-
-    def path(self, batch: range) -> str:
-        """The file of the batch starting at ``batch.start``."""
-        return os.path.join(self.folder, f"{batch.start}.books")
-
-    def write(self, batch: range, monthly: NDArray[np.float64]) -> None:
-        """A worker's side: write a batch's books (C order) to the file the parent made."""
-        handle = os.open(self.path(batch), os.O_WRONLY | getattr(os, "O_BINARY", 0))
-        with open(handle, "wb", closefd=True) as file:
-            file.write(np.ascontiguousarray(monthly).data.cast("B"))
-
-    def read(self, batch: range, into: NDArray[np.float64]) -> None:
-        """The parent's side: read a batch's books into ``into`` (its arms' rows), then drop it.
-
-        ``into`` is the run's array at the batch's replications, (arm, replication, month,
-        column): each arm's rows are one contiguous block, read in place.
-        """
-        path = self.path(batch)
-        with open(path, "rb") as file:
-            for block in into:
-                view = block.data.cast("B")
-                if file.readinto(view) != view.nbytes:
-                    raise OSError(f"the books of replications {batch.start:,} on are cut short")
-        os.unlink(path)
-
-    def remove(self) -> None:
-        """Remove the folder and whatever is left in it (the files of batches not taken)."""
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _first_breakdown(run: _Run, replications: range, exc: Exception) -> _Breakdown:
@@ -642,7 +595,7 @@ def simulate(
     with own_pool as own:  # a new pool's workers start while the plan on paper is worked out
         pool = pool_given or own
         files = (
-            _BooksFiles(batches[here:])
+            BooksFiles(batches[here:])
             if isinstance(pool, ProcessPoolExecutor) and not summary_only
             else None
         )
@@ -688,9 +641,12 @@ def simulate(
                 )
                 table, reasons, shocks = kept.outcomes, kept.reasons(), kept.shock_counts
                 monthly, aggregates, pids = kept.books, None, kept.pids
-        finally:
+        except BaseException:
             if files is not None:
-                files.remove()
+                files.finish(completed=False)
+            raise
+        if files is not None:
+            files.finish(completed=True)
     _check_finite_outcomes(table, arms)
     return SimulationResults(
         scenario=scenario,
@@ -774,7 +730,7 @@ class _FullReduction:
         self,
         batches: list[range],
         shape: tuple[int, int, int],
-        files: _BooksFiles | None,
+        files: BooksFiles | None,
         progress: Progress | None,
     ) -> None:
         n_arms, horizon, n_columns = shape
