@@ -802,18 +802,18 @@ def exact_pow(
     the power is taken once.
     """
     base_, exponent_ = np.asarray(base, dtype=float), np.asarray(exponent, dtype=float)
-    shape = np.broadcast_shapes(base_.shape, exponent_.shape)
+    shape = _broadcast_shape(base_, exponent_)
     # One side a single number (of any shape): its bound method over the other side, whose
     # broadcast view costs nothing (``x.__pow__(y)`` and ``y.__rpow__(x)`` are both ``x ** y``).
     if exponent_.size == 1:
-        power, b = float(exponent_.flat[0]), np.broadcast_to(base_, shape)
+        power, b = float(exponent_.flat[0]), _broadcast(base_, shape)
         if power == 0.5 and _SQUARE_ROOTS_ARE_POWERS:  # a winback share: bases all differ
             return square_roots(b)
         if b.size > 1 and _all_alike(b):
             return np.full(shape, float(b.flat[0]) ** power)
         values = map(power.__rpow__, b.ravel().tolist())
     elif base_.size == 1:
-        number, e = float(base_.flat[0]), np.broadcast_to(exponent_, shape)
+        number, e = float(base_.flat[0]), _broadcast(exponent_, shape)
         if e.size > 1 and _all_alike(e):
             return np.full(shape, number ** float(e.flat[0]))
         values = map(number.__pow__, e.ravel().tolist())
@@ -823,6 +823,20 @@ def exact_pow(
             return np.full(shape, float(b.flat[0]) ** float(e.flat[0]))
         values = map(float.__pow__, b.ravel().tolist(), e.ravel().tolist())
     return np.fromiter(values, float, math.prod(shape)).reshape(shape)
+
+
+def _broadcast_shape(a: NDArray[np.float64], b: NDArray[np.float64]) -> tuple[int, ...]:
+    """The shape ``a`` and ``b`` broadcast to; a single number's partner's own, found at once."""
+    if b.ndim == 0 or a.shape == b.shape:
+        return a.shape
+    if a.ndim == 0:
+        return b.shape
+    return np.broadcast_shapes(a.shape, b.shape)
+
+
+def _broadcast(x: NDArray[np.float64], shape: tuple[int, ...]) -> NDArray[np.float64]:
+    """``x`` broadcast to ``shape`` (itself where it has that shape already)."""
+    return x if x.shape == shape else np.broadcast_to(x, shape)
 
 
 def square_roots(base: NDArray[np.float64]) -> NDArray[np.float64]:
