@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -708,6 +709,33 @@ def test_a_process_pool_hands_the_books_over_in_files_kept_for_the_next_run(
     assert [str(p) for p in tmp_path.rglob("*.books")] == list(shelf.kept())
     shelf.release()
     assert list(tmp_path.iterdir()) == []  # no file or folder left
+
+
+def test_a_shelf_removes_the_books_folders_of_processes_that_have_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead = tmp_path / f"franchise-sim-books-{int(gone.stdout)}-abc"
+    living = tmp_path / f"franchise-sim-books-{os.getppid()}-def"
+    other = tmp_path / "franchise-sim-books-notes"
+    for folder in (dead, living, other):
+        folder.mkdir()
+        (folder / "0.books").write_bytes(b"x" * 10)
+    shelf = books_files.Shelf()
+    path = Path(shelf.take())
+    assert path.parent.name.startswith(f"franchise-sim-books-{os.getpid()}-")
+    assert not dead.exists()  # its process has gone: nobody will remove it but us
+    assert living.exists()  # a running process's
+    assert other.exists()  # not named as a shelf names its folders
+    shelf.give_back([str(path)])
+    shelf.release()
+    assert not path.parent.exists()
 
 
 def test_kept_books_files_never_hand_one_runs_books_to_another(

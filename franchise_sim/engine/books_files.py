@@ -13,8 +13,10 @@ own, which the worker writes after the books, and the parent reads the books onl
 batch has finished and checks the token. The parent makes every file before it submits a
 batch, and a worker only opens one (never creates it), so a batch finishing after its run was
 abandoned leaves nothing behind: an abandoned run's files are removed at once. Files live in
-the system's temporary folder (``TMPDIR``); at most `KEPT_BYTES` of them are kept, and they go
-when the process exits or `release` is called.
+the system's temporary folder (``TMPDIR``), in a folder named after the process; at most
+`KEPT_BYTES` of them are kept, and they go when the process exits or `release` is called. A
+process killed before it could remove them leaves them behind, until the next process to make a
+folder sees that its owner has gone and removes it.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ class Shelf:
             if self._free:
                 return self._free.pop()
             if self._folder is None or not os.path.isdir(self._folder):
-                self._folder = tempfile.mkdtemp(prefix="franchise-sim-books-")
+                _sweep_stale_folders()
+                self._folder = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-")
             path = os.path.join(self._folder, f"{self._made}.books")
             self._made += 1
         with open(path, "wb"):
@@ -100,6 +103,33 @@ class Shelf:
         """Forget files inherited through a fork: they are the parent's (under the lock)."""
         if self._pid != os.getpid():
             self._pid, self._folder, self._free, self._made = os.getpid(), None, [], 0
+
+
+_PREFIX = "franchise-sim-books-"
+"""Start of a shelf's folder's name, followed by the pid of the process that made it."""
+
+
+def _sweep_stale_folders() -> None:
+    """Remove the books folders of processes that have gone (killed before they could)."""
+    folder = tempfile.gettempdir()
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            pid = entry.name[len(_PREFIX) :].split("-", 1)[0]
+            if entry.name.startswith(_PREFIX) and pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of this pid is running (or may be: one of another user's)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # there, but not ours to signal; Windows refuses signal 0 for another
+        return True
+    return True
 
 
 def _size(path: str) -> int:
