@@ -141,8 +141,8 @@ def _size(path: str) -> int:
 
 
 def _remove(path: str) -> None:
-    """Remove a file if it is there."""
-    with contextlib.suppress(FileNotFoundError):
+    """Remove a file if it is there and can go (Windows keeps one a worker still has open)."""
+    with contextlib.suppress(OSError):
         os.unlink(path)
 
 
