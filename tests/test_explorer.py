@@ -698,17 +698,39 @@ def test_a_process_pool_hands_the_books_over_in_files_kept_for_the_next_run(
                 executor=pool,
                 progress=_stop,
             )
-        assert shelf.kept() == ()  # the abandoned run's files are gone, not kept
-        assert list(tmp_path.rglob("*.books")) == []
+    # Abandoned, its files go back once no batch can write them (the pool has finished them).
+    assert sorted(shelf.kept()) == sorted(paths[:3])
     own = simulate(auto_repair, runs=30, seed=4, workers=2, horizon_months=12)
     # One round on a pool of its own: this process runs the first batch, the pool the second.
     assert read[-1:] == [range(15, 30)]
     assert_identical(alone, pooled)
     assert_identical(alone, again)
     assert_identical(alone, own)
-    assert [str(p) for p in tmp_path.rglob("*.books")] == list(shelf.kept())
+    assert sorted(str(p) for p in tmp_path.rglob("*.books")) == sorted(shelf.kept())
     shelf.release()
     assert list(tmp_path.iterdir()) == []  # no file or folder left
+
+
+def test_an_abandoned_runs_files_go_back_only_once_no_batch_can_write_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    shelf = books_files.Shelf()
+    batches = [range(0, 5), range(5, 10), range(10, 15), range(15, 20)]
+    files = books_files.BooksFiles(batches, shelf)
+    running: Future[None] = Future()
+    running.set_running_or_notify_cancel()  # started: cannot be cancelled
+    waiting: Future[None] = Future()  # not started: cancelled, never written
+    files.abandoned({running: batches[1], waiting: batches[2]})
+    assert waiting.cancelled()
+    kept = {files.path(batches[i]) for i in (0, 2, 3)}  # taken, cancelled, never sent
+    assert set(shelf.kept()) == kept
+    running.set_result(None)  # the batch still running ends: its file goes back too
+    assert set(shelf.kept()) == kept | {files.path(batches[1])}
+    files.finish()  # nothing more to give back
+    assert len(shelf.kept()) == 4
+    shelf.release()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_shelf_removes_the_books_folders_of_processes_that_have_gone(
@@ -750,7 +772,7 @@ def test_kept_books_files_never_hand_one_runs_books_to_another(
     into = np.empty_like(books)
     first.read(batch, into)
     np.testing.assert_array_equal(into, books)
-    first.finish(completed=True)
+    first.finish()
     second = books_files.BooksFiles([batch], shelf)
     assert second.path(batch) == first.path(batch)  # the kept file, with the first run's books
     with pytest.raises(OSError, match="not this run's"):
@@ -758,15 +780,16 @@ def test_kept_books_files_never_hand_one_runs_books_to_another(
     second.write(batch, books[:, :2])  # a smaller batch writes over the start of it
     with pytest.raises(OSError, match="not this run's"):
         second.read(batch, np.empty_like(books))
-    second.finish(completed=False)
-    assert not os.path.exists(first.path(batch))
-    third = books_files.BooksFiles([batch], shelf)
-    with pytest.raises(OSError, match="cut short"):
-        third.read(batch, np.empty_like(books))  # a new file, empty
+    second.finish()
     monkeypatch.setattr(books_files, "KEPT_BYTES", books.nbytes)  # no room for it and a token
-    third.write(batch, books)
-    third.finish(completed=True)
-    assert shelf.kept() == ()
+    third = books_files.BooksFiles([batch], shelf)
+    third.finish()
+    assert shelf.kept() == ()  # too large to keep: removed
+    assert not os.path.exists(first.path(batch))
+    fourth = books_files.BooksFiles([batch], shelf)
+    with pytest.raises(OSError, match="cut short"):
+        fourth.read(batch, np.empty_like(books))  # a new file, empty
+    fourth.finish()
     shelf.release()
     assert list(tmp_path.iterdir()) == []
 

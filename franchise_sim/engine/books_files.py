@@ -11,8 +11,9 @@ already in memory. So a process keeps its files between runs (`Shelf`), as it ke
 Kept files never carry one run's books into another: each run's hand-over has a token of its
 own, which the worker writes after the books, and the parent reads the books only after the
 batch has finished and checks the token. The parent makes every file before it submits a
-batch, and a worker only opens one (never creates it), so a batch finishing after its run was
-abandoned leaves nothing behind: an abandoned run's files are removed at once. Files live in
+batch, and a worker only opens one (never creates it). An abandoned run's files go back to the
+shelf as soon as nothing can write them any more: at once for a batch that never started, when
+its batch ends for one still running. Files live in
 the system's temporary folder (``TMPDIR``), in a folder named after the process; at most
 `KEPT_BYTES` of them are kept, and they go when the process exits or `release` is called. A
 process killed before it could remove them leaves them behind, until the next process to make a
@@ -27,6 +28,10 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Mapping
+from concurrent.futures import Future
+from functools import partial
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -206,13 +211,34 @@ class BooksFiles:
             if file.read(_TOKEN_BYTES) != self.token:
                 raise OSError(f"the books of replications {batch.start:,} on are not this run's")
 
-    def finish(self, *, completed: bool) -> None:
-        """The run is over: its files go back to the shelf, or (abandoned) are removed."""
+    def finish(self) -> None:
+        """The run is over and nothing writes its files any more: they go back to the shelf."""
+        shelf, self._shelf = self._shelf, None
+        if shelf is not None:
+            shelf.give_back(list(self._paths.values()))
+
+    def abandoned(self, unfinished: Mapping[Future[Any], range]) -> None:
+        """The run is abandoned: each file goes back to the shelf once nothing can write it.
+
+        A batch taken, cancelled before it started or never sent, at once; a batch still
+        running (or killed with its pool), when its future is done. So the next run, an
+        explorer's after a slider moved on, writes over kept files too.
+
+        Args:
+            unfinished: The futures of the batches sent and not yet taken, and their batches.
+        """
         shelf, self._shelf = self._shelf, None
         if shelf is None:
             return
-        paths = list(self._paths.values())
-        if completed:
-            shelf.give_back(paths)
-        else:
-            shelf.discard(paths)
+        later = {}
+        for future, batch in unfinished.items():
+            if not future.cancel():  # running, or done but not taken: wait for it to end
+                later[batch.start] = future
+        shelf.give_back([path for start, path in self._paths.items() if start not in later])
+        for start, future in later.items():
+            future.add_done_callback(partial(_give_back_once_done, shelf, self._paths[start]))
+
+
+def _give_back_once_done(shelf: Shelf, path: str, _: Future[Any]) -> None:
+    """A done callback: the batch that was writing ``path`` has ended, so it can go back."""
+    shelf.give_back([path])

@@ -638,15 +638,13 @@ def simulate(
                     in_order=True,
                     extra=(files,),
                     here=here,
+                    abandoned=None if files is None else files.abandoned,
                 )
                 table, reasons, shocks = kept.outcomes, kept.reasons(), kept.shock_counts
                 monthly, aggregates, pids = kept.books, None, kept.pids
-        except BaseException:
-            if files is not None:
-                files.finish(completed=False)
-            raise
-        if files is not None:
-            files.finish(completed=True)
+        finally:
+            if files is not None:  # given back, unless a batch still writes one (`abandoned`)
+                files.finish()
     _check_finite_outcomes(table, arms)
     return SimulationResults(
         scenario=scenario,
@@ -689,6 +687,7 @@ def _run_batches(
     in_order: bool,
     extra: tuple[Any, ...] = (),
     here: int = 0,
+    abandoned: Callable[[dict[Future[Any], range]], None] | None = None,
 ) -> None:
     """Run ``work(run, batch)`` for each batch.
 
@@ -697,7 +696,8 @@ def _run_batches(
     process runs itself once the others are submitted. A batch sent to the pool gets ``extra``
     arguments too. ``take`` gets each batch's result: in batch order, or as they complete
     (``in_order=False``: nothing waits in memory for a slower batch before it). Abandoned, it
-    cancels the batches not yet started; the caller stops its pool.
+    cancels the batches not yet started (the caller stops its pool) and tells ``abandoned``
+    which were sent and not taken.
     """
     futures: dict[Future[Any], range] = {}
     try:
@@ -715,6 +715,8 @@ def _run_batches(
     except BaseException:
         for future in futures:  # abandoned: do not wait for batches that have not started
             future.cancel()
+        if abandoned is not None:
+            abandoned(futures)
         raise
 
 
