@@ -17,6 +17,18 @@ from franchise_sim.model.business import sum_rows
 from franchise_sim.model.streams import exact_exp, exact_pow
 
 
+@pytest.fixture(autouse=True, params=["numpy", "compiled"])
+def maths(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test both ways: numpy's shortcuts, and the compiled kernels' loops where loaded."""
+    if request.param == "compiled":
+        kernels = pytest.importorskip("franchise_sim.model.compiled_counts")
+        assert kernels.MATHS_AGREE  # this machine's C library: the numbers Python's are
+        monkeypatch.setattr(streams, "compiled_maths", lambda: kernels)
+    else:
+        monkeypatch.setattr(streams, "compiled_maths", lambda: None)
+    return str(request.param)
+
+
 def _loop_sum(rows: np.ndarray) -> np.ndarray:
     """``0 + rows[0] + rows[1] + ...`` as the books once added the cost lines."""
     total = np.zeros(rows.shape[1])
@@ -169,3 +181,34 @@ def test_the_square_roots_check_tells_a_looser_power_apart() -> None:
         return math.nextafter(root, math.inf) if x == 0.5 else root
 
     assert not streams._square_roots_are_powers(looser)
+
+
+def test_the_compiled_maths_leave_to_python_what_python_would_refuse_or_round_apart() -> None:
+    kernels = pytest.importorskip("franchise_sim.model.compiled_counts")
+    assert kernels.exps(np.array([1.0, 708.0, -708.0])) is not None
+    for beyond in (708.5, -709.0, np.inf, np.nan):
+        assert kernels.exps(np.array([0.0, beyond])) is None
+    assert kernels.powers_of_number(0.5, np.array([0.0, 3.5])) is not None
+    assert kernels.powers_of_number(2.0, np.array([1.0, 2000.0])) is None  # overflows
+    assert kernels.powers_of_number(0.0, np.array([2.0])) is None  # zero to a power: Python's
+    assert kernels.powers_to(np.array([0.0, 0.3]), 0.5) is not None
+    assert kernels.powers_to(np.array([0.3, -0.3]), 0.5) is None  # complex in Python
+    assert kernels.powers_to(np.array([0.0]), -1.0) is None  # division by zero in Python
+    assert kernels.exps(np.zeros((3, 0))).shape == (3, 0)
+
+
+def test_the_compiled_maths_check_tells_an_exponential_one_digit_off_apart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    kernels = pytest.importorskip("franchise_sim.model.compiled_counts")
+    assert kernels._maths_agree()
+    real = kernels.exps
+
+    def one_off(x: np.ndarray) -> np.ndarray | None:
+        out: np.ndarray | None = real(x)
+        if out is not None and out.size > 100:
+            out[100] = np.nextafter(out[100], np.inf)
+        return out
+
+    monkeypatch.setattr(kernels, "exps", one_off)
+    assert not kernels._maths_agree()

@@ -37,7 +37,7 @@ import math
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -743,9 +743,13 @@ def exact_exp(x: NDArray[np.float64]) -> NDArray[np.float64]:
     part of zero is the C library's ``exp`` itself, the one ``math.exp`` calls, times one: the
     same numbers without a Python call per element (`_complex_exp_is_maths`). Arguments
     beyond `_CEXP_EXACT_WITHIN` (where ``cexp`` scales, or ``math.exp`` overflows and raises)
-    and not numbers go through ``math.exp`` itself.
+    and not numbers go through ``math.exp`` itself. Where this process has loaded the compiled
+    kernels, they loop over the C library's ``exp`` instead (`compiled_maths`).
     """
     flat = np.asarray(x, dtype=float)
+    kernels = compiled_maths()
+    if kernels is not None and (compiled := kernels.exps(flat)) is not None:
+        return compiled
     if not _CEXP_IS_MATHS:
         return _each(math.exp, flat)
     near = np.abs(flat) <= _CEXP_EXACT_WITHIN
@@ -799,23 +803,30 @@ def exact_pow(
     """Python's ``base ** exponent`` element by element (``numpy.power`` may differ).
 
     Where every element is the same pair, bit for bit (a market trend fixed in the scenario),
-    the power is taken once.
+    the power is taken once. Where one side is a single number and this process has loaded the
+    compiled kernels, they loop over the C library's ``pow``, the one Python's calls
+    (`compiled_maths`).
     """
     base_, exponent_ = np.asarray(base, dtype=float), np.asarray(exponent, dtype=float)
     shape = _broadcast_shape(base_, exponent_)
     # One side a single number (of any shape): its bound method over the other side, whose
     # broadcast view costs nothing (``x.__pow__(y)`` and ``y.__rpow__(x)`` are both ``x ** y``).
+    kernels = compiled_maths()
     if exponent_.size == 1:
         power, b = float(exponent_.flat[0]), _broadcast(base_, shape)
-        if power == 0.5 and _SQUARE_ROOTS_ARE_POWERS:  # a winback share: bases all differ
-            return square_roots(b)
         if b.size > 1 and _all_alike(b):
             return np.full(shape, float(b.flat[0]) ** power)
+        if kernels is not None and (compiled := kernels.powers_to(b, power)) is not None:
+            return compiled
+        if power == 0.5 and _SQUARE_ROOTS_ARE_POWERS:  # a winback share: bases all differ
+            return square_roots(b)
         values = map(power.__rpow__, b.ravel().tolist())
     elif base_.size == 1:
         number, e = float(base_.flat[0]), _broadcast(exponent_, shape)
         if e.size > 1 and _all_alike(e):
             return np.full(shape, number ** float(e.flat[0]))
+        if kernels is not None and (compiled := kernels.powers_of_number(number, e)) is not None:
+            return compiled
         values = map(number.__pow__, e.ravel().tolist())
     else:
         b, e = np.broadcast_arrays(base_, exponent_)
@@ -983,6 +994,34 @@ cache, 0.3 s); they save 1.1-1.8 us an arm-month on ``scenarios/auto_repair.yaml
 0.69 of numpy's time; of 1,000: 0.87). A stated measurement of this machine, not a property of
 the model: it only decides speed, never a number.
 """
+
+
+class CompiledMaths(Protocol):
+    """What `compiled_maths` gives: `compiled_counts`' element-wise ``exp`` and powers."""
+
+    def exps(self, x: NDArray[np.float64]) -> NDArray[np.float64] | None:
+        """``math.exp`` of every element, or None to leave them to Python."""
+
+    def powers_of_number(
+        self, number: float, exponents: NDArray[np.float64]
+    ) -> NDArray[np.float64] | None:
+        """``number ** e`` for every element, or None to leave them to Python."""
+
+    def powers_to(self, bases: NDArray[np.float64], power: float) -> NDArray[np.float64] | None:
+        """``b ** power`` for every element, or None to leave them to Python."""
+
+
+def compiled_maths() -> CompiledMaths | None:
+    """The compiled kernels' element-wise ``exp`` and powers, if this process may use them.
+
+    Where it has loaded the kernels (`load_compiled_counts`) and they gave Python's own numbers
+    when checked on loading (`compiled_counts.MATHS_AGREE`); else None, and `exact_exp` and
+    `exact_pow` go their own way, to the same numbers.
+    """
+    kernels = sys.modules.get(_KERNELS)
+    if kernels is None or not kernels.MATHS_AGREE:
+        return None
+    return cast(CompiledMaths, kernels)
 
 
 def kernels_loaded() -> bool:
