@@ -814,19 +814,19 @@ def exact_pow(
     kernels = compiled_maths()
     if exponent_.size == 1:
         power, b = float(exponent_.flat[0]), _broadcast(base_, shape)
+        if kernels is not None and (compiled := kernels.powers_to(b, power)) is not None:
+            return compiled  # as fast as one power for all where all are alike
         if b.size > 1 and _all_alike(b):
             return np.full(shape, float(b.flat[0]) ** power)
-        if kernels is not None and (compiled := kernels.powers_to(b, power)) is not None:
-            return compiled
         if power == 0.5 and _SQUARE_ROOTS_ARE_POWERS:  # a winback share: bases all differ
             return square_roots(b)
         values = map(power.__rpow__, b.ravel().tolist())
     elif base_.size == 1:
         number, e = float(base_.flat[0]), _broadcast(exponent_, shape)
-        if e.size > 1 and _all_alike(e):
-            return np.full(shape, number ** float(e.flat[0]))
         if kernels is not None and (compiled := kernels.powers_of_number(number, e)) is not None:
             return compiled
+        if e.size > 1 and _all_alike(e):
+            return np.full(shape, number ** float(e.flat[0]))
         values = map(number.__pow__, e.ravel().tolist())
     else:
         b, e = np.broadcast_arrays(base_, exponent_)
