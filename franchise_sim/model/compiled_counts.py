@@ -251,14 +251,44 @@ def _binomial_estimated_all(
     return out
 
 
+@numba.njit(cache=True)
+def _poisson_starts(
+    mean: NDArray[np.float64], z: NDArray[np.float64]
+) -> NDArray[np.float64]:  # pragma: no cover - compiled
+    """Where `_poisson_from_exact` starts each search (0 where it does not search)."""
+    out = np.zeros(mean.size)
+    for i in range(mean.size):
+        m, w = mean[i], z[i]
+        if m >= _SEARCH_FROM_MEAN:
+            out[i] = max(0.0, math.floor(m + math.sqrt(m) * w + (w * w - 1.0) / 6.0 + 0.5))
+    return out
+
+
+@numba.njit(cache=True)
+def _binomial_starts(
+    trials: NDArray[np.float64], p: NDArray[np.float64], z: NDArray[np.float64]
+) -> NDArray[np.float64]:  # pragma: no cover - compiled
+    """Where `_binomial_from_exact` starts each search (0 where it does not search)."""
+    out = np.zeros(trials.size)
+    for i in range(trials.size):
+        n, pp, w = trials[i], p[i], z[i]
+        if n > 0 and 0.0 < pp < 1.0 and n * pp >= _SEARCH_FROM_MEAN:
+            q = 1.0 - pp
+            mean = n * pp
+            guess = mean + math.sqrt(mean * q) * w + (q - pp) * (w * w - 1.0) / 6.0 + 0.5
+            out[i] = min(n, max(0.0, math.floor(guess)))
+    return out
+
+
 def poisson_counts(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray[np.float64]:
     """`randomness.poisson_count` element by element, compiled (means already checked)."""
     u = np.ascontiguousarray(u, dtype=float)
     mean = np.ascontiguousarray(mean, dtype=float)
-    out: NDArray[np.float64] = _poisson_estimated_all(u, mean, special.ndtri(u))
+    z = special.ndtri(u)
+    out: NDArray[np.float64] = _poisson_estimated_all(u, mean, z)
     ask = np.flatnonzero(out == _ASK_EXACT)
     if ask.size:
-        out[ask] = _poisson_from_exact(u[ask], mean[ask])
+        out[ask] = _poisson_from_exact(u[ask], mean[ask], z[ask])
     return out
 
 
@@ -269,17 +299,27 @@ def binomial_counts(
     u = np.ascontiguousarray(u, dtype=float)
     trials = np.ascontiguousarray(trials, dtype=float)
     p = np.ascontiguousarray(p, dtype=float)
-    out: NDArray[np.float64] = _binomial_estimated_all(u, trials, p, special.ndtri(u))
+    z = special.ndtri(u)
+    out: NDArray[np.float64] = _binomial_estimated_all(u, trials, p, z)
     ask = np.flatnonzero(out == _ASK_EXACT)
     if ask.size:
-        out[ask] = _binomial_from_exact(u[ask], trials[ask], p[ask])
+        out[ask] = _binomial_from_exact(u[ask], trials[ask], p[ask], z[ask])
     return out
 
 
-def _poisson_from_exact(u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The searches started on the exact distribution function (``pdtr``)."""
+def _poisson_from_exact(
+    u: NDArray[np.float64], mean: NDArray[np.float64], z: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
+    """The searches started on the exact distribution function (``pdtr``).
+
+    Given ``ndtri(u)`` already (``z``), the starts are worked out in one compiled loop
+    (`_poisson_starts`), the same numbers as numpy's here.
+    """
     u = np.ascontiguousarray(u, dtype=float)
     mean = np.ascontiguousarray(mean, dtype=float)
+    if z is not None:
+        starts = _poisson_starts(mean, np.ascontiguousarray(z, dtype=float))
+        return np.asarray(_poisson_all(u, mean, starts, special.pdtr(starts, mean)))
     start = np.zeros(u.size)
     cdf = np.zeros(u.size)
     search = np.flatnonzero((mean >= _SEARCH_FROM_MEAN) & (u > 0.0))
@@ -293,12 +333,23 @@ def _poisson_from_exact(u: NDArray[np.float64], mean: NDArray[np.float64]) -> ND
 
 
 def _binomial_from_exact(
-    u: NDArray[np.float64], trials: NDArray[np.float64], p: NDArray[np.float64]
+    u: NDArray[np.float64],
+    trials: NDArray[np.float64],
+    p: NDArray[np.float64],
+    z: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
-    """The searches started on the exact distribution function (``bdtr``)."""
+    """The searches started on the exact distribution function (``bdtr``).
+
+    Given ``ndtri(u)`` already (``z``), the starts are worked out in one compiled loop
+    (`_binomial_starts`), the same numbers as numpy's here.
+    """
     u = np.ascontiguousarray(u, dtype=float)
     trials = np.ascontiguousarray(trials, dtype=float)
     p = np.ascontiguousarray(p, dtype=float)
+    if z is not None:
+        starts = _binomial_starts(trials, p, np.ascontiguousarray(z, dtype=float))
+        levels = np.asarray(special.bdtr(starts, trials.astype(np.int64), p), dtype=float)
+        return np.asarray(_binomial_all(u, trials, p, starts, levels))
     start = np.zeros(u.size)
     cdf = np.zeros(u.size)
     search = np.flatnonzero(
