@@ -917,3 +917,14 @@ def test_a_picture_of_another_shape_is_drawn_anew(auto_repair: Scenario) -> None
             simulate(auto_repair, runs=5, workers=1),
             picture(simulate(auto_repair, runs=40, workers=1)),
         )
+
+
+def test_on_windows_a_shelf_never_signals_a_process_to_see_whether_it_lives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``os.kill`` ends a process on Windows: there every folder's owner counts as alive."""
+    signalled: list[int] = []
+    monkeypatch.setattr(os, "kill", lambda pid, sig: signalled.append(pid))
+    monkeypatch.setattr(os, "name", "nt")
+    assert books_files._alive(os.getpid() + 1)
+    assert signalled == []

@@ -125,14 +125,18 @@ def _sweep_stale_folders() -> None:
 
 
 def _alive(pid: int) -> bool:
-    """Whether a process of this pid is running (or may be: one of another user's)."""
-    if pid == os.getpid():
+    """Whether a process of this pid is running, or may be (one of another user's; Windows).
+
+    Signal 0 only asks on POSIX; on Windows ``os.kill`` would end the process, so there every
+    folder is taken for a living process's and left alone.
+    """
+    if pid == os.getpid() or os.name == "nt":
         return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:  # there, but not ours to signal; Windows refuses signal 0 for another
+    except OSError:  # there, but not ours to signal
         return True
     return True
 
