@@ -3,9 +3,11 @@
 A replication's streams are keyed by ``(replication, purpose)`` under the master seed through
 ``numpy.random.SeedSequence``. Building a ``SeedSequence`` and a ``Generator`` per replication and
 purpose costs 10-50 us; here the seed sequence's hashing runs in numpy over every replication of
-a batch at once (the master seed's part of the hash is the same for all and done once), and one
-PCG64 bit generator is re-seeded from the words for each replication in turn. The numbers are
-numpy's own, bit for bit (the tests compare them for many keys).
+a batch at once (the master seed's part of the hash is the same for all and done once), as does
+PCG64's seeding from those words (`pcg64_words`), and one PCG64 bit generator is set to each
+replication's state in turn, written into its memory where numpy's layout allows
+(`_StateInPlace`). The numbers are numpy's own, bit for bit (the tests compare them for many
+keys).
 
 The count quantiles (`poisson_counts`, `binomial_counts`) are the inverse transforms of
 `randomness.poisson_count` and `randomness.binomial_count` over arrays: the same method, the same
