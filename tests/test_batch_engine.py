@@ -279,6 +279,21 @@ def test_the_pcg64_states_worked_out_over_a_batch_are_numpys_own(seed: int) -> N
             ]
 
 
+def test_the_in_place_probe_refuses_words_that_are_not_where_it_takes_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Read before any write: words elsewhere, or in another order, leave the property on."""
+    assert br._StateInPlace.probe()
+    real = br._StateInPlace.__init__
+
+    def swapped(self: Any, bits: np.random.PCG64) -> None:
+        real(self, bits)
+        self.words = self.words[[1, 0, 3, 2]]  # a copy, high halves first: not its memory
+
+    monkeypatch.setattr(br._StateInPlace, "__init__", swapped)
+    assert not br._StateInPlace.probe()
+
+
 def test_the_streams_are_the_same_set_in_place_or_through_the_state_property(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

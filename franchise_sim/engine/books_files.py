@@ -80,11 +80,6 @@ class Shelf:
                 else:
                     _remove(path)
 
-    def discard(self, paths: list[str]) -> None:
-        """Remove an abandoned run's files: a batch still running then writes nowhere."""
-        for path in paths:
-            _remove(path)
-
     def release(self) -> None:
         """Remove every kept file and the folder (files lent to a run go when it ends)."""
         with self._lock:
@@ -94,9 +89,10 @@ class Shelf:
                 _remove(path)
             self._free.clear()
             folder = self._folder
-            if folder is not None and not os.listdir(folder):
-                shutil.rmtree(folder, ignore_errors=True)
-                self._folder = None
+            with contextlib.suppress(OSError):  # gone already, or not ours to read
+                if folder is not None and not os.listdir(folder):
+                    shutil.rmtree(folder, ignore_errors=True)
+                    self._folder = None
 
     def kept(self) -> tuple[str, ...]:
         """The files kept for the next runs."""

@@ -80,7 +80,6 @@ _MIX_MULT_R = 0x4973F715
 _XSHIFT = 16
 _POOL_SIZE = 4
 _PCG_MULT = (2549297995355413924 << 64) + 4865540595714422341
-_MASK128 = (1 << 128) - 1
 _TWO_TO_MINUS_53 = 2.0**-53
 _SEARCH_FROM_MEAN = 12.0
 
@@ -260,19 +259,15 @@ def pcg64_words(seed: int, replications: NDArray[np.int64], purpose: str) -> NDA
 
 
 def _add128(
-    a_lo: NDArray[np.uint64], a_hi: NDArray[np.uint64], b_lo: NDArray[np.uint64], b_hi: Any
+    a_lo: NDArray[np.uint64],
+    a_hi: NDArray[np.uint64],
+    b_lo: NDArray[np.uint64],
+    b_hi: NDArray[np.uint64],
 ) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
     """``a + b`` modulo 2**128 on 64-bit halves (low, high)."""
     lo = a_lo + b_lo
     carry = (lo < a_lo).astype(np.uint64)
     return lo, a_hi + b_hi + carry
-
-
-def pcg64_states(
-    seed: int, replications: NDArray[np.int64], purpose: str
-) -> list[dict[str, object]]:
-    """`pcg64_words` as the state dicts ``PCG64.state`` takes, one per replication."""
-    return [_state_dict(row) for row in pcg64_words(seed, replications, purpose).tolist()]
 
 
 def _state_dict(row: Sequence[int]) -> Any:  # numpy types it as its own TypedDict
@@ -303,8 +298,10 @@ class _StateInPlace:
     def __init__(self, bits: np.random.PCG64) -> None:
         address = bits.ctypes.state_address
         pointer = ctypes.c_void_p.from_address(address).value
+        if not pointer:
+            raise ValueError("this PCG64 holds no pointer to its state")
         self.words: NDArray[np.uint64] = np.ctypeslib.as_array(
-            (ctypes.c_uint64 * 4).from_address(pointer or 0)
+            (ctypes.c_uint64 * 4).from_address(pointer)
         )
         """State low, high, increment low, high: `pcg64_words`' order."""
         flag = address + ctypes.sizeof(ctypes.c_void_p)
@@ -328,6 +325,14 @@ class _StateInPlace:
         try:
             in_place = _StateInPlace(bits)
         except (ValueError, TypeError, AttributeError):
+            return False
+        # Read before writing anything: the words and the flag must be where the property says.
+        np.random.Generator(bits).integers(0, 2**32, dtype=np.uint32)  # a half buffered
+        state = bits.state
+        held = [int(word) for word in in_place.words]
+        if _state_dict(held)["state"] != state["state"] or in_place.buffered.value != 1:
+            return False
+        if in_place.half.value != state["uinteger"]:
             return False
         draws = []
         for row in words:
