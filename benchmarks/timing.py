@@ -109,8 +109,11 @@ def against_target(measured: float, target: float, *, at_most: bool, unit: str =
     """
     met = measured <= target if at_most else measured >= target
     sign = "<=" if at_most else ">="
+    digits = 2  # more where two would print a figure just past its target as the target
+    while digits < 6 and measured != target and round(measured, digits) == round(target, digits):
+        digits += 1
     return (
-        f"{measured:,.2f}{unit} against a target of {sign} {target:,.2f}{unit}: "
+        f"{measured:,.{digits}f}{unit} against a target of {sign} {target:,.2f}{unit}: "
         f"{'met' if met else 'NOT met'}"
     )
 
