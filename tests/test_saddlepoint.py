@@ -168,8 +168,6 @@ def test_the_compiled_searches_find_what_the_exact_start_finds() -> None:
     assert 0.01 < asked.mean() < 0.9  # uniforms on the levels: many doubtful, not all
     exact = kernels._poisson_from_exact(u, mean)
     np.testing.assert_array_equal(trusted[~asked], exact[~asked])
-    # the starts worked out in the compiled loop from ndtri's numbers: the same searches
-    np.testing.assert_array_equal(kernels._poisson_from_exact(u, mean, special.ndtri(u)), exact)
     np.testing.assert_array_equal(kernels.poisson_counts(u, mean), exact)
     # numpy's searches too, but for uniforms within a rounding error of a level (its exp and
     # gammaln and the kernels' math.exp and lgamma differ in the last digit)
@@ -182,7 +180,6 @@ def test_the_compiled_searches_find_what_the_exact_start_finds() -> None:
     assert 0.01 < asked.mean() < 0.9
     exact = kernels._binomial_from_exact(u, n, p)
     np.testing.assert_array_equal(trusted[~asked], exact[~asked])
-    np.testing.assert_array_equal(kernels._binomial_from_exact(u, n, p, special.ndtri(u)), exact)
     np.testing.assert_array_equal(kernels.binomial_counts(u, n, p), exact)
     clear = _clear_of_levels(u, lambda k: special.bdtr(k, n.astype(np.int64), p), exact)
     np.testing.assert_array_equal(exact[clear], br.binomial_counts(u, n, p)[clear])
@@ -217,22 +214,39 @@ def test_the_compiled_searches_leave_the_estimates_domain_to_the_exact_function(
     np.testing.assert_array_equal(kernels.binomial_counts(u, n, p), br.binomial_counts(u, n, p))
 
 
-def test_the_compiled_starts_search_as_numpys_do_inside_and_outside_the_search_domain() -> None:
-    """Given ndtri's numbers, the compiled starts: every count the same, searched or not."""
+def test_the_compiled_exact_searches_are_the_scalar_counts_inside_and_outside_their_domain() -> (
+    None
+):
+    """Started on the compiled Cornish-Fisher guess: the scalar exact counts, searched or not."""
     pytest.importorskip("numba")
     from franchise_sim.model import compiled_counts as kernels
 
     rng = np.random.default_rng(21)
     u = np.concatenate([rng.random(400), [0.0, 0.0, 0.5, 0.5, 0.5, 0.5]])
     mean = np.concatenate([rng.choice([0.0, 3.0, 11.9, 12.0, 80.0, 4e4], 400), [0.0, 50.0] * 3])
-    z = special.ndtri(u)
-    np.testing.assert_array_equal(
-        kernels._poisson_from_exact(u, mean, z), kernels._poisson_from_exact(u, mean)
-    )
+    scalar = [
+        randomness.poisson_count(a, b) for a, b in zip(u.tolist(), mean.tolist(), strict=True)
+    ]
+    np.testing.assert_array_equal(kernels._poisson_from_exact(u, mean), scalar)
     trials = np.concatenate([rng.choice([0.0, 5.0, 40.0, 400.0, 9000.0], 400), [0.0, 60.0] * 3])
     p = np.concatenate([rng.choice([0.0, 0.01, 0.2, 0.5, 0.97, 1.0], 400), [0.3, 1.0] * 3])
-    np.testing.assert_array_equal(
-        kernels._binomial_from_exact(u, trials, p, z), kernels._binomial_from_exact(u, trials, p)
-    )
+    scalar = [
+        randomness.binomial_count(a, int(n), c)
+        for a, n, c in zip(u.tolist(), trials.tolist(), p.tolist(), strict=True)
+    ]
+    np.testing.assert_array_equal(kernels._binomial_from_exact(u, trials, p), scalar)
     searched = (trials * p >= 12.0) & (p < 1.0) & (u > 0.0)
     assert 0.2 < searched.mean() < 0.8  # both kinds
+    # the starts: the guess numpy's searches take where they search (u > 0), and 0 elsewhere
+    inside = u > 0.0
+    z = special.ndtri(u[inside])
+    m = mean[inside]
+    guess = np.maximum(0.0, np.floor(m + np.sqrt(m) * z + (z * z - 1.0) / 6.0 + 0.5))
+    np.testing.assert_array_equal(kernels._poisson_starts(m, z), np.where(m >= 12.0, guess, 0.0))
+    n, c = trials[inside], p[inside]
+    q, nc = 1.0 - c, n * c
+    guess = np.minimum(
+        n, np.maximum(0.0, np.floor(nc + np.sqrt(nc * q) * z + (q - c) * (z * z - 1.0) / 6.0 + 0.5))
+    )
+    searches = (n > 0) & (c > 0.0) & (c < 1.0) & (nc >= 12.0)
+    np.testing.assert_array_equal(kernels._binomial_starts(n, c, z), np.where(searches, guess, 0.0))

@@ -178,6 +178,21 @@ def _clear(u: float, k: int, cdf: float, mass: float, variance: float) -> bool: 
 
 
 @numba.njit(cache=True)
+def _poisson_start(mean: float, z: float) -> float:  # pragma: no cover - compiled
+    """Where a search from the mean starts: the Cornish-Fisher guess; ``z`` is ``ndtri(u)``."""
+    return max(0.0, math.floor(mean + math.sqrt(mean) * z + (z * z - 1.0) / 6.0 + 0.5))
+
+
+@numba.njit(cache=True)
+def _binomial_start(trials: float, p: float, z: float) -> float:  # pragma: no cover
+    """Where a search from the mean starts, at most ``trials``; ``z`` is ``ndtri(u)``."""
+    q = 1.0 - p
+    mean = trials * p
+    guess = mean + math.sqrt(mean * q) * z + (q - p) * (z * z - 1.0) / 6.0 + 0.5
+    return min(trials, max(0.0, math.floor(guess)))
+
+
+@numba.njit(cache=True)
 def _poisson_estimated(u: float, mean: float, z: float) -> float:  # pragma: no cover
     """`_poisson_one` started on the estimate, or `_ASK_EXACT`; ``z`` is ``ndtri(u)``."""
     if mean <= 0.0 or u <= 0.0:
@@ -186,7 +201,7 @@ def _poisson_estimated(u: float, mean: float, z: float) -> float:  # pragma: no 
         return _poisson_one(u, mean, 0, 0.0)
     if not mean <= LARGEST_MEAN:
         return _ASK_EXACT
-    start = max(0.0, math.floor(mean + math.sqrt(mean) * z + (z * z - 1.0) / 6.0 + 0.5))
+    start = _poisson_start(mean, z)
     s = start + 0.5
     d = s - mean
     sd = math.sqrt(mean)
@@ -214,8 +229,7 @@ def _binomial_estimated(
     variance = mean * q
     if not (variance >= SMALLEST_VARIANCE and trials <= LARGEST_TRIALS):
         return _ASK_EXACT
-    guess = mean + math.sqrt(mean * q) * z + (q - p) * (z * z - 1.0) / 6.0 + 0.5
-    start = min(trials, max(0.0, math.floor(guess)))
+    start = _binomial_start(trials, p, z)
     if not start < trials:
         return _ASK_EXACT
     s = start + 0.5
@@ -258,9 +272,8 @@ def _poisson_starts(
     """Where `_poisson_from_exact` starts each search (0 where it does not search)."""
     out = np.zeros(mean.size)
     for i in range(mean.size):
-        m, w = mean[i], z[i]
-        if m >= _SEARCH_FROM_MEAN:
-            out[i] = max(0.0, math.floor(m + math.sqrt(m) * w + (w * w - 1.0) / 6.0 + 0.5))
+        if mean[i] >= _SEARCH_FROM_MEAN:
+            out[i] = _poisson_start(mean[i], z[i])
     return out
 
 
@@ -271,12 +284,9 @@ def _binomial_starts(
     """Where `_binomial_from_exact` starts each search (0 where it does not search)."""
     out = np.zeros(trials.size)
     for i in range(trials.size):
-        n, pp, w = trials[i], p[i], z[i]
+        n, pp = trials[i], p[i]
         if n > 0 and 0.0 < pp < 1.0 and n * pp >= _SEARCH_FROM_MEAN:
-            q = 1.0 - pp
-            mean = n * pp
-            guess = mean + math.sqrt(mean * q) * w + (q - pp) * (w * w - 1.0) / 6.0 + 0.5
-            out[i] = min(n, max(0.0, math.floor(guess)))
+            out[i] = _binomial_start(n, pp, z[i])
     return out
 
 
@@ -312,24 +322,13 @@ def _poisson_from_exact(
 ) -> NDArray[np.float64]:
     """The searches started on the exact distribution function (``pdtr``).
 
-    Given ``ndtri(u)`` already (``z``), the starts are worked out in one compiled loop
-    (`_poisson_starts`), the same numbers as numpy's here.
+    From the estimate's start (`_poisson_starts`); ``z`` is ``ndtri(u)`` where already taken.
     """
     u = np.ascontiguousarray(u, dtype=float)
     mean = np.ascontiguousarray(mean, dtype=float)
-    if z is not None:
-        starts = _poisson_starts(mean, np.ascontiguousarray(z, dtype=float))
-        return np.asarray(_poisson_all(u, mean, starts, special.pdtr(starts, mean)))
-    start = np.zeros(u.size)
-    cdf = np.zeros(u.size)
-    search = np.flatnonzero((mean >= _SEARCH_FROM_MEAN) & (u > 0.0))
-    if search.size:
-        m = mean[search]
-        z = special.ndtri(u[search])
-        k = np.maximum(0.0, np.floor(m + np.sqrt(m) * z + (z * z - 1.0) / 6.0 + 0.5))
-        start[search] = k
-        cdf[search] = special.pdtr(k, m)
-    return np.asarray(_poisson_all(u, mean, start, cdf))
+    z = special.ndtri(u) if z is None else np.ascontiguousarray(z, dtype=float)
+    starts = _poisson_starts(mean, z)
+    return np.asarray(_poisson_all(u, mean, starts, special.pdtr(starts, mean)))
 
 
 def _binomial_from_exact(
@@ -340,31 +339,15 @@ def _binomial_from_exact(
 ) -> NDArray[np.float64]:
     """The searches started on the exact distribution function (``bdtr``).
 
-    Given ``ndtri(u)`` already (``z``), the starts are worked out in one compiled loop
-    (`_binomial_starts`), the same numbers as numpy's here.
+    From the estimate's start (`_binomial_starts`); ``z`` is ``ndtri(u)`` where already taken.
     """
     u = np.ascontiguousarray(u, dtype=float)
     trials = np.ascontiguousarray(trials, dtype=float)
     p = np.ascontiguousarray(p, dtype=float)
-    if z is not None:
-        starts = _binomial_starts(trials, p, np.ascontiguousarray(z, dtype=float))
-        levels = np.asarray(special.bdtr(starts, trials.astype(np.int64), p), dtype=float)
-        return np.asarray(_binomial_all(u, trials, p, starts, levels))
-    start = np.zeros(u.size)
-    cdf = np.zeros(u.size)
-    search = np.flatnonzero(
-        (trials > 0) & (p > 0.0) & (p < 1.0) & (u > 0.0) & (trials * p >= _SEARCH_FROM_MEAN)
-    )
-    if search.size:
-        n, pp = trials[search], p[search]
-        q = 1.0 - pp
-        mean = n * pp
-        z = special.ndtri(u[search])
-        guess = mean + np.sqrt(mean * q) * z + (q - pp) * (z * z - 1.0) / 6.0 + 0.5
-        k = np.minimum(n, np.maximum(0.0, np.floor(guess)))
-        start[search] = k
-        cdf[search] = special.bdtr(k, n.astype(np.int64), pp)
-    return np.asarray(_binomial_all(u, trials, p, start, cdf))
+    z = special.ndtri(u) if z is None else np.ascontiguousarray(z, dtype=float)
+    starts = _binomial_starts(trials, p, z)
+    levels = np.asarray(special.bdtr(starts, trials.astype(np.int64), p), dtype=float)
+    return np.asarray(_binomial_all(u, trials, p, starts, levels))
 
 
 @numba.njit(cache=True)
