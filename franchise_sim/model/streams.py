@@ -1026,7 +1026,7 @@ def compiled_maths() -> CompiledMaths | None:
     `exact_pow` go their own way, to the same numbers.
     """
     kernels = sys.modules.get(_KERNELS)
-    if kernels is None or not kernels.MATHS_AGREE:
+    if not getattr(kernels, "MATHS_AGREE", False):  # None, or still being imported elsewhere
         return None
     return cast(CompiledMaths, kernels)
 
