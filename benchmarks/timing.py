@@ -61,9 +61,14 @@ class Timing:
         return min(self.seconds)
 
     @property
+    def reference_median(self) -> float:
+        """Median wall time of the reference."""
+        return statistics.median(self.reference)
+
+    @property
     def ratio(self) -> float:
         """Median of the step over the median of the reference."""
-        return self.median / statistics.median(self.reference)
+        return self.median / self.reference_median
 
     def text(self, digits: int = 2) -> str:
         """The median, the best and the ratio to the reference, in words."""
@@ -89,7 +94,7 @@ def timed(step: Callable[[], object], repeat: int) -> Timing:
 def conditions() -> str:
     """The machine as the figures were taken: cores, load average, Python, the reference."""
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    floor = statistics.median(timed(lambda: None, 5).reference)
+    floor = timed(lambda: None, 5).reference_median
     return (
         f"{os.cpu_count()} cores, load average {load} (1, 5, 15 min), "
         f"Python {platform.python_version()}, simpy {simpy.__version__}; "
