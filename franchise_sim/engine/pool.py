@@ -41,7 +41,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from franchise_sim.engine import books_files
+from franchise_sim.engine import books_files, books_memory
 from franchise_sim.engine.batch import DEFAULT_RELATIONSHIPS
 from franchise_sim.model.relationships.relationship import Relationships
 
@@ -295,10 +295,12 @@ def release_workers() -> None:
 
     For a caller who wants its memory back, or who changed the package's code in this process
     (a worker holds the code it was forked with). A pool busy with a run is left to it. The
-    books files kept for the next run's hand-over go too (`books_files.release`).
+    books files kept for the next run's hand-over go too (`books_files.release`), and the memory
+    kept for the next run's books (`books_memory.release`).
     """
     _release(None, wait=True)
     books_files.release()
+    books_memory.release()
 
 
 def _release(only: _Kept | None, *, wait: bool = False) -> None:

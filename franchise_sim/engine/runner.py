@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from franchise_sim.engine import books_memory
 from franchise_sim.engine.batch import (
     SHOCK_NAMES,
     BatchRecord,
@@ -725,7 +726,9 @@ class _FullReduction:
 
     A run of one batch that returns its books keeps them as they are; otherwise each batch's
     books go into the run's array as they arrive (read from their file, or copied from the
-    batch), so no batch waits in memory for the others to be concatenated.
+    batch), so no batch waits in memory for the others to be concatenated. That array is in
+    memory kept from an earlier run whose results have gone, where there is some
+    (`books_memory`): fresh memory costs the system fresh pages.
     """
 
     def __init__(
@@ -743,7 +746,7 @@ class _FullReduction:
         self._run_books = (
             None
             if len(batches) == 1 and files is None
-            else np.empty((n_arms, self._runs, horizon, n_columns))
+            else books_memory.run_books((n_arms, self._runs, horizon, n_columns))
         )
         self._single: NDArray[np.float64] | None = None
         self.outcomes: dict[str, NDArray[np.float64]] = {}
