@@ -1,14 +1,14 @@
 """Memory for a run's books, kept between runs: fresh memory costs more than it seems.
 
 A full run of more than one batch puts every batch's books into one array of the run's
-(`runner._FullReduction`): 29 MB for 1,000 paired runs x 60 months. Filling memory the process
-has not used before costs the system fresh pages: 27-80 ms for those 29 MB here (on a virtual
-machine whose host takes back the pages a guest frees), against about 4 ms for memory it used
-before. A process that has let go of a run's results (a notebook cell run again, the explorer's
-next update, a benchmark's next call) would pay that on every run of a new size, and on the
-second run of a process. So a process keeps the memory of up to `KEPT_BYTES` of run books, as
-it keeps its books files (`books_files`), and lends it again to a run of the same size once no
-array uses it any more.
+(`runner._FullReduction`): 29 MB for 1,000 paired runs x 60 months. Filling memory the system
+hands the process anew costs fresh pages: 70-80 ms for 29 MB here at worst (on a virtual machine
+whose host takes back the pages a guest frees; less where the host has not yet), against about
+4 ms for memory the process used before. A process would pay that on its second run (the first
+run's books went back to the system) and whenever memory given back by an earlier run's results
+had gone back to the system by the next (a notebook cell run again, the explorer's next update).
+So a process keeps the memory of up to `KEPT_BYTES` of run books, as it keeps its books files
+(`books_files`), and lends it again to a run of the same size once no array uses it any more.
 
 When is it free? `run_books` lends each buffer through an array made for that run alone
 (``np.frombuffer``, whose base is a memoryview, not an array). numpy points every view, slice,
@@ -57,8 +57,7 @@ class Shelf:
             for i, buffer in enumerate(self._free):
                 if buffer.nbytes == nbytes:
                     return self._lend(self._free.pop(i), shape)
-            lent = sum(b.nbytes for b in self._lent.values())
-            if nbytes == 0 or lent + nbytes > KEPT_BYTES:
+            if nbytes == 0 or self._lent_bytes() + nbytes > KEPT_BYTES:
                 return np.empty(shape)  # no room even were every free buffer to go
             while self._kept_bytes() + nbytes > KEPT_BYTES:
                 self._free.pop(0)  # the oldest first
@@ -83,7 +82,15 @@ class Shelf:
 
     def _kept_bytes(self) -> int:
         """Bytes kept, lent and free (under the lock)."""
-        return sum(b.nbytes for b in self._free) + sum(b.nbytes for b in self._lent.values())
+        return self._free_bytes() + self._lent_bytes()
+
+    def _free_bytes(self) -> int:
+        """Bytes free for the next run (under the lock)."""
+        return sum(b.nbytes for b in self._free)
+
+    def _lent_bytes(self) -> int:
+        """Bytes lent to results that still hold them (under the lock)."""
+        return sum(b.nbytes for b in self._lent.values())
 
     def release(self) -> None:
         """Let the free buffers go, and the lent ones once their runs' results do."""
@@ -95,10 +102,7 @@ class Shelf:
         """Bytes kept: free for the next run, and lent to results that still hold them."""
         with self._lock:
             self._own()
-            return (
-                sum(b.nbytes for b in self._free),
-                sum(b.nbytes for b in self._lent.values()),
-            )
+            return self._free_bytes(), self._lent_bytes()
 
     def _own(self) -> None:
         """Forget buffers inherited through a fork: the parent's results use them (locked)."""
