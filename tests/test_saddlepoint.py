@@ -7,6 +7,7 @@ function finds, uniforms set on its very levels included.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -250,3 +251,29 @@ def test_the_compiled_exact_searches_are_the_scalar_counts_inside_and_outside_th
     )
     searches = (n > 0) & (c > 0.0) & (c < 1.0) & (nc >= 12.0)
     np.testing.assert_array_equal(kernels._binomial_starts(n, c, z), np.where(searches, guess, 0.0))
+
+
+def test_the_compiled_log_factorials_are_pythons_own_and_the_counts_the_scalar_ones() -> None:
+    """Below the table's end Python's ``math.lgamma`` exactly; across it, the same counts."""
+    pytest.importorskip("numba")
+    from franchise_sim.model import compiled_counts as kernels
+
+    size = kernels._LOG_FACTORIALS.size
+    for k in (0, 1, 2, 170, size - 1):
+        assert kernels._log_factorial(k) == math.lgamma(k + 1.0)
+    for k in (size, size + 1, 20_000):  # the call beyond it, the same function to rounding
+        assert kernels._log_factorial(k) == pytest.approx(math.lgamma(k + 1.0), rel=1e-14)
+    rng = np.random.default_rng(5)
+    u = rng.random(600)
+    trials = rng.choice([size - 2.0, size - 1.0, size, size + 1.0, 9_000.0, 300.0], 600)
+    p = rng.choice([0.004, 0.05, 0.5, 0.93], 600)
+    scalar = [
+        randomness.binomial_count(a, int(n), c)
+        for a, n, c in zip(u.tolist(), trials.tolist(), p.tolist(), strict=True)
+    ]
+    np.testing.assert_array_equal(kernels.binomial_counts(u, trials, p), scalar)
+    mean = rng.choice([size - 1.0, size + 0.5, 50.0, 12.0, 9_000.0], 600)
+    scalar = [
+        randomness.poisson_count(a, m) for a, m in zip(u.tolist(), mean.tolist(), strict=True)
+    ]
+    np.testing.assert_array_equal(kernels.poisson_counts(u, mean), scalar)

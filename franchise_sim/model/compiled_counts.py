@@ -11,8 +11,11 @@ there, and steps to the quantile; where the estimate is unusable or the levels e
 the quantile stand within its error bound of the uniform, the element is searched again from
 the exact distribution function (scipy's ``pdtr``, ``bdtr``) by the scalar loop, so every count
 is the integer the exact start finds. The kernels follow the scalar functions line by line, with
-``math``'s functions as they use them (numba calls the same C library); they hold no pointers,
-so numba can cache them.
+``math``'s functions as they use them (numba calls the same C library), but for the log
+factorials that place a search's start: below 4,096 a table of Python's own ``math.lgamma``
+(`_log_factorial`; numba's differs from it in the last digit for about half of them), above it
+numba's. Either only places the start, whose count the steps and the bound then decide. They
+hold no pointers, so numba can cache them.
 
 The module also holds the element-wise ``math.exp`` and powers the model takes where numpy's
 may differ in the last digit (`streams.exact_exp`, `streams.exact_pow`): the same C library's
@@ -44,8 +47,18 @@ from franchise_sim.model.saddlepoint import (
 _SEARCH_FROM_MEAN = 12.0
 _ASK_EXACT = -1.0
 """What an estimated search returns where the exact distribution function must decide."""
+_LOG_FACTORIALS = np.array([math.lgamma(k + 1.0) for k in range(4096)])
+"""``math.lgamma(k + 1)`` for ``k`` below 4,096, Python's own numbers (`_log_factorial`)."""
 _ONE_OVER_ROOT_TWO_PI = 1.0 / math.sqrt(2.0 * math.pi)
 _ROOT_TWO = math.sqrt(2.0)
+
+
+@numba.njit(cache=True)
+def _log_factorial(k: int) -> float:  # pragma: no cover - compiled
+    """``math.lgamma(k + 1)``: from `_LOG_FACTORIALS` where it reaches, else the call."""
+    if 0 <= k < _LOG_FACTORIALS.size:
+        return float(_LOG_FACTORIALS[k])
+    return math.lgamma(k + 1)
 
 
 @numba.njit(cache=True)
@@ -71,7 +84,7 @@ def _poisson_steps(
     u: float, mean: float, k: int, cdf: float
 ) -> tuple[int, float, float]:  # pragma: no cover - compiled
     """Step from ``k`` (``cdf`` there) to the quantile; the count, its cdf and its mass."""
-    mass = math.exp(-mean + k * math.log(mean) - math.lgamma(k + 1))
+    mass = math.exp(-mean + k * math.log(mean) - _log_factorial(k))
     if cdf < u:
         while cdf < u:
             k += 1
@@ -118,7 +131,7 @@ def _binomial_steps(
     u: float, n: int, p: float, ratio: float, k: int, cdf: float
 ) -> tuple[int, float, float]:  # pragma: no cover - compiled
     """Step from ``k`` (``cdf`` there) to the quantile; the count, its cdf and its mass."""
-    log_mass = math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+    log_mass = _log_factorial(n) - _log_factorial(k) - _log_factorial(n - k)
     mass = math.exp(log_mass + k * math.log(p) + (n - k) * math.log1p(-p))
     if cdf < u:
         while cdf < u and k < n:
