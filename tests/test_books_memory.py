@@ -55,7 +55,7 @@ def test_a_copy_of_the_books_does_not_hold_their_memory() -> None:
     assert not any(np.shares_memory(copy, shelf.take(SHAPE)) for copy in copies)
 
 
-def test_books_memory_is_kept_up_to_its_budget_the_newest_size_first(
+def test_books_memory_is_kept_up_to_its_budget_free_buffers_of_other_sizes_giving_way(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(books_memory, "KEPT_BYTES", 2 * NBYTES)
