@@ -355,15 +355,35 @@ class Business:
         counts are drawn by kind, each in one call: the departures (and the lapsed won back),
         then the new customers and the visits, which need the customers retained; each count
         has its own uniform, so drawing them together gives the same counts as one by one.
+        Where this process has the compiled kernels, they take the month instead, to the same
+        numbers (`compiled_customers`), unless some number is one they leave to this code.
         """
+        boosts = np.zeros(o.size)
+        for boost in self.innovation_boosts.values():
+            boosts = boosts + boost[o]
+        compiled = self._counts_of.win_and_lose if self._noisy else None
+        if compiled is not None:
+            winback_u = None
+            if self.winback is not None:
+                assert self._winback_uniforms is not None
+                winback_u = self._winback_uniforms[o, month - 1]
+            done = compiled(
+                o,
+                u,
+                winback_u,
+                satisfaction,
+                boosts,
+                self._customer_arrays(),
+                self.market,
+                self.winback,
+            )
+            if done is not None:
+                return done
         decay = self._decay[o]
         advertising = decay * self._advertising_p[o] + (1.0 - decay) * self._marketing_p[o] * (
             self._last_marketing_usd[o] / 1000.0
         )
         self._advertising_p[o] = advertising
-        boosts = np.zeros(o.size)
-        for boost in self.innovation_boosts.values():
-            boosts = boosts + boost[o]
         p = self._innovation[o] + advertising + boosts
         q = self._imitation[o] * np.maximum(0.0, satisfaction)
         potential = self.market.potential_customers[o]
@@ -432,6 +452,26 @@ class Business:
         if lapsed is not None:  # those still away, and those who left this month
             self.lapsed[o] = lapsed + (lost_loyal + lost_casual)
         return new, lost_loyal + lost_casual, returning
+
+    def _customer_arrays(self) -> cx.CustomerArrays:
+        """The arrays the compiled month reads and changes (read afresh each month)."""
+        return cx.CustomerArrays(
+            self.loyal,
+            self.casual,
+            self.lapsed,
+            self._retained,
+            self._advertising_p,
+            self._decay,
+            self._marketing_p,
+            self._last_marketing_usd,
+            self._innovation,
+            self._imitation,
+            self._sensitivity,
+            self._loyal_hazard,
+            self._casual_hazard,
+            self.visit_rate,
+            self.loyal_share,
+        )
 
     def _new_in_market(
         self,

@@ -1,6 +1,7 @@
 """How a business wins and keeps customers: Bass diffusion and two loyalty segments.
 
-Pure functions and one small state class, advanced a month at a time as aggregated flows.
+Pure functions and one small state class, advanced a month at a time as aggregated flows, and
+the arrays over a batch's replications that the compiled month reads (`CustomerArrays`).
 
 * Acquisition follows the Bass (1969) model: a non-customer starts buying at the hazard
   ``p + q N / m``, with ``p`` from awareness (location, advertising, brand), ``q`` from word of
@@ -18,6 +19,10 @@ Pure functions and one small state class, advanced a month at a time as aggregat
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
 
 _EXP_OVERFLOW = 700.0
 """Largest exponent `bass_step_share` raises e to (math.exp overflows just above 709)."""
@@ -115,3 +120,27 @@ def mismatch_after(start: float, floor: float, months: float, tau: float) -> flo
 def adstock_decay(half_life_months: float) -> float:
     """Share of last month's advertising effect still working this month."""
     return float(0.5 ** (1.0 / half_life_months))
+
+
+class CustomerArrays(NamedTuple):
+    """A business's customers and the rates that move them, for the compiled month.
+
+    Arrays over a batch's replications, `business.Business`'s own
+    (`compiled_customers.win_and_lose` changes the first five in place).
+    """
+
+    loyal: NDArray[np.float64]
+    casual: NDArray[np.float64]
+    lapsed: NDArray[np.float64]
+    retained: NDArray[np.float64]
+    advertising_p: NDArray[np.float64]
+    decay: NDArray[np.float64]
+    marketing_p: NDArray[np.float64]
+    last_marketing_usd: NDArray[np.float64]
+    innovation: NDArray[np.float64]
+    imitation: NDArray[np.float64]
+    sensitivity: NDArray[np.float64]
+    loyal_hazard: NDArray[np.float64]
+    casual_hazard: NDArray[np.float64]
+    visit_rate: NDArray[np.float64]
+    loyal_share: NDArray[np.float64]

@@ -955,6 +955,12 @@ class BatchStreams:
         return ExponentialStreams(self.seed, self.replications, purpose, expected_draws)
 
 
+WinAndLose = Callable[
+    ..., tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None
+]
+"""`compiled_customers.win_and_lose`'s type."""
+
+
 class CountQuantiles:
     """The count quantiles a batch draws with: numpy's, or compiled ones giving the same numbers.
 
@@ -964,14 +970,19 @@ class CountQuantiles:
 
     def __init__(self, *, compiled: bool = False) -> None:
         self.compiled = False
+        self.win_and_lose: WinAndLose | None = None
+        """A month's customer flows compiled (`compiled_customers.win_and_lose`), or None."""
         if compiled:
             try:
                 from franchise_sim.model import compiled_counts as kernels
+                from franchise_sim.model import compiled_customers
             except ImportError:  # numba is an optional extra: numpy's give the same numbers
                 return
             self._poisson = kernels.poisson_counts
             self._binomial = kernels.binomial_counts
             self.compiled = True
+            if kernels.MATHS_AGREE:  # its exp and powers are those `exact_exp` then takes
+                self.win_and_lose = compiled_customers.win_and_lose
 
     def poisson(self, u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray[np.float64]:
         """`poisson_counts`."""

@@ -1,0 +1,348 @@
+"""A month's customer flows of `business.Business`, compiled: the same numbers, fewer calls.
+
+`Business._win_and_lose_customers` takes a month's Bass adoption, departures, lapsed customers won
+back and visits in some forty numpy calls on a batch's open replications, each paying numpy's
+fixed cost of a call on arrays of a few hundred elements. Where this process has the compiled
+count kernels (`compiled_counts`, the ``fast`` extra), `win_and_lose` takes the same month in
+three loops over the replications, with the count quantiles between them (the departures and
+winbacks drawn, then the new customers and visits, as `Business` draws them): the same formulas
+in the same floating-point order, numpy's ``maximum`` and ``minimum`` as numpy takes them (the
+second number where the two are equal, so a signed zero comes out as numpy's), and ``math.exp``
+and powers through the C library as `compiled_counts.exps` and `compiled_counts.powers_to` take
+them (`compiled_counts.MATHS_AGREE`). The numpy code stays the reference and the fallback: where
+any number is not finite, an exponential or a power leaves the ranges those kernels take, or a
+count's mean is out of bounds, `win_and_lose` returns None before changing anything, and
+`Business` takes the month the numpy way, which then gives the same numbers or the same error.
+
+Importing this module imports numba; `streams.CountQuantiles` does so only with the compiled
+counts.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+from franchise_sim.model import compiled_counts as kernels
+from franchise_sim.model.books import U_LOSS_CASUAL, U_LOSS_LOYAL, U_NEW, U_SPLIT, U_VISITS
+from franchise_sim.model.customers import CustomerArrays
+from franchise_sim.model.randomness import LARGEST_COUNT_MEAN
+
+_EXP_WITHIN = 708.0
+"""Arguments of ``exp`` the compiled loop takes (`compiled_counts.exps`' range)."""
+_BASS_STEP_UP_TO = 700.0
+"""``p + q`` above which `business.bass_step_share` takes everyone as aware."""
+
+
+@numba.njit(cache=True)
+def _maximum(a: float, b: float) -> float:  # pragma: no cover - compiled
+    """``numpy.maximum`` of two numbers (not NaN): ``b`` where they are equal (a signed zero)."""
+    return a if a > b else b
+
+
+@numba.njit(cache=True)
+def _minimum(a: float, b: float) -> float:  # pragma: no cover - compiled
+    """``numpy.minimum`` of two numbers (not NaN): ``b`` where they are equal (a signed zero)."""
+    return a if a < b else b
+
+
+@numba.njit(cache=True)
+def _bass_step(share: float, p: float, q: float) -> tuple[float, bool]:  # pragma: no cover
+    """`business.bass_step_share` of one replication, and whether its ``exp`` was in range."""
+    if share >= 1.0:
+        return 1.0, True
+    if p <= 0.0 and share <= 0.0:  # nobody aware, nobody to tell
+        return 0.0, True
+    if p + q > _BASS_STEP_UP_TO:
+        return 1.0, True
+    x = p + q
+    if not abs(x) <= _EXP_WITHIN:
+        return 0.0, False
+    ratio = (p + q * share) / (1.0 - share) * math.exp(x)
+    return (ratio - p) / (q + ratio), True
+
+
+@numba.njit(cache=True)
+def _finite(x: float) -> bool:  # pragma: no cover - compiled
+    return math.isfinite(x)
+
+
+@numba.njit(cache=True)
+def _departures(
+    o: NDArray[np.intp],
+    u: NDArray[np.float64],
+    winback_u: NDArray[np.float64],
+    satisfaction: NDArray[np.float64],
+    boosts: NDArray[np.float64],
+    loyal: NDArray[np.float64],
+    casual: NDArray[np.float64],
+    lapsed: NDArray[np.float64],
+    potential: NDArray[np.float64],
+    decay: NDArray[np.float64],
+    advertising_p: NDArray[np.float64],
+    marketing_p: NDArray[np.float64],
+    last_marketing_usd: NDArray[np.float64],
+    innovation: NDArray[np.float64],
+    imitation: NDArray[np.float64],
+    sensitivity: NDArray[np.float64],
+    loyal_hazard: NDArray[np.float64],
+    casual_hazard: NDArray[np.float64],
+    winback: float,
+    with_winback: bool,
+) -> tuple[
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    bool,
+]:  # pragma: no cover - compiled
+    """Awareness, adopters' mean and most, and the departures' (and winbacks') binomial terms.
+
+    Returns the advertising awareness, the new customers' mean and most, the lapsed customers
+    who may come back, and the binomial counts' uniforms, trials and shares (loyal, casual,
+    then the lapsed), and whether every number was one the numpy code takes the same way.
+    """
+    n = o.size
+    parts = 3 if with_winback else 2
+    advertising = np.empty(n)
+    mean_new = np.empty(n)
+    most_new = np.empty(n)
+    away = np.zeros(n)
+    us = np.empty(parts * n)
+    trials = np.empty(parts * n)
+    shares = np.empty(parts * n)
+    for i in range(n):
+        r = o[i]
+        s = satisfaction[i]
+        start = loyal[r] + casual[r]
+        market = potential[r]
+        if not (_finite(s) and _finite(start) and _finite(market) and _finite(lapsed[r])):
+            return advertising, mean_new, most_new, away, us, trials, shares, False
+        d = decay[r]
+        aware = d * advertising_p[r] + (1.0 - d) * marketing_p[r] * (last_marketing_usd[r] / 1000.0)
+        advertising[i] = aware
+        p = innovation[r] + aware + boosts[i]
+        q = imitation[r] * _maximum(0.0, s)
+        room = not (market <= 0.0 or start >= market)
+        share = 0.0
+        stepped = 0.0
+        if room:
+            share = start / market
+            stepped, in_range = _bass_step(share, p, q)
+            if not in_range:
+                return advertising, mean_new, most_new, away, us, trials, shares, False
+        if with_winback:
+            outside = _maximum(0.0, market - start)
+            back_in = np.floor(_minimum(lapsed[r], outside))
+            never = outside - back_in
+            adoption = (stepped - share) / (1.0 - share) if room else 0.0
+            if adoption >= 1.0:
+                back_share = 1.0 if winback > 0.0 else 0.0
+            else:
+                base = 1.0 - adoption
+                power = base**winback
+                if not (base >= 0.0 and _finite(power)):
+                    return advertising, mean_new, most_new, away, us, trials, shares, False
+                back_share = 1.0 - power
+            most_new[i] = np.floor(never)
+            mean_new[i] = never * adoption
+            away[i] = back_in
+            us[2 * n + i] = winback_u[i]
+            trials[2 * n + i] = back_in
+            shares[2 * n + i] = back_share
+        else:
+            mean_new[i] = market * (stepped - share) if room else 0.0
+            most_new[i] = _maximum(0.0, market - start)
+        stress = 1.0 + sensitivity[r] * (1.0 - _minimum(1.0, _maximum(0.0, s)))
+        x_loyal = -loyal_hazard[r] * stress
+        x_casual = -casual_hazard[r] * stress
+        if not (abs(x_loyal) <= _EXP_WITHIN and abs(x_casual) <= _EXP_WITHIN):
+            return advertising, mean_new, most_new, away, us, trials, shares, False
+        us[i] = u[i, U_LOSS_LOYAL]
+        us[n + i] = u[i, U_LOSS_CASUAL]
+        trials[i] = np.trunc(loyal[r])
+        trials[n + i] = np.trunc(casual[r])
+        shares[i] = 1.0 - math.exp(x_loyal)
+        shares[n + i] = 1.0 - math.exp(x_casual)
+    for j in range(parts * n):  # the bounds `CountQuantiles.binomial` checks
+        live = trials[j] > 0 and not shares[j] <= 0.0 and us[j] > 0.0
+        if live and not trials[j] * shares[j] <= LARGEST_COUNT_MEAN:
+            return advertising, mean_new, most_new, away, us, trials, shares, False
+        if not (_finite(shares[j]) and _finite(mean_new[j % n]) and _finite(most_new[j % n])):
+            return advertising, mean_new, most_new, away, us, trials, shares, False
+    return advertising, mean_new, most_new, away, us, trials, shares, True
+
+
+@numba.njit(cache=True)
+def _visits_due(
+    o: NDArray[np.intp],
+    u: NDArray[np.float64],
+    drawn: NDArray[np.float64],
+    mean_new: NDArray[np.float64],
+    loyal: NDArray[np.float64],
+    casual: NDArray[np.float64],
+    visit_rate: NDArray[np.float64],
+    season_factor: float,
+    economy_factor: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], bool]:
+    # pragma: no cover - compiled
+    """The customers retained, and the Poisson counts' uniforms and means (new, then visits)."""
+    n = o.size
+    retained = np.empty(n)
+    us = np.empty(2 * n)
+    means = np.empty(2 * n)
+    for i in range(n):
+        r = o[i]
+        kept = (loyal[r] - drawn[i]) + (casual[r] - drawn[n + i])
+        retained[i] = kept
+        us[i] = u[i, U_NEW]
+        us[n + i] = u[i, U_VISITS]
+        means[i] = mean_new[i]
+        means[n + i] = kept * visit_rate[r] * season_factor * economy_factor[r]
+    for j in range(2 * n):  # the bound `CountQuantiles.poisson` checks
+        if not means[j] <= LARGEST_COUNT_MEAN:
+            return retained, us, means, False
+    return retained, us, means, True
+
+
+@numba.njit(cache=True)
+def _arrivals(
+    o: NDArray[np.intp],
+    u: NDArray[np.float64],
+    lost: NDArray[np.float64],
+    drawn: NDArray[np.float64],
+    most_new: NDArray[np.float64],
+    away: NDArray[np.float64],
+    retained: NDArray[np.float64],
+    advertising: NDArray[np.float64],
+    loyal_share: NDArray[np.float64],
+    loyal: NDArray[np.float64],
+    casual: NDArray[np.float64],
+    lapsed: NDArray[np.float64],
+    kept_retained: NDArray[np.float64],
+    advertising_p: NDArray[np.float64],
+    with_winback: bool,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], bool]:
+    # pragma: no cover - compiled
+    """New customers split loyal and casual; the month's state written if every number is sound.
+
+    Returns the new customers, those lost and the returning visits, and whether it wrote.
+    """
+    n = o.size
+    new = np.empty(n)
+    new_loyal = np.empty(n)
+    gone = np.empty(n)
+    for i in range(n):
+        r = o[i]
+        arrived = _minimum(drawn[i], most_new[i])
+        if with_winback:
+            arrived = arrived + lost[2 * n + i]
+        split = arrived * loyal_share[r] + u[i, U_SPLIT]
+        if not _finite(split):
+            return new, gone, drawn[n:], False
+        new[i] = arrived
+        new_loyal[i] = np.floor(split)
+        gone[i] = lost[i] + lost[n + i]
+    for i in range(n):
+        r = o[i]
+        loyal[r] = (loyal[r] - lost[i]) + new_loyal[i]
+        casual[r] = (casual[r] - lost[n + i]) + (new[i] - new_loyal[i])
+        if with_winback:
+            lapsed[r] = (away[i] - lost[2 * n + i]) + gone[i]
+        kept_retained[r] = retained[i]
+        advertising_p[r] = advertising[i]
+    return new, gone, drawn[n:], True
+
+
+def win_and_lose(
+    o: NDArray[np.intp],
+    u: NDArray[np.float64],
+    winback_u: NDArray[np.float64] | None,
+    satisfaction: NDArray[np.float64],
+    boosts: NDArray[np.float64],
+    customers: CustomerArrays,
+    market: Any,
+    winback: float | None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None:
+    """`Business._win_and_lose_customers` of a noisy month, compiled; None to leave it to numpy.
+
+    Args:
+        o: The open replications.
+        u: Their month's uniforms (row per replication, `books`' ``U_`` columns).
+        winback_u: Their month's winback uniforms, with a winback share.
+        satisfaction: Their customers' satisfaction.
+        boosts: Their relationships' boosts to awareness, added up.
+        customers: The business's customers and the plans' rates (changed in place).
+        market: The market (`market.Market`: its potential customers, season and economy).
+        winback: The lapsed customers' winback share, if any.
+
+    Returns:
+        The new customers, the customers lost and the visits of those retained, as `Business`
+        takes them; None where some number must be left to the numpy code (nothing changed).
+    """
+    c = customers
+    with_winback = winback is not None
+    advertising, mean_new, most_new, away, us, trials, shares, sound = _departures(
+        o,
+        u,
+        winback_u if winback_u is not None else u[:, 0],
+        satisfaction,
+        boosts,
+        c.loyal,
+        c.casual,
+        c.lapsed,
+        market.potential_customers,
+        c.decay,
+        c.advertising_p,
+        c.marketing_p,
+        c.last_marketing_usd,
+        c.innovation,
+        c.imitation,
+        c.sensitivity,
+        c.loyal_hazard,
+        c.casual_hazard,
+        0.0 if winback is None else float(winback),
+        with_winback,
+    )
+    if not sound:
+        return None
+    lost = kernels.binomial_counts(us, trials, shares)
+    retained, us, means, sound = _visits_due(
+        o,
+        u,
+        lost,
+        mean_new,
+        c.loyal,
+        c.casual,
+        c.visit_rate,
+        float(market.season_factor),
+        market.economy_factor,
+    )
+    if not sound:
+        return None
+    drawn = kernels.poisson_counts(us, means)
+    new, gone, returning, sound = _arrivals(
+        o,
+        u,
+        lost,
+        drawn,
+        most_new,
+        away,
+        retained,
+        advertising,
+        c.loyal_share,
+        c.loyal,
+        c.casual,
+        c.lapsed,
+        c.retained,
+        c.advertising_p,
+        with_winback,
+    )
+    return (new, gone, returning) if sound else None

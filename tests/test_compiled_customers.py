@@ -1,0 +1,163 @@
+"""The compiled month of customer flows gives the numpy code's numbers, or leaves it to numpy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import simpy
+
+from franchise_sim import load_scenario
+from franchise_sim.engine.batch import all_cost_lines
+from franchise_sim.model.books import UNIFORMS_PER_MONTH
+from franchise_sim.model.business import Business
+from franchise_sim.model.calendar import Calendar
+from franchise_sim.model.market import Market
+from franchise_sim.model.plan import plan_replication
+from franchise_sim.model.streams import CountQuantiles
+from tests.conftest import ROOT
+
+pytest.importorskip("numba")
+
+HORIZON = 12
+STATE = ("loyal", "casual", "lapsed", "_retained", "_advertising_p")
+"""The arrays the month changes."""
+
+
+def _business(
+    name: str, n: int, counts: CountQuantiles, seed: int, winback: bool = True
+) -> Business:
+    """An independent's unit in ``n`` replications of a shipped scenario, in a random state.
+
+    The same ``seed`` gives the same plans, uniforms and state: two of them differ only in
+    ``counts``. Without ``winback``, lapsed customers never come back (no winback share). The
+    state spans what a month meets: no customers, a full market, an empty one,
+    satisfaction below zero and above one, a signed zero, a share of lapsed customers.
+    """
+    scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+    units = [
+        plan_replication(scenario, seed=1, replication=r, horizon_months=HORIZON).units[0]
+        for r in range(n)
+    ]
+    env = simpy.Environment()
+    calendar = Calendar(env, HORIZON)
+    plans = [plan_replication(scenario, seed=1, replication=0, horizon_months=HORIZON).market] * n
+    market = Market(env, calendar, plans, np.zeros(n, dtype=np.int64), np.zeros(n))
+    rng = np.random.default_rng(seed)
+    uniforms = rng.random((n, HORIZON, UNIFORMS_PER_MONTH))
+    assert units[0].lapsed_winback_share is not None
+    winback_u = rng.random((n, HORIZON)) if winback else None
+    business = Business(
+        env,
+        calendar,
+        market,
+        units,
+        uniforms,
+        winback_u,
+        all_cost_lines(),
+        noisy=True,
+        counts=counts,
+    )
+    potential = market.potential_customers
+    potential[:] = rng.choice([0.0, 50.0, 800.0, 5000.0, 2e5], n) * rng.random(n)
+    business.loyal[:] = np.floor(potential * rng.random(n) * rng.choice([0.0, 0.5, 1.2], n))
+    business.casual[:] = np.floor(potential * rng.random(n) * 0.5)
+    business.lapsed[:] = np.floor(potential * rng.random(n) * rng.choice([0.0, 0.3], n))
+    business._advertising_p[:] = rng.random(n) * 0.01
+    business._last_marketing_usd[:] = rng.choice([0.0, 500.0, 3000.0], n)
+    market.economy_factor[:] = rng.choice([1.0, 0.9], n)
+    market.season_factor = 1.1
+    business.innovation_boosts["partner"] = rng.choice([0.0, 0.002], n)
+    if not winback:
+        business.winback = None
+    return business
+
+
+def _satisfaction(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed + 1)
+    satisfaction = rng.uniform(-0.2, 1.3, n)
+    satisfaction[::7] = -0.0
+    satisfaction[1::11] = 0.0
+    satisfaction[2::13] = 1.0
+    return satisfaction
+
+
+def _month(business: Business, o: np.ndarray, satisfaction: np.ndarray, month: int) -> Any:
+    u = business._uniforms[o, month - 1]
+    return business._win_and_lose_customers(o, u, satisfaction[o], month)
+
+
+@pytest.mark.parametrize("name", ["auto_repair", "home_cleaning"])
+@pytest.mark.parametrize("winback", [True, False])
+@pytest.mark.parametrize("seed", [3, 4])
+def test_the_compiled_month_gives_the_numpy_months_numbers_to_the_bit(
+    name: str, winback: bool, seed: int
+) -> None:
+    n = 600
+    compiled = CountQuantiles(compiled=True)
+    kernel = compiled.win_and_lose
+    assert kernel is not None
+    taken: list[bool] = []
+
+    def counted(*args: Any) -> Any:
+        done = kernel(*args)
+        taken.append(done is not None)
+        return done
+
+    compiled.win_and_lose = counted
+    numpy_month = CountQuantiles(compiled=True)
+    numpy_month.win_and_lose = None  # the same count kernels, the month in numpy
+    fast = _business(name, n, compiled, seed, winback)
+    plain = _business(name, n, numpy_month, seed, winback)
+    satisfaction = _satisfaction(n, seed)
+    o = np.flatnonzero(np.random.default_rng(seed).random(n) < 0.8)
+    for month in range(1, 4):  # the state a month leaves is the next one's
+        got = _month(fast, o, satisfaction, month)
+        want = _month(plain, o, satisfaction, month)
+        for a, b in zip(got, want, strict=True):
+            assert a.tobytes() == b.tobytes()
+        for name_ in STATE:
+            assert getattr(fast, name_).tobytes() == getattr(plain, name_).tobytes(), name_
+    assert taken == [True, True, True]  # the kernels took every month, none left to numpy
+
+
+def test_a_month_the_kernels_cannot_take_is_left_to_numpy_unchanged() -> None:
+    n = 50
+    compiled = CountQuantiles(compiled=True)
+    kernel = compiled.win_and_lose
+    assert kernel is not None
+    business = _business("auto_repair", n, compiled, 9)
+    o = np.arange(n)
+    satisfaction = _satisfaction(n, 9)
+    before = {name: getattr(business, name).copy() for name in STATE}
+    u = business._uniforms[o, 0]
+    assert business._winback_uniforms is not None
+    winback_u = business._winback_uniforms[o, 0]
+
+    def month() -> Any:
+        arrays = business._customer_arrays()
+        return kernel(o, u, winback_u, satisfaction, np.zeros(n), arrays, business.market, 0.5)
+
+    def unchanged() -> bool:
+        return all(getattr(business, k).tobytes() == v.tobytes() for k, v in before.items())
+
+    satisfaction[5] = np.nan
+    assert month() is None
+    assert unchanged()
+    satisfaction[5] = 0.5
+    business._loyal_hazard[3] = 1e6  # an exponential beyond the compiled range
+    assert month() is None
+    assert unchanged()
+    business._loyal_hazard[3] = 0.01
+    assert month() is not None
+    assert not unchanged()
+
+
+def test_a_count_the_numpy_code_refuses_is_refused_through_the_compiled_month() -> None:
+    n = 10
+    business = _business("auto_repair", n, CountQuantiles(compiled=True), 2)
+    business.market.potential_customers[:] = 1e15
+    business.casual[:] = 1e15  # casual departures with a mean beyond what can be drawn
+    with pytest.raises(ValueError, match="beyond what the simulation can draw"):
+        _month(business, np.arange(n), np.full(n, 0.5), 1)
