@@ -356,18 +356,18 @@ class Business:
         then the new customers and the visits, which need the customers retained; each count
         has its own uniform, so drawing them together gives the same counts as one by one.
         Where this process has the compiled kernels, they take the month instead, to the same
-        numbers (`compiled_customers`), unless some number is one they leave to this code.
+        numbers (`compiled_month`), unless some number is one they leave to this code.
         """
         boosts = np.zeros(o.size)
         for boost in self.innovation_boosts.values():
             boosts = boosts + boost[o]
-        compiled = self._counts_of.win_and_lose if self._noisy else None
+        compiled = self._counts_of.month if self._noisy else None
         if compiled is not None:
             winback_u = None
             if self.winback is not None:
                 assert self._winback_uniforms is not None
                 winback_u = self._winback_uniforms[o, month - 1]
-            done = compiled(
+            done = compiled.win_and_lose(
                 o,
                 u,
                 winback_u,
@@ -686,6 +686,24 @@ class Business:
         own), then the rows of those that closed before this month go back to nothing: cheaper
         than copies through ``o``, and the same numbers.
         """
+        compiled = self._counts_of.month
+        if compiled is not None:  # the same numbers, a row at a time (`compiled_month`)
+            compiled.record_month(
+                o,
+                month,
+                self._flows,
+                self._costs,
+                self._counts,
+                self._recorded,
+                self.records,
+                self.month_start_cash,
+                self.cash,
+                self.loan_balance,
+                self.satisfaction,
+                self.is_open,
+                self.months_reported,
+            )
+            return
         flows, costs = self._flows, self._costs
         operating = sum_rows(costs)
         profit = flows[REVENUE] - operating

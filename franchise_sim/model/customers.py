@@ -126,7 +126,7 @@ class CustomerArrays(NamedTuple):
     """A business's customers and the rates that move them, for the compiled month.
 
     Arrays over a batch's replications, `business.Business`'s own
-    (`compiled_customers.win_and_lose` changes the first five in place).
+    (`compiled_month.win_and_lose` changes the first five in place).
     """
 
     loyal: NDArray[np.float64]

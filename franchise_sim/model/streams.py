@@ -955,10 +955,15 @@ class BatchStreams:
         return ExponentialStreams(self.seed, self.replications, purpose, expected_draws)
 
 
-WinAndLose = Callable[
-    ..., tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None
-]
-"""`compiled_customers.win_and_lose`'s type."""
+class CompiledMonth(Protocol):
+    """What `compiled_month` gives `business.Business`: a month's customer flows and books."""
+
+    win_and_lose: Callable[
+        ..., tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None
+    ]
+    """The customer flows of a noisy month, or None to leave them to numpy."""
+    record_month: Callable[..., None]
+    """The month's cash settled and its books written."""
 
 
 class CountQuantiles:
@@ -970,19 +975,19 @@ class CountQuantiles:
 
     def __init__(self, *, compiled: bool = False) -> None:
         self.compiled = False
-        self.win_and_lose: WinAndLose | None = None
-        """A month's customer flows compiled (`compiled_customers.win_and_lose`), or None."""
+        self.month: CompiledMonth | None = None
+        """The parts of a business's month compiled (`compiled_month`), or None: numpy's."""
         if compiled:
             try:
                 from franchise_sim.model import compiled_counts as kernels
-                from franchise_sim.model import compiled_customers
+                from franchise_sim.model import compiled_month
             except ImportError:  # numba is an optional extra: numpy's give the same numbers
                 return
             self._poisson = kernels.poisson_counts
             self._binomial = kernels.binomial_counts
             self.compiled = True
             if kernels.MATHS_AGREE:  # its exp and powers are those `exact_exp` then takes
-                self.win_and_lose = compiled_customers.win_and_lose
+                self.month = cast(CompiledMonth, compiled_month)
 
     def poisson(self, u: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray[np.float64]:
         """`poisson_counts`."""

@@ -1,18 +1,24 @@
-"""A month's customer flows of `business.Business`, compiled: the same numbers, fewer calls.
+"""Parts of `business.Business`'s month compiled with numba: the same numbers, fewer calls.
 
-`Business._win_and_lose_customers` takes a month's Bass adoption, departures, lapsed customers won
-back and visits in some forty numpy calls on a batch's open replications, each paying numpy's
-fixed cost of a call on arrays of a few hundred elements. Where this process has the compiled
-count kernels (`compiled_counts`, the ``fast`` extra), `win_and_lose` takes the same month in
-three loops over the replications, with the count quantiles between them (the departures and
-winbacks drawn, then the new customers and visits, as `Business` draws them): the same formulas
-in the same floating-point order, numpy's ``maximum`` and ``minimum`` as numpy takes them (the
-second number where the two are equal, so a signed zero comes out as numpy's), and ``math.exp``
-and powers through the C library as `compiled_counts.exps` and `compiled_counts.powers_to` take
-them (`compiled_counts.MATHS_AGREE`). The numpy code stays the reference and the fallback: where
-any number is not finite, an exponential or a power leaves the ranges those kernels take, or a
-count's mean is out of bounds, `win_and_lose` returns None before changing anything, and
-`Business` takes the month the numpy way, which then gives the same numbers or the same error.
+A business's month on a batch's open replications takes numpy calls by the dozen, each paying
+numpy's fixed cost of a call on arrays of a few hundred elements. Where this process has the
+compiled count kernels (`compiled_counts`, the ``fast`` extra), two parts run as loops over the
+replications instead:
+
+* `win_and_lose`, `Business._win_and_lose_customers` of a noisy month: the Bass adoption, the
+  departures, the lapsed customers won back and the visits in three loops, with the count
+  quantiles between them (the departures and winbacks drawn, then the new customers and visits,
+  as `Business` draws them). The same formulas in the same floating-point order, numpy's
+  ``maximum`` and ``minimum`` as numpy takes them (the second number where the two are equal,
+  so a signed zero comes out as numpy's), and ``math.exp`` and powers through the C library as
+  `compiled_counts.exps` and `compiled_counts.powers_to` take them
+  (`compiled_counts.MATHS_AGREE`). The numpy code stays the reference and the fallback: where
+  any number is not finite, an exponential or a power leaves the ranges those kernels take, or
+  a count's mean is out of bounds, `win_and_lose` returns None before changing anything, and
+  `Business` takes the month the numpy way, which then gives the same numbers or the same error.
+* `record_month`, `Business.report`: the month's cash settled and its books written a row per
+  replication (a row is contiguous in the books, a column is not), the cost lines added in
+  order as `business.sum_rows` adds them. Plain additions and copies: nothing to fall back on.
 
 Importing this module imports numba; `streams.CountQuantiles` does so only with the compiled
 counts.
@@ -346,3 +352,72 @@ def win_and_lose(
         with_winback,
     )
     return (new, gone, returning) if sound else None
+
+
+@numba.njit(cache=True)
+def record_month(
+    o: NDArray[np.intp],
+    month: int,
+    flows: NDArray[np.float64],
+    costs: NDArray[np.float64],
+    counts: NDArray[np.float64],
+    recorded: NDArray[np.float64],
+    records: NDArray[np.float64],
+    month_start_cash: NDArray[np.float64],
+    cash: NDArray[np.float64],
+    loan_balance: NDArray[np.float64],
+    satisfaction: NDArray[np.float64],
+    is_open: NDArray[np.bool_],
+    months_reported: NDArray[np.int64],
+) -> None:  # pragma: no cover - compiled
+    """`Business.report`: the month's cash settled and its books written, one row at a time.
+
+    ``flows``, ``costs``, ``counts`` and ``recorded`` hold a row per flow, cost line, count and
+    recorded column (`business.REVENUE` and on), ``records`` the books (replication, month,
+    column in `books`' order). The cost lines are added in order, as `business.sum_rows` adds
+    them; a replication not in ``o`` (closed before this month) gets a row of zeros. The month's
+    running totals are cleared after.
+    """
+    n = records.shape[0]
+    lines = costs.shape[0]
+    head = counts.shape[0] + 1
+    tail = head + lines
+    trading = np.zeros(n, dtype=np.bool_)
+    for i in range(o.size):
+        trading[o[i]] = True
+    m = month - 1
+    for r in range(n):
+        row = records[r, m]
+        if not trading[r]:
+            row[:] = 0.0
+            continue
+        operating = costs[0, r]
+        for j in range(1, lines):
+            operating = operating + costs[j, r]
+        revenue = flows[0, r]
+        profit = revenue - operating
+        before_owner = profit - flows[1, r] - flows[2, r]
+        cash_flow = before_owner + flows[3, r] - flows[4, r] + flows[5, r] - flows[6, r]
+        settled = month_start_cash[r] + cash_flow
+        for j in range(head - 1):
+            row[j] = counts[j, r]
+        row[head - 1] = revenue
+        for j in range(lines):
+            row[head + j] = costs[j, r]
+        row[tail] = operating
+        row[tail + 1] = profit
+        for j in range(6):  # interest to closure costs, in order
+            row[tail + 2 + j] = flows[1 + j, r]
+        row[tail + 8] = cash_flow
+        row[tail + 9] = settled
+        row[tail + 10] = loan_balance[r]
+        row[tail + 11] = satisfaction[r]
+        row[tail + 12] = 1.0 if is_open[r] else 0.0
+        for j in range(recorded.shape[0]):
+            row[tail + 13 + j] = recorded[j, r]
+        cash[r] = settled
+        months_reported[r] = month
+        month_start_cash[r] = settled
+    flows[:] = 0.0
+    costs[:] = 0.0
+    recorded[:] = 0.0

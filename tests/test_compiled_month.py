@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -96,8 +97,8 @@ def test_the_compiled_month_gives_the_numpy_months_numbers_to_the_bit(
 ) -> None:
     n = 600
     compiled = CountQuantiles(compiled=True)
-    kernel = compiled.win_and_lose
-    assert kernel is not None
+    assert compiled.month is not None
+    kernel = compiled.month.win_and_lose
     taken: list[bool] = []
 
     def counted(*args: Any) -> Any:
@@ -105,9 +106,9 @@ def test_the_compiled_month_gives_the_numpy_months_numbers_to_the_bit(
         taken.append(done is not None)
         return done
 
-    compiled.win_and_lose = counted
+    compiled.month = SimpleNamespace(win_and_lose=counted)
     numpy_month = CountQuantiles(compiled=True)
-    numpy_month.win_and_lose = None  # the same count kernels, the month in numpy
+    numpy_month.month = None  # the same count kernels, the month in numpy
     fast = _business(name, n, compiled, seed, winback)
     plain = _business(name, n, numpy_month, seed, winback)
     satisfaction = _satisfaction(n, seed)
@@ -125,8 +126,8 @@ def test_the_compiled_month_gives_the_numpy_months_numbers_to_the_bit(
 def test_a_month_the_kernels_cannot_take_is_left_to_numpy_unchanged() -> None:
     n = 50
     compiled = CountQuantiles(compiled=True)
-    kernel = compiled.win_and_lose
-    assert kernel is not None
+    assert compiled.month is not None
+    kernel = compiled.month.win_and_lose
     business = _business("auto_repair", n, compiled, 9)
     o = np.arange(n)
     satisfaction = _satisfaction(n, 9)
@@ -161,3 +162,32 @@ def test_a_count_the_numpy_code_refuses_is_refused_through_the_compiled_month() 
     business.casual[:] = 1e15  # casual departures with a mean beyond what can be drawn
     with pytest.raises(ValueError, match="beyond what the simulation can draw"):
         _month(business, np.arange(n), np.full(n, 0.5), 1)
+
+
+@pytest.mark.parametrize("closed", [0, 7])
+def test_the_compiled_books_of_a_month_are_the_numpy_ones(closed: int) -> None:
+    n = 40
+    books: dict[str, list[np.ndarray]] = {}
+    for way in ("compiled", "numpy"):
+        counts = CountQuantiles(compiled=True)
+        if way == "numpy":
+            counts.month = None
+        business = _business("auto_repair", n, counts, 5)
+        rng = np.random.default_rng(11)
+        for month in (1, 2):  # the second month starts from the first's cash
+            business._flows[:] = rng.normal(0.0, 5000.0, business._flows.shape)
+            business._costs[:] = rng.exponential(800.0, business._costs.shape)
+            business._counts[:] = np.floor(rng.exponential(300.0, business._counts.shape))
+            business.loan_balance[:] = rng.exponential(1e5, n)
+            business.satisfaction[:] = rng.random(n)
+            business.is_open[rng.random(n) < 0.1] = False
+            o = np.arange(closed, n)  # the first ``closed`` closed before this month
+            business.report(o, month)
+        assert not business._flows.any()
+        assert not business._costs.any()
+        books[way] = [business.records, business.cash, business.month_start_cash]
+        books[way].append(business.months_reported.astype(float))
+    for got, want in zip(books["compiled"], books["numpy"], strict=True):
+        assert got.tobytes() == want.tobytes()
+    assert not books["compiled"][0][:closed].any()  # no books after a business's last month
+    assert books["compiled"][0][closed:, :2].any()
