@@ -10,8 +10,8 @@ import pytest
 import simpy
 
 from franchise_sim import load_scenario
-from franchise_sim.engine.batch import all_cost_lines
-from franchise_sim.model.books import UNIFORMS_PER_MONTH
+from franchise_sim.engine.batch import all_cost_lines, plans_on_paper, run_batch
+from franchise_sim.model.books import GAVE_UP, INSOLVENT, OWNER_EXIT, UNIFORMS_PER_MONTH
 from franchise_sim.model.business import Business
 from franchise_sim.model.calendar import Calendar
 from franchise_sim.model.market import Market
@@ -191,3 +191,26 @@ def test_the_compiled_books_of_a_month_are_the_numpy_ones(closed: int) -> None:
         assert got.tobytes() == want.tobytes()
     assert not books["compiled"][0][:closed].any()  # no books after a business's last month
     assert books["compiled"][0][closed:, :2].any()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ROOT / "scenarios" / "fitness_studio.yaml",
+        ROOT / "tests" / "data" / "auto_repair_before_v2.yaml",
+    ],
+    ids=["owner reviews", "patience rule"],
+)
+def test_a_batch_closes_its_books_the_same_compiled_or_not(path: Any) -> None:
+    scenario = load_scenario(path)
+    paper = plans_on_paper(scenario, 3, 60)
+    numpy_month = CountQuantiles(compiled=True)
+    numpy_month.month = None
+    batches = [
+        run_batch(scenario, 3, range(300), 60, False, paper, counts=counts)
+        for counts in (CountQuantiles(compiled=True), numpy_month)
+    ]
+    assert batches[0].monthly.tobytes() == batches[1].monthly.tobytes()
+    assert batches[0].closure_reasons == batches[1].closure_reasons
+    reasons = {reason for arms in batches[0].closure_reasons for reason in arms}
+    assert {INSOLVENT, GAVE_UP, OWNER_EXIT} <= reasons  # every way the close can end a business

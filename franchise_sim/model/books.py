@@ -59,6 +59,8 @@ SOLD = "sold"
 """Exit reason: the owner had to stop and sold the going business (``owner.sale``). Not a
 failure, but an exit in survival, as BLS counts an establishment that changes hands."""
 CLOSURE_REASONS = (INSOLVENT, GAVE_UP, OWNER_EXIT, SOLD)
+OWNER_GOES_ON, OWNER_INSOLVENT, OWNER_GIVES_UP, OWNER_MUST_STOP = range(4)
+"""What the compiled close of a month finds of each owner (`compiled_month.close_books_month`)."""
 """Every reason a business can stop, in the order reports list them."""
 
 SHOCK_NAMES = (

@@ -42,7 +42,7 @@ from franchise_sim.model.books import (
 )
 from franchise_sim.model.calendar import Calendar, Phase
 from franchise_sim.model.plan import UnitPlan
-from franchise_sim.model.streams import CountQuantiles, exact_exp, exact_pow
+from franchise_sim.model.streams import CompiledMonth, CountQuantiles, exact_exp, exact_pow
 
 Index = NDArray[np.intp]
 """Positions of replications within a batch."""
@@ -277,6 +277,11 @@ class Business:
         self._tail = len(MONTH_HEAD) + len(cost_lines)
         self._profit_column = self._tail + 1
         env.process(self.run())
+
+    @property
+    def compiled_month(self) -> CompiledMonth | None:
+        """The compiled parts of a month this batch takes (`compiled_month`), or None: numpy's."""
+        return self._counts_of.month
 
     @property
     def flows(self) -> NDArray[np.float64]:

@@ -16,6 +16,9 @@ replications instead:
   any number is not finite, an exponential or a power leaves the ranges those kernels take, or
   a count's mean is out of bounds, `win_and_lose` returns None before changing anything, and
   `Business` takes the month the numpy way, which then gives the same numbers or the same error.
+* `close_books_month`, `owner.Owner.close_books` but for the closures: a shortfall covered from
+  the reserve, the draw and the patience rule or the review, in `Owner`'s order; the owners it
+  finds insolvent or stopping are wound up by `Owner` as before.
 * `record_month`, `Business.report`: the month's cash settled and its books written a row per
   replication (a row is contiguous in the books, a column is not), the cost lines added in
   order as `business.sum_rows` adds them. Plain additions and copies: nothing to fall back on.
@@ -34,7 +37,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from franchise_sim.model import compiled_counts as kernels
-from franchise_sim.model.books import U_LOSS_CASUAL, U_LOSS_LOYAL, U_NEW, U_SPLIT, U_VISITS
+from franchise_sim.model.books import (
+    OWNER_GIVES_UP,
+    OWNER_INSOLVENT,
+    OWNER_MUST_STOP,
+    U_LOSS_CASUAL,
+    U_LOSS_LOYAL,
+    U_NEW,
+    U_SPLIT,
+    U_VISITS,
+)
 from franchise_sim.model.customers import CustomerArrays
 from franchise_sim.model.randomness import LARGEST_COUNT_MEAN
 
@@ -421,3 +433,90 @@ def record_month(
     flows[:] = 0.0
     costs[:] = 0.0
     recorded[:] = 0.0
+
+
+@numba.njit(cache=True)
+def _larger(a: float, b: float) -> float:  # pragma: no cover - compiled
+    """``numpy.maximum`` of two numbers: NaN if either is, ``b`` where they are equal."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a > b else b
+
+
+@numba.njit(cache=True)
+def _smaller(a: float, b: float) -> float:  # pragma: no cover - compiled
+    """``numpy.minimum`` of two numbers: NaN if either is, ``b`` where they are equal."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a < b else b
+
+
+@numba.njit(cache=True)
+def close_books_month(
+    o: NDArray[np.intp],
+    month: int,
+    flows: NDArray[np.float64],
+    costs: NDArray[np.float64],
+    month_start_cash: NDArray[np.float64],
+    reserve_left_usd: NDArray[np.float64],
+    draw_target: NDArray[np.float64],
+    cash_floor: NDArray[np.float64],
+    cash_ceiling: NDArray[np.float64],
+    must_stop: NDArray[np.bool_],
+    reviewing: bool,
+    living_share: NDArray[np.float64],
+    lean_months: NDArray[np.float64],
+    patience: NDArray[np.float64],
+    expected: NDArray[np.float64],
+    slack: NDArray[np.float64],
+    shortfall_usd: NDArray[np.float64],
+    give_up: NDArray[np.float64],
+) -> tuple[NDArray[np.int8], NDArray[np.float64]]:  # pragma: no cover - compiled
+    """`owner.Owner.close_books`' month but for the closures: what each owner finds, and the cash.
+
+    Covers a shortfall from the reserve, takes the draw and applies the patience rule or the
+    review (``patience`` and ``give_up`` already steadied), in `Owner`'s order and arithmetic,
+    changing ``flows`` (rows per flow), the reserve and the review's state in place. Returns,
+    per replication of ``o``, `books.OWNER_GOES_ON`, ``OWNER_INSOLVENT`` (cash below zero after
+    the reserve), ``OWNER_GIVES_UP`` or ``OWNER_MUST_STOP``, and the cash it closes with (after
+    the draw, for the last two), for the caller to wind those up in that order.
+    """
+    fate = np.zeros(o.size, dtype=np.int8)
+    closing = np.zeros(o.size)
+    lines = costs.shape[0]
+    for i in range(o.size):
+        r = o[i]
+        operating = costs[0, r]
+        for j in range(1, lines):
+            operating = operating + costs[j, r]
+        earned = flows[0, r] - operating - flows[1, r] - flows[2, r]
+        cash = month_start_cash[r] + earned
+        injection = _smaller(reserve_left_usd[r], _larger(0.0, -cash))
+        if injection > 0:
+            reserve_left_usd[r] -= injection
+            flows[3, r] += injection
+            cash += injection
+        if cash < 0:
+            fate[i] = OWNER_INSOLVENT
+            closing[i] = cash
+            continue
+        target = draw_target[r] if earned >= 0 else 0.0
+        draw = _smaller(target, _larger(0.0, cash - cash_floor[r]))
+        draw = draw + _larger(0.0, cash - draw - _larger(cash_ceiling[r], cash_floor[r]))
+        flows[4, r] += draw
+        if reviewing:
+            short = _larger(0.0, shortfall_usd[r] + (expected[r, month - 1] - slack[r]) - earned)
+            shortfall_usd[r] = short
+            gave_up = short > give_up[r]
+        else:
+            lean = earned < living_share[r] * draw_target[r]
+            lean_months[r] = lean_months[r] + 1 if lean else 0.0
+            gave_up = lean_months[r] >= patience[r]
+        if gave_up or must_stop[r]:
+            fate[i] = OWNER_GIVES_UP if gave_up else OWNER_MUST_STOP
+            closing[i] = cash - draw
+    return fate, closing

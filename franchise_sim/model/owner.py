@@ -18,6 +18,8 @@ from franchise_sim.model.books import (
     GAVE_UP,
     INSOLVENT,
     OWNER_EXIT,
+    OWNER_GIVES_UP,
+    OWNER_INSOLVENT,
     SOLD,
 )
 from franchise_sim.model.business import (
@@ -36,6 +38,10 @@ from franchise_sim.model.money import (
     settle,
 )
 from franchise_sim.model.schedule import later, runs_until
+from franchise_sim.model.streams import CompiledMonth
+
+_NO_REVIEW = np.zeros((0, 0))
+"""What the compiled close takes for the expected earnings of owners who do not review."""
 
 
 class Owner:
@@ -87,6 +93,9 @@ class Owner:
         while business.is_open.any():
             month = yield self.calendar.next(Phase.CLOSE_BOOKS)
             o = np.flatnonzero(business.is_open)
+            if business.compiled_month is not None:
+                self._close_books_compiled(o, month, business.compiled_month)
+                continue
             earned = business.earned(o)
             cash = business.month_start_cash[o] + earned
             injection = np.minimum(self.reserve_left_usd[o], np.maximum(0.0, -cash))
@@ -111,6 +120,41 @@ class Owner:
             for i in np.flatnonzero(stops):
                 reason = GAVE_UP if gives_up[i] else OWNER_EXIT
                 self.wind_up(int(o[i]), reason, float(cash[i] - draw[i]), month)
+
+    def _close_books_compiled(self, o: Index, month: int, compiled: CompiledMonth) -> None:
+        """`close_books`' month in one compiled loop (`compiled_month`), then the closures.
+
+        The same numbers: the loop covers, draws and reviews in this order and arithmetic, and
+        the owners it finds insolvent, then those who stop, are wound up here in that order.
+        """
+        business = self.business
+        reviewing = self._reviewing
+        every = np.arange(business.size)
+        fate, closing = compiled.close_books_month(
+            o,
+            month,
+            business.flows.T,  # a row per flow, as the books keep them
+            business.costs.T,
+            business.month_start_cash,
+            self.reserve_left_usd,
+            self._draw_target,
+            self._floor,
+            self._ceiling,
+            self.must_stop,
+            reviewing,
+            self._living_share,
+            self.lean_months,
+            self._patience if reviewing else self._steadied(self._patience, every),
+            self._expected if reviewing else _NO_REVIEW,
+            self._slack if reviewing else self._living_share,
+            self.shortfall_usd,
+            self._steadied(self._give_up, every) if reviewing else self._patience,
+        )
+        for i in np.flatnonzero(fate == OWNER_INSOLVENT).tolist():
+            self.wind_up(int(o[i]), INSOLVENT, float(closing[i]), month)
+        for i in np.flatnonzero(fate > OWNER_INSOLVENT).tolist():
+            reason = GAVE_UP if fate[i] == OWNER_GIVES_UP else OWNER_EXIT
+            self.wind_up(int(o[i]), reason, float(closing[i]), month)
 
     def gives_up(self, o: Index, month: int, earned: NDArray[np.float64]) -> NDArray[np.bool_]:
         """Whether this month's earnings make each owner stop: the patience rule or the review."""

@@ -956,7 +956,7 @@ class BatchStreams:
 
 
 class CompiledMonth(Protocol):
-    """What `compiled_month` gives `business.Business`: a month's customer flows and books."""
+    """What `compiled_month` gives a business and its owner: parts of their month, compiled."""
 
     win_and_lose: Callable[
         ..., tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None
@@ -964,6 +964,8 @@ class CompiledMonth(Protocol):
     """The customer flows of a noisy month, or None to leave them to numpy."""
     record_month: Callable[..., None]
     """The month's cash settled and its books written."""
+    close_books_month: Callable[..., tuple[NDArray[np.int8], NDArray[np.float64]]]
+    """An owner's close of the month but for the closures."""
 
 
 class CountQuantiles:
