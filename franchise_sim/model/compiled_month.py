@@ -367,6 +367,15 @@ def win_and_lose(
 
 
 @numba.njit(cache=True)
+def _operating_costs(costs: NDArray[np.float64], r: int) -> float:  # pragma: no cover - compiled
+    """Replication ``r``'s cost lines added in order (`business.sum_rows`' numbers)."""
+    operating: float = costs[0, r]
+    for j in range(1, costs.shape[0]):
+        operating = operating + costs[j, r]
+    return operating
+
+
+@numba.njit(cache=True)
 def record_month(
     o: NDArray[np.intp],
     month: int,
@@ -403,9 +412,7 @@ def record_month(
         if not trading[r]:
             row[:] = 0.0
             continue
-        operating = costs[0, r]
-        for j in range(1, lines):
-            operating = operating + costs[j, r]
+        operating = _operating_costs(costs, r)
         revenue = flows[0, r]
         profit = revenue - operating
         before_owner = profit - flows[1, r] - flows[2, r]
@@ -487,12 +494,9 @@ def close_books_month(
     """
     fate = np.zeros(o.size, dtype=np.int8)
     closing = np.zeros(o.size)
-    lines = costs.shape[0]
     for i in range(o.size):
         r = o[i]
-        operating = costs[0, r]
-        for j in range(1, lines):
-            operating = operating + costs[j, r]
+        operating = _operating_costs(costs, r)
         earned = flows[0, r] - operating - flows[1, r] - flows[2, r]
         cash = month_start_cash[r] + earned
         injection = _smaller(reserve_left_usd[r], _larger(0.0, -cash))
