@@ -214,3 +214,42 @@ def test_a_batch_closes_its_books_the_same_compiled_or_not(path: Any) -> None:
     assert batches[0].closure_reasons == batches[1].closure_reasons
     reasons = {reason for arms in batches[0].closure_reasons for reason in arms}
     assert {INSOLVENT, GAVE_UP, OWNER_EXIT} <= reasons  # every way the close can end a business
+
+
+@pytest.mark.parametrize("partners", [False, True])
+@pytest.mark.parametrize("learning", ["visits", "months", "visits, far along"])
+def test_a_compiled_trade_is_the_numpy_one(partners: bool, learning: str) -> None:
+    n = 300
+    businesses = []
+    for way in ("compiled", "numpy"):
+        counts = CountQuantiles(compiled=True)
+        if way == "numpy":
+            counts.month = None
+        business = _business("auto_repair", n, counts, 8)
+        rng = np.random.default_rng(21)
+        business.vacancies[:] = rng.choice([0, 0, 1, 2], n)
+        business.vacancy_quality_drop[:] = rng.random(n) * 0.2
+        business.capacity_lost_share[:] = rng.choice([0.0, 0.3], n)
+        business._overload_share[:] = rng.choice([0.0, 0.1], n)
+        business._capacity[:] = rng.choice([50.0, 400.0, 1e5], n)  # some months over capacity
+        business.visits_served_to_date[:] = rng.exponential(2000.0, n)
+        if learning == "months":
+            business.learning_visits = None
+        elif learning == "visits, far along":  # an exponential beyond the compiled range
+            business.visits_served_to_date[::50] = 1e9
+        if partners:
+            for name in ("a", "b"):
+                business.satisfaction_factors[name] = 1.0 + 0.1 * rng.random(n)
+                business.capacity_factors[name] = 1.0 + 0.2 * rng.random(n)
+                business.other_sales_usd[name] = 100.0 * rng.random(n)
+        businesses.append(business)
+    o = np.flatnonzero(np.random.default_rng(2).random(n) < 0.9)
+    for month in (1, 2, 3):
+        for business in businesses:
+            business.trade(o, month)
+        fast, plain = businesses
+        for name in (*STATE, "satisfaction", "_flows", "_counts", "_overload_share"):
+            assert getattr(fast, name).tobytes() == getattr(plain, name).tobytes(), name
+        for name in ("visits_served_to_date", "capacity_lost_share"):
+            assert getattr(fast, name).tobytes() == getattr(plain, name).tobytes(), name
+    assert (fast._counts[3] > fast._counts[4]).any()  # some visits turned away

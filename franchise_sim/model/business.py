@@ -324,6 +324,28 @@ class Business:
 
     def _customer_satisfaction(self, o: Index, elapsed: int) -> NDArray[np.float64]:
         """Quality (learning curve, staff gaps) x fit to local tastes x service x partners."""
+        compiled = self._counts_of.month
+        if compiled is not None:  # the same numbers, unless an exponential is out of range
+            satisfaction, done = compiled.customer_satisfaction(
+                o,
+                elapsed,
+                self._learned_quality,
+                self.learning_visits is not None,
+                self.learning_visits or 1.0,
+                self._quality,
+                self._start_quality,
+                self.visits_served_to_date,
+                self.taste_fit,
+                self.vacancies,
+                self.vacancy_quality_drop,
+                self._overload_penalty,
+                self._overload_share,
+                _rows(self.satisfaction_factors),
+            )
+            if done:
+                if self.owner_hours:
+                    satisfaction *= self.owner_time.focus(o, self.hours_asked(o))
+                return np.asarray(satisfaction, dtype=float)
         if self.learning_visits is None:
             quality = self._learned_quality[:, elapsed][o]
         else:
@@ -530,6 +552,26 @@ class Business:
         returning: NDArray[np.float64],
     ) -> None:
         """New customers come in once; the rest return at their rate; capacity caps service."""
+        compiled = self._counts_of.month
+        if compiled is not None:  # the same numbers in one loop
+            compiled.serve_visits(
+                o,
+                new,
+                lost,
+                returning,
+                self._capacity,
+                self.capacity_lost_share,
+                _rows(self.capacity_factors),
+                self.spend,
+                _rows(self.other_sales_usd),
+                self.loyal,
+                self.casual,
+                self.visits_served_to_date,
+                self._overload_share,
+                self._flows[REVENUE],
+                self._counts,
+            )
+            return
         visits = new + returning
         capacity = self._capacity[o] * (1.0 - self.capacity_lost_share[o])
         for factor in self.capacity_factors.values():
@@ -757,6 +799,14 @@ class Business:
             books[r, last:, cash_col] = books[r, last - 1, cash_col]
             books[r, last:, loan_col] = books[r, last - 1, loan_col]
         return books
+
+
+_NO_ROWS = np.zeros((0, 0))
+
+
+def _rows(arrays: dict[str, NDArray[np.float64]]) -> NDArray[np.float64]:
+    """The relationships' arrays as rows, in their order (none: no rows), for the compiled month."""
+    return np.stack(list(arrays.values())) if arrays else _NO_ROWS
 
 
 def sum_rows(rows: NDArray[np.float64]) -> NDArray[np.float64]:

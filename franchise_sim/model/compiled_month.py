@@ -19,6 +19,10 @@ replications instead:
 * `close_books_month`, `owner.Owner.close_books` but for the closures: a shortfall covered from
   the reserve, the draw and the patience rule or the review, in `Owner`'s order; the owners it
   finds insolvent or stopping are wound up by `Owner` as before.
+* `customer_satisfaction` and `serve_visits`, `Business._customer_satisfaction` (the owner's
+  focus is applied after, by numpy; an exponential out of range leaves it to numpy) and
+  `Business._serve_visits`,
+  each in one loop, the relationships' factors and sales taken as rows in `Business`'s order.
 * `record_month`, `Business.report`: the month's cash settled and its books written a row per
   replication (a row is contiguous in the books, a column is not), the cost lines added in
   order as `business.sum_rows` adds them. Plain additions and copies: nothing to fall back on.
@@ -524,3 +528,93 @@ def close_books_month(
             fate[i] = OWNER_GIVES_UP if gave_up else OWNER_MUST_STOP
             closing[i] = cash - draw
     return fate, closing
+
+
+@numba.njit(cache=True)
+def customer_satisfaction(
+    o: NDArray[np.intp],
+    elapsed: int,
+    learned_quality: NDArray[np.float64],
+    on_visits: bool,
+    learning_visits: float,
+    quality_potential: NDArray[np.float64],
+    starting_quality_share: NDArray[np.float64],
+    visits_served_to_date: NDArray[np.float64],
+    taste_fit: NDArray[np.float64],
+    vacancies: NDArray[np.int64],
+    vacancy_quality_drop: NDArray[np.float64],
+    overload_penalty: NDArray[np.float64],
+    overload_share: NDArray[np.float64],
+    factors: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], bool]:  # pragma: no cover - compiled
+    """`Business._customer_satisfaction` but for the owner's focus; whether it could take it.
+
+    Quality follows the learning curve in months (the table ``learned_quality``, replication by
+    month) or, ``on_visits``, in visits served (``learning_visits``); where an exponential of
+    that curve leaves the compiled range, it returns False and leaves it to numpy. ``taste_fit``
+    is a table too; ``factors`` holds a row per relationship's factor on satisfaction, in the
+    order `Business` applies them.
+    """
+    out = np.empty(o.size)
+    for i in range(o.size):
+        r = o[i]
+        if on_visits:
+            x = -visits_served_to_date[r] / learning_visits
+            if not abs(x) <= _EXP_WITHIN:
+                return out, False
+            gap = (1.0 - starting_quality_share[r]) * math.exp(x)
+            quality = quality_potential[r] * (1.0 - gap)
+        else:
+            quality = learned_quality[r, elapsed]
+        for _ in range(vacancies[r]):  # each vacant post takes its share in turn
+            quality *= 1.0 - vacancy_quality_drop[r]
+        served_share = 1.0 - overload_penalty[r] * overload_share[r]
+        satisfaction = quality * taste_fit[r, elapsed] * served_share
+        for j in range(factors.shape[0]):
+            satisfaction *= factors[j, r]
+        out[i] = satisfaction
+    return out, True
+
+
+@numba.njit(cache=True)
+def serve_visits(
+    o: NDArray[np.intp],
+    new: NDArray[np.float64],
+    lost: NDArray[np.float64],
+    returning: NDArray[np.float64],
+    capacity: NDArray[np.float64],
+    capacity_lost_share: NDArray[np.float64],
+    capacity_factors: NDArray[np.float64],
+    spend: NDArray[np.float64],
+    other_sales_usd: NDArray[np.float64],
+    loyal: NDArray[np.float64],
+    casual: NDArray[np.float64],
+    visits_served_to_date: NDArray[np.float64],
+    overload_share: NDArray[np.float64],
+    revenue: NDArray[np.float64],
+    counts: NDArray[np.float64],
+) -> None:  # pragma: no cover - compiled
+    """`Business._serve_visits`: visits served up to capacity, the sales and the month's counts.
+
+    ``capacity_factors`` and ``other_sales_usd`` hold a row per relationship's, in the order
+    `Business` takes them; ``revenue`` is the month's revenue row, ``counts`` its count rows.
+    """
+    for i in range(o.size):
+        r = o[i]
+        visits = new[i] + returning[i]
+        room = capacity[r] * (1.0 - capacity_lost_share[r])
+        for j in range(capacity_factors.shape[0]):
+            room = room * capacity_factors[j, r]
+        served = _smaller(visits, room)
+        visits_served_to_date[r] += served
+        overload_share[r] = (visits - served) / visits if visits > 0 else 0.0
+        capacity_lost_share[r] = 0.0
+        sales = served * spend[r]
+        for j in range(other_sales_usd.shape[0]):
+            sales += other_sales_usd[j, r]
+        revenue[r] = sales
+        counts[0, r] = loyal[r] + casual[r]
+        counts[1, r] = new[i]
+        counts[2, r] = lost[i]
+        counts[3, r] = visits
+        counts[4, r] = served

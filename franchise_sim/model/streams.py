@@ -966,6 +966,10 @@ class CompiledMonth(Protocol):
     """The month's cash settled and its books written."""
     close_books_month: Callable[..., tuple[NDArray[np.int8], NDArray[np.float64]]]
     """An owner's close of the month but for the closures."""
+    customer_satisfaction: Callable[..., tuple[NDArray[np.float64], bool]]
+    """The customers' satisfaction but for the owner's focus."""
+    serve_visits: Callable[..., None]
+    """The visits served, the sales and the month's counts."""
 
 
 class CountQuantiles:
