@@ -399,14 +399,37 @@ def test_the_compiled_kernels_are_loaded_only_where_they_repay(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     enough = br.KERNELS_REPAID_ARM_MONTHS
+    monkeypatch.setattr(br, "_ARM_MONTHS_SO_FAR", [0.0])  # a new session
     monkeypatch.setattr(br, "kernels_loaded", lambda: False)
     monkeypatch.setattr(br, "numba_installed", lambda: True)
     assert not br.compiled_repays(enough - 1)
     assert br.compiled_repays(enough)
+    br.count_arm_months(0.75 * enough)  # runs before this one count: the rent paid so far
+    assert not br.compiled_repays(0.25 * enough - 1)
+    assert br.compiled_repays(0.25 * enough)
     monkeypatch.setattr(br, "numba_installed", lambda: False)
     assert not br.compiled_repays(10 * enough)  # numpy's then: the same numbers
     monkeypatch.setattr(br, "kernels_loaded", lambda: True)
     assert br.compiled_repays(1)  # a process that has them uses them
+
+
+def test_a_session_of_short_runs_loads_the_kernels_once_they_would_have_repaid(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import franchise_sim.engine.runner as runner
+
+    scenario = _scenario("auto_repair")
+    share = 20 * 2 * 12  # each run's arm-months, in this process
+    monkeypatch.setattr(br, "_ARM_MONTHS_SO_FAR", [0.0])
+    monkeypatch.setattr(br, "KERNELS_REPAID_ARM_MONTHS", 2.5 * share)
+    monkeypatch.setattr(br, "kernels_loaded", lambda: False)
+    monkeypatch.setattr(br, "numba_installed", lambda: True)
+    loads: list[int] = []
+    monkeypatch.setattr(runner, "load_compiled_counts", lambda: loads.append(1) or True)
+    for _ in range(3):
+        simulate(scenario, runs=20, workers=1, horizon_months=12)
+    assert loads == [1]  # the third run: two without them, and its own share, reach the price
+    assert br._ARM_MONTHS_SO_FAR[0] == 2 * share
 
 
 def test_a_run_asks_for_the_kernels_by_its_share_of_each_process_and_keeps_its_numbers(
@@ -426,10 +449,12 @@ def test_a_run_asks_for_the_kernels_by_its_share_of_each_process_and_keeps_its_n
         return compiled_repays
 
     runs = {}
+    monkeypatch.setattr(br, "_ARM_MONTHS_SO_FAR", [0.0])
     for compiled in (False, True):
         monkeypatch.setattr(runner, "compiled_repays", choose(compiled))
         runs[compiled] = simulate(scenario, runs=30, workers=1, horizon_months=24)
     assert asked == [30 * 2 * 24, 30 * 2 * 24]
+    assert br._ARM_MONTHS_SO_FAR[0] == 30 * 2 * 24  # the run without them counts towards them
     np.testing.assert_array_equal(runs[True].trajectories, runs[False].trajectories)
     assert runs[True].outcomes.keys() == runs[False].outcomes.keys()
     for name, values in runs[True].outcomes.items():

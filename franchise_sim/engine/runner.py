@@ -57,7 +57,12 @@ from franchise_sim.engine.pool import kept_pool, sigint_blocked
 from franchise_sim.engine.results import SimulationResults
 from franchise_sim.model.plan import PlanOnPaper, needs_plan_on_paper
 from franchise_sim.model.relationships.relationship import Relationships
-from franchise_sim.model.streams import CountQuantiles, compiled_repays, load_compiled_counts
+from franchise_sim.model.streams import (
+    CountQuantiles,
+    compiled_repays,
+    count_arm_months,
+    load_compiled_counts,
+)
 from franchise_sim.scenario.schema import RunSettings, Scenario
 
 if TYPE_CHECKING:
@@ -585,7 +590,8 @@ def simulate(
     processes = 1 if in_process or pool_given else pool_workers(runs, workers)
     here = batches_here(len(batches), processes) if pool_given is None else 0
     sharing = workers if pool_given else processes  # the processes the work is spread over
-    compiled = compiled_repays(runs * len(arms) * horizon / sharing)
+    share = runs * len(arms) * horizon / sharing
+    compiled = compiled_repays(share)
     if compiled and pool_given is None:  # loaded before a new pool forks its workers from here
         load_compiled_counts()
     own_pool: AbstractContextManager[ProcessPoolExecutor | None] = (
@@ -646,6 +652,8 @@ def simulate(
         finally:
             if files is not None:  # given back, unless a batch still writes one (`abandoned`)
                 files.finish()
+    if not compiled:
+        count_arm_months(share)
     _check_finite_outcomes(table, arms)
     return SimulationResults(
         scenario=scenario,

@@ -1017,11 +1017,14 @@ _KERNELS = "franchise_sim.model.compiled_counts"
 KERNELS_REPAID_ARM_MONTHS = 400_000
 """Arm-months a process must simulate for the compiled kernels to repay loading them.
 
-Loading them costs a process about 0.5 s (numba's import, 0.2 s, and the kernels from its
-cache, 0.3 s); they save 1.1-1.8 us an arm-month on ``scenarios/auto_repair.yaml`` (a batch of
-500 paired runs x 60 months: 0.24 s against 0.31 s of CPU, medians of 8 interleaved; of 250:
-0.69 of numpy's time; of 1,000: 0.87). A stated measurement of this machine, not a property of
-the model: it only decides speed, never a number.
+Loading them costs a process about 0.55-0.65 s (numba's import, 0.21-0.28 s, the kernels'
+modules, 0.25-0.29 s, and the first calls' reading of numba's cache, about 0.1 s); with the
+compiled month (`compiled_month`) they save 1.0-1.5 us an arm-month on
+``scenarios/auto_repair.yaml`` (a batch of 500 paired runs x 60 months: 0.139 s against 0.229 s
+of CPU, medians of 8 interleaved; a run of 1,000 on one core: 0.334 s against 0.453 s, medians
+of 7), so they repay their loading after some 400,000-650,000 arm-months. A stated
+measurement of this machine, not a property of the model: it only decides speed, never a
+number.
 """
 
 
@@ -1067,12 +1070,25 @@ def compiled_repays(arm_months_per_process: float) -> bool:
     """Whether a run should draw with the compiled kernels, given each process's share of it.
 
     Yes once this process has them (a long session: the explorer, an earlier large run), or
-    where numba is installed and each process simulates at least `KERNELS_REPAID_ARM_MONTHS`;
-    a short run or ``validate`` never pays for loading them.
+    where numba is installed and each process's share of this run, with its shares of the runs
+    this process asked for before (`count_arm_months`), reaches `KERNELS_REPAID_ARM_MONTHS`.
+    The rule of renting until the rent paid reaches the price: a session that has run that much
+    without them has forgone about what loading them costs, and is likely to run more (a
+    notebook changing one assumption at a time); a one-off short run or ``validate`` never pays.
     """
     if kernels_loaded():
         return True
-    return arm_months_per_process >= KERNELS_REPAID_ARM_MONTHS and numba_installed()
+    so_far = _ARM_MONTHS_SO_FAR[0] + arm_months_per_process
+    return so_far >= KERNELS_REPAID_ARM_MONTHS and numba_installed()
+
+
+def count_arm_months(arm_months_per_process: float) -> None:
+    """Count a finished run's share of each process towards `compiled_repays`' rule."""
+    _ARM_MONTHS_SO_FAR[0] += arm_months_per_process
+
+
+_ARM_MONTHS_SO_FAR = [0.0]
+"""Each process's shares of the runs this process has asked for so far (`count_arm_months`)."""
 
 
 def load_compiled_counts() -> bool:
