@@ -6,8 +6,10 @@ cannot be set against one measured last week. This script checks the earlier rev
 into a temporary folder (``git worktree``) and alternates the two trees, a fresh Python process
 each time, with this environment's packages: in each, ``simulate`` of 1,000 paired runs of
 ``scenarios/auto_repair.yaml`` on one core, then on two (the pool included), each once to warm
-up and then three times, keeping the middle time. It prints both trees' medians over the rounds
-and their ratio (below 1: this tree is faster). Asserts nothing.
+up and then three times, keeping the middle time, each call counted as a new process's towards
+loading the compiled kernels (`streams.forget_arm_months`, where the tree has it). It prints
+both trees' medians over the rounds and their ratio (below 1: this tree is faster). Asserts
+nothing.
 
 Usage: ``python benchmarks/bench_against.py [--rev REV] [--rounds 7] [--runs 1000]``
 """
@@ -28,12 +30,16 @@ ONE_TREE = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
 import franchise_sim
+from franchise_sim.model import streams
 scenario = franchise_sim.load_scenario(sys.argv[1] + "/scenarios/auto_repair.yaml")
 runs = int(sys.argv[2])
+forget = getattr(streams, "forget_arm_months", lambda: None)  # each call a new process's
 def middle(workers):
+    forget()
     franchise_sim.simulate(scenario, runs=runs, workers=workers, horizon_months=60)
     times = []
     for _ in range(3):
+        forget()
         started = time.perf_counter()
         franchise_sim.simulate(scenario, runs=runs, workers=workers, horizon_months=60)
         times.append(time.perf_counter() - started)

@@ -425,7 +425,12 @@ def test_a_session_of_short_runs_loads_the_kernels_once_they_would_have_repaid(
     monkeypatch.setattr(br, "kernels_loaded", lambda: False)
     monkeypatch.setattr(br, "numba_installed", lambda: True)
     loads: list[int] = []
-    monkeypatch.setattr(runner, "load_compiled_counts", lambda: loads.append(1) or True)
+
+    def load() -> bool:
+        loads.append(1)
+        return True
+
+    monkeypatch.setattr(runner, "load_compiled_counts", load)
     for _ in range(3):
         simulate(scenario, runs=20, workers=1, horizon_months=12)
     assert loads == [1]  # the third run: two without them, and its own share, reach the price
