@@ -11,7 +11,10 @@ loading the compiled kernels (`streams.forget_arm_months`, where the tree has it
 both trees' medians over the rounds and their ratio (below 1: this tree is faster). Asserts
 nothing.
 
-Usage: ``python benchmarks/bench_against.py [--rev REV] [--rounds 7] [--runs 1000]``
+With ``--compiled``, each process loads the compiled kernels first (numba, the ``fast``
+extra), as a long session has them.
+
+Usage: ``python benchmarks/bench_against.py [--rev REV] [--rounds 7] [--runs 1000] [--compiled]``
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ import franchise_sim
 from franchise_sim.model import streams
 scenario = franchise_sim.load_scenario(sys.argv[1] + "/scenarios/auto_repair.yaml")
 runs = int(sys.argv[2])
+if sys.argv[3] == "compiled":  # loaded first, as a long session has them
+    assert streams.load_compiled_counts(), "numba is not installed (the fast extra)"
 forget = getattr(streams, "forget_arm_months", lambda: None)  # each call a new process's
 def middle(workers):
     forget()
@@ -49,9 +54,13 @@ print(middle(1), middle(2))
 """One fresh process on one tree: the middle of three timed calls on one core, then on two."""
 
 
-def one_sample(tree: Path, runs: int) -> tuple[float, float]:
-    """Seconds of ``simulate`` on one core and on two, in a new process on ``tree``."""
-    one, two = in_fresh_process(ONE_TREE, tree, runs)
+def one_sample(tree: Path, runs: int, counts: str) -> tuple[float, float]:
+    """Seconds of ``simulate`` on one core and on two, in a new process on ``tree``.
+
+    ``counts`` is "numpy" (a new process's for a run of this size) or "compiled" (the kernels
+    loaded first).
+    """
+    one, two = in_fresh_process(ONE_TREE, tree, runs, counts)
     return one, two
 
 
@@ -61,8 +70,12 @@ def main() -> None:
     parser.add_argument("--rev", default="HEAD~1", help="the earlier revision (default HEAD~1)")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument(
+        "--compiled", action="store_true", help="load the compiled kernels first in each process"
+    )
     args = parser.parse_args()
-    print(f"conditions: {conditions()}")
+    counts = "compiled" if args.compiled else "numpy"
+    print(f"conditions: {conditions()}; count quantiles: {counts}")
     with tempfile.TemporaryDirectory(prefix="franchise-sim-against-") as folder:
         earlier = Path(folder) / "tree"
         subprocess.run(
@@ -73,8 +86,8 @@ def main() -> None:
         try:
             samples: dict[str, list[tuple[float, float]]] = {"earlier": [], "this": []}
             for _ in range(args.rounds):
-                samples["earlier"].append(one_sample(earlier, args.runs))
-                samples["this"].append(one_sample(ROOT, args.runs))
+                samples["earlier"].append(one_sample(earlier, args.runs, counts))
+                samples["this"].append(one_sample(ROOT, args.runs, counts))
         finally:
             subprocess.run(
                 ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(earlier)],
