@@ -49,11 +49,17 @@ INTERRUPTED = "franchise-sim: interrupted; nothing was written"
 def _start(
     tmp_path: Path, *args: str, start_method: str | None = None, nohup: bool = False
 ) -> subprocess.Popen[str]:
-    """Start the installed command line's entry point in its own session, inside tmp_path."""
+    """Start the installed command line's entry point in its own session, inside tmp_path.
+
+    SIGHUP is ignored there with ``nohup``, and otherwise at its default, whatever the tests
+    were started with (a suite run under ``nohup`` hands every child SIGHUP ignored, which the
+    command rightly keeps).
+    """
     code = (
         "import multiprocessing, signal, sys\n"
         f"if {start_method!r}: multiprocessing.set_start_method({start_method!r})\n"
-        f"if {nohup}: signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+        "signal.signal(signal.SIGHUP, "
+        f"signal.SIG_IGN if {nohup} else signal.SIG_DFL)\n"
         "from importlib.metadata import entry_points\n"
         "(command,) = entry_points(group='console_scripts', name='franchise-sim')\n"
         "sys.argv[0] = 'franchise-sim'\n"
