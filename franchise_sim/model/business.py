@@ -324,7 +324,7 @@ class Business:
 
     def _customer_satisfaction(self, o: Index, elapsed: int) -> NDArray[np.float64]:
         """Quality (learning curve, staff gaps) x fit to local tastes x service x partners."""
-        compiled = self._counts_of.month
+        compiled = self.compiled_month
         if compiled is not None:  # the same numbers, unless an exponential is out of range
             satisfaction, done = compiled.customer_satisfaction(
                 o,
@@ -388,7 +388,7 @@ class Business:
         boosts = np.zeros(o.size)
         for boost in self.innovation_boosts.values():
             boosts = boosts + boost[o]
-        compiled = self._counts_of.month if self._noisy else None
+        compiled = self.compiled_month if self._noisy else None
         if compiled is not None:
             winback_u = None
             if self.winback is not None:
@@ -552,7 +552,7 @@ class Business:
         returning: NDArray[np.float64],
     ) -> None:
         """New customers come in once; the rest return at their rate; capacity caps service."""
-        compiled = self._counts_of.month
+        compiled = self.compiled_month
         if compiled is not None:  # the same numbers in one loop
             compiled.serve_visits(
                 o,
@@ -733,7 +733,7 @@ class Business:
         own), then the rows of those that closed before this month go back to nothing: cheaper
         than copies through ``o``, and the same numbers.
         """
-        compiled = self._counts_of.month
+        compiled = self.compiled_month
         if compiled is not None:  # the same numbers, a row at a time (`compiled_month`)
             compiled.record_month(
                 o,

@@ -61,14 +61,22 @@ _BASS_STEP_UP_TO = 700.0
 
 
 @numba.njit(cache=True)
-def _maximum(a: float, b: float) -> float:  # pragma: no cover - compiled
-    """``numpy.maximum`` of two numbers (not NaN): ``b`` where they are equal (a signed zero)."""
+def _larger(a: float, b: float) -> float:  # pragma: no cover - compiled
+    """``numpy.maximum`` of two numbers: NaN if either is, ``b`` where they are equal."""
+    if a != a:
+        return a
+    if b != b:
+        return b
     return a if a > b else b
 
 
 @numba.njit(cache=True)
-def _minimum(a: float, b: float) -> float:  # pragma: no cover - compiled
-    """``numpy.minimum`` of two numbers (not NaN): ``b`` where they are equal (a signed zero)."""
+def _smaller(a: float, b: float) -> float:  # pragma: no cover - compiled
+    """``numpy.minimum`` of two numbers: NaN if either is, ``b`` where they are equal."""
+    if a != a:
+        return a
+    if b != b:
+        return b
     return a if a < b else b
 
 
@@ -86,11 +94,6 @@ def _bass_step(share: float, p: float, q: float) -> tuple[float, bool]:  # pragm
         return 0.0, False
     ratio = (p + q * share) / (1.0 - share) * math.exp(x)
     return (ratio - p) / (q + ratio), True
-
-
-@numba.njit(cache=True)
-def _finite(x: float) -> bool:  # pragma: no cover - compiled
-    return math.isfinite(x)
 
 
 @numba.njit(cache=True)
@@ -145,13 +148,18 @@ def _departures(
         s = satisfaction[i]
         start = loyal[r] + casual[r]
         market = potential[r]
-        if not (_finite(s) and _finite(start) and _finite(market) and _finite(lapsed[r])):
+        if not (
+            math.isfinite(s)
+            and math.isfinite(start)
+            and math.isfinite(market)
+            and math.isfinite(lapsed[r])
+        ):
             return advertising, mean_new, most_new, away, us, trials, shares, False
         d = decay[r]
         aware = d * advertising_p[r] + (1.0 - d) * marketing_p[r] * (last_marketing_usd[r] / 1000.0)
         advertising[i] = aware
         p = innovation[r] + aware + boosts[i]
-        q = imitation[r] * _maximum(0.0, s)
+        q = imitation[r] * _larger(0.0, s)
         room = not (market <= 0.0 or start >= market)
         share = 0.0
         stepped = 0.0
@@ -161,8 +169,8 @@ def _departures(
             if not in_range:
                 return advertising, mean_new, most_new, away, us, trials, shares, False
         if with_winback:
-            outside = _maximum(0.0, market - start)
-            back_in = np.floor(_minimum(lapsed[r], outside))
+            outside = _larger(0.0, market - start)
+            back_in = np.floor(_smaller(lapsed[r], outside))
             never = outside - back_in
             adoption = (stepped - share) / (1.0 - share) if room else 0.0
             if adoption >= 1.0:
@@ -170,7 +178,7 @@ def _departures(
             else:
                 base = 1.0 - adoption
                 power = base**winback
-                if not (base >= 0.0 and _finite(power)):
+                if not (base >= 0.0 and math.isfinite(power)):
                     return advertising, mean_new, most_new, away, us, trials, shares, False
                 back_share = 1.0 - power
             most_new[i] = np.floor(never)
@@ -181,8 +189,8 @@ def _departures(
             shares[2 * n + i] = back_share
         else:
             mean_new[i] = market * (stepped - share) if room else 0.0
-            most_new[i] = _maximum(0.0, market - start)
-        stress = 1.0 + sensitivity[r] * (1.0 - _minimum(1.0, _maximum(0.0, s)))
+            most_new[i] = _larger(0.0, market - start)
+        stress = 1.0 + sensitivity[r] * (1.0 - _smaller(1.0, _larger(0.0, s)))
         x_loyal = -loyal_hazard[r] * stress
         x_casual = -casual_hazard[r] * stress
         if not (abs(x_loyal) <= _EXP_WITHIN and abs(x_casual) <= _EXP_WITHIN):
@@ -197,7 +205,11 @@ def _departures(
         live = trials[j] > 0 and not shares[j] <= 0.0 and us[j] > 0.0
         if live and not trials[j] * shares[j] <= LARGEST_COUNT_MEAN:
             return advertising, mean_new, most_new, away, us, trials, shares, False
-        if not (_finite(shares[j]) and _finite(mean_new[j % n]) and _finite(most_new[j % n])):
+        if not (
+            math.isfinite(shares[j])
+            and math.isfinite(mean_new[j % n])
+            and math.isfinite(most_new[j % n])
+        ):
             return advertising, mean_new, most_new, away, us, trials, shares, False
     return advertising, mean_new, most_new, away, us, trials, shares, True
 
@@ -263,11 +275,11 @@ def _arrivals(
     gone = np.empty(n)
     for i in range(n):
         r = o[i]
-        arrived = _minimum(drawn[i], most_new[i])
+        arrived = _smaller(drawn[i], most_new[i])
         if with_winback:
             arrived = arrived + lost[2 * n + i]
         split = arrived * loyal_share[r] + u[i, U_SPLIT]
-        if not _finite(split):
+        if not math.isfinite(split):
             return new, gone, drawn[n:], False
         new[i] = arrived
         new_loyal[i] = np.floor(split)
@@ -444,26 +456,6 @@ def record_month(
     flows[:] = 0.0
     costs[:] = 0.0
     recorded[:] = 0.0
-
-
-@numba.njit(cache=True)
-def _larger(a: float, b: float) -> float:  # pragma: no cover - compiled
-    """``numpy.maximum`` of two numbers: NaN if either is, ``b`` where they are equal."""
-    if a != a:
-        return a
-    if b != b:
-        return b
-    return a if a > b else b
-
-
-@numba.njit(cache=True)
-def _smaller(a: float, b: float) -> float:  # pragma: no cover - compiled
-    """``numpy.minimum`` of two numbers: NaN if either is, ``b`` where they are equal."""
-    if a != a:
-        return a
-    if b != b:
-        return b
-    return a if a < b else b
 
 
 @numba.njit(cache=True)

@@ -40,8 +40,9 @@ from franchise_sim.model.money import (
 from franchise_sim.model.schedule import later, runs_until
 from franchise_sim.model.streams import CompiledMonth
 
-_NO_REVIEW = np.zeros((0, 0))
-"""What the compiled close takes for the expected earnings of owners who do not review."""
+_UNUSED = np.zeros(0)
+_UNUSED_TABLE = np.zeros((0, 0))
+"""What the compiled close takes for the arrays of the rule (patience or review) not in use."""
 
 
 class Owner:
@@ -129,7 +130,6 @@ class Owner:
         """
         business = self.business
         reviewing = self._reviewing
-        every = np.arange(business.size)
         fate, closing = compiled.close_books_month(
             o,
             month,
@@ -144,11 +144,11 @@ class Owner:
             reviewing,
             self._living_share,
             self.lean_months,
-            self._patience if reviewing else self._steadied(self._patience, every),
-            self._expected if reviewing else _NO_REVIEW,
-            self._slack if reviewing else self._living_share,
+            _UNUSED if reviewing else self._steadied_everywhere(self._patience),
+            self._expected if reviewing else _UNUSED_TABLE,
+            self._slack if reviewing else _UNUSED,
             self.shortfall_usd,
-            self._steadied(self._give_up, every) if reviewing else self._patience,
+            self._steadied_everywhere(self._give_up) if reviewing else _UNUSED,
         )
         for i in np.flatnonzero(fate == OWNER_INSOLVENT).tolist():
             self.wind_up(int(o[i]), INSOLVENT, float(closing[i]), month)
@@ -166,6 +166,12 @@ class Owner:
         shortfall = np.maximum(0.0, self.shortfall_usd[o] + expected - earned)
         self.shortfall_usd[o] = shortfall
         return np.asarray(shortfall > self._steadied(self._give_up, o))
+
+    def _steadied_everywhere(self, limit: NDArray[np.float64]) -> NDArray[np.float64]:
+        """`_steadied` in every replication (the same products, element by element)."""
+        for factor in self.business.persistence_factors.values():
+            limit = limit * factor
+        return limit
 
     def _steadied(self, limit: NDArray[np.float64], o: Index) -> NDArray[np.float64]:
         """The owner's limit in ``o``, scaled by what steadies them (peers, partners)."""
