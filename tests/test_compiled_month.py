@@ -75,6 +75,14 @@ def _business(
     return business
 
 
+def _counts(way: str) -> CountQuantiles:
+    """The compiled count kernels, with the month compiled too ("compiled") or in numpy."""
+    counts = CountQuantiles(compiled=True)
+    if way == "numpy":
+        counts.month = None  # the same count kernels, the month in numpy
+    return counts
+
+
 def _satisfaction(n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed + 1)
     satisfaction = rng.uniform(-0.2, 1.3, n)
@@ -107,8 +115,7 @@ def test_the_compiled_month_gives_the_numpy_months_numbers_to_the_bit(
         return done
 
     compiled.month = SimpleNamespace(win_and_lose=counted)
-    numpy_month = CountQuantiles(compiled=True)
-    numpy_month.month = None  # the same count kernels, the month in numpy
+    numpy_month = _counts("numpy")
     fast = _business(name, n, compiled, seed, winback)
     plain = _business(name, n, numpy_month, seed, winback)
     satisfaction = _satisfaction(n, seed)
@@ -169,10 +176,7 @@ def test_the_compiled_books_of_a_month_are_the_numpy_ones(closed: int) -> None:
     n = 40
     books: dict[str, list[np.ndarray]] = {}
     for way in ("compiled", "numpy"):
-        counts = CountQuantiles(compiled=True)
-        if way == "numpy":
-            counts.month = None
-        business = _business("auto_repair", n, counts, 5)
+        business = _business("auto_repair", n, _counts(way), 5)
         rng = np.random.default_rng(11)
         for month in (1, 2):  # the second month starts from the first's cash
             business._flows[:] = rng.normal(0.0, 5000.0, business._flows.shape)
@@ -204,11 +208,9 @@ def test_the_compiled_books_of_a_month_are_the_numpy_ones(closed: int) -> None:
 def test_a_batch_closes_its_books_the_same_compiled_or_not(path: Any) -> None:
     scenario = load_scenario(path)
     paper = plans_on_paper(scenario, 3, 60)
-    numpy_month = CountQuantiles(compiled=True)
-    numpy_month.month = None
     batches = [
-        run_batch(scenario, 3, range(300), 60, False, paper, counts=counts)
-        for counts in (CountQuantiles(compiled=True), numpy_month)
+        run_batch(scenario, 3, range(300), 60, False, paper, counts=_counts(way))
+        for way in ("compiled", "numpy")
     ]
     assert batches[0].monthly.tobytes() == batches[1].monthly.tobytes()
     assert batches[0].closure_reasons == batches[1].closure_reasons
@@ -222,10 +224,7 @@ def test_a_compiled_trade_is_the_numpy_one(partners: bool, learning: str) -> Non
     n = 300
     businesses = []
     for way in ("compiled", "numpy"):
-        counts = CountQuantiles(compiled=True)
-        if way == "numpy":
-            counts.month = None
-        business = _business("auto_repair", n, counts, 8)
+        business = _business("auto_repair", n, _counts(way), 8)
         rng = np.random.default_rng(21)
         business.vacancies[:] = rng.choice([0, 0, 1, 2], n)
         business.vacancy_quality_drop[:] = rng.random(n) * 0.2
