@@ -190,6 +190,8 @@ def _departures(
         else:
             mean_new[i] = market * (stepped - share) if room else 0.0
             most_new[i] = _larger(0.0, market - start)
+        if not (math.isfinite(mean_new[i]) and math.isfinite(most_new[i])):
+            return advertising, mean_new, most_new, away, us, trials, shares, False
         stress = 1.0 + sensitivity[r] * (1.0 - _smaller(1.0, _larger(0.0, s)))
         x_loyal = -loyal_hazard[r] * stress
         x_casual = -casual_hazard[r] * stress
@@ -205,11 +207,7 @@ def _departures(
         live = trials[j] > 0 and not shares[j] <= 0.0 and us[j] > 0.0
         if live and not trials[j] * shares[j] <= LARGEST_COUNT_MEAN:
             return advertising, mean_new, most_new, away, us, trials, shares, False
-        if not (
-            math.isfinite(shares[j])
-            and math.isfinite(mean_new[j % n])
-            and math.isfinite(most_new[j % n])
-        ):
+        if not math.isfinite(shares[j]):
             return advertising, mean_new, most_new, away, us, trials, shares, False
     return advertising, mean_new, most_new, away, us, trials, shares, True
 
